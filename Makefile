@@ -1,0 +1,66 @@
+# The two commands: `make demo` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CHIBO := $(BIN)/chibo
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint fmt typecheck checks pytest messages venv lock clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the lock file or the project metadata changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	mkdir -p var
+	$(CHIBO) migrate --noinput
+	$(CHIBO) seed --size demo --if-empty
+	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(CHIBO) db_worker & \
+	$(CHIBO) runserver $(HOST):$(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: venv
+	$(BIN)/mypy
+
+checks: venv
+	$(CHIBO) check --fail-level WARNING
+	$(CHIBO) makemigrations --check --dry-run
+	DEBUG=false SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-but-long-enough-0123456789 \
+	  ALLOWED_HOSTS=chibo.example $(CHIBO) check --deploy --fail-level WARNING
+
+pytest: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck checks pytest
+
+# Regenerate the translation catalogues (needs GNU gettext; the .mo files are committed).
+messages: venv
+	cd chibo && ../$(CHIBO) makemessages -l vi --no-obsolete --add-location file
+	cd chibo && ../$(CHIBO) compilemessages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Re-pin every dependency after a change to pyproject.toml.
+lock: venv
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

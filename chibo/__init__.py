@@ -1,0 +1,1 @@
+"""chibo: party cell meetings planned, held, recorded, scored, supervised and reported."""

@@ -1,0 +1,1 @@
+"""The deterministic demo province: invented names and places, fixed demo accounts."""

@@ -1,0 +1,284 @@
+"""Build the deterministic demo province with bulk inserts.
+
+The same size and random seed give the same rows, codes and names on every machine.
+Bulk inserts skip the per-row history: the seed is the initial load, not a change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from chibo.demo import names
+from chibo.members.models import Gender, Member, MemberStatus
+from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind
+from chibo.orgs.permissions import Role, Scope
+
+DEMO_PASSWORD = "chibo-demo"
+# Dates are computed from a fixed day, so that the data does not depend on the clock.
+ANCHOR = datetime.date(2026, 1, 1)
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a demo province to build."""
+
+    communes: int  # xã
+    wards: int  # phường
+    special_zones: int  # đặc khu
+    direct_committees: int
+    village_cells: tuple[int, int]
+    agency_cells: tuple[int, int]
+    basic_committees: tuple[int, int]
+    members_per_cell: tuple[int, int]
+
+
+SIZES = {
+    "small": Size(2, 0, 0, 1, (3, 3), (1, 1), (1, 1), (6, 9)),
+    "demo": Size(2, 1, 0, 1, (7, 9), (2, 3), (1, 1), (20, 34)),
+    "province": Size(103, 20, 1, 20, (14, 24), (4, 7), (0, 2), (10, 64)),
+}
+
+DEMO_ACCOUNTS = [
+    ("admin", "Administrator: everything, and the Django admin"),
+    ("bantochuc", "Organisation commission staff of the province: the whole tree"),
+    ("uyvien1", "Committee member of commune 1: its subtree"),
+    ("bithu1", "Secretary of a cell under commune 1"),
+    ("bithu2", "Secretary of a cell under commune 2"),
+    ("dangvien1", "Ordinary member of bithu1's cell"),
+]
+
+
+@dataclass
+class Plan:
+    """Units and members to insert, built in memory first."""
+
+    units: list[Unit] = field(default_factory=list)
+    children: dict[str, int] = field(default_factory=dict)
+    members: list[Member] = field(default_factory=list)
+
+
+class ProvinceBuilder:
+    def __init__(self, size: Size, rng: random.Random) -> None:
+        self.size = size
+        self.rng = rng
+        self.plan = Plan()
+        self.kinds = {k.code: k for k in UnitKind.objects.all()}
+        self.card = 0
+        syllables = list(dict.fromkeys(names.PLACE_SYLLABLES))
+        self.place_pool = [f"{a} {b}" for a in syllables for b in syllables if a != b]
+        # Commune names are unique in the province; village names only within a commune.
+        self.place_names: Iterator[str] = iter(rng.sample(self.place_pool, len(self.place_pool)))
+
+    def unit(self, parent: Unit | None, code: str, name: str, kind: str, **flags: object) -> Unit:
+        depth = 1 if parent is None else parent.depth + 1
+        key = "" if parent is None else parent.path
+        step = self.plan.children.get(key, 0) + 1
+        self.plan.children[key] = step
+        unit = Unit(
+            code=code,
+            name=name,
+            kind=self.kinds[kind],
+            path=Unit._get_path(key, depth, step),
+            depth=depth,
+            numchild=0,
+            active_from=datetime.date(2025, 7, 1),
+            **flags,
+        )
+        self.plan.units.append(unit)
+        if kind in ("chi_bo_co_so", "chi_bo_truc_thuoc"):
+            self.members_for(unit)
+        return unit
+
+    def build(self) -> Plan:
+        s = self.size
+        root = self.unit(None, "LV", "Đảng bộ tỉnh Lâm Viên", "tinh_uy")
+        communes: list[tuple[str, str, str]] = (
+            [(f"X{i:03d}", "Xã", "dang_uy_xa") for i in range(1, s.communes + 1)]
+            + [(f"P{i:03d}", "Phường", "dang_uy_phuong") for i in range(1, s.wards + 1)]
+            + [(f"D{i:03d}", "Đặc khu", "dang_uy_dac_khu") for i in range(1, s.special_zones + 1)]
+        )
+        for code, word, kind in communes:
+            self.commune(root, code, f"Đảng bộ {word.lower()} {next(self.place_names)}", kind)
+        for i in range(1, s.direct_committees + 1):
+            self.direct_committee(root, i)
+        for unit in self.plan.units:
+            if unit.depth > 1:
+                parent_path = unit.path[: -Unit.steplen]
+                self.plan.children.setdefault(parent_path, 0)
+        by_path = {u.path: u for u in self.plan.units}
+        for path, count in self.plan.children.items():
+            if path:
+                by_path[path].numchild = count
+        return self.plan
+
+    def commune(self, root: Unit, code: str, name: str, kind: str) -> None:
+        rng = self.rng
+        ward = kind == "dang_uy_phuong"
+        difficult = not ward and rng.random() < 0.3
+        commune = self.unit(root, code, name, kind, is_rural=not ward)
+        n = 0
+        villages = rng.sample(self.place_pool, rng.randint(*self.size.village_cells))
+        for village in villages:
+            n += 1
+            cell_type: str
+            if ward:
+                cell_name, cell_type = f"Chi bộ Tổ dân phố {n}", CellType.RESIDENTIAL
+            else:
+                cell_name, cell_type = f"Chi bộ thôn {village}", CellType.VILLAGE
+            self.unit(
+                commune,
+                f"{code}.{n:02d}",
+                cell_name,
+                "chi_bo_truc_thuoc",
+                cell_type=cell_type,
+                is_rural=not ward,
+                is_difficult_area=difficult and rng.random() < 0.6,
+                is_weak=rng.random() < 0.03,
+            )
+        agencies = names.COMMUNE_AGENCY_CELLS[: rng.randint(*self.size.agency_cells)]
+        for agency, cell_type in agencies:
+            n += 1
+            self.unit(
+                commune,
+                f"{code}.{n:02d}",
+                f"{agency} {name.split(' ', 2)[2]}",
+                "chi_bo_co_so" if cell_type == CellType.PRIVATE_ENTERPRISE else "chi_bo_truc_thuoc",
+                cell_type=cell_type,
+                is_non_state_enterprise=cell_type == CellType.PRIVATE_ENTERPRISE,
+            )
+        for j in range(1, rng.randint(*self.size.basic_committees) + 1):
+            basic_name, cells = names.BASIC_COMMITTEES[(j - 1) % len(names.BASIC_COMMITTEES)]
+            basic = self.unit(
+                commune, f"{code}.B{j}", f"{basic_name} {name.split(' ', 2)[2]}", "dang_bo_co_so"
+            )
+            cell_type = (
+                CellType.STATE_ENTERPRISE if "Công ty" in basic_name else CellType.PUBLIC_SERVICE
+            )
+            for k, cell in enumerate(cells, start=1):
+                self.unit(
+                    basic, f"{code}.B{j}.{k:02d}", cell, "chi_bo_truc_thuoc", cell_type=cell_type
+                )
+
+    def direct_committee(self, root: Unit, i: int) -> None:
+        rng = self.rng
+        title = names.DIRECT_COMMITTEES[(i - 1) % len(names.DIRECT_COMMITTEES)]
+        code = f"T{i:03d}"
+        committee = self.unit(root, code, title, "dang_uy_truc_thuoc")
+        cell_type = CellType.AGENCY
+        if "Quân sự" in title or "Biên phòng" in title:
+            cell_type = CellType.MILITARY
+        elif "Công an" in title:
+            cell_type = CellType.POLICE
+        elif "Công ty" in title or "Ngân hàng" in title:
+            cell_type = CellType.STATE_ENTERPRISE
+        if i == 1:
+            cells = names.PROVINCE_AGENCY_CELLS[: max(2, rng.randint(*self.size.agency_cells))]
+        else:
+            count = rng.randint(*self.size.village_cells)
+            cells = [f"Chi bộ Phòng {k}" for k in range(1, count + 1)]
+        for k, cell in enumerate(cells, start=1):
+            self.unit(committee, f"{code}.{k:02d}", cell, "chi_bo_truc_thuoc", cell_type=cell_type)
+
+    def members_for(self, cell: Unit) -> None:
+        rng = self.rng
+        highland = cell.is_difficult_area
+        for _ in range(rng.randint(*self.size.members_per_cell)):
+            female = rng.random() < 0.38
+            if highland and rng.random() < 0.5:
+                full = rng.choice(names.HIGHLAND_FEMALE if female else names.HIGHLAND_MALE)
+                full = f"{full} {rng.choice(names.GIVEN_FEMALE if female else names.GIVEN_MALE)}"
+            else:
+                family = rng.choices(
+                    [n for n, _ in names.FAMILY_NAMES], [w for _, w in names.FAMILY_NAMES]
+                )[0]
+                middle = rng.choice(names.MIDDLE_FEMALE if female else names.MIDDLE_MALE)
+                given = rng.choice(names.GIVEN_FEMALE if female else names.GIVEN_MALE)
+                full = f"{family} {middle} {given}"
+            age_days = rng.randint(22 * 365, 78 * 365)
+            birth = ANCHOR - datetime.timedelta(days=age_days)
+            probationary = rng.random() < 0.04
+            if probationary:
+                admitted = ANCHOR - datetime.timedelta(days=rng.randint(30, 330))
+            else:
+                admitted = birth + datetime.timedelta(
+                    days=rng.randint(19 * 365, min(age_days - 365, 45 * 365))
+                )
+            self.card += 1
+            member = Member(
+                unit=cell,
+                gender=Gender.FEMALE if female else Gender.MALE,
+                birth_date=birth,
+                card_number=f"{70000000 + self.card:08d}",
+                status=MemberStatus.PROBATIONARY if probationary else MemberStatus.OFFICIAL,
+                admitted_on=admitted,
+            )
+            member.set_name(full)
+            self.plan.members.append(member)
+
+
+def seed_province(
+    *, size: str, random_seed: int, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, int]:
+    """Insert the demo province of `size` into an empty database; return row counts."""
+    rng = random.Random(random_seed)
+    with transaction.atomic():
+        plan = ProvinceBuilder(SIZES[size], rng).build()
+        progress(f"{len(plan.units)} units, {len(plan.members)} members planned")
+        Unit.objects.bulk_create(plan.units, batch_size=1000)
+        units = {u.code: u for u in Unit.objects.only("pk", "code", "path")}
+        for member in plan.members:
+            member.unit_id = units[member.unit.code].pk
+        Member.objects.bulk_create(plan.members, batch_size=2000)
+        progress("members inserted")
+        accounts = create_demo_accounts(units)
+    return {
+        "units": len(plan.units),
+        "cells": sum(1 for u in plan.units if u.kind.holds_meetings),
+        "members": len(plan.members),
+        "accounts": accounts,
+    }
+
+
+def create_demo_accounts(units: dict[str, Unit]) -> int:
+    """The fixed demo accounts, each linked to a member of the cell it belongs to."""
+    User = get_user_model()
+    password = make_password(DEMO_PASSWORD)
+    start = datetime.date(2025, 7, 1)
+
+    def account(username: str, *, cell: str | None, member_index: int = 0, **extra: Any) -> Any:
+        user = User.objects.create(username=username, password=password, **extra)
+        if cell is not None:
+            member = Member.objects.filter(unit=units[cell]).order_by("pk")[member_index]
+            member.user = user
+            member.save(update_fields=["user"])
+            RoleGrant.objects.create(
+                user=user, unit=units[cell], role=Role.MEMBER, scope=Scope.UNIT, valid_from=start
+            )
+        return user
+
+    def grant(user: Any, code: str, role: Role, scope: Scope) -> None:
+        RoleGrant.objects.create(
+            user=user, unit=units[code], role=role, scope=scope, valid_from=start
+        )
+
+    admin = account("admin", cell=None, is_staff=True, is_superuser=True)
+    grant(admin, "LV", Role.ADMINISTRATOR, Scope.SUBTREE)
+    grant(account("bantochuc", cell="T001.01"), "LV", Role.ORG_COMMISSION, Scope.SUBTREE)
+    agency_cell = (
+        Unit.objects.filter(code__startswith="X001.", name__startswith="Chi bộ cơ quan")
+        .values_list("code", flat=True)
+        .get()
+    )
+    grant(account("uyvien1", cell=agency_cell), "X001", Role.UPPER_COMMITTEE, Scope.SUBTREE)
+    grant(account("bithu1", cell="X001.01"), "X001.01", Role.SECRETARY, Scope.UNIT)
+    grant(account("bithu2", cell="X002.01"), "X002.01", Role.SECRETARY, Scope.UNIT)
+    account("dangvien1", cell="X001.01", member_index=1)
+    return len(DEMO_ACCOUNTS)

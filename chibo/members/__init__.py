@@ -1,0 +1,1 @@
+"""Party members: records, statuses and their history."""

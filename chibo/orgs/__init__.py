@@ -1,0 +1,1 @@
+"""Units of the party organisation tree, role grants and the access chokepoint."""

@@ -1,0 +1,97 @@
+"""The access chokepoint: every page, export, API endpoint and command acting for a user
+asks here what that user may see and do.
+
+Unknown and forbidden objects get the same answer (404), so that nobody learns that an
+object exists outside their reach.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.http import Http404
+
+from chibo.orgs.models import RoleGrant, Unit
+from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+_NOTHING = Q(pk__in=[])
+_CACHE_ATTR = "_chibo_active_grants"
+
+
+def active_grants(user: AnyUser) -> list[RoleGrant]:
+    """The user's grants valid today, with their units; cached on the user object, so
+    one request asks the database once."""
+    if not user.is_authenticated:
+        return []
+    cached: list[RoleGrant] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            RoleGrant.objects.active()
+            .filter(user_id=user.pk)
+            .select_related("unit", "unit__kind")
+            .order_by("unit__path", "role")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user: AnyUser) -> None:
+    """Drop the cached grants, after a change to them in the same request."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def is_superuser(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
+
+
+def grants_with(user: AnyUser, perm: Perm) -> list[RoleGrant]:
+    return [g for g in active_grants(user) if perm in ROLE_PERMISSIONS.get(g.role, ())]
+
+
+def unit_filter(user: AnyUser, perm: Perm, *, through: str = "") -> Q:
+    """A filter matching the units (reached through the relation `through`, e.g. "unit__")
+    over which `user` holds `perm`."""
+    if is_superuser(user):
+        return Q()
+    condition = _NOTHING
+    for grant in grants_with(user, perm):
+        if grant.scope == Scope.SUBTREE:
+            condition |= Q(**{f"{through}path__startswith": grant.unit.path})
+        else:
+            condition |= Q(**{f"{through}pk" if through else "pk": grant.unit_id})
+    return condition
+
+
+def has_perm(user: AnyUser, perm: Perm, unit: Unit) -> bool:
+    """Whether `user` holds `perm` over `unit` (no query once the grants are loaded)."""
+    return is_superuser(user) or any(g.covers(unit) for g in grants_with(user, perm))
+
+
+def get_unit_for_user(user: AnyUser, code: str, perm: Perm = Perm.VIEW_UNIT) -> Unit:
+    """The unit with `code` if `user` holds `perm` over it; 404 otherwise."""
+    unit: Unit | None = Unit.objects.select_related("kind").filter(code=code).first()
+    if unit is None or not has_perm(user, perm, unit):
+        raise Http404
+    return unit
+
+
+def top_units(user: AnyUser, perm: Perm = Perm.VIEW_UNIT) -> list[Unit]:
+    """The highest units the user reaches: where their tree browser starts."""
+    if is_superuser(user):
+        return list(Unit.objects.get_root_nodes().select_related("kind"))
+    units: dict[int, Unit] = {}
+    for grant in grants_with(user, perm):
+        units.setdefault(grant.unit.pk, grant.unit)
+    subtree_paths = [g.unit.path for g in grants_with(user, perm) if g.scope == Scope.SUBTREE]
+    return [
+        unit
+        for unit in sorted(units.values(), key=lambda u: u.path)
+        if not any(unit.path.startswith(p) and unit.path != p for p in subtree_paths)
+    ]

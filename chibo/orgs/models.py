@@ -1,0 +1,249 @@
+"""The organisation tree and the role grants that scope every person's access to it."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from chibo.orgs.permissions import Perm, Role, Scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class UnitKind(models.Model):
+    """A kind of party organisation (Tỉnh ủy, Đảng ủy xã, Chi bộ trực thuộc…), kept as data."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    level = models.PositiveSmallIntegerField(
+        _("level"), help_text=_("Smaller numbers stand higher in the tree.")
+    )
+    holds_meetings = models.BooleanField(
+        _("is a party cell"),
+        default=False,
+        help_text=_("Units of this kind hold the monthly cell meetings."),
+    )
+    historic = models.BooleanField(
+        _("historic"), default=False, help_text=_("No longer created (e.g. district level).")
+    )
+
+    class Meta:
+        ordering = ["level", "name"]
+        verbose_name = _("unit kind")
+        verbose_name_plural = _("unit kinds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CellType(models.TextChoices):
+    VILLAGE = "village", _("Village / hamlet")
+    RESIDENTIAL = "residential", _("Residential group")
+    AGENCY = "agency", _("Agency")
+    PUBLIC_SERVICE = "public_service", _("Public service unit")
+    STATE_ENTERPRISE = "state_enterprise", _("State-owned enterprise")
+    PRIVATE_ENTERPRISE = "private_enterprise", _("Non-state enterprise")
+    MILITARY = "military", _("Military")
+    POLICE = "police", _("Police")
+
+
+class UnitQuerySet(MP_NodeQuerySet):  # type: ignore[misc]
+    def visible_to(
+        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_UNIT
+    ) -> UnitQuerySet:
+        """Units over which `user` holds `perm`: the access chokepoint for units."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, perm))
+
+    def active(self, on: datetime.date | None = None) -> UnitQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(active_from__isnull=True) | Q(active_from__lte=on),
+            Q(closed_on__isnull=True) | Q(closed_on__gt=on),
+        )
+
+    def cells(self) -> UnitQuerySet:
+        return self.filter(kind__holds_meetings=True)
+
+
+@dataclass
+class UnitCounts:
+    """Figures shown beside a unit in the tree: what lies below it."""
+
+    units: int = 0
+    cells: int = 0
+    members: int = 0
+
+
+class UnitManager(MP_NodeManager):  # type: ignore[misc]
+    def get_queryset(self) -> UnitQuerySet:
+        return UnitQuerySet(self.model).order_by("path")
+
+    def subtree_counts(self, units: list[Unit]) -> dict[int, UnitCounts]:
+        """Sub-units, cells and members below each of `units` (the unit itself counts
+        as a cell if it is one, and its own members count).
+
+        Two queries per distinct depth among `units`, whatever their number: rows of
+        the subtrees are grouped by the path prefix that names their top unit.
+        """
+        result = {unit.pk: UnitCounts() for unit in units}
+        by_depth: dict[int, dict[str, Unit]] = {}
+        for unit in units:
+            by_depth.setdefault(unit.depth, {})[unit.path] = unit
+        for depth, by_path in by_depth.items():
+            length = depth * self.model.steplen
+            within = Q()
+            for path in by_path:
+                within |= Q(path__startswith=path)
+            rows = (
+                self.get_queryset()
+                .filter(within)
+                .order_by()
+                .annotate(top=Substr("path", 1, length))
+            )
+            for row in rows.values("top").annotate(
+                units=Count("pk"), cells=Count("pk", filter=Q(kind__holds_meetings=True))
+            ):
+                counts = result[by_path[row["top"]].pk]
+                counts.units = row["units"] - 1  # not the unit itself
+                counts.cells = row["cells"]
+            # The reverse relation "members" is defined by the members app.
+            for row in rows.values("top").annotate(members=Count("members")):
+                result[by_path[row["top"]].pk].members = row["members"]
+        return result
+
+
+class Unit(MP_Node):  # type: ignore[misc]
+    """A party organisation: committee, basic organisation, cell or party group."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Stable identifier used in files and links; never reused."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.ForeignKey(
+        UnitKind, on_delete=models.PROTECT, related_name="units", verbose_name=_("kind")
+    )
+    cell_type = models.CharField(
+        _("cell type"), max_length=32, choices=CellType.choices, blank=True
+    )
+    is_rural = models.BooleanField(_("rural"), default=False)
+    is_difficult_area = models.BooleanField(_("difficult area"), default=False)
+    is_weak = models.BooleanField(_("weak cell"), default=False)
+    is_non_state_enterprise = models.BooleanField(_("in a non-state enterprise"), default=False)
+    active_from = models.DateField(_("active from"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    close_reason = models.CharField(_("reason for closing"), max_length=300, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
+
+    objects = UnitManager()
+    history = HistoricalRecords(excluded_fields=["numchild"])
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True)
+                | Q(active_from__isnull=True)
+                | Q(closed_on__gte=models.F("active_from")),
+                name="unit_closed_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("orgs:unit", args=[self.code])
+
+    @property
+    def is_cell(self) -> bool:
+        return bool(self.kind.holds_meetings)
+
+    def is_active(self, on: datetime.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        if self.active_from and self.active_from > on:
+            return False
+        return not (self.closed_on and self.closed_on <= on)
+
+    def flags(self) -> list[Any]:
+        """Labels of the flags the plan asks to follow, for display."""
+        names = ["is_rural", "is_difficult_area", "is_weak", "is_non_state_enterprise"]
+        return [self._meta.get_field(n).verbose_name for n in names if getattr(self, n)]
+
+
+class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
+    def active(self, on: datetime.date | None = None) -> RoleGrantQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(valid_from__lte=on), Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+        )
+
+
+class RoleGrant(models.Model):
+    """A role held by a user over a unit (alone or with everything below it), for a period."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+        verbose_name=_("user"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="role_grants", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="rolegrant_valid_period",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="rolegrant_role_known"),
+            models.CheckConstraint(
+                condition=Q(scope__in=Scope.values), name="rolegrant_scope_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "valid_from"], name="rolegrant_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+    def covers(self, unit: Unit) -> bool:
+        """Whether this grant reaches `unit`."""
+        if self.scope == Scope.SUBTREE:
+            return bool(unit.path.startswith(self.unit.path))
+        return bool(unit.pk == self.unit_id)

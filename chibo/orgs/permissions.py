@@ -1,0 +1,62 @@
+"""The permission vocabulary, defined once: roles, scopes and what each role may do.
+
+A role grant (models.RoleGrant) ties a user to a unit with one of these roles, over the
+unit alone or the unit and everything below it. Every access decision in the product is
+"does the user hold a grant whose role carries this permission over this unit?", asked
+through `chibo.orgs.access`.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("Party member")
+    SECRETARY = "secretary", _("Cell secretary")
+    DEPUTY_SECRETARY = "deputy_secretary", _("Deputy cell secretary")
+    CELL_COMMITTEE = "cell_committee", _("Cell committee member")
+    UPPER_COMMITTEE = "upper_committee", _("Upper-level committee member")
+    WORKING_GROUP = "working_group", _("Working group member")
+    ORG_COMMISSION = "org_commission", _("Organisation commission staff")
+    INSPECTION = "inspection", _("Inspection commission staff")
+    PROPAGANDA = "propaganda", _("Propaganda commission staff")
+    STANDING_READER = "standing_reader", _("Standing committee (reader)")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class Scope(models.TextChoices):
+    UNIT = "unit", _("This unit only")
+    SUBTREE = "subtree", _("This unit and below")
+
+
+class Perm(models.TextChoices):
+    VIEW_UNIT = "unit.view", _("See the unit and its figures")
+    MANAGE_UNITS = "unit.manage", _("Create, move, close and merge units")
+    VIEW_MEMBERS = "member.view", _("See the members of the unit")
+    MANAGE_MEMBERS = "member.manage", _("Add and change member records")
+    MANAGE_GRANTS = "grant.manage", _("Grant and revoke roles")
+    VIEW_HISTORY = "history.view", _("See the change history of records")
+
+
+_READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS})
+_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.VIEW_HISTORY}
+_STAFF = _READ | {Perm.VIEW_HISTORY}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.MEMBER: _READ,
+    Role.SECRETARY: _CELL_LEADER,
+    Role.DEPUTY_SECRETARY: _CELL_LEADER,
+    Role.CELL_COMMITTEE: _READ | {Perm.VIEW_HISTORY},
+    Role.UPPER_COMMITTEE: _STAFF,
+    Role.WORKING_GROUP: _STAFF,
+    Role.ORG_COMMISSION: _STAFF | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS},
+    Role.INSPECTION: _STAFF,
+    Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),
+    Role.STANDING_READER: _STAFF,
+    Role.ADMINISTRATOR: frozenset(Perm),
+}
+
+
+def roles_with(perm: Perm) -> list[str]:
+    """The roles whose grants carry `perm`."""
+    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]

@@ -1,0 +1,62 @@
+"""The organisation tree browser and the unit pages."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chibo.lib.history import history_entries
+from chibo.lib.http import HtmxHttpRequest
+from chibo.orgs.access import get_unit_for_user, has_perm, top_units
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+
+# Fields of the tree mechanics that mean nothing to a reader of the history.
+_TREE_FIELDS = frozenset({"path", "depth"})
+
+
+def _rows(units: list[Unit]) -> list[tuple[Unit, object]]:
+    counts = Unit.objects.subtree_counts(units)
+    return [(unit, counts[unit.pk]) for unit in units]
+
+
+def tree(request: HtmxHttpRequest) -> HttpResponse:
+    """The units the user may see, from the top; htmx asks for one unit's children."""
+    parent_code = request.GET.get("parent")
+    if parent_code:
+        parent = get_unit_for_user(request.user, parent_code)
+        children = list(Unit.objects.get_children(parent).select_related("kind").order_by("code"))
+        context = {"rows": _rows(children)}
+        if request.htmx:
+            return render(request, "orgs/_tree_rows.html", context)
+        return render(request, "orgs/tree.html", {**context, "parent": parent})
+    return render(request, "orgs/tree.html", {"rows": _rows(top_units(request.user))})
+
+
+def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code)
+    ancestors = (
+        list(Unit.objects.get_ancestors(unit).select_related("kind")) if unit.depth > 1 else []
+    )
+    children = list(Unit.objects.get_children(unit).select_related("kind").order_by("code"))
+    counts = Unit.objects.subtree_counts([unit, *children])
+    return render(
+        request,
+        "orgs/unit.html",
+        {
+            "unit": unit,
+            "counts": counts[unit.pk],
+            "breadcrumb": [(a, has_perm(request.user, Perm.VIEW_UNIT, a)) for a in ancestors],
+            "rows": [(child, counts[child.pk]) for child in children],
+            "can_see_members": has_perm(request.user, Perm.VIEW_MEMBERS, unit),
+            "can_see_history": has_perm(request.user, Perm.VIEW_HISTORY, unit),
+        },
+    )
+
+
+def unit_history(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_HISTORY)
+    records = list(unit.history.select_related("history_user").order_by("-history_date"))
+    return render(
+        request,
+        "history.html",
+        {"object": unit, "entries": history_entries(records, hidden=_TREE_FIELDS)},
+    )

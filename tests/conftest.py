@@ -1,0 +1,51 @@
+"""The cast: the demo accounts of the small demo province plus an outsider, built once
+per test session in the test database; every test then runs inside a transaction."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import override_settings
+
+# A fast hasher: the suite logs in often and proves nothing about PBKDF2.
+override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
+
+CAST = ["admin", "bantochuc", "uyvien1", "bithu1", "bithu2", "dangvien1", "outsider"]
+SEED = 7
+
+
+def build_cast() -> None:
+    """Seed the small province and add a user who holds no grant at all."""
+    call_command("seed", size="small", random_seed=SEED, stdout=io.StringIO())
+    get_user_model().objects.create_user("outsider", password="chibo-demo")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        build_cast()
+
+
+@pytest.fixture
+def cast(db: None) -> dict[str, User]:
+    users = get_user_model().objects.filter(username__in=CAST)
+    return {user.username: user for user in users}
+
+
+@pytest.fixture
+def client_for(cast: dict[str, User]):
+    """client_for("bithu1") is a test client logged in as that cast member."""
+
+    def make(username: str | None) -> Client:
+        client = Client()
+        if username is not None:
+            client.force_login(cast[username])
+        return client
+
+    return make

@@ -1,0 +1,119 @@
+"""Every URL pattern × every cast member → the expected status code.
+
+Later issues add their pages here; `test_every_url_pattern_is_in_the_matrix` fails as
+soon as a pattern exists that the matrix does not cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from chibo.members.models import Member
+from tests.conftest import CAST
+
+ANON = None
+EVERYONE = frozenset(CAST)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and who gets 200 (everyone else logged in gets `denied`)."""
+
+    url_name: str
+    args: Callable[[], list[object]]
+    allowed: frozenset[str]
+    method: str = "get"
+    ok: int = 200
+    denied: int = 404
+    anonymous: int = 302
+
+    def expected(self, username: str | None) -> int:
+        if username is None:
+            return self.anonymous
+        return self.ok if username in self.allowed else self.denied
+
+
+def member_of(code: str) -> Callable[[], list[object]]:
+    def args() -> list[object]:
+        return [Member.objects.filter(unit__code=code).order_by("pk")[0].pk]
+
+    return args
+
+
+def unit(code: str) -> Callable[[], list[object]]:
+    return lambda: [code]
+
+
+NO_ARGS: Callable[[], list[object]] = list
+ALL_UNITS = {"admin", "bantochuc"}
+# Who may see each unit of the small province: commune 1 (X001) holds bithu1's and
+# dangvien1's cell X001.01; commune 2 (X002) holds bithu2's cell X002.01.
+SEE = {
+    "LV": ALL_UNITS,
+    "X001": ALL_UNITS | {"uyvien1"},
+    "X001.01": ALL_UNITS | {"uyvien1", "bithu1", "dangvien1"},
+    "X002": ALL_UNITS,
+    "X002.01": ALL_UNITS | {"bithu2"},
+}
+# Members see their cell and its roster, but not the change history.
+HISTORY = {code: users - {"dangvien1"} for code, users in SEE.items()}
+
+
+def cases() -> Iterator[Case]:
+    yield Case("home", NO_ARGS, EVERYONE)
+    yield Case("login", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
+    yield Case("password_change", NO_ARGS, EVERYONE)
+    yield Case("password_change_done", NO_ARGS, EVERYONE)
+    yield Case("set_language", NO_ARGS, frozenset(), method="post", denied=302)
+    yield Case("orgs:tree", NO_ARGS, EVERYONE)
+    yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
+    for code, users in SEE.items():
+        yield Case("orgs:unit", unit(code), frozenset(users))
+        yield Case("orgs:unit_history", unit(code), frozenset(HISTORY[code]))
+        yield Case("members:roster", unit(code), frozenset(users))
+    for code in ("X001.01", "X002.01"):
+        yield Case("members:member", member_of(code), frozenset(SEE[code]))
+        yield Case("members:member_history", member_of(code), frozenset(HISTORY[code]))
+
+
+CASES = list(cases())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{i}-{c.url_name}" for i, c in enumerate(CASES)])
+def test_access_matrix(case: Case, client_for) -> None:
+    url = reverse(case.url_name, args=case.args())
+    results = {}
+    for username in [*CAST, ANON]:
+        response = getattr(client_for(username), case.method)(url)
+        results[username or "anonymous"] = response.status_code
+    expected = {username or "anonymous": case.expected(username) for username in [*CAST, ANON]}
+    assert results == expected, url
+
+
+def _pattern_names(resolver: URLResolver, namespace: str = "") -> Iterator[str]:
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _pattern_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_url_pattern_is_in_the_matrix() -> None:
+    covered = {case.url_name for case in CASES}
+    # The Django admin guards its own pages (staff only); its index stands for them.
+    names = {n for n in _pattern_names(get_resolver()) if not n.startswith("admin:")}
+    assert names - covered == set()
+
+
+def test_every_url_pattern_has_a_name() -> None:
+    unnamed = []
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLPattern) and not pattern.name:
+            unnamed.append(str(pattern.pattern))
+    assert unnamed == []
