@@ -88,7 +88,7 @@ class UnitCounts:
     members: int = 0
 
 
-class UnitManager(MP_NodeManager):  # type: ignore[misc]
+class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):  # type: ignore[misc]
     def get_queryset(self) -> UnitQuerySet:
         return UnitQuerySet(self.model).order_by("path")
 

@@ -1,0 +1,167 @@
+"""The organisation tree: structure, counts, moves, closures, merges and their history."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chibo.members.models import Member
+from chibo.orgs import services
+from chibo.orgs.access import get_unit_for_user, top_units
+from chibo.orgs.models import Unit, UnitKind
+
+pytestmark = pytest.mark.django_db
+
+
+def kind(code: str) -> UnitKind:
+    return UnitKind.objects.get(code=code)
+
+
+def test_unit_kinds_are_data_with_the_historic_district_level() -> None:
+    codes = set(UnitKind.objects.values_list("code", flat=True))
+    assert {"tinh_uy", "dang_uy_xa", "huyen_uy", "chi_bo_truc_thuoc", "to_dang"} <= codes
+    assert UnitKind.objects.get(code="huyen_uy").historic
+    assert set(UnitKind.objects.filter(holds_meetings=True).values_list("code", flat=True)) == {
+        "chi_bo_co_so",
+        "chi_bo_truc_thuoc",
+    }
+
+
+def test_subtree_is_one_query() -> None:
+    commune = Unit.objects.get(code="X001")
+    with CaptureQueriesContext(connection) as queries:
+        codes = list(Unit.objects.get_descendants(commune).values_list("code", flat=True))
+    assert len(queries) == 1
+    assert codes
+    assert all(code.startswith("X001.") for code in codes)
+
+
+def test_subtree_counts_match_the_rows_and_cost_two_queries_per_depth() -> None:
+    root = Unit.objects.get(code="LV")
+    children = list(Unit.objects.get_children(root))
+    with CaptureQueriesContext(connection) as queries:
+        counts = Unit.objects.subtree_counts([root, *children])
+    assert len(queries) == 4  # two depths
+    assert counts[root.pk].units == Unit.objects.count() - 1
+    assert counts[root.pk].cells == Unit.objects.cells().count()
+    assert counts[root.pk].members == Member.objects.count()
+    commune = Unit.objects.get(code="X001")
+    assert (
+        counts[commune.pk].members
+        == Member.objects.filter(unit__path__startswith=commune.path).count()
+    )
+
+
+def test_tree_can_hold_the_historic_district_shape() -> None:
+    root = Unit.objects.get(code="LV")
+    district = services.create_unit(
+        parent=root, code="H01", name="Huyện ủy Đơn Dương", kind=kind("huyen_uy")
+    )
+    commune = services.create_unit(
+        parent=district, code="H01.X1", name="Đảng ủy xã Ka Đơn", kind=kind("dang_uy_xa")
+    )
+    cell = services.create_unit(
+        parent=commune, code="H01.X1.01", name="Chi bộ thôn Ka Đơn", kind=kind("chi_bo_truc_thuoc")
+    )
+    assert cell.depth == 4
+    assert [u.code for u in Unit.objects.get_ancestors(cell)] == ["LV", "H01", "H01.X1"]
+
+
+def test_codes_are_unique() -> None:
+    root = Unit.objects.get(code="LV")
+    with pytest.raises(ValidationError):
+        services.create_unit(parent=root, code="X001", name="Trùng mã", kind=kind("dang_uy_xa"))
+
+
+def test_moving_a_unit_takes_its_subtree_and_members_and_records_history() -> None:
+    cell = Unit.objects.get(code="X001.01")
+    members_before = set(cell.members.values_list("pk", flat=True))
+    target = Unit.objects.get(code="X002")
+    services.move_unit(unit=cell, new_parent=target)
+    cell.refresh_from_db()
+    assert cell.path.startswith(target.path)
+    assert set(cell.members.values_list("pk", flat=True)) == members_before
+    record = cell.history.latest()
+    assert record.history_change_reason == "moved under X002"
+    assert (
+        Unit.objects.get(code="X001").numchild
+        == Unit.objects.get_children(Unit.objects.get(code="X001")).count()
+    )
+
+
+def test_a_unit_cannot_move_under_itself() -> None:
+    commune = Unit.objects.get(code="X001")
+    with pytest.raises(ValidationError):
+        services.move_unit(unit=commune, new_parent=Unit.objects.get(code="X001.01"))
+
+
+def test_closing_keeps_the_unit_and_its_members() -> None:
+    cell = Unit.objects.get(code="X001.02")
+    members = cell.members.count()
+    services.close_unit(unit=cell, on=datetime.date(2026, 3, 1), reason="Sáp nhập thôn")
+    cell.refresh_from_db()
+    assert cell.closed_on == datetime.date(2026, 3, 1)
+    assert not cell.is_active(datetime.date(2026, 3, 1))
+    assert cell.is_active(datetime.date(2026, 2, 28))
+    assert cell.members.count() == members
+    assert not Unit.objects.active(datetime.date(2026, 4, 1)).filter(pk=cell.pk).exists()
+    with pytest.raises(ValidationError):
+        services.close_unit(unit=cell, on=datetime.date(2026, 4, 1), reason="again")
+
+
+def test_a_unit_with_open_sub_units_cannot_close() -> None:
+    with pytest.raises(ValidationError):
+        services.close_unit(
+            unit=Unit.objects.get(code="X001"), on=datetime.date(2026, 3, 1), reason="x"
+        )
+
+
+def test_merging_moves_sub_units_and_closes_the_unit() -> None:
+    source = Unit.objects.get(code="X002")
+    into = Unit.objects.get(code="X001")
+    moved = [u.code for u in Unit.objects.get_children(source)]
+    services.merge_unit(unit=source, into=into, on=datetime.date(2026, 1, 1))
+    source.refresh_from_db()
+    assert source.merged_into == into
+    assert source.closed_on == datetime.date(2026, 1, 1)
+    for code in moved:
+        assert Unit.objects.get(code=code).path.startswith(into.path)
+
+
+def test_top_units_start_where_the_grants_start(cast) -> None:
+    assert [u.code for u in top_units(cast["bantochuc"])] == ["LV"]
+    assert [u.code for u in top_units(cast["uyvien1"])] == ["X001"]
+    assert [u.code for u in top_units(cast["bithu1"])] == ["X001.01"]
+    assert top_units(cast["outsider"]) == []
+    assert [u.code for u in top_units(cast["admin"])] == ["LV"]
+
+
+def test_expired_grants_give_nothing(cast) -> None:
+    from django.http import Http404
+
+    user = cast["bithu1"]
+    user.role_grants.update(
+        valid_until=datetime.date(2020, 1, 1), valid_from=datetime.date(2019, 1, 1)
+    )
+    with pytest.raises(Http404):
+        get_unit_for_user(user, "X001.01")
+
+
+def test_units_command_prints_the_tree() -> None:
+    out = io.StringIO()
+    call_command("units", "--tree", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("LV  Đảng bộ tỉnh")
+    assert any(line.startswith("  X001  ") for line in lines)
+    assert any(line.startswith("    X001.01  ") for line in lines)
+    out = io.StringIO()
+    call_command("units", "--root", "X002", stdout=out)
+    assert all(line.startswith("X002") for line in out.getvalue().splitlines())
+    with pytest.raises(CommandError):
+        call_command("units", "--root", "NOPE", stdout=io.StringIO())

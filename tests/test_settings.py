@@ -1,0 +1,99 @@
+"""Settings from the environment, the embedded database and the translation catalogue."""
+
+from __future__ import annotations
+
+import gettext
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "chibo.settings", **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_secret_key_is_required_when_debug_is_off() -> None:
+    result = run_python("import django; django.setup()", DEBUG="false", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n"
+    )
+    result = run_python(code, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "wal"
+
+
+def test_defaults_are_vietnamese_and_the_local_time_zone() -> None:
+    assert settings.LANGUAGE_CODE == "vi"
+    assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+    assert settings.USE_TZ
+
+
+def _po_entries(path: Path) -> dict[str, str]:
+    """msgid -> msgstr (the first plural form for plurals) of a .po file."""
+    entries: dict[str, str] = {}
+    msgid: list[str] = []
+    msgstr: list[str] = []
+    target: list[str] | None = None
+    fuzzy = False
+
+    def flush() -> None:
+        if msgid and "".join(msgid):
+            entries["".join(msgid)] = "" if fuzzy else "".join(msgstr)
+
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            flush()
+            msgid, msgstr, target, fuzzy = [], [], None, False
+        elif line.startswith("#,") and "fuzzy" in line:
+            fuzzy = True
+        elif line.startswith("msgid "):
+            target = msgid
+            target.append(line[6:].strip()[1:-1])
+        elif line.startswith(("msgstr ", "msgstr[0] ")):
+            target = msgstr
+            target.append(line.split(" ", 1)[1].strip()[1:-1])
+        elif line.startswith(("msgid_plural", "msgstr[")):
+            target = None
+        elif line.startswith('"') and target is not None:
+            target.append(line.strip()[1:-1])
+    return entries
+
+
+@pytest.mark.parametrize("language", ["vi"])
+def test_every_string_is_translated_and_compiled(language: str) -> None:
+    folder = ROOT / "chibo" / "locale" / language / "LC_MESSAGES"
+    entries = _po_entries(folder / "django.po")
+    assert entries
+    assert [msgid for msgid, msgstr in entries.items() if not msgstr] == []
+    with (folder / "django.mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    catalog = compiled._catalog  # type: ignore[attr-defined]
+    stale = [
+        msgid
+        for msgid, msgstr in entries.items()
+        if "\\" not in msgid + msgstr and (catalog.get(msgid) or catalog.get((msgid, 0))) != msgstr
+    ]
+    assert stale == [], "run `make messages` to recompile the catalogue"
