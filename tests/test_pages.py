@@ -163,3 +163,10 @@ def test_the_same_seed_builds_the_same_province() -> None:
     assert [m.full_name for m in first.members] == [m.full_name for m in second.members]
     other = ProvinceBuilder(SIZES["small"], random.Random(4)).build()
     assert [m.full_name for m in other.members] != [m.full_name for m in first.members]
+
+
+def test_vietnamese_is_the_default_whatever_the_browser_says(client_for) -> None:
+    client = client_for("bithu1")
+    html = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert "Xin chào" in html
+    assert '<html lang="vi">' in html

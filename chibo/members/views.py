@@ -51,18 +51,11 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
 
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_member_for_user(request, pk)
-    return render(
-        request,
-        "members/member.html",
-        {
-            "member": member,
-            "can_see_history": has_perm(request.user, Perm.VIEW_HISTORY, member.unit),
-        },
-    )
+    return render(request, "members/member.html", {"member": member})
 
 
 def member_history(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_member_for_user(request, pk, Perm.VIEW_HISTORY)
+    member = get_member_for_user(request, pk)
     records = list(member.history.select_related("history_user").order_by("-history_date"))
     return render(
         request,

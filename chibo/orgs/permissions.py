@@ -1,5 +1,7 @@
 """The permission vocabulary, defined once: roles, scopes and what each role may do.
 
+The change history of a record is shown to whoever may see the record.
+
 A role grant (models.RoleGrant) ties a user to a unit with one of these roles, over the
 unit alone or the unit and everything below it. Every access decision in the product is
 "does the user hold a grant whose role carries this permission over this unit?", asked
@@ -35,18 +37,17 @@ class Perm(models.TextChoices):
     VIEW_MEMBERS = "member.view", _("See the members of the unit")
     MANAGE_MEMBERS = "member.manage", _("Add and change member records")
     MANAGE_GRANTS = "grant.manage", _("Grant and revoke roles")
-    VIEW_HISTORY = "history.view", _("See the change history of records")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS})
-_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.VIEW_HISTORY}
-_STAFF = _READ | {Perm.VIEW_HISTORY}
+_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS}
+_STAFF = _READ
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MEMBER: _READ,
     Role.SECRETARY: _CELL_LEADER,
     Role.DEPUTY_SECRETARY: _CELL_LEADER,
-    Role.CELL_COMMITTEE: _READ | {Perm.VIEW_HISTORY},
+    Role.CELL_COMMITTEE: _READ,
     Role.UPPER_COMMITTEE: _STAFF,
     Role.WORKING_GROUP: _STAFF,
     Role.ORG_COMMISSION: _STAFF | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS},

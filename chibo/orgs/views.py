@@ -47,13 +47,12 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "breadcrumb": [(a, has_perm(request.user, Perm.VIEW_UNIT, a)) for a in ancestors],
             "rows": [(child, counts[child.pk]) for child in children],
             "can_see_members": has_perm(request.user, Perm.VIEW_MEMBERS, unit),
-            "can_see_history": has_perm(request.user, Perm.VIEW_HISTORY, unit),
         },
     )
 
 
 def unit_history(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_HISTORY)
+    unit = get_unit_for_user(request.user, code)
     records = list(unit.history.select_related("history_user").order_by("-history_date"))
     return render(
         request,
