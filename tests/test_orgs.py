@@ -42,12 +42,12 @@ def test_subtree_is_one_query() -> None:
     assert all(code.startswith("X001.") for code in codes)
 
 
-def test_subtree_counts_match_the_rows_and_cost_two_queries_per_depth() -> None:
+def test_subtree_counts_match_the_rows_in_one_query() -> None:
     root = Unit.objects.get(code="LV")
     children = list(Unit.objects.get_children(root))
     with CaptureQueriesContext(connection) as queries:
         counts = Unit.objects.subtree_counts([root, *children])
-    assert len(queries) == 4  # two depths
+    assert len(queries) == 1
     assert counts[root.pk].units == Unit.objects.count() - 1
     assert counts[root.pk].cells == Unit.objects.cells().count()
     assert counts[root.pk].members == Member.objects.count()

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
-from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,33 +95,38 @@ class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):  # type: ignore[m
         """Sub-units, cells and members below each of `units` (the unit itself counts
         as a cell if it is one, and its own members count).
 
-        Two queries per distinct depth among `units`, whatever their number: rows of
-        the subtrees are grouped by the path prefix that names their top unit.
+        One query for all of `units`, whatever their number: each unit of the subtrees
+        with its member count (through the member index), added up in Python under the
+        listed unit whose path starts its own.
         """
         result = {unit.pk: UnitCounts() for unit in units}
-        by_depth: dict[int, dict[str, Unit]] = {}
-        for unit in units:
-            by_depth.setdefault(unit.depth, {})[unit.path] = unit
-        for depth, by_path in by_depth.items():
-            length = depth * self.model.steplen
-            within = Q()
-            for path in by_path:
-                within |= Q(path__startswith=path)
-            rows = (
-                self.get_queryset()
-                .filter(within)
-                .order_by()
-                .annotate(top=Substr("path", 1, length))
-            )
-            for row in rows.values("top").annotate(
-                units=Count("pk"), cells=Count("pk", filter=Q(kind__holds_meetings=True))
-            ):
-                counts = result[by_path[row["top"]].pk]
-                counts.units = row["units"] - 1  # not the unit itself
-                counts.cells = row["cells"]
-            # The reverse relation "members" is defined by the members app.
-            for row in rows.values("top").annotate(members=Count("members")):
-                result[by_path[row["top"]].pk].members = row["members"]
+        if not units:
+            return result
+        by_path = {unit.path: result[unit.pk] for unit in units}
+        depths = sorted({unit.depth for unit in units})
+        within = Q()
+        for path in by_path:
+            within |= Q(path__startswith=path)
+        # The reverse relation "members" is defined by the members app.
+        rows = (
+            self.get_queryset()
+            .filter(within)
+            .order_by()
+            .annotate(member_count=Count("members"))
+            .values_list("path", "kind__holds_meetings", "member_count")
+        )
+        for path, is_cell, member_count in rows:
+            for depth in depths:
+                if depth * self.model.steplen > len(path):
+                    break
+                counts = by_path.get(path[: depth * self.model.steplen])
+                if counts is None:
+                    continue
+                counts.units += 1
+                counts.cells += int(is_cell)
+                counts.members += member_count
+        for counts in result.values():
+            counts.units -= 1  # not the unit itself
         return result
 
 
