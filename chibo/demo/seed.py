@@ -17,13 +17,24 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from chibo.demo import names
-from chibo.members.models import Gender, Member, MemberStatus
+from chibo.lib.dates import add_months
+from chibo.members.models import (
+    PROBATION_MONTHS,
+    Change,
+    Gender,
+    Member,
+    MembershipPeriod,
+    MemberStatus,
+    Post,
+    PostKind,
+)
 from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind
 from chibo.orgs.permissions import Role, Scope
 
 DEMO_PASSWORD = "chibo-demo"
 # Dates are computed from a fixed day, so that the data does not depend on the clock.
 ANCHOR = datetime.date(2026, 1, 1)
+TERM_START = datetime.date(2025, 7, 1)
 
 
 @dataclass(frozen=True)
@@ -212,13 +223,29 @@ class ProvinceBuilder:
                     days=rng.randint(19 * 365, min(age_days - 365, 45 * 365))
                 )
             self.card += 1
+            # CCCD: province code, century and gender digit, year of birth, serial number.
+            century_gender = (0 if birth.year < 2000 else 2) + (1 if female else 0)
+            citizen_id = f"068{century_gender}{birth.year % 100:02d}{self.card % 1_000_000:06d}"
             member = Member(
                 unit=cell,
                 gender=Gender.FEMALE if female else Gender.MALE,
                 birth_date=birth,
-                card_number=f"{70000000 + self.card:08d}",
+                ethnicity=rng.choice(["K'Ho", "Mạ", "Chu Ru"])
+                if highland and rng.random() < 0.5
+                else "Kinh",
+                religion=rng.choices(
+                    ["Không", "Phật giáo", "Công giáo", "Tin Lành"], [80, 8, 9, 3]
+                )[0],
+                # Probationary members get their card when they become official.
+                card_number=None if probationary else f"{70000000 + self.card:08d}",
+                citizen_id=citizen_id,
                 status=MemberStatus.PROBATIONARY if probationary else MemberStatus.OFFICIAL,
                 admitted_on=admitted,
+                official_on=None if probationary else add_months(admitted, PROBATION_MONTHS),
+                education=rng.choice(
+                    ["Trung cấp", "Cao đẳng", "Đại học", "Thạc sĩ", "12/12", "9/12"]
+                ),
+                phone=f"09{rng.randint(10_000_000, 99_999_999)}",
             )
             member.set_name(full)
             self.plan.members.append(member)
@@ -237,7 +264,28 @@ def seed_province(
         for member in plan.members:
             member.unit_id = units[member.unit.code].pk
         Member.objects.bulk_create(plan.members, batch_size=2000)
-        progress("members inserted")
+        MembershipPeriod.objects.bulk_create(
+            (
+                MembershipPeriod(
+                    member_id=m.pk,
+                    unit_id=m.unit_id,
+                    status=m.status,
+                    started_on=m.admitted_on or ANCHOR,
+                    change=Change.CREATED,
+                )
+                for m in plan.members
+            ),
+            batch_size=2000,
+        )
+        # The first member of each cell is its secretary.
+        first: dict[int, Member] = {}
+        for m in plan.members:
+            first.setdefault(m.unit_id, m)
+        Post.objects.bulk_create(
+            Post(member_id=m.pk, unit_id=m.unit_id, kind=PostKind.SECRETARY, started_on=TERM_START)
+            for m in first.values()
+        )
+        progress("members, periods and posts inserted")
         accounts = create_demo_accounts(units)
     return {
         "units": len(plan.units),
@@ -278,7 +326,11 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
         .get()
     )
     grant(account("uyvien1", cell=agency_cell), "X001", Role.UPPER_COMMITTEE, Scope.SUBTREE)
-    grant(account("bithu1", cell="X001.01"), "X001.01", Role.SECRETARY, Scope.UNIT)
-    grant(account("bithu2", cell="X002.01"), "X002.01", Role.SECRETARY, Scope.UNIT)
+    for username, cell in (("bithu1", "X001.01"), ("bithu2", "X002.01")):
+        user = account(username, cell=cell)
+        grant(user, cell, Role.SECRETARY, Scope.UNIT)
+        Post.objects.filter(unit=units[cell], kind=PostKind.SECRETARY).update(
+            grant=RoleGrant.objects.get(user=user, role=Role.SECRETARY)
+        )
     account("dangvien1", cell="X001.01", member_index=1)
     return len(DEMO_ACCOUNTS)

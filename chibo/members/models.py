@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chibo.lib import vntext
-from chibo.orgs.models import Unit
+from chibo.lib.dates import add_months, years_between
+from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Perm
+
+# A probationary member may be recognised as official after this many months.
+PROBATION_MONTHS = 12
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -24,8 +32,36 @@ class Gender(models.TextChoices):
 
 
 class MemberStatus(models.TextChoices):
-    OFFICIAL = "official", _("Official")
     PROBATIONARY = "probationary", _("Probationary")
+    OFFICIAL = "official", _("Official")
+    EXEMPTED = "exempted", _("Exempted from activity")
+    LEFT = "left", _("No longer a member here")
+
+
+# Statuses in which a member belongs to a cell's roster today.
+ACTIVE_STATUSES = (MemberStatus.PROBATIONARY, MemberStatus.OFFICIAL, MemberStatus.EXEMPTED)
+
+
+class LeaveReason(models.TextChoices):
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out of the province")
+    DECEASED = "deceased", _("Deceased")
+    EXPELLED = "expelled", _("Expelled")
+    REMOVED = "removed", _("Name removed")
+
+
+class Change(models.TextChoices):
+    """What opened a membership period."""
+
+    CREATED = "created", _("Record created")
+    IMPORTED = "imported", _("Imported")
+    TRANSFERRED_IN = "transferred_in", _("Transferred in")
+    TRANSFERRED = "transferred", _("Transferred to another cell")
+    MADE_OFFICIAL = "made_official", _("Recognised as official member")
+    EXEMPTED = "exempted", _("Exempted from activity")
+    RESTORED = "restored", _("Activity restored")
+    ATTACHED = "attached", _("Temporarily attached to another cell")
+    ATTACHMENT_ENDED = "attachment_ended", _("Temporary attachment ended")
+    LEFT = "left", _("Left")
 
 
 class MemberQuerySet(models.QuerySet["Member"]):
@@ -40,12 +76,42 @@ class MemberQuerySet(models.QuerySet["Member"]):
     def in_vietnamese_order(self) -> MemberQuerySet:
         return self.order_by("sort_key", "pk")
 
+    def active(self) -> MemberQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def in_unit_on(self, unit: Unit, on: datetime.date) -> MemberQuerySet:
+        """Members of `unit` (their home cell) on the day `on`, whatever happened since."""
+        return self.filter(
+            pk__in=MembershipPeriod.objects.covering(on).filter(unit=unit).values("member_id")
+        )
+
+    def attached_to_unit_on(self, unit: Unit, on: datetime.date) -> MemberQuerySet:
+        """Members of other cells temporarily attached to `unit` on the day `on`."""
+        return self.filter(
+            pk__in=MembershipPeriod.objects.covering(on)
+            .filter(attached_to=unit)
+            .values("member_id")
+        )
+
+    def search(self, text: str) -> MemberQuerySet:
+        """Match every word of `text`, with or without diacritics, in the name; or the
+        party card or citizen ID number."""
+        folded = vntext.fold(text)
+        if not folded:
+            return self.none()
+        if folded.isdigit():
+            return self.filter(models.Q(card_number=folded) | models.Q(citizen_id=folded))
+        condition = models.Q()
+        for word in folded.split(" "):
+            condition &= models.Q(search_name__contains=word)
+        return self.filter(condition)
+
 
 class Member(models.Model):
-    """A party member, attached to the party organisation where they hold activity."""
+    """A party member: identity, current cell and status (the past is in the periods)."""
 
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="members", verbose_name=_("party unit")
+        Unit, on_delete=models.PROTECT, related_name="members", verbose_name=_("party cell")
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -63,13 +129,39 @@ class Member(models.Model):
     search_name = models.CharField(max_length=120, editable=False, db_index=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=40, blank=True, default="Kinh")
+    religion = models.CharField(_("religion"), max_length=40, blank=True, default="Không")
     card_number = models.CharField(
         _("party card number"), max_length=20, unique=True, null=True, blank=True
+    )
+    citizen_id = models.CharField(
+        _("citizen ID number"), max_length=12, unique=True, null=True, blank=True
+    )
+    admitted_on = models.DateField(_("date of admission"), null=True, blank=True)
+    official_on = models.DateField(_("date of official membership"), null=True, blank=True)
+    education = models.CharField(_("education"), max_length=120, blank=True)
+    occupation = models.CharField(_("occupation or position"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    holds_leadership_post = models.BooleanField(
+        _("holds a leadership or management post"),
+        default=False,
+        help_text=_("Đảng viên giữ chức vụ lãnh đạo, quản lý: the plan asks for their example."),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.OFFICIAL
     )
-    admitted_on = models.DateField(_("date of admission"), null=True, blank=True)
+    attached_to = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attached_members",
+        verbose_name=_("temporarily attached to"),
+    )
+    left_reason = models.CharField(
+        _("reason for leaving"), max_length=20, choices=LeaveReason.choices, blank=True
+    )
 
     objects = MemberQuerySet.as_manager()
     history = HistoricalRecords()
@@ -80,6 +172,17 @@ class Member(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=MemberStatus.values), name="member_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(citizen_id__isnull=True)
+                | models.Q(citizen_id__regex=r"^[0-9]{12}$"),
+                name="member_citizen_id_12_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(official_on__isnull=True)
+                | models.Q(admitted_on__isnull=True)
+                | models.Q(official_on__gte=models.F("admitted_on")),
+                name="member_official_after_admission",
             ),
         ]
 
@@ -100,3 +203,178 @@ class Member(models.Model):
         )
         self.sort_key = vntext.collation_key(parts.given, parts.middle, parts.family)
         self.search_name = vntext.fold(parts.full)
+
+    def fact_errors(self, today: datetime.date | None = None) -> dict[str, list[str]]:
+        """Inconsistencies between the dates and numbers of this record, by field."""
+        today = today or timezone.localdate()
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.birth_date and self.birth_date >= today:
+            add("birth_date", gettext("The date of birth must be in the past."))
+        if self.admitted_on:
+            if self.admitted_on > today:
+                add("admitted_on", gettext("The date of admission cannot be in the future."))
+            if self.birth_date and self.admitted_on <= self.birth_date:
+                add(
+                    "admitted_on",
+                    gettext("The date of admission must come after the date of birth."),
+                )
+            elif self.birth_date and years_between(self.birth_date, self.admitted_on) < 18:
+                add("admitted_on", gettext("A member must be 18 or older on the day of admission."))
+        if self.official_on:
+            if self.admitted_on and self.official_on < self.admitted_on:
+                add(
+                    "official_on",
+                    gettext("The official date cannot come before the date of admission."),
+                )
+            if self.official_on > today:
+                add("official_on", gettext("The official date cannot be in the future."))
+            if self.status == MemberStatus.PROBATIONARY:
+                add("official_on", gettext("A probationary member has no official date yet."))
+        if self.citizen_id and not (len(self.citizen_id) == 12 and self.citizen_id.isdigit()):
+            add("citizen_id", gettext("A citizen ID number has exactly 12 digits."))
+        if self.card_number and not self.card_number.replace(".", "").replace("-", "").isalnum():
+            add("card_number", gettext("A party card number has only digits and letters."))
+        return errors
+
+    def clean(self) -> None:
+        errors = self.fact_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def official_due_on(self) -> datetime.date | None:
+        """When a probationary member's 12 months end."""
+        if self.admitted_on is None:
+            return None
+        return add_months(self.admitted_on, PROBATION_MONTHS)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class PeriodQuerySet(models.QuerySet["MembershipPeriod"]):
+    def covering(self, on: datetime.date) -> PeriodQuerySet:
+        return self.filter(
+            models.Q(started_on__lte=on),
+            models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=on),
+        )
+
+
+class MembershipPeriod(models.Model):
+    """Where a member held party activity, in which status, from one day until another.
+
+    Every status change or transfer ends the open period and starts a new one, so that
+    "the members of this cell on that day" can always be answered.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="periods")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="member_periods", verbose_name=_("party cell")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices)
+    attached_to = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attached_periods",
+        verbose_name=_("temporarily attached to"),
+    )
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+    change = models.CharField(_("change"), max_length=20, choices=Change.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    decision = models.CharField(_("decision"), max_length=120, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership period")
+        verbose_name_plural = _("membership periods")
+        ordering = ["member", "started_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="period_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(ended_on__isnull=True),
+                name="period_one_open_per_member",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "started_on"], name="period_unit_idx"),
+            models.Index(fields=["attached_to", "started_on"], name="period_attached_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.unit} · {self.started_on}"
+
+
+class PostKind(models.TextChoices):
+    SECRETARY = "secretary", _("Secretary")
+    DEPUTY_SECRETARY = "deputy_secretary", _("Deputy secretary")
+    COMMITTEE_MEMBER = "committee_member", _("Cell committee member")
+
+
+class PostEndReason(models.TextChoices):
+    TERM_ENDED = "term_ended", _("Term ended")
+    REMOVED = "removed", _("Removed from the committee")
+    RESIGNED = "resigned", _("Resigned")
+    TRANSFERRED = "transferred", _("Transferred")
+    OTHER = "other", _("Other")
+
+
+class Post(models.Model):
+    """A cell post held by a member for a term, with the concurrent posts the plan tracks."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="posts")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="posts", verbose_name=_("party cell")
+    )
+    kind = models.CharField(_("post"), max_length=20, choices=PostKind.choices)
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why the term ended"), max_length=20, choices=PostEndReason.choices, blank=True
+    )
+    also_village_head = models.BooleanField(
+        _("also head of the village or residential group"), default=False
+    )
+    also_front_head = models.BooleanField(_("also head of the Front work committee"), default=False)
+    is_head_of_agency = models.BooleanField(_("head of the agency or unit"), default=False)
+    grant = models.OneToOneField(
+        RoleGrant, on_delete=models.SET_NULL, null=True, blank=True, related_name="post"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("cell post")
+        verbose_name_plural = _("cell posts")
+        ordering = ["unit", "kind", "-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="post_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.member}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None or self.ended_on > timezone.localdate()

@@ -1,0 +1,23 @@
+"""Dates and periods as people here write them."""
+
+import calendar
+import datetime
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, or the month's last day if it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def years_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole years from `start` to `end` (an age)."""
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def vn_date(day: datetime.date) -> str:
+    """ "ngày 15 tháng 6 năm 2026"."""
+    return f"ngày {day.day} tháng {day.month} năm {day.year}"
