@@ -14,7 +14,11 @@ from django.test import Client
 from django.test.utils import override_settings
 
 # A fast hasher: the suite logs in often and proves nothing about PBKDF2.
-override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
+override_settings(
+    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # Background tasks run at once, in the test's own transaction.
+    TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+).enable()
 
 CAST = ["admin", "bantochuc", "uyvien1", "bithu1", "bithu2", "dangvien1", "outsider"]
 SEED = 7

@@ -10,9 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from chibo.members.models import Member
+from chibo.members.models import ImportState, Member, RosterImport
+from chibo.orgs.models import Unit
 from tests.conftest import CAST
 
 ANON = None
@@ -48,6 +51,22 @@ def unit(code: str) -> Callable[[], list[object]]:
     return lambda: [code]
 
 
+def action(code: str, slug: str) -> Callable[[], list[object]]:
+    return lambda: [*member_of(code)(), slug]
+
+
+def import_job() -> list[object]:
+    """A checked roster import uploaded by bithu1 into her cell."""
+    job = RosterImport.objects.create(
+        created_by=User.objects.get(username="bithu1"),
+        unit=Unit.objects.get(code="X001.01"),
+        file=ContentFile(b"-", name="roster.csv"),
+        filename="roster.csv",
+        state=ImportState.CHECKED,
+    )
+    return [job.pk]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 ALL_UNITS = {"admin", "bantochuc"}
 # Who may see each unit of the small province: commune 1 (X001) holds bithu1's and
@@ -56,6 +75,15 @@ SEE = {
     "LV": ALL_UNITS,
     "X001": ALL_UNITS | {"uyvien1"},
     "X001.01": ALL_UNITS | {"uyvien1", "bithu1", "dangvien1"},
+    "X002": ALL_UNITS,
+    "X002.01": ALL_UNITS | {"bithu2"},
+}
+
+# Who may change member records (members and upper-level committee members may not).
+MANAGE = {
+    "LV": ALL_UNITS,
+    "X001": ALL_UNITS,
+    "X001.01": ALL_UNITS | {"bithu1"},
     "X002": ALL_UNITS,
     "X002.01": ALL_UNITS | {"bithu2"},
 }
@@ -70,13 +98,25 @@ def cases() -> Iterator[Case]:
     yield Case("set_language", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("orgs:tree", NO_ARGS, EVERYONE)
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
+    yield Case("members:search", NO_ARGS, EVERYONE)
+    yield Case("members:template", NO_ARGS, EVERYONE)
+    yield Case("members:import_status", import_job, frozenset({"bithu1"}))
+    yield Case("members:import_confirm", import_job, frozenset({"bithu1"}), method="post", ok=302)
     for code, users in SEE.items():
         yield Case("orgs:unit", unit(code), frozenset(users))
         yield Case("orgs:unit_history", unit(code), frozenset(users))
         yield Case("members:roster", unit(code), frozenset(users))
+        yield Case("members:export", unit(code), frozenset(users))
+        yield Case("members:import", unit(code), frozenset(MANAGE[code]))
+        # Members are added to cells only.
+        cell_managers = MANAGE[code] if code.count(".") else set()
+        yield Case("members:member_new", unit(code), frozenset(cell_managers))
     for code in ("X001.01", "X002.01"):
         yield Case("members:member", member_of(code), frozenset(SEE[code]))
         yield Case("members:member_history", member_of(code), frozenset(SEE[code]))
+        yield Case("members:member_edit", member_of(code), frozenset(MANAGE[code]))
+        for slug in ("transfer", "exempt", "leave", "post"):
+            yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 
 
 CASES = list(cases())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -94,8 +95,8 @@ class MemberQuerySet(models.QuerySet["Member"]):
         )
 
     def search(self, text: str) -> MemberQuerySet:
-        """Match every word of `text`, with or without diacritics, in the name; or the
-        party card or citizen ID number."""
+        """Names in which every word of `text` starts a word, with or without diacritics,
+        the exact name first; or the party card or citizen ID number."""
         folded = vntext.fold(text)
         if not folded:
             return self.none()
@@ -103,8 +104,11 @@ class MemberQuerySet(models.QuerySet["Member"]):
             return self.filter(models.Q(card_number=folded) | models.Q(citizen_id=folded))
         condition = models.Q()
         for word in folded.split(" "):
-            condition &= models.Q(search_name__contains=word)
-        return self.filter(condition)
+            condition &= models.Q(search_name__startswith=word) | models.Q(
+                search_name__contains=f" {word}"
+            )
+        exact = models.Case(models.When(search_name=folded, then=0), default=1)
+        return self.filter(condition).alias(inexact=exact).order_by("inexact", "sort_key", "pk")
 
 
 class Member(models.Model):
@@ -378,3 +382,55 @@ class Post(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended_on is None or self.ended_on > timezone.localdate()
+
+
+class ImportState(models.TextChoices):
+    CHECKING = "checking", _("Checking the file")
+    CHECKED = "checked", _("Checked: waiting for confirmation")
+    REJECTED = "rejected", _("The file has errors")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class RosterImport(models.Model):
+    """A roster file uploaded from the web: checked first, imported when confirmed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=200)
+    update = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=16, choices=ImportState.choices, default=ImportState.CHECKING
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    # The ImportResult of the check, then of the import, as plain data.
+    summary = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:import_status", args=[self.pk])
+
+    @property
+    def running(self) -> bool:
+        return self.state in (ImportState.CHECKING, ImportState.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, round(100 * self.rows_done / self.rows_total))

@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": {
             "tree": is_superuser(user) or Perm.VIEW_UNIT in perms,
+            "search": is_superuser(user) or Perm.VIEW_MEMBERS in perms,
             "admin": bool(user.is_staff),
         }
     }

@@ -1,0 +1,119 @@
+"""Forms for member records and the actions on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chibo.members.models import LeaveReason, Member, Post, PostEndReason, PostKind
+from chibo.members.services import IDENTITY_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MemberForm(forms.ModelForm[Member]):
+    class Meta:
+        model = Member
+        fields = IDENTITY_FIELDS
+        widgets = {
+            "birth_date": DateInput(),
+            "admitted_on": DateInput(),
+            "official_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "citizen_id": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 12}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("birth_date", "admitted_on"):
+            self.fields[name].required = True
+
+    def _post_clean(self) -> None:
+        # The name's derived fields are set by the service; check the rest here.
+        self.instance.set_name(self.cleaned_data.get("full_name") or "")
+        super()._post_clean()  # type: ignore[misc]
+
+
+class DatedForm(forms.Form):
+    on = forms.DateField(label=_("On"), widget=DateInput(), initial=timezone.localdate)
+
+
+class UnitCodeField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "help_text", _("The code of the party cell, as in the organisation tree.")
+        )
+        super().__init__(**kwargs)
+
+
+class TransferForm(DatedForm):
+    to_unit = UnitCodeField(label=_("Transfer to the cell"))
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class OfficialForm(DatedForm):
+    decision = forms.CharField(label=_("Decision"), max_length=120, required=False)
+
+
+class ExemptForm(DatedForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    decision = forms.CharField(label=_("Decision of the cell"), max_length=120, required=False)
+
+
+class RestoreForm(DatedForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class AttachForm(DatedForm):
+    host = UnitCodeField(label=_("Temporarily attached to the cell"))
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class LeaveForm(DatedForm):
+    reason = forms.ChoiceField(label=_("Why"), choices=LeaveReason.choices)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class PostForm(DatedForm):
+    kind = forms.ChoiceField(label=_("Post"), choices=PostKind.choices)
+    also_village_head = forms.BooleanField(
+        label=Post._meta.get_field("also_village_head").verbose_name, required=False
+    )
+    also_front_head = forms.BooleanField(
+        label=Post._meta.get_field("also_front_head").verbose_name, required=False
+    )
+    is_head_of_agency = forms.BooleanField(
+        label=Post._meta.get_field("is_head_of_agency").verbose_name, required=False
+    )
+
+
+class EndPostForm(DatedForm):
+    post = forms.ModelChoiceField(label=_("Post"), queryset=Post.objects.none())
+    reason = forms.ChoiceField(label=_("Why the term ended"), choices=PostEndReason.choices)
+
+    def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["post"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = member.posts.filter(ended_on__isnull=True)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Roster file (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.ods,.csv"}),
+    )
+    update = forms.BooleanField(
+        label=_("Update the members already registered (matched by party card number)"),
+        required=False,
+    )

@@ -1,0 +1,715 @@
+"""Roster files: reading Excel/CSV rosters into member records and writing them back.
+
+Columns are found by their Vietnamese header, in any order, case or diacritics, below any
+title rows. An import is all or nothing: rows are parsed, checked and written in batches
+inside one transaction, and any error rolls the whole file back, so memory stays bounded
+however long the file is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import python_calamine
+import xlsxwriter
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from chibo.lib import vntext
+from chibo.members.models import (
+    ACTIVE_STATUSES,
+    Change,
+    Gender,
+    Member,
+    MembershipPeriod,
+    MemberStatus,
+)
+from chibo.members.services import IDENTITY_FIELDS, normalise
+from chibo.orgs.models import Unit
+
+MAX_BYTES = 40 * 1024 * 1024
+MAX_ROWS = 200_000
+BATCH = 1000
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class Column:
+    """A roster column: the member field, its header, the other headers people use."""
+
+    field: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+COLUMNS = [
+    Column("full_name", "Họ và tên", ("Họ tên", "Họ và tên đảng viên"), required=True),
+    Column("birth_date", "Ngày sinh", ("Ngày tháng năm sinh",), required=True),
+    Column("gender", "Giới tính", ("Nam/Nữ",), required=True),
+    Column("ethnicity", "Dân tộc"),
+    Column("religion", "Tôn giáo"),
+    Column("card_number", "Số thẻ đảng viên", ("Số thẻ", "Số thẻ ĐV"), required=True),
+    Column(
+        "citizen_id", "Số CCCD", ("CCCD", "Số căn cước", "Số căn cước công dân", "Số định danh")
+    ),
+    Column("admitted_on", "Ngày vào Đảng", ("Ngày kết nạp",), required=True),
+    Column("official_on", "Ngày chính thức", ("Ngày công nhận chính thức",)),
+    Column("unit", "Chi bộ", ("Mã chi bộ", "Tên chi bộ")),
+    Column("status", "Trạng thái", ("Tình trạng",)),
+    Column(
+        "occupation", "Chức vụ", ("Nghề nghiệp", "Nghề nghiệp, chức vụ", "Chức vụ, nghề nghiệp")
+    ),
+    Column("phone", "Điện thoại", ("Số điện thoại", "SĐT", "ĐT")),
+    Column("education", "Trình độ", ("Trình độ chuyên môn", "Học vấn")),
+    Column("notes", "Ghi chú"),
+]
+STATUS_WORDS = {
+    "chinh thuc": MemberStatus.OFFICIAL,
+    "du bi": MemberStatus.PROBATIONARY,
+    "mien sinh hoat": MemberStatus.EXEMPTED,
+    "mien cong tac va sinh hoat dang": MemberStatus.EXEMPTED,
+    "mien cong tac va sinh hoat": MemberStatus.EXEMPTED,
+}
+STATUS_LABELS = {
+    MemberStatus.OFFICIAL: "Chính thức",
+    MemberStatus.PROBATIONARY: "Dự bị",
+    MemberStatus.EXEMPTED: "Miễn sinh hoạt",
+}
+GENDER_WORDS = {
+    "nam": Gender.MALE,
+    "nu": Gender.FEMALE,
+    "male": Gender.MALE,
+    "female": Gender.FEMALE,
+}
+GENDER_LABELS = {Gender.MALE: "Nam", Gender.FEMALE: "Nữ"}
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", vntext.fold(text)).strip()
+
+
+_HEADERS = {_key(name): column for column in COLUMNS for name in (column.header, *column.aliases)}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: one message says why."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem with one cell of the file, numbered as Excel shows it."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return _('Row %(row)s, column "%(column)s": %(message)s') % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportResult:
+    """What an import did, or would do (dry run), or why it did nothing."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Rollback(Exception):
+    pass
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def read_rows(
+    source: Path | IO[bytes], filename: str = ""
+) -> tuple[int, Iterator[tuple[int, list[Any]]]]:
+    """The number of rows of the first sheet, and (row number as Excel shows it, cell
+    values) for each of them."""
+    data = source.read_bytes() if isinstance(source, Path) else source.read(MAX_BYTES + 1)
+    name = filename or (source.name if isinstance(source, Path) else "")
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(
+            _("The file is larger than %(size)s MB; split it into several files.")
+            % {"size": MAX_BYTES // (1024 * 1024)}
+        )
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return _spreadsheet_rows(data)
+    if name.lower().endswith((".csv", ".txt")) or b"\x00" not in data[:4096]:
+        return _csv_rows(data)
+    raise ImportFileError(_("This is not a spreadsheet: send an .xlsx or .csv file."))
+
+
+def _spreadsheet_rows(data: bytes) -> tuple[int, Iterator[tuple[int, list[Any]]]]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception as error:  # calamine raises several kinds for broken files
+        raise ImportFileError(
+            _("The spreadsheet cannot be read (%(reason)s). Save it again as .xlsx.")
+            % {"reason": str(error)[:120]}
+        ) from error
+    return sheet.total_height, enumerate(rows, start=1)
+
+
+def _csv_rows(data: bytes) -> tuple[int, Iterator[tuple[int, list[Any]]]]:
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError(_("The CSV file is not in UTF-8: save it as “CSV UTF-8”."))
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            yield from enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+        except csv.Error as error:
+            raise ImportFileError(
+                _("The CSV file is malformed: %(reason)s") % {"reason": error}
+            ) from error
+
+    return text.count("\n") + 1, rows()
+
+
+def find_header(rows: Iterator[tuple[int, list[Any]]]) -> tuple[int, dict[int, Column]]:
+    """The header row (below any title rows) and which column holds which field."""
+    best: tuple[int, dict[int, Column]] | None = None
+    for row_number, cells in rows:
+        mapping: dict[int, Column] = {}
+        for index, value in enumerate(cells):
+            column = _HEADERS.get(_key(str(value))) if value not in (None, "") else None
+            if column is not None and column not in mapping.values():
+                mapping[index] = column
+        if len(mapping) >= 3:
+            best = (row_number, mapping)
+            break
+        if row_number >= HEADER_SEARCH_ROWS:
+            break
+    if best is None:
+        raise ImportFileError(
+            _(
+                "No header row was found in the first %(n)s rows: "
+                "the file needs the columns %(columns)s."
+            )
+            % {"n": HEADER_SEARCH_ROWS, "columns": _required_names()}
+        )
+    return best
+
+
+def _required_names() -> str:
+    return ", ".join(f"“{c.header}”" for c in COLUMNS if c.required)
+
+
+# --- parsing one row --------------------------------------------------------------------
+
+
+def parse_date(value: Any) -> datetime.date:
+    """An Excel date, a serial number, dd/mm/yyyy, d/m/yyyy or yyyy-mm-dd."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2_958_466:
+            return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
+        raise ValueError(_("not a date"))
+    text = str(value).strip()
+    match = _DATE.match(text)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        match = _ISO.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+    except ValueError as error:
+        raise ValueError(_("this day does not exist")) from error
+    raise ValueError(_("write the date as dd/mm/yyyy"))
+
+
+def _text(value: Any, *, digits_width: int = 0) -> str:
+    """Cell text; whole numbers that Excel stored as floats lose their ".0", and digit
+    strings that lost their leading zeros get them back up to `digits_width`."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+        return text.zfill(digits_width) if digits_width else text
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.strftime("%d/%m/%Y")
+    return vntext.nfc(str(value))
+
+
+@dataclass
+class ParsedRow:
+    """One valid data row: member fields, the cell and the status it names."""
+
+    row: int
+    fields: dict[str, Any]
+    unit: Unit
+    status: str | None
+
+
+def parse_row(
+    row: int,
+    cells: list[Any],
+    mapping: dict[int, Column],
+    *,
+    resolve_unit: Callable[[str], Unit | None],
+    default_unit: Unit | None,
+    today: datetime.date,
+) -> tuple[ParsedRow | None, list[RowError]]:
+    """Parse and check one data row; never raises for bad content."""
+    errors: list[RowError] = []
+    values: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    for index, column in mapping.items():
+        headers[column.field] = column.header
+        values[column.field] = cells[index] if index < len(cells) else None
+
+    def fail(field_name: str, message: str) -> None:
+        errors.append(RowError(row, headers.get(field_name, field_name), message))
+
+    fields: dict[str, Any] = {}
+    for column in mapping.values():
+        raw = values[column.field]
+        empty = raw is None or (isinstance(raw, str) and not raw.strip())
+        if empty:
+            if column.required and column.field != "card_number":
+                fail(column.field, _("this cell must not be empty"))
+            continue
+        try:
+            if column.field in ("birth_date", "admitted_on", "official_on"):
+                fields[column.field] = parse_date(raw)
+            elif column.field == "gender":
+                gender = GENDER_WORDS.get(_key(str(raw)))
+                if gender is None:
+                    raise ValueError(_("write Nam or Nữ"))
+                fields["gender"] = gender
+            elif column.field == "citizen_id":
+                fields["citizen_id"] = _text(raw, digits_width=12).replace(" ", "")
+            elif column.field == "phone":
+                phone = _text(raw).replace(" ", "").replace(".", "")
+                fields["phone"] = "0" + phone if phone.isdigit() and len(phone) == 9 else phone
+            elif column.field in ("unit", "status"):
+                fields[column.field] = _text(raw)
+            else:
+                fields[column.field] = _text(raw)
+        except ValueError as error:
+            fail(column.field, str(error))
+    if not fields.get("card_number") and not fields.get("citizen_id"):
+        fail("card_number", _("give the party card number or the citizen ID number"))
+
+    status = None
+    if "status" in fields:
+        status = STATUS_WORDS.get(_key(fields.pop("status")))
+        if status is None:
+            fail("status", _("write Chính thức, Dự bị or Miễn sinh hoạt"))
+    unit = default_unit
+    if fields.get("unit"):
+        unit = resolve_unit(fields.pop("unit"))
+        if unit is None:
+            fail("unit", _("no party cell with this code or name within your reach"))
+    else:
+        fields.pop("unit", None)
+        if unit is None:
+            fail("unit", _("name the party cell (its code or exact name)"))
+
+    fields = normalise(fields)
+    if fields.get("full_name") and len(fields["full_name"].split(" ")) < 2:
+        fail("full_name", _("write the full name: family, middle and given name"))
+    probe = Member(**{k: v for k, v in fields.items() if k != "full_name"})
+    probe.status = status or (
+        MemberStatus.OFFICIAL if fields.get("official_on") else MemberStatus.PROBATIONARY
+    )
+    for field_name, messages in probe.fact_errors(today).items():
+        for message in messages:
+            fail(field_name, message)
+    if errors or unit is None:
+        return None, errors
+    return ParsedRow(row, fields, unit, status), []
+
+
+# --- importing --------------------------------------------------------------------------
+
+
+def import_members(
+    source: Path | IO[bytes],
+    *,
+    unit: Unit,
+    cells: Iterable[Unit],
+    by: User | None,
+    filename: str = "",
+    update: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import a roster into `unit` (a cell, or a unit whose `cells` the rows name).
+
+    `cells` are the cells the importing person may write to. Nothing is written if any
+    row is wrong, or on a dry run.
+    """
+    result = ImportResult(dry_run=dry_run)
+    total, rows = read_rows(source, filename)
+    header_row, mapping = find_header(rows)
+    fields_found = {column.field for column in mapping.values()}
+    missing = [c.header for c in COLUMNS if c.required and c.field not in fields_found]
+    if missing:
+        raise ImportFileError(
+            _("The header row (row %(row)s) lacks the columns: %(columns)s.")
+            % {"row": header_row, "columns": ", ".join(f"“{name}”" for name in missing)}
+        )
+    allowed = {cell.pk: cell for cell in cells}
+    by_code = {cell.code: cell for cell in allowed.values()}
+    by_name = {cell.name: cell for cell in allowed.values()}
+    default_unit = unit if unit.pk in allowed else None
+    if default_unit is None and "unit" not in fields_found:
+        raise ImportFileError(
+            _("%(unit)s is not a party cell: the file needs the column “Chi bộ”.") % {"unit": unit}
+        )
+
+    def resolve_unit(text: str) -> Unit | None:
+        return by_code.get(text) or by_code.get(text.upper()) or by_name.get(text)
+
+    today = timezone.localdate()
+    seen: dict[str, int] = {}
+    # A dry run writes nothing, so it needs no transaction: its progress can be saved
+    # and seen while it runs.
+    try:
+        with contextlib.nullcontext() if dry_run else transaction.atomic():
+            batch: list[ParsedRow] = []
+            for row_number, cells_ in rows:
+                if all(value is None or str(value).strip() == "" for value in cells_):
+                    continue
+                result.rows += 1
+                if result.rows > MAX_ROWS:
+                    raise ImportFileError(
+                        _("The file has more than %(n)s rows; split it.") % {"n": MAX_ROWS}
+                    )
+                parsed, errors = parse_row(
+                    row_number,
+                    cells_,
+                    mapping,
+                    resolve_unit=resolve_unit,
+                    default_unit=default_unit,
+                    today=today,
+                )
+                result.errors.extend(errors)
+                if parsed is not None and _check_duplicates(parsed, seen, mapping, result):
+                    batch.append(parsed)
+                if len(batch) >= BATCH:
+                    _write_batch(batch, result, allowed=allowed, update=update, by=by, today=today)
+                    batch = []
+                    if progress:
+                        progress(row_number, total)
+            _write_batch(batch, result, allowed=allowed, update=update, by=by, today=today)
+            if progress:
+                progress(total, total)
+            if result.errors or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+def _check_duplicates(
+    parsed: ParsedRow, seen: dict[str, int], mapping: dict[int, Column], result: ImportResult
+) -> bool:
+    headers = {column.field: column.header for column in mapping.values()}
+    ok = True
+    for field_name in ("card_number", "citizen_id"):
+        value = parsed.fields.get(field_name)
+        if not value:
+            continue
+        key = f"{field_name}:{value}"
+        if key in seen:
+            result.errors.append(
+                RowError(
+                    parsed.row,
+                    headers[field_name],
+                    _("the same number is already on row %(row)s") % {"row": seen[key]},
+                )
+            )
+            ok = False
+        else:
+            seen[key] = parsed.row
+    return ok
+
+
+def _write_batch(
+    batch: list[ParsedRow],
+    result: ImportResult,
+    *,
+    allowed: dict[int, Unit],
+    update: bool,
+    by: User | None,
+    today: datetime.date,
+) -> None:
+    if not batch:
+        return
+    cards = [p.fields["card_number"] for p in batch if p.fields.get("card_number")]
+    ids = [p.fields["citizen_id"] for p in batch if p.fields.get("citizen_id")]
+    existing = list(
+        Member.objects.filter(Q(card_number__in=cards) | Q(citizen_id__in=ids)).select_related(
+            "unit"
+        )
+    )
+    by_card = {m.card_number: m for m in existing if m.card_number}
+    by_id = {m.citizen_id: m for m in existing if m.citizen_id}
+    to_create: list[Member] = []
+    to_update: list[Member] = []
+    made_official: list[Member] = []
+    for parsed in batch:
+        card: str = parsed.fields.get("card_number") or ""
+        cid: str = parsed.fields.get("citizen_id") or ""
+        match = by_card.get(card) if card else by_id.get(cid)
+        other = by_id.get(cid) if cid else None
+        if other is not None and other is not match:
+            result.errors.append(
+                RowError(
+                    parsed.row,
+                    "Số CCCD",
+                    _("this number belongs to %(name)s (%(unit)s)")
+                    % {"name": other.full_name, "unit": other.unit.code},
+                )
+            )
+            continue
+        if match is None:
+            member = Member(
+                unit=parsed.unit, **{k: v for k, v in parsed.fields.items() if k != "full_name"}
+            )
+            member.set_name(parsed.fields["full_name"])
+            member.status = parsed.status or (
+                MemberStatus.OFFICIAL if member.official_on else MemberStatus.PROBATIONARY
+            )
+            to_create.append(member)
+            continue
+        problem = _update_problem(match, parsed, allowed=allowed, update=update)
+        if problem:
+            result.errors.append(RowError(parsed.row, "Số thẻ đảng viên", problem))
+            continue
+        if _apply(match, parsed):
+            if parsed.status == MemberStatus.OFFICIAL and match.status == MemberStatus.PROBATIONARY:
+                match.status = MemberStatus.OFFICIAL
+                made_official.append(match)
+            to_update.append(match)
+        else:
+            result.unchanged += 1
+    if result.errors or result.dry_run:
+        # Nothing will be kept: count what would be done, write nothing.
+        result.created += len(to_create)
+        result.updated += len(to_update)
+        return
+    if to_create:
+        # SQLite and PostgreSQL both return the new keys from a bulk insert.
+        bulk_create_with_history(to_create, Member, batch_size=BATCH, default_user=by)
+        MembershipPeriod.objects.bulk_create(
+            MembershipPeriod(
+                member_id=m.pk,
+                unit_id=m.unit_id,
+                status=m.status,
+                started_on=min(m.admitted_on or today, today),
+                change=Change.IMPORTED,
+                recorded_by=by,
+            )
+            for m in to_create
+        )
+        result.created += len(to_create)
+    if to_update:
+        bulk_update_with_history(
+            to_update,
+            Member,
+            [
+                *IDENTITY_FIELDS,
+                "family_name",
+                "middle_name",
+                "given_name",
+                "sort_key",
+                "search_name",
+                "status",
+            ],
+            batch_size=BATCH,
+            default_user=by,
+        )
+        for member in made_official:
+            on = member.official_on or today
+            MembershipPeriod.objects.filter(member=member, ended_on__isnull=True).update(
+                ended_on=on
+            )
+            MembershipPeriod.objects.create(
+                member=member,
+                unit=member.unit,
+                status=member.status,
+                attached_to=member.attached_to,
+                started_on=on,
+                change=Change.MADE_OFFICIAL,
+                recorded_by=by,
+            )
+        result.updated += len(to_update)
+
+
+def _update_problem(
+    member: Member, parsed: ParsedRow, *, allowed: dict[int, Unit], update: bool
+) -> str | None:
+    if not update:
+        return _(
+            "this member is already registered (%(name)s, %(unit)s); "
+            "import with “update” to change them"
+        ) % {
+            "name": member.full_name,
+            "unit": member.unit.code,
+        }
+    if member.unit_id not in allowed or member.status not in ACTIVE_STATUSES:
+        return _("this number belongs to a member outside your cells")
+    if member.unit_id != parsed.unit.pk:
+        return _("this member belongs to %(unit)s: transfer them on their page first") % {
+            "unit": member.unit.code
+        }
+    if (
+        parsed.status
+        and parsed.status != member.status
+        and not (
+            parsed.status == MemberStatus.OFFICIAL and member.status == MemberStatus.PROBATIONARY
+        )
+    ):
+        return _("the status changes from %(old)s: record that on the member's page") % {
+            "old": member.get_status_display()
+        }
+    return None
+
+
+def _apply(member: Member, parsed: ParsedRow) -> bool:
+    """Copy the row's fields onto `member`; whether anything changed."""
+    changed = False
+    for key, value in parsed.fields.items():
+        if key == "full_name":
+            if value != member.full_name:
+                member.set_name(value)
+                changed = True
+        elif getattr(member, key) != value:
+            setattr(member, key, value)
+            changed = True
+    return changed
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def export_rows(members: Iterable[Member]) -> Iterator[list[Any]]:
+    """The roster columns of each member, as typed values."""
+    for m in members:
+        yield [
+            m.full_name,
+            m.birth_date,
+            GENDER_LABELS.get(Gender(m.gender), "") if m.gender else "",
+            m.ethnicity,
+            m.religion,
+            m.card_number or "",
+            m.citizen_id or "",
+            m.admitted_on,
+            m.official_on,
+            m.unit.code,
+            STATUS_LABELS.get(MemberStatus(m.status), ""),
+            m.occupation,
+            m.phone,
+            m.education,
+            m.notes,
+        ]
+
+
+def write_xlsx(
+    target: Path | IO[bytes], members: Iterable[Member], *, title: str = "", example: bool = False
+) -> None:
+    """Write a roster workbook (or the empty template) that `import_members` reads back."""
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet("Danh sách đảng viên")
+    bold = workbook.add_format({"bold": True, "font_name": "Times New Roman", "font_size": 12})
+    head = workbook.add_format(
+        {
+            "bold": True,
+            "border": 1,
+            "bg_color": "#F2DCDB",
+            "text_wrap": True,
+            "font_name": "Times New Roman",
+        }
+    )
+    date = workbook.add_format({"num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
+    text = workbook.add_format({"num_format": "@", "font_name": "Times New Roman"})
+    widths = [28, 12, 9, 10, 12, 16, 15, 13, 13, 14, 14, 24, 13, 14, 24]
+    for index, width in enumerate(widths):
+        sheet.set_column(index, index, width)
+    sheet.write(0, 0, title or "DANH SÁCH ĐẢNG VIÊN", bold)
+    header_row = 2
+    sheet.write_row(header_row, 0, [c.header for c in COLUMNS], head)
+    sheet.freeze_panes(header_row + 1, 1)
+    rows: Iterable[list[Any]] = export_rows(members)
+    if example:
+        rows = [
+            [
+                "Nguyễn Văn An",
+                datetime.date(1985, 3, 14),
+                "Nam",
+                "Kinh",
+                "Không",
+                "70000001",
+                "068085000001",
+                datetime.date(2010, 5, 19),
+                datetime.date(2011, 5, 19),
+                "X001.01",
+                "Chính thức",
+                "Trưởng thôn",
+                "0912345678",
+                "Đại học",
+                "",
+            ]
+        ]
+    for offset, values in enumerate(rows, start=header_row + 1):
+        for index, value in enumerate(values):
+            if isinstance(value, datetime.date):
+                sheet.write_datetime(
+                    offset, index, datetime.datetime.combine(value, datetime.time()), date
+                )
+            elif value is None:
+                continue
+            else:
+                sheet.write_string(offset, index, str(value), text if index in (5, 6, 12) else None)
+    workbook.close()

@@ -1,0 +1,82 @@
+"""Background work on roster files: check them, then import them when confirmed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import close_old_connections
+from django.utils import timezone
+from django_tasks import task
+
+from chibo.members.models import ImportState, RosterImport
+from chibo.members.roster_io import ImportFileError, ImportResult, import_members
+from chibo.orgs.access import unit_filter
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+
+logger = logging.getLogger(__name__)
+
+
+def _summary(result: ImportResult) -> dict[str, Any]:
+    return {
+        "rows": result.rows,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": [str(error) for error in result.errors],
+    }
+
+
+def _run(job: RosterImport, *, dry_run: bool) -> None:
+    def progress(done: int, total: int) -> None:
+        RosterImport.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
+
+    # The rights are those of the person who uploaded, as they stand now.
+    cells = Unit.objects.cells().filter(
+        unit_filter(job.created_by, Perm.MANAGE_MEMBERS), path__startswith=job.unit.path
+    )
+    try:
+        with job.file.open("rb") as source:
+            result = import_members(
+                source,
+                unit=job.unit,
+                cells=cells.select_related("kind"),
+                by=job.created_by,
+                filename=job.filename,
+                update=job.update,
+                dry_run=dry_run,
+                progress=progress,
+            )
+    except ImportFileError as error:
+        job.state, job.summary = ImportState.REJECTED, {"errors": [str(error)], "rows": 0}
+    except Exception:
+        logger.exception("roster import %s failed", job.pk)
+        job.state = ImportState.FAILED
+    else:
+        job.summary = _summary(result)
+        if result.errors:
+            job.state = ImportState.REJECTED
+        elif dry_run:
+            job.state = ImportState.CHECKED
+        else:
+            job.state = ImportState.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "summary", "finished_at"])
+    if job.state in (ImportState.DONE, ImportState.REJECTED, ImportState.FAILED):
+        # The file holds personal data: keep it no longer than needed.
+        job.file.delete(save=True)
+
+
+@task()
+def check_roster(job_id: str) -> None:
+    close_old_connections()
+    job = RosterImport.objects.select_related("unit", "created_by").get(pk=job_id)
+    _run(job, dry_run=True)
+
+
+@task()
+def import_roster(job_id: str) -> None:
+    close_old_connections()
+    job = RosterImport.objects.select_related("unit", "created_by").get(pk=job_id)
+    _run(job, dry_run=False)
