@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from chibo.members.management.commands._common import resolve
 from chibo.members.roster_io import ImportFileError, import_members
@@ -45,13 +46,22 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for row_error in result.errors:
             self.stderr.write(str(row_error))
-        summary = (
-            f"{result.rows} rows: {result.created} new, {result.updated} updated, "
-            f"{result.unchanged} unchanged"
-        )
+        summary = _("%(rows)s rows: %(new)s new, %(updated)s updated, %(unchanged)s unchanged") % {
+            "rows": result.rows,
+            "new": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
         if result.errors:
-            raise CommandError(f"{len(result.errors)} errors in {summary}; nothing was written.")
+            raise CommandError(
+                _("%(n)s errors; nothing was written. %(summary)s.")
+                % {"n": len(result.errors), "summary": summary}
+            )
         if result.dry_run:
-            self.stdout.write(f"Dry run, nothing written. {summary}.")
+            self.stdout.write(
+                _("Checked only, nothing written. %(summary)s.") % {"summary": summary}
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported. {summary}."))
+            self.stdout.write(
+                self.style.SUCCESS(_("Imported. %(summary)s.") % {"summary": summary})
+            )
