@@ -48,6 +48,10 @@ def count_queries(client, url: str) -> int:
         ("bantochuc", "/units/X001/members/"),
         ("bithu1", "/units/X001.01/members/"),
         ("bithu1", "/"),
+        ("bithu1", "/units/X001.01/members/?q=nguyen"),
+        ("bantochuc", "/members/search/?q=nguyen"),
+        ("bithu1", "/members/search/?q=van"),
+        ("bantochuc", "/units/X001/members/export.xlsx"),
     ],
 )
 def test_query_count_does_not_grow_with_the_data(client_for, username: str, url: str) -> None:

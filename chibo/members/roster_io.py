@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -25,9 +26,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from chibo.lib import vntext
+from chibo.lib.bulk import insert_objects
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -36,7 +38,7 @@ from chibo.members.models import (
     MembershipPeriod,
     MemberStatus,
 )
-from chibo.members.services import IDENTITY_FIELDS, normalise
+from chibo.members.services import IDENTITY_FIELDS
 from chibo.orgs.models import Unit
 
 MAX_BYTES = 40 * 1024 * 1024
@@ -100,6 +102,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", vntext.fold(text)).strip()
 
@@ -287,6 +290,8 @@ class ParsedRow:
     fields: dict[str, Any]
     unit: Unit
     status: str | None
+    # The record this row would create, already checked.
+    member: Member
 
 
 def parse_row(
@@ -354,19 +359,24 @@ def parse_row(
         if unit is None:
             fail("unit", _("name the party cell (its code or exact name)"))
 
-    fields = normalise(fields)
+    # Text cells are already in NFC (_text); identifiers lose spaces, empty ones are None.
+    for key in ("card_number", "citizen_id"):
+        if key in fields:
+            fields[key] = fields[key].replace(" ", "") or None
     if fields.get("full_name") and len(fields["full_name"].split(" ")) < 2:
         fail("full_name", _("write the full name: family, middle and given name"))
-    probe = Member(**{k: v for k, v in fields.items() if k != "full_name"})
-    probe.status = status or (
+    member = Member(**{k: v for k, v in fields.items() if k != "full_name"})
+    member.status = status or (
         MemberStatus.OFFICIAL if fields.get("official_on") else MemberStatus.PROBATIONARY
     )
-    for field_name, messages in probe.fact_errors(today).items():
+    for field_name, messages in member.fact_errors(today).items():
         for message in messages:
             fail(field_name, message)
     if errors or unit is None:
         return None, errors
-    return ParsedRow(row, fields, unit, status), []
+    member.unit = unit
+    member.set_name(fields.get("full_name") or "")
+    return ParsedRow(row, fields, unit, status, member), []
 
 
 # --- importing --------------------------------------------------------------------------
@@ -514,14 +524,7 @@ def _write_batch(
             )
             continue
         if match is None:
-            member = Member(
-                unit=parsed.unit, **{k: v for k, v in parsed.fields.items() if k != "full_name"}
-            )
-            member.set_name(parsed.fields["full_name"])
-            member.status = parsed.status or (
-                MemberStatus.OFFICIAL if member.official_on else MemberStatus.PROBATIONARY
-            )
-            to_create.append(member)
+            to_create.append(parsed.member)
             continue
         problem = _update_problem(match, parsed, allowed=allowed, update=update)
         if problem:
@@ -540,18 +543,24 @@ def _write_batch(
         result.updated += len(to_update)
         return
     if to_create:
-        # SQLite and PostgreSQL both return the new keys from a bulk insert.
-        bulk_create_with_history(to_create, Member, batch_size=BATCH, default_user=by)
-        MembershipPeriod.objects.bulk_create(
-            MembershipPeriod(
-                member_id=m.pk,
-                unit_id=m.unit_id,
-                status=m.status,
-                started_on=min(m.admitted_on or today, today),
-                change=Change.IMPORTED,
-                recorded_by=by,
-            )
-            for m in to_create
+        # New records start their history with the membership period below, which says
+        # who imported them and when; per-row history copies would double the cost of a
+        # province-wide import.
+        insert_objects(to_create)
+        _read_back_keys(to_create)
+        insert_objects(
+            [
+                MembershipPeriod(
+                    member_id=m.pk,
+                    unit_id=m.unit_id,
+                    status=m.status,
+                    started_on=min(m.admitted_on or today, today),
+                    change=Change.IMPORTED,
+                    reason=_("Imported from a roster file"),
+                    recorded_by=by,
+                )
+                for m in to_create
+            ]
         )
         result.created += len(to_create)
     if to_update:
@@ -585,6 +594,19 @@ def _write_batch(
                 recorded_by=by,
             )
         result.updated += len(to_update)
+
+
+def _read_back_keys(members: list[Member]) -> None:
+    """Set the primary keys of freshly inserted members, found by their unique numbers."""
+    cards = {m.card_number: m for m in members if m.card_number}
+    ids = {m.citizen_id: m for m in members if not m.card_number and m.citizen_id}
+    found = Member.objects.filter(
+        Q(card_number__in=list(cards)) | Q(citizen_id__in=list(ids))
+    ).values_list("pk", "card_number", "citizen_id")
+    for pk, card, cid in found:
+        member = cards.get(card or "") or ids.get(cid or "")
+        if member is not None:
+            member.pk = pk
 
 
 def _update_problem(
