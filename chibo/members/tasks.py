@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks import task
 
@@ -70,13 +69,11 @@ def _run(job: RosterImport, *, dry_run: bool) -> None:
 
 @task()
 def check_roster(job_id: str) -> None:
-    close_old_connections()
     job = RosterImport.objects.select_related("unit", "created_by").get(pk=job_id)
     _run(job, dry_run=True)
 
 
 @task()
 def import_roster(job_id: str) -> None:
-    close_old_connections()
     job = RosterImport.objects.select_related("unit", "created_by").get(pk=job_id)
     _run(job, dry_run=False)
