@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 from chibo.lib import vntext
 from chibo.lib.dates import add_months, years_between
 from chibo.orgs.models import RoleGrant, Unit
-from chibo.orgs.permissions import Perm
+from chibo.orgs.permissions import Perm, Scope
 
 # A probationary member may be recognised as official after this many months.
 PROBATION_MONTHS = 12
@@ -70,9 +70,17 @@ class MemberQuerySet(models.QuerySet["Member"]):
         self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEMBERS
     ) -> MemberQuerySet:
         """Members whose unit `user` holds `perm` over: the access chokepoint for members."""
-        from chibo.orgs.access import unit_filter
+        from chibo.orgs.access import grants_with, is_superuser, unit_filter
 
-        return self.filter(unit_filter(user, perm, through="unit__"))
+        if is_superuser(user):
+            return self.all()
+        if any(g.scope == Scope.SUBTREE and g.unit.depth == 1 for g in grants_with(user, perm)):
+            # A whole province: scanning members with their unit's path is cheapest.
+            return self.filter(unit_filter(user, perm, through="unit__"))
+        # A commune or a cell: choose the units first and reach their members through
+        # the unit index, instead of reading every member of the province.
+        units = Unit.objects.visible_to(user, perm).order_by().values("pk")
+        return self.filter(unit__in=units)
 
     def in_vietnamese_order(self) -> MemberQuerySet:
         return self.order_by("sort_key", "pk")
