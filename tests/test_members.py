@@ -248,3 +248,29 @@ def _form(member: Member) -> dict[str, object]:
         "ethnicity": member.ethnicity,
         "religion": member.religion,
     }
+
+
+def test_a_member_transferred_in_starts_on_the_day_of_the_transfer(client_for) -> None:
+    data = {**_form_data(), "arrival": "transferred_in", "arrived_on": "2026-02-01"}
+    response = client_for("bithu1").post("/units/X001.01/members/new/", data)
+    assert response.status_code == 302
+    period = Member.objects.get(card_number="81239999").periods.get()
+    assert (period.change, period.started_on) == ("transferred_in", D(2026, 2, 1))
+    # Without the day, the form says what is missing and writes nothing.
+    data = {**_form_data(card_number="81239998"), "arrival": "transferred_in"}
+    response = client_for("bithu1").post("/units/X001.01/members/new/", data)
+    assert response.status_code == 200
+    assert not Member.objects.filter(card_number="81239998").exists()
+
+
+def _form_data(card_number: str = "81239999") -> dict[str, str]:
+    return {
+        "full_name": "Võ Văn Chuyển",
+        "gender": "male",
+        "birth_date": "1980-01-02",
+        "admitted_on": "2004-03-03",
+        "official_on": "2005-03-03",
+        "card_number": card_number,
+        "religion": "Không",
+        "ethnicity": "Kinh",
+    }

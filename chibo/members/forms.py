@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chibo.members.models import LeaveReason, Member, Post, PostEndReason, PostKind
+from chibo.members.models import Change, LeaveReason, Member, Post, PostEndReason, PostKind
 from chibo.members.services import IDENTITY_FIELDS
 
 
@@ -41,6 +41,32 @@ class MemberForm(forms.ModelForm[Member]):
         # The name's derived fields are set by the service; check the rest here.
         self.instance.set_name(self.cleaned_data.get("full_name") or "")
         super()._post_clean()  # type: ignore[misc]
+
+
+class ArrivalForm(forms.Form):
+    """How a new record comes to the cell: a new admission or a transfer from elsewhere."""
+
+    arrival = forms.ChoiceField(
+        label=_("The member joins this cell"),
+        choices=[
+            (Change.CREATED, _("admitted here, or already a member here")),
+            (Change.TRANSFERRED_IN, _("transferred in from outside the province")),
+        ],
+        initial=Change.CREATED,
+        required=False,
+    )
+    arrived_on = forms.DateField(
+        label=_("On"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("For a transfer: the day the member joins the cell."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("arrival") == Change.TRANSFERRED_IN and not data.get("arrived_on"):
+            self.add_error("arrived_on", _("Give the day of the transfer."))
+        return data
 
 
 class DatedForm(forms.Form):

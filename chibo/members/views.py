@@ -28,6 +28,7 @@ from chibo.members import forms as member_forms
 from chibo.members import services
 from chibo.members.models import (
     ACTIVE_STATUSES,
+    Change,
     ImportState,
     Member,
     MemberStatus,
@@ -155,15 +156,25 @@ def member_new(request: HttpRequest, code: str) -> HttpResponse:
     if not unit.is_cell:
         raise Http404
     form = member_forms.MemberForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    arrival = member_forms.ArrivalForm(request.POST or None)
+    if request.method == "POST" and all([form.is_valid(), arrival.is_valid()]):
+        transferred = arrival.cleaned_data["arrival"] == Change.TRANSFERRED_IN
         try:
-            member = services.create_member(unit=unit, data=form.cleaned_data, by=_actor(request))
+            member = services.create_member(
+                unit=unit,
+                data=form.cleaned_data,
+                by=_actor(request),
+                on=arrival.cleaned_data["arrived_on"] if transferred else None,
+                change=Change.TRANSFERRED_IN if transferred else Change.CREATED,
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": member.full_name})
             return redirect(member)
-    return render(request, "members/member_form.html", {"form": form, "unit": unit})
+    return render(
+        request, "members/member_form.html", {"form": form, "arrival": arrival, "unit": unit}
+    )
 
 
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
