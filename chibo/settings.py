@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "chibo.orgs",
     "chibo.members",
+    "chibo.meetings",
     "chibo.demo",
 ]
 

@@ -26,5 +26,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("units/", include("chibo.orgs.urls")),
     path("", include("chibo.members.urls")),
+    path("", include("chibo.meetings.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from chibo.meetings.models import Meeting, Task
 from chibo.members.models import Member
 from chibo.orgs.access import active_grants, top_units
 
@@ -13,11 +14,21 @@ def home(request: HttpRequest) -> HttpResponse:
         member = (
             Member.objects.select_related("unit", "unit__kind").filter(user=request.user).first()
         )
+    meetings: list[Meeting] = []
+    tasks: list[Task] = []
+    if member is not None:
+        cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
+        meetings = list(
+            Meeting.objects.filter(unit__in=cells).upcoming().select_related("unit")[:3]
+        )
+        tasks = list(Task.objects.filter(owner=member).still_open().select_related("meeting")[:5])
     return render(
         request,
         "home.html",
         {
             "member": member,
+            "meetings": meetings,
+            "tasks": tasks,
             "grants": active_grants(request.user),
             "top_units": top_units(request.user),
         },

@@ -6,6 +6,7 @@ soon as a pattern exists that the matrix does not cover.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -13,7 +14,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from chibo.meetings.models import Meeting, Task
+from chibo.meetings.services import plan_meeting
 from chibo.members.models import ImportState, Member, RosterImport
 from chibo.orgs.models import Unit
 from tests.conftest import CAST
@@ -55,6 +59,34 @@ def action(code: str, slug: str) -> Callable[[], list[object]]:
     return lambda: [*member_of(code)(), slug]
 
 
+def meeting_of(code: str) -> Callable[[], list[object]]:
+    """A planned meeting of the cell `code` (made once per test)."""
+
+    def args() -> list[object]:
+        meeting = Meeting.objects.filter(unit__code=code).first()
+        if meeting is None:
+            meeting = plan_meeting(
+                unit=Unit.objects.select_related("kind").get(code=code),
+                kind="regular",
+                scheduled_at=timezone.now() + datetime.timedelta(days=3),
+                place="Hội trường thôn",
+                by=None,
+            )
+        return [meeting.pk]
+
+    return args
+
+
+def task_of_dangvien1() -> list[object]:
+    (pk,) = meeting_of("X001.01")()
+    meeting = Meeting.objects.get(pk=int(str(pk)))
+    owner = Member.objects.get(user__username="dangvien1")
+    task = Task.objects.create(
+        meeting=meeting, title="Vận động hội viên", owner=owner, deadline=timezone.localdate()
+    )
+    return [task.pk]
+
+
 def import_job() -> list[object]:
     """A checked roster import uploaded by bithu1 into her cell."""
     job = RosterImport.objects.create(
@@ -88,6 +120,19 @@ MANAGE = {
     "X002.01": ALL_UNITS | {"bithu2"},
 }
 
+MEETING_FORMS = (
+    "preparation",
+    "attendance",
+    "minutes",
+    "speech",
+    "vote",
+    "task",
+    "postpone",
+    "cancel",
+)
+# Who may plan meetings and write minutes: the cell's secretary, deputy and committee.
+WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}}
+
 
 def cases() -> Iterator[Case]:
     yield Case("home", NO_ARGS, EVERYONE)
@@ -99,6 +144,30 @@ def cases() -> Iterator[Case]:
     yield Case("orgs:tree", NO_ARGS, EVERYONE)
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
+    yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
+    yield Case(
+        "meetings:task_update", task_of_dangvien1, frozenset({"admin", "bithu1", "dangvien1"})
+    )
+    yield Case("meetings:cell", unit("X001"), frozenset())  # not a cell
+    for code, writers in WRITE_MEETINGS.items():
+        yield Case("meetings:cell", unit(code), frozenset(SEE[code]))
+        yield Case("meetings:new", unit(code), frozenset(writers))
+        yield Case("meetings:schedule", unit(code), frozenset(writers), method="post", ok=302)
+        yield Case("meetings:meeting", meeting_of(code), frozenset(SEE[code]))
+        for name in (
+            "preparation",
+            "attendance",
+            "minutes",
+            "speech",
+            "vote",
+            "task",
+            "postpone",
+            "cancel",
+        ):
+            yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers))
+        yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
+        # Only approved minutes can be amended.
+        yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("members:import_status", import_job, frozenset({"bithu1"}))
     yield Case("members:import_confirm", import_job, frozenset({"bithu1"}), method="post", ok=302)

@@ -37,17 +37,19 @@ class Perm(models.TextChoices):
     VIEW_MEMBERS = "member.view", _("See the members of the unit")
     MANAGE_MEMBERS = "member.manage", _("Add and change member records")
     MANAGE_GRANTS = "grant.manage", _("Grant and revoke roles")
+    VIEW_MEETINGS = "meeting.view", _("See the cell's meetings, minutes and tasks")
+    MANAGE_MEETINGS = "meeting.manage", _("Plan meetings and record attendance and minutes")
 
 
-_READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS})
-_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS}
+_READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
+_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.MANAGE_MEETINGS}
 _STAFF = _READ
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MEMBER: _READ,
     Role.SECRETARY: _CELL_LEADER,
     Role.DEPUTY_SECRETARY: _CELL_LEADER,
-    Role.CELL_COMMITTEE: _READ,
+    Role.CELL_COMMITTEE: _READ | {Perm.MANAGE_MEETINGS},
     Role.UPPER_COMMITTEE: _STAFF,
     Role.WORKING_GROUP: _STAFF,
     Role.ORG_COMMISSION: _STAFF | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS},

@@ -1,0 +1,1 @@
+"""Cell meetings: schedule, preparation, attendance, minutes, votes, tasks, approval."""

@@ -1,0 +1,466 @@
+"""The cell meeting (sinh hoạt chi bộ) and everything recorded about it (HD 12-HD/BTCTW)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from chibo.members.models import Member, MemberStatus
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# Minimum length of a meeting (HD 12): 90 minutes, 120 when thematic and regular share it.
+MIN_MINUTES = 90
+MIN_MINUTES_COMBINED = 120
+
+
+class MeetingKind(models.TextChoices):
+    REGULAR = "regular", _("Regular (monthly)")
+    THEMATIC = "thematic", _("Thematic")
+    COMBINED = "combined", _("Regular and thematic")
+    EXTRAORDINARY = "extraordinary", _("Extraordinary")
+
+
+class MeetingState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    POSTPONED = "postponed", _("Postponed")
+    CANCELLED = "cancelled", _("Cancelled")
+    HELD = "held", _("Held: minutes being written")
+    APPROVED = "approved", _("Minutes approved")
+
+
+class ItemKind(models.TextChoices):
+    REVIEW = "review", _("Review of the previous resolution's tasks")
+    SITUATION = "situation", _("Situation and results of the month")
+    CRITICISM = "criticism", _("Self-criticism and criticism")
+    HCM_STUDY = "hcm_study", _("Studying and following Ho Chi Minh's example")
+    NEWS = "news", _("News and policies")
+    TOPIC = "topic", _("Thematic topic")
+    NEXT_TASKS = "next_tasks", _("Tasks for next month")
+    OTHER = "other", _("Other")
+
+
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def visible_to(
+        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEETINGS
+    ) -> MeetingQuerySet:
+        """Meetings of the cells over which `user` holds `perm`: the chokepoint."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit__in=Unit.objects.filter(unit_filter(user, perm)).values("pk"))
+
+    def upcoming(self) -> MeetingQuerySet:
+        return self.filter(
+            state__in=[MeetingState.PLANNED, MeetingState.POSTPONED],
+            scheduled_at__gte=timezone.now() - datetime.timedelta(hours=12),
+        ).order_by("scheduled_at")
+
+
+class Meeting(models.Model):
+    """One meeting of a party cell, counted for one month."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("party cell")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices)
+    month = models.DateField(_("month"), help_text=_("The month the meeting counts for."))
+    scheduled_at = models.DateTimeField(_("time"))
+    place = models.CharField(_("place"), max_length=200)
+    topic = models.CharField(_("topic"), max_length=300, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=MeetingState.choices, default=MeetingState.PLANNED
+    )
+    state_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Preparation (HD 12): who drafts, the committee's preparatory meeting, notice,
+    # materials published a day ahead, the draft resolution.
+    drafter = models.ForeignKey(
+        Member,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafter of the content and resolution"),
+    )
+    committee_met_on = models.DateField(_("cell committee met on"), null=True, blank=True)
+    notified_on = models.DateField(
+        _("members and the upper-level attendee notified on"), null=True, blank=True
+    )
+    materials_published_on = models.DateField(_("materials published on"), null=True, blank=True)
+    draft_resolution = models.TextField(_("draft resolution"), blank=True)
+    # Conduct and minutes.
+    chair = models.ForeignKey(
+        Member,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chair"),
+    )
+    minutes_secretary = models.ForeignKey(
+        Member,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("minutes secretary"),
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    conclusion = models.TextField(_("chair's conclusion"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    votes_for = models.PositiveSmallIntegerField(_("for"), null=True, blank=True)
+    votes_against = models.PositiveSmallIntegerField(_("against"), null=True, blank=True)
+    votes_abstain = models.PositiveSmallIntegerField(_("abstain"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Raised by every save through the services: a form sends the version it was read
+    # at, and a save made from an older version is refused (two people editing at once).
+    version = models.PositiveIntegerField(default=1)
+
+    objects = MeetingQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-scheduled_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(started_at__isnull=True)
+                | models.Q(ended_at__gt=models.F("started_at")),
+                name="meeting_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "month"], name="meeting_unit_month_idx")]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.scheduled_at)
+        return f"{self.get_kind_display()} {local:%m/%Y} — {self.unit.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("meetings:meeting", args=[self.pk])
+
+    @property
+    def is_locked(self) -> bool:
+        """Approved minutes are read-only; later corrections are amendments."""
+        return self.state == MeetingState.APPROVED
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.started_at and self.ended_at:
+            return int((self.ended_at - self.started_at).total_seconds() // 60)
+        return None
+
+    @property
+    def required_minutes(self) -> int:
+        return MIN_MINUTES_COMBINED if self.kind == MeetingKind.COMBINED else MIN_MINUTES
+
+    def attendance_counts(self, rows: list[Attendance] | None = None) -> AttendanceCounts:
+        """The counts of the minutes and the voting denominator, from the attendance rows.
+
+        The denominator (QĐ 24-QĐ/TW, 9.3.2) is the cell's official members, less those
+        temporarily attached elsewhere, exempted members who are absent (they count when
+        present) and members absent with a reason. Probationary members do not vote.
+        """
+        if rows is None:
+            rows = list(self.attendance.all())
+        home = [r for r in rows if not r.attached_from_elsewhere]
+
+        def count(condition: Any) -> int:
+            return sum(1 for r in rows if condition(r))
+
+        official = [r for r in home if r.member_status == MemberStatus.OFFICIAL]
+        exempted = [r for r in home if r.member_status == MemberStatus.EXEMPTED]
+        voters = [
+            r
+            for r in official + [r for r in exempted if r.is_present]
+            if r.status
+            not in (AttendanceStatus.ATTACHED_ELSEWHERE, AttendanceStatus.ABSENT_EXCUSED)
+        ]
+        return AttendanceCounts(
+            official=len(official),
+            probationary=count(
+                lambda r: (
+                    r.member_status == MemberStatus.PROBATIONARY and not r.attached_from_elsewhere
+                )
+            ),
+            attached_here=count(lambda r: r.attached_from_elsewhere),
+            exempted=len(exempted),
+            present=count(lambda r: r.is_present),
+            absent_excused=count(lambda r: r.status == AttendanceStatus.ABSENT_EXCUSED),
+            absent_unexcused=count(lambda r: r.status == AttendanceStatus.ABSENT_UNEXCUSED),
+            denominator=len(voters),
+        )
+
+    def vote_passed(self, counts: AttendanceCounts) -> bool | None:
+        """More than half of the denominator voted for (None before the vote)."""
+        if self.votes_for is None:
+            return None
+        return self.votes_for * 2 > counts.denominator
+
+    def missing_for_approval(self) -> list[Any]:
+        """What the minutes still lack before they can be approved."""
+        missing: list[Any] = []
+        if not (self.started_at and self.ended_at):
+            missing.append(_("the actual start and end times"))
+        if self.chair_id is None:
+            missing.append(_("the chair"))
+        if self.minutes_secretary_id is None:
+            missing.append(_("the minutes secretary"))
+        if not self.attendance.exists():
+            missing.append(_("the attendance"))
+        if self.items.filter(notes="").exists():
+            missing.append(_("the minutes of every agenda item"))
+        if not self.conclusion.strip():
+            missing.append(_("the chair's conclusion"))
+        if not self.resolution.strip():
+            missing.append(_("the resolution"))
+        if self.votes_for is None:
+            missing.append(_("the vote on the resolution"))
+        return missing
+
+    def preparation_steps(self) -> list[tuple[Any, bool]]:
+        """The preparation steps of HD 12 and whether each is done."""
+        day_before = timezone.localtime(self.scheduled_at).date() - datetime.timedelta(days=1)
+        return [
+            (_("Drafter of the content and resolution assigned"), self.drafter_id is not None),
+            (_("Cell committee met to prepare"), self.committee_met_on is not None),
+            (_("Members and the upper-level attendee notified"), self.notified_on is not None),
+            (
+                _("Materials published at least one day before"),
+                self.materials_published_on is not None
+                and self.materials_published_on <= day_before,
+            ),
+            (_("Draft resolution attached"), bool(self.draft_resolution.strip())),
+        ]
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    """The counts the minutes need, and the voting denominator (QĐ 24, 9.3.2)."""
+
+    official: int
+    probationary: int
+    attached_here: int
+    exempted: int
+    present: int
+    absent_excused: int
+    absent_unexcused: int
+    denominator: int
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    LATE = "late", _("Late")
+    LEFT_EARLY = "left_early", _("Left early")
+    ABSENT_EXCUSED = "absent_excused", _("Absent with reason")
+    ABSENT_UNEXCUSED = "absent_unexcused", _("Absent without reason")
+    EXEMPTED = "exempted", _("Exempted from activity")
+    ATTACHED_ELSEWHERE = "attached_elsewhere", _("Temporarily attached to another cell")
+
+
+PRESENT_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
+
+
+class Attendance(models.Model):
+    """Whether one member attended one meeting (one row per member of the cell that day)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(_("attendance"), max_length=20, choices=AttendanceStatus.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The member's status on the day, kept so that past counts never change.
+    member_status = models.CharField(max_length=16, choices=MemberStatus.choices)
+    attached_from_elsewhere = models.BooleanField(default=False)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once"),
+            models.CheckConstraint(
+                condition=~models.Q(status=AttendanceStatus.ABSENT_EXCUSED) | ~models.Q(reason=""),
+                name="attendance_excused_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_status_display()}"
+
+    @property
+    def is_present(self) -> bool:
+        return self.status in PRESENT_STATUSES
+
+
+class Guest(models.Model):
+    """Someone who attended without being a member of the cell (incl. the upper-level attendee)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="guests")
+    name = models.CharField(_("name"), max_length=120)
+    title = models.CharField(_("post or unit"), max_length=200, blank=True)
+    is_upper_attendee = models.BooleanField(_("upper-level committee member"), default=False)
+
+    class Meta:
+        verbose_name = _("guest")
+        verbose_name_plural = _("guests")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgendaItem(models.Model):
+    """One item of a meeting's agenda, with what the minutes say of it."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField()
+    kind = models.CharField(_("kind"), max_length=16, choices=ItemKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    notes = models.TextField(_("minutes of this item"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Speech(models.Model):
+    """A member who spoke on an agenda item, and the gist of what they said."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speeches")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="speeches")
+    gist = models.TextField(_("gist"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("speech")
+        verbose_name_plural = _("speeches")
+        ordering = ["item", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.gist[:40]}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Dropped")
+
+
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def visible_to(
+        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEETINGS
+    ) -> TaskQuerySet:
+        return self.filter(meeting__in=Meeting.objects.visible_to(user, perm).values("pk"))
+
+    def still_open(self) -> TaskQuerySet:
+        return self.filter(status__in=OPEN_TASK_STATUSES)
+
+
+class Task(models.Model):
+    """A task of a meeting's resolution: short, with an owner and a deadline."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=300)
+    owner = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("owner"),
+    )
+    owned_by_committee = models.BooleanField(_("owned by the cell committee"), default=False)
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    progress = models.TextField(_("progress notes"), blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["deadline", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=False) | models.Q(owned_by_committee=True),
+                name="task_has_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in OPEN_TASK_STATUSES and self.deadline < timezone.localdate()
+
+
+class Amendment(models.Model):
+    """A correction made to approved minutes: what, why, who and when, beside the original."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="amendments")
+    field = models.CharField(_("what"), max_length=60)
+    before = models.TextField(_("before"))
+    after = models.TextField(_("after"))
+    reason = models.CharField(_("why"), max_length=300)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["made_at"]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.field}"
+
+
+class AgendaTemplate(models.Model):
+    """The agenda a new meeting of a kind starts with; the province edits it as data."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices, unique=True)
+    # A list of [item kind, title] pairs, in order.
+    items = models.JSONField(_("items"))
+
+    class Meta:
+        verbose_name = _("agenda template")
+        verbose_name_plural = _("agenda templates")
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

@@ -1,0 +1,488 @@
+"""Changes to meetings: named, atomic actions. Each checks that approved minutes stay
+read-only and that nobody else saved the meeting since the form was read."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import nh3
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chibo.meetings.models import (
+    AgendaItem,
+    AgendaTemplate,
+    Amendment,
+    Attendance,
+    AttendanceStatus,
+    ItemKind,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    Speech,
+    Task,
+    TaskStatus,
+)
+from chibo.members.models import ACTIVE_STATUSES, Member, MemberStatus
+from chibo.orgs.models import Unit
+
+Actor = User | None
+
+DEFAULT_AGENDAS: dict[str, list[tuple[str, str]]] = {
+    MeetingKind.REGULAR: [
+        (ItemKind.REVIEW, "Kiểm điểm việc thực hiện nghị quyết tháng trước"),
+        (ItemKind.SITUATION, "Đánh giá tình hình, kết quả thực hiện nhiệm vụ trong tháng"),
+        (ItemKind.CRITICISM, "Tự phê bình và phê bình"),
+        (ItemKind.HCM_STUDY, "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh"),
+        (ItemKind.NEWS, "Thông tin thời sự, chủ trương, chính sách"),
+        (ItemKind.NEXT_TASKS, "Phương hướng, nhiệm vụ tháng tới"),
+    ],
+    MeetingKind.THEMATIC: [
+        (ItemKind.TOPIC, "Trình bày dự thảo báo cáo chuyên đề"),
+        (ItemKind.OTHER, "Thảo luận, đóng góp ý kiến"),
+        (ItemKind.NEXT_TASKS, "Kết luận và phân công hoàn thiện chuyên đề"),
+    ],
+    MeetingKind.EXTRAORDINARY: [(ItemKind.OTHER, "Nội dung sinh hoạt bất thường")],
+}
+DEFAULT_AGENDAS[MeetingKind.COMBINED] = [
+    *DEFAULT_AGENDAS[MeetingKind.REGULAR][:-1],
+    (ItemKind.TOPIC, "Sinh hoạt chuyên đề"),
+    DEFAULT_AGENDAS[MeetingKind.REGULAR][-1],
+]
+
+# What a minutes secretary may format in the minutes: paragraphs, lists, emphasis.
+ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "u"}
+
+
+def clean_html(text: str) -> str:
+    return nh3.clean(text or "", tags=ALLOWED_TAGS, attributes={}).strip()
+
+
+def _check_open(meeting: Meeting) -> None:
+    if meeting.is_locked:
+        raise ValidationError(
+            _("These minutes are approved and read-only; record an amendment instead.")
+        )
+
+
+def _bump(meeting: Meeting, version: int | None) -> None:
+    """Take the meeting's next version, or refuse if someone saved it since `version`."""
+    expected = meeting.version if version is None else version
+    updated = Meeting.objects.filter(pk=meeting.pk, version=expected).update(
+        version=F("version") + 1
+    )
+    if not updated:
+        raise ValidationError(
+            _(
+                "Someone else saved this meeting after you opened it. Your changes were "
+                "not saved: they are still in the form below; reload the page to see the "
+                "other changes, then enter yours again."
+            )
+        )
+    meeting.version = expected + 1
+
+
+def _record(obj: Any, by: Actor) -> None:
+    obj._history_user = by
+
+
+def _local_month(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _agenda(kind: str) -> list[tuple[str, str]]:
+    template = AgendaTemplate.objects.filter(kind=kind).first()
+    if template is not None and template.items:
+        return [(str(k), str(t)) for k, t in template.items]
+    return DEFAULT_AGENDAS[kind]
+
+
+@transaction.atomic
+def plan_meeting(
+    *,
+    unit: Unit,
+    kind: str,
+    scheduled_at: datetime.datetime,
+    place: str,
+    by: Actor,
+    topic: str = "",
+) -> Meeting:
+    """Plan a meeting of a cell, with the agenda of its kind."""
+    if not unit.kind.holds_meetings:
+        raise ValidationError(_("Only party cells hold these meetings."))
+    if not unit.is_active(timezone.localtime(scheduled_at).date()):
+        raise ValidationError(_("The cell is closed on that day."))
+    if kind in (MeetingKind.THEMATIC, MeetingKind.COMBINED) and not topic.strip():
+        raise ValidationError({"topic": _("A thematic meeting needs its topic.")})
+    meeting = Meeting(
+        unit=unit,
+        kind=kind,
+        month=_local_month(scheduled_at),
+        scheduled_at=scheduled_at,
+        place=place.strip(),
+        topic=topic.strip(),
+        created_by=by,
+    )
+    _record(meeting, by)
+    meeting.save()
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, order=n, kind=item_kind, title=title)
+        for n, (item_kind, title) in enumerate(_agenda(kind), start=1)
+    )
+    return meeting
+
+
+@transaction.atomic
+def generate_schedule(
+    *,
+    unit: Unit,
+    year: int,
+    day: int,
+    hour: int,
+    place: str,
+    thematic_months: tuple[int, ...] = (3, 6, 9, 12),
+    topic: str = "",
+    by: Actor,
+) -> list[Meeting]:
+    """A year of monthly meetings on `day` at `hour`; in `thematic_months` the regular and
+    thematic meetings share the session. Months that already have a meeting are left."""
+    if not 1 <= day <= 28:
+        raise ValidationError({"day": _("Choose a day from 1 to 28: every month has it.")})
+    planned = set(
+        Meeting.objects.filter(unit=unit, month__year=year)
+        .exclude(state=MeetingState.CANCELLED)
+        .exclude(kind=MeetingKind.EXTRAORDINARY)
+        .values_list("month__month", flat=True)
+    )
+    created = []
+    zone = timezone.get_current_timezone()
+    for month in range(1, 13):
+        if month in planned:
+            continue
+        combined = month in thematic_months
+        created.append(
+            plan_meeting(
+                unit=unit,
+                kind=MeetingKind.COMBINED if combined else MeetingKind.REGULAR,
+                scheduled_at=datetime.datetime(year, month, day, hour, tzinfo=zone),
+                place=place,
+                topic=(topic or _("Topic to be chosen")) if combined else "",
+                by=by,
+            )
+        )
+    return created
+
+
+@transaction.atomic
+def postpone_meeting(
+    *, meeting: Meeting, to: datetime.datetime, reason: str, by: Actor, version: int | None = None
+) -> Meeting:
+    if meeting.state not in (MeetingState.PLANNED, MeetingState.POSTPONED):
+        raise ValidationError(_("Only a meeting not yet held can be postponed."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    _bump(meeting, version)
+    meeting.scheduled_at = to
+    meeting.state = MeetingState.POSTPONED
+    meeting.state_reason = reason.strip()
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(
+    *, meeting: Meeting, reason: str, by: Actor, version: int | None = None
+) -> Meeting:
+    if meeting.state not in (MeetingState.PLANNED, MeetingState.POSTPONED):
+        raise ValidationError(_("Only a meeting not yet held can be cancelled."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    _bump(meeting, version)
+    meeting.state = MeetingState.CANCELLED
+    meeting.state_reason = reason.strip()
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+PREPARATION_FIELDS = [
+    "drafter",
+    "committee_met_on",
+    "notified_on",
+    "materials_published_on",
+    "draft_resolution",
+]
+
+
+@transaction.atomic
+def save_preparation(
+    *, meeting: Meeting, data: dict[str, Any], by: Actor, version: int | None = None
+) -> Meeting:
+    _check_open(meeting)
+    drafter = data.get("drafter")
+    if drafter is not None and drafter.unit_id != meeting.unit_id:
+        raise ValidationError({"drafter": _("The drafter must be a member of the cell.")})
+    _bump(meeting, version)
+    for field in PREPARATION_FIELDS:
+        if field in data:
+            setattr(meeting, field, data[field])
+    meeting.draft_resolution = clean_html(meeting.draft_resolution)
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+def attendance_roster(meeting: Meeting) -> list[tuple[Member, Attendance | None]]:
+    """The members who belong on the attendance sheet: the cell's members on the day of
+    the meeting and those temporarily attached to it, with their row if recorded."""
+    day = timezone.localtime(meeting.scheduled_at).date()
+    members = list(
+        (
+            Member.objects.in_unit_on(meeting.unit, day)
+            | Member.objects.attached_to_unit_on(meeting.unit, day)
+        )
+        .select_related("unit", "attached_to")
+        .in_vietnamese_order()
+    )
+    rows = {a.member_id: a for a in meeting.attendance.all()}
+    return [(m, rows.get(m.pk)) for m in members]
+
+
+def default_status(member: Member, meeting: Meeting) -> str:
+    if member.status == MemberStatus.EXEMPTED:
+        return AttendanceStatus.EXEMPTED
+    if member.unit_id == meeting.unit_id and member.attached_to_id is not None:
+        return AttendanceStatus.ATTACHED_ELSEWHERE
+    return AttendanceStatus.PRESENT
+
+
+@transaction.atomic
+def record_attendance(
+    *,
+    meeting: Meeting,
+    entries: dict[int, tuple[str, str]],
+    by: Actor,
+    version: int | None = None,
+) -> list[Attendance]:
+    """Write the attendance sheet: `entries` maps each member to (status, reason)."""
+    _check_open(meeting)
+    if meeting.state == MeetingState.CANCELLED:
+        raise ValidationError(_("A cancelled meeting has no attendance."))
+    roster = {m.pk: m for m, _row in attendance_roster(meeting)}
+    unknown = set(entries) - set(roster)
+    if unknown:
+        raise ValidationError(_("Some of these people are not members of the cell that day."))
+    errors = []
+    for member_id, (status, reason) in entries.items():
+        if status not in AttendanceStatus.values:
+            errors.append(_("%(name)s: choose an attendance status.") % {"name": roster[member_id]})
+        if status == AttendanceStatus.ABSENT_EXCUSED and not reason.strip():
+            errors.append(
+                _("%(name)s: give the reason for the absence.") % {"name": roster[member_id]}
+            )
+    if errors:
+        raise ValidationError(errors)
+    _bump(meeting, version)
+    existing = {a.member_id: a for a in meeting.attendance.all()}
+    rows = []
+    for member_id, (status, reason) in entries.items():
+        member = roster[member_id]
+        row = existing.get(member_id) or Attendance(meeting=meeting, member=member)
+        row.status = status
+        row.reason = (
+            reason.strip()
+            if status in (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
+            else ""
+        )
+        row.member_status = (
+            member.status if member.status in ACTIVE_STATUSES else MemberStatus.OFFICIAL
+        )
+        row.attached_from_elsewhere = member.unit_id != meeting.unit_id
+        _record(row, by)
+        row.save()
+        rows.append(row)
+    return rows
+
+
+MINUTES_FIELDS = [
+    "chair",
+    "minutes_secretary",
+    "started_at",
+    "ended_at",
+    "conclusion",
+    "resolution",
+]
+
+
+@transaction.atomic
+def save_minutes(
+    *,
+    meeting: Meeting,
+    data: dict[str, Any],
+    item_notes: dict[int, str],
+    by: Actor,
+    version: int | None = None,
+) -> Meeting:
+    """Write the minutes: who chaired, the times, each item, the conclusion, the resolution.
+    Saving minutes marks the meeting as held."""
+    _check_open(meeting)
+    if meeting.state == MeetingState.CANCELLED:
+        raise ValidationError(_("A cancelled meeting has no minutes."))
+    for field in ("chair", "minutes_secretary"):
+        person = data.get(field)
+        if person is not None and person.unit_id != meeting.unit_id:
+            raise ValidationError({field: _("Choose a member of the cell.")})
+    start, end = data.get("started_at"), data.get("ended_at")
+    if start and end and end <= start:
+        raise ValidationError({"ended_at": _("The meeting must end after it starts.")})
+    _bump(meeting, version)
+    for field in MINUTES_FIELDS:
+        if field in data:
+            setattr(meeting, field, data[field])
+    meeting.conclusion = clean_html(meeting.conclusion)
+    meeting.resolution = clean_html(meeting.resolution)
+    if meeting.state in (MeetingState.PLANNED, MeetingState.POSTPONED):
+        meeting.state = MeetingState.HELD
+    _record(meeting, by)
+    meeting.save()
+    for item in meeting.items.all():
+        if item.pk in item_notes:
+            notes = clean_html(item_notes[item.pk])
+            if notes != item.notes:
+                item.notes = notes
+                _record(item, by)
+                item.save()
+    return meeting
+
+
+@transaction.atomic
+def add_speech(*, item: AgendaItem, member: Member, gist: str, by: Actor) -> Speech:
+    _check_open(item.meeting)
+    if member.unit_id != item.meeting.unit_id and member.attached_to_id != item.meeting.unit_id:
+        raise ValidationError({"member": _("Choose a member of the cell.")})
+    if not gist.strip():
+        raise ValidationError({"gist": _("Write the gist of what was said.")})
+    speech = Speech(item=item, member=member, gist=clean_html(gist))
+    _record(speech, by)
+    speech.save()
+    return speech
+
+
+@transaction.atomic
+def record_vote(
+    *,
+    meeting: Meeting,
+    votes_for: int,
+    against: int,
+    abstain: int,
+    by: Actor,
+    version: int | None = None,
+) -> Meeting:
+    _check_open(meeting)
+    counts = meeting.attendance_counts()
+    if min(votes_for, against, abstain) < 0:
+        raise ValidationError(_("Votes cannot be negative."))
+    if votes_for + against + abstain > counts.present:
+        raise ValidationError(
+            _("%(n)s votes were counted but only %(present)s members were present.")
+            % {"n": votes_for + against + abstain, "present": counts.present}
+        )
+    _bump(meeting, version)
+    meeting.votes_for, meeting.votes_against, meeting.votes_abstain = votes_for, against, abstain
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def add_task(
+    *,
+    meeting: Meeting,
+    title: str,
+    deadline: datetime.date,
+    by: Actor,
+    owner: Member | None = None,
+    owned_by_committee: bool = False,
+) -> Task:
+    _check_open(meeting)
+    if owner is None and not owned_by_committee:
+        raise ValidationError(
+            {"owner": _("Give the task an owner: a member or the cell committee.")}
+        )
+    if owner is not None and owner.unit_id != meeting.unit_id:
+        raise ValidationError({"owner": _("Choose a member of the cell.")})
+    task = Task(
+        meeting=meeting,
+        title=title.strip(),
+        deadline=deadline,
+        owner=owner,
+        owned_by_committee=owned_by_committee and owner is None,
+    )
+    _record(task, by)
+    task.save()
+    return task
+
+
+@transaction.atomic
+def update_task(*, task: Task, status: str, progress: str, by: Actor) -> Task:
+    """Tasks move on after approval too: their progress is reviewed at later meetings."""
+    if status not in TaskStatus.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    task.status = status
+    if progress.strip():
+        stamp = timezone.localdate().strftime("%d/%m/%Y")
+        task.progress = f"{task.progress}\n{stamp}: {progress.strip()}".strip()
+    task.done_on = timezone.localdate() if status == TaskStatus.DONE else None
+    _record(task, by)
+    task.save()
+    return task
+
+
+@transaction.atomic
+def approve_minutes(*, meeting: Meeting, by: Actor, version: int | None = None) -> Meeting:
+    _check_open(meeting)
+    missing = meeting.missing_for_approval()
+    if missing:
+        raise ValidationError(
+            _("The minutes still lack: %(items)s.") % {"items": ", ".join(str(m) for m in missing)}
+        )
+    _bump(meeting, version)
+    meeting.state = MeetingState.APPROVED
+    meeting.approved_at = timezone.now()
+    meeting.approved_by = by
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution")}
+
+
+@transaction.atomic
+def amend_minutes(*, meeting: Meeting, field: str, text: str, reason: str, by: Actor) -> Amendment:
+    """Correct approved minutes: the original stays beside the correction."""
+    if not meeting.is_locked:
+        raise ValidationError(_("Minutes not yet approved are edited directly."))
+    if field not in AMENDABLE:
+        raise ValidationError({"field": _("This part of the minutes cannot be amended.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the minutes are corrected.")})
+    _bump(meeting, None)
+    amendment = Amendment.objects.create(
+        meeting=meeting,
+        field=field,
+        before=getattr(meeting, field),
+        after=clean_html(text),
+        reason=reason.strip(),
+        made_by=by,
+    )
+    setattr(meeting, field, amendment.after)
+    _record(meeting, by)
+    meeting.save()
+    return amendment

@@ -1,0 +1,435 @@
+"""Meeting pages: a cell's meetings, one meeting with its preparation, attendance,
+minutes, vote and tasks, and each person's tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from chibo.meetings import forms as meeting_forms
+from chibo.meetings import services
+from chibo.meetings.models import (
+    AttendanceStatus,
+    Meeting,
+    MeetingState,
+    Speech,
+    Task,
+)
+from chibo.members.models import Member
+from chibo.members.views import _add_errors
+from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.permissions import Perm
+
+
+def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
+    """The meeting `pk` if the user holds `perm` over its cell; 404 otherwise."""
+    meeting = (
+        Meeting.objects.select_related(
+            "unit", "unit__kind", "chair", "minutes_secretary", "drafter"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if meeting is None or not has_perm(request.user, perm, meeting.unit):
+        raise Http404
+    return meeting
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.user if request.user.is_authenticated else None
+
+
+def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    if not unit.is_cell:
+        raise Http404
+    meetings = list(Meeting.objects.filter(unit=unit).order_by("-scheduled_at")[:60])
+    can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, unit)
+    schedule_form = meeting_forms.ScheduleForm(
+        initial={"year": timezone.localdate().year, "place": _("Cell meeting hall")}
+    )
+    return render(
+        request,
+        "meetings/cell_meetings.html",
+        {
+            "unit": unit,
+            "meetings": meetings,
+            "can_manage": can_manage,
+            "schedule_form": schedule_form,
+        },
+    )
+
+
+def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEETINGS)
+    if not unit.is_cell:
+        raise Http404
+    form = meeting_forms.PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.plan_meeting(unit=unit, by=_actor(request), **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The meeting is planned."))
+            return redirect(meeting)
+    return render(
+        request, "meetings/form.html", {"form": form, "unit": unit, "title": _("Plan a meeting")}
+    )
+
+
+@require_POST
+def schedule(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEETINGS)
+    if not unit.is_cell:
+        raise Http404
+    form = meeting_forms.ScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            created = services.generate_schedule(unit=unit, by=_actor(request), **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(n)s meetings planned.") % {"n": len(created)})
+    else:
+        messages.error(request, _("Check the year, day, hour and place of the schedule."))
+    return redirect("meetings:cell", code=unit.code)
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk)
+    attendance = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
+    counts = meeting.attendance_counts(attendance)
+    items = list(
+        meeting.items.prefetch_related(
+            Prefetch("speeches", queryset=Speech.objects.select_related("member"))
+        )
+    )
+    # The first item of a regular meeting reviews the tasks still open from earlier ones.
+    carried = list(
+        Task.objects.filter(
+            meeting__unit=meeting.unit, meeting__scheduled_at__lt=meeting.scheduled_at
+        )
+        .still_open()
+        .select_related("owner", "meeting")
+    )
+    can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
+    return render(
+        request,
+        "meetings/meeting.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "counts": counts,
+            "attendance": attendance,
+            "absent": [
+                a
+                for a in attendance
+                if a.status in (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
+            ],
+            "items": items,
+            "carried": carried,
+            "tasks": list(meeting.tasks.select_related("owner")),
+            "amendments": list(meeting.amendments.select_related("made_by")),
+            "guests": list(meeting.guests.all()),
+            "passed": meeting.vote_passed(counts),
+            "missing": meeting.missing_for_approval()
+            if can_manage and not meeting.is_locked
+            else [],
+            "steps": meeting.preparation_steps(),
+            "can_manage": can_manage,
+            "editable": can_manage
+            and not meeting.is_locked
+            and meeting.state != MeetingState.CANCELLED,
+        },
+    )
+
+
+def _meeting_form(
+    request: HttpRequest,
+    pk: int,
+    *,
+    make_form: Callable[[Meeting, Any], forms.Form],
+    run: Callable[[Meeting, forms.Form], object],
+    title: str,
+    done: str,
+    allow_locked: bool = False,
+) -> HttpResponse:
+    """A page with one form that changes a meeting, for the cell's record keepers."""
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    if meeting.is_locked and not allow_locked:
+        messages.error(
+            request, _("These minutes are approved and read-only; record an amendment instead.")
+        )
+        return redirect(meeting)
+    form = make_form(meeting, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run(meeting, form)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/form.html",
+        {"form": form, "meeting": meeting, "unit": meeting.unit, "title": title},
+    )
+
+
+def meeting_preparation(request: HttpRequest, pk: int) -> HttpResponse:
+    def make(meeting: Meeting, data: Any) -> forms.Form:
+        initial = {f: getattr(meeting, f) for f in services.PREPARATION_FIELDS}
+        return meeting_forms.PreparationForm(
+            data, meeting=meeting, initial={**initial, "version": meeting.version}
+        )
+
+    return _meeting_form(
+        request,
+        pk,
+        make_form=make,
+        run=lambda m, f: services.save_preparation(
+            meeting=m, data=f.cleaned_data, version=f.cleaned_data["version"], by=_actor(request)
+        ),
+        title=_("Preparation"),
+        done=_("The preparation is saved."),
+    )
+
+
+def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    def make(meeting: Meeting, data: Any) -> forms.Form:
+        initial = {f: getattr(meeting, f) for f in services.MINUTES_FIELDS}
+        for field in ("started_at", "ended_at"):
+            if initial[field]:
+                initial[field] = timezone.localtime(initial[field])
+        return meeting_forms.MinutesForm(
+            data, meeting=meeting, initial={**initial, "version": meeting.version}
+        )
+
+    def run(meeting: Meeting, form: forms.Form) -> object:
+        assert isinstance(form, meeting_forms.MinutesForm)
+        data = {k: form.cleaned_data[k] for k in services.MINUTES_FIELDS}
+        return services.save_minutes(
+            meeting=meeting,
+            data=data,
+            item_notes=form.item_notes(),
+            version=form.cleaned_data["version"],
+            by=_actor(request),
+        )
+
+    return _meeting_form(
+        request, pk, make_form=make, run=run, title=_("Minutes"), done=_("The minutes are saved.")
+    )
+
+
+def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.SpeechForm(data, meeting=m),
+        run=lambda m, f: services.add_speech(
+            item=f.cleaned_data["item"],
+            member=f.cleaned_data["member"],
+            gist=f.cleaned_data["gist"],
+            by=_actor(request),
+        ),
+        title=_("Add a speaker"),
+        done=_("The speaker is added."),
+    )
+
+
+def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.VoteForm(data, initial={"version": m.version}),
+        run=lambda m, f: services.record_vote(
+            meeting=m,
+            votes_for=f.cleaned_data["votes_for"],
+            against=f.cleaned_data["votes_against"],
+            abstain=f.cleaned_data["votes_abstain"],
+            version=f.cleaned_data["version"],
+            by=_actor(request),
+        ),
+        title=_("Vote on the resolution"),
+        done=_("The vote is recorded."),
+    )
+
+
+def meeting_task(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.TaskForm(data, meeting=m),
+        run=lambda m, f: services.add_task(meeting=m, by=_actor(request), **f.cleaned_data),
+        title=_("Add a task of the resolution"),
+        done=_("The task is added."),
+    )
+
+
+def meeting_postpone(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.PostponeForm(data, initial={"version": m.version}),
+        run=lambda m, f: services.postpone_meeting(
+            meeting=m,
+            to=f.cleaned_data["to"],
+            reason=f.cleaned_data["reason"],
+            version=f.cleaned_data["version"],
+            by=_actor(request),
+        ),
+        title=_("Postpone the meeting"),
+        done=_("The meeting is postponed."),
+    )
+
+
+def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.CancelForm(data, initial={"version": m.version}),
+        run=lambda m, f: services.cancel_meeting(
+            meeting=m,
+            reason=f.cleaned_data["reason"],
+            version=f.cleaned_data["version"],
+            by=_actor(request),
+        ),
+        title=_("Cancel the meeting"),
+        done=_("The meeting is cancelled."),
+    )
+
+
+def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    if not meeting.is_locked:
+        raise Http404
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.AmendForm(data),
+        run=lambda m, f: services.amend_minutes(meeting=m, by=_actor(request), **f.cleaned_data),
+        title=_("Amend the approved minutes"),
+        done=_("The amendment is recorded beside the original."),
+        allow_locked=True,
+    )
+
+
+@require_POST
+def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    try:
+        services.approve_minutes(meeting=meeting, version=version, by=_actor(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The minutes are approved: they are now read-only."))
+    return redirect(meeting)
+
+
+def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    if meeting.is_locked:
+        messages.error(
+            request, _("These minutes are approved and read-only; record an amendment instead.")
+        )
+        return redirect(meeting)
+    roster = services.attendance_roster(meeting)
+    errors: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for member, row in roster:
+        status = request.POST.get(f"status_{member.pk}") if request.method == "POST" else None
+        reason = request.POST.get(f"reason_{member.pk}", "") if request.method == "POST" else None
+        rows.append(
+            {
+                "member": member,
+                "status": status
+                or (row.status if row else services.default_status(member, meeting)),
+                "reason": reason if reason is not None else (row.reason if row else ""),
+            }
+        )
+    if request.method == "POST":
+        try:
+            version = int(request.POST.get("version", ""))
+            services.record_attendance(
+                meeting=meeting,
+                entries={r["member"].pk: (r["status"], r["reason"]) for r in rows},
+                version=version,
+                by=_actor(request),
+            )
+        except ValueError:
+            errors = [_("The form is out of date: reload the page.")]
+        except ValidationError as error:
+            errors = list(error.messages)
+        else:
+            messages.success(request, _("The attendance is saved."))
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/attendance.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "rows": rows,
+            "choices": AttendanceStatus.choices,
+            "errors": errors,
+            "version": request.POST.get("version") if request.method == "POST" else meeting.version,
+        },
+    )
+
+
+def get_task_for_user(request: HttpRequest, pk: int) -> Task:
+    """A task may be changed by the cell's record keepers and by its owner."""
+    task = Task.objects.select_related("meeting", "meeting__unit", "owner").filter(pk=pk).first()
+    if task is None:
+        raise Http404
+    is_owner = task.owner is not None and task.owner.user_id == request.user.pk
+    if not (is_owner or has_perm(request.user, Perm.MANAGE_MEETINGS, task.meeting.unit)):
+        raise Http404
+    return task
+
+
+def task_update(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_task_for_user(request, pk)
+    form = meeting_forms.TaskUpdateForm(request.POST or None, initial={"status": task.status})
+    if request.method == "POST" and form.is_valid():
+        services.update_task(task=task, by=_actor(request), **form.cleaned_data)
+        messages.success(request, _("The task is updated."))
+        next_url = request.POST.get("next", "")
+        if next_url.startswith("/") and not next_url.startswith("//"):
+            return redirect(next_url)
+        return redirect(task.meeting)
+    return render(
+        request,
+        "meetings/form.html",
+        {"form": form, "meeting": task.meeting, "unit": task.meeting.unit, "title": task.title},
+    )
+
+
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    member = None
+    if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
+        member = Member.objects.filter(user=request.user).first()
+    tasks: list[Task] = []
+    if member is not None:
+        tasks = list(
+            Task.objects.filter(owner=member)
+            .select_related("meeting", "meeting__unit")
+            .order_by("status", "deadline")
+        )
+    return render(request, "meetings/my_tasks.html", {"tasks": tasks, "member": member})

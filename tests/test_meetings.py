@@ -1,0 +1,381 @@
+"""Cell meetings: planning, preparation, attendance and the vote, minutes, tasks, approval."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from chibo.meetings import services
+from chibo.meetings.models import (
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    Task,
+    TaskStatus,
+)
+from chibo.members import services as member_services
+from chibo.members.models import Member, MemberStatus
+from chibo.orgs.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def cell(code: str = "X001.01") -> Unit:
+    unit: Unit = Unit.objects.select_related("kind").get(code=code)
+    return unit
+
+
+def at(day: D, hour: int = 19) -> datetime.datetime:
+    return datetime.datetime(
+        day.year, day.month, day.day, hour, tzinfo=timezone.get_current_timezone()
+    )
+
+
+MARCH_5 = D(2026, 3, 5)
+
+
+def planned(code: str = "X001.01", kind: str = MeetingKind.REGULAR, day: D = MARCH_5) -> Meeting:
+    return services.plan_meeting(
+        unit=cell(code),
+        kind=kind,
+        scheduled_at=at(day),
+        place="Nhà văn hóa thôn",
+        by=None,
+        topic="Chuyên đề" if kind != MeetingKind.REGULAR else "",
+    )
+
+
+def all_present(meeting: Meeting) -> dict[int, tuple[str, str]]:
+    return {
+        m.pk: (services.default_status(m, meeting), "")
+        for m, _row in services.attendance_roster(meeting)
+    }
+
+
+def test_a_planned_meeting_gets_the_agenda_of_its_kind() -> None:
+    meeting = planned()
+    kinds = list(meeting.items.values_list("kind", flat=True))
+    assert kinds[0] == "review"  # the first item reviews the open tasks
+    assert {"criticism", "hcm_study", "news", "next_tasks"} <= set(kinds)
+    assert meeting.month == D(2026, 3, 1)
+    with pytest.raises(ValidationError):
+        services.plan_meeting(
+            unit=cell(),
+            kind=MeetingKind.THEMATIC,
+            scheduled_at=at(D(2026, 3, 9)),
+            place="x",
+            by=None,
+        )
+    with pytest.raises(ValidationError):
+        services.plan_meeting(
+            unit=cell("X001"),
+            kind=MeetingKind.REGULAR,
+            scheduled_at=at(D(2026, 3, 9)),
+            place="x",
+            by=None,
+        )
+
+
+def test_a_year_is_scheduled_with_a_thematic_session_each_quarter() -> None:
+    planned(day=D(2026, 2, 10))
+    created = services.generate_schedule(
+        unit=cell(), year=2026, day=5, hour=19, place="Hội trường", by=None
+    )
+    assert len(created) == 11  # February was planned already
+    kinds = {m.scheduled_at.month: m.kind for m in created}
+    assert kinds[3] == kinds[6] == kinds[9] == kinds[12] == MeetingKind.COMBINED
+    assert kinds[1] == MeetingKind.REGULAR
+    assert (
+        services.generate_schedule(unit=cell(), year=2026, day=5, hour=19, place="x", by=None) == []
+    )
+
+
+def test_the_voting_denominator_follows_qd_24() -> None:
+    meeting = planned()
+    roster = [m for m, _row in services.attendance_roster(meeting)]
+    officials = [m for m in roster if m.status == MemberStatus.OFFICIAL]
+    assert len(officials) >= 5
+    excused, unexcused, attached, exempt_absent, exempt_present = officials[:5]
+    Member.objects.filter(pk=exempt_absent.pk).update(status=MemberStatus.EXEMPTED)
+    Member.objects.filter(pk=exempt_present.pk).update(status=MemberStatus.EXEMPTED)
+    Member.objects.filter(pk=attached.pk).update(attached_to=cell("X001.02"))
+    roster = [m for m, _row in services.attendance_roster(meeting)]
+    entries = {m.pk: (services.default_status(m, meeting), "") for m in roster}
+    entries[excused.pk] = (AttendanceStatus.ABSENT_EXCUSED, "Đi công tác")
+    entries[unexcused.pk] = (AttendanceStatus.ABSENT_UNEXCUSED, "")
+    entries[exempt_present.pk] = (AttendanceStatus.PRESENT, "")
+    services.record_attendance(meeting=meeting, entries=entries, by=None)
+    counts = meeting.attendance_counts()
+    probationary = sum(1 for m in roster if m.status == MemberStatus.PROBATIONARY)
+    assert counts.exempted == 2
+    assert counts.probationary == probationary
+    # Official members, less the one attached elsewhere and the one excused; the exempted
+    # member who came counts, the one who stayed away does not; probationary never do.
+    assert counts.denominator == len(officials) - 5 + 1 + 1  # unexcused + exempted present
+    assert counts.absent_excused == 1
+    assert counts.absent_unexcused == 1
+
+
+def test_an_excused_absence_needs_a_reason_and_nothing_is_half_written() -> None:
+    meeting = planned()
+    entries = all_present(meeting)
+    first = next(iter(entries))
+    entries[first] = (AttendanceStatus.ABSENT_EXCUSED, " ")
+    with pytest.raises(ValidationError):
+        services.record_attendance(meeting=meeting, entries=entries, by=None)
+    assert not meeting.attendance.exists()
+    meeting.refresh_from_db()
+    assert meeting.version == 1
+
+
+def test_a_resolution_passes_with_more_than_half() -> None:
+    meeting = planned()
+    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    counts = meeting.attendance_counts()
+    half = counts.denominator // 2
+    services.record_vote(meeting=meeting, votes_for=half, against=0, abstain=0, by=None)
+    assert meeting.vote_passed(counts) is (half * 2 > counts.denominator)
+    services.record_vote(meeting=meeting, votes_for=half + 1, against=0, abstain=0, by=None)
+    assert meeting.vote_passed(counts) is True
+    with pytest.raises(ValidationError):
+        services.record_vote(
+            meeting=meeting, votes_for=counts.present + 1, against=0, abstain=0, by=None
+        )
+
+
+def test_two_people_saving_at_once_the_second_is_refused() -> None:
+    meeting = planned()
+    first = Meeting.objects.get(pk=meeting.pk)
+    second = Meeting.objects.get(pk=meeting.pk)
+    services.save_preparation(meeting=first, data={"draft_resolution": "Bản A"}, version=1, by=None)
+    with pytest.raises(ValidationError, match=r"Someone else|Người khác"):
+        services.save_preparation(
+            meeting=second, data={"draft_resolution": "Bản B"}, version=1, by=None
+        )
+    meeting.refresh_from_db()
+    assert meeting.draft_resolution == "Bản A"
+
+
+def complete(meeting: Meeting) -> Meeting:
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    services.save_minutes(
+        meeting=meeting,
+        data={
+            "chair": members[0],
+            "minutes_secretary": members[1],
+            "started_at": at(D(2026, 3, 5), 19),
+            "ended_at": at(D(2026, 3, 5), 21),
+            "conclusion": "<p>Thống nhất</p><script>alert(1)</script>",
+            "resolution": "<p>Nghị quyết tháng 3</p>",
+        },
+        item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
+        by=None,
+    )
+    services.record_vote(meeting=meeting, votes_for=len(members) - 1, against=0, abstain=1, by=None)
+    return meeting
+
+
+def test_minutes_are_sanitised_and_approval_checks_completeness() -> None:
+    meeting = planned()
+    assert len(meeting.missing_for_approval()) == 8
+    with pytest.raises(ValidationError):
+        services.approve_minutes(meeting=meeting, by=None)
+    complete(meeting)
+    assert "<script>" not in meeting.conclusion
+    assert meeting.state == MeetingState.HELD
+    assert meeting.duration_minutes == 120
+    assert meeting.missing_for_approval() == []
+    services.approve_minutes(meeting=meeting, by=None)
+    assert meeting.state == MeetingState.APPROVED
+
+
+def test_approved_minutes_are_read_only_and_amendments_keep_the_original(cast) -> None:
+    meeting = complete(planned())
+    services.approve_minutes(meeting=meeting, by=None)
+    with pytest.raises(ValidationError):
+        services.save_minutes(meeting=meeting, data={"conclusion": "khác"}, item_notes={}, by=None)
+    with pytest.raises(ValidationError):
+        services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    amendment = services.amend_minutes(
+        meeting=meeting,
+        field="resolution",
+        text="<p>Nghị quyết đã sửa</p>",
+        reason="Sai số liệu",
+        by=cast["bithu1"],
+    )
+    assert amendment.before == "<p>Nghị quyết tháng 3</p>"
+    meeting.refresh_from_db()
+    assert meeting.resolution == "<p>Nghị quyết đã sửa</p>"
+    assert meeting.history.filter(history_user=cast["bithu1"]).exists()
+
+
+def test_open_tasks_carry_to_the_next_meeting(client_for) -> None:
+    first = planned(day=D(2026, 2, 5))
+    owner = Member.objects.get(user__username="dangvien1")
+    task = services.add_task(
+        meeting=first, title="Thu đảng phí", deadline=D(2026, 2, 28), owner=owner, by=None
+    )
+    second = planned(day=D(2026, 3, 5))
+    html = client_for("bithu1").get(f"/meetings/{second.pk}/").content.decode()
+    assert "Thu đảng phí" in html
+    services.update_task(task=task, status=TaskStatus.DONE, progress="Đã thu đủ", by=None)
+    html = client_for("bithu1").get(f"/meetings/{second.pk}/").content.decode()
+    assert "Thu đảng phí" not in html
+
+
+def test_the_whole_meeting_through_the_pages(client_for) -> None:
+    secretary = client_for("bithu1")
+    response = secretary.post(
+        "/units/X001.01/meetings/new/",
+        {"kind": "regular", "scheduled_at": "2026-12-05T19:00", "place": "Nhà văn hóa thôn"},
+    )
+    assert response.status_code == 302
+    meeting = Meeting.objects.get(unit__code="X001.01")
+    url = f"/meetings/{meeting.pk}/"
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    drafter = members[0]
+    response = secretary.post(
+        url + "preparation/",
+        {
+            "version": 1,
+            "drafter": drafter.pk,
+            "committee_met_on": "2026-12-01",
+            "notified_on": "2026-12-02",
+            "materials_published_on": "2026-12-03",
+            "draft_resolution": "Dự thảo",
+        },
+    )
+    assert response.status_code == 302
+    attendance: dict[str, object] = {"version": 2}
+    for m in members:
+        attendance[f"status_{m.pk}"] = "present"
+        attendance[f"reason_{m.pk}"] = ""
+    attendance[f"status_{members[-1].pk}"] = "absent_excused"
+    attendance[f"reason_{members[-1].pk}"] = "Ốm"
+    assert secretary.post(url + "attendance/", attendance).status_code == 302
+    minutes = {
+        "version": 3,
+        "chair": drafter.pk,
+        "minutes_secretary": members[1].pk,
+        "started_at": "2026-12-05T19:00",
+        "ended_at": "2026-12-05T20:45",
+        "conclusion": "Kết luận",
+        "resolution": "Nghị quyết",
+    }
+    for item in meeting.items.all():
+        minutes[f"item_{item.pk}"] = f"Ghi chép {item.order}"
+    assert secretary.post(url + "minutes/", minutes).status_code == 302
+    item = meeting.items.get(kind="criticism")
+    assert (
+        secretary.post(
+            url + "speeches/new/", {"item": item.pk, "member": members[2].pk, "gist": "Tự phê bình"}
+        ).status_code
+        == 302
+    )
+    owner = Member.objects.get(user__username="dangvien1")
+    assert (
+        secretary.post(
+            url + "tasks/new/",
+            {"title": "Vận động đoàn viên", "owner": owner.pk, "deadline": "2026-12-31"},
+        ).status_code
+        == 302
+    )
+    assert (
+        secretary.post(
+            url + "vote/",
+            {"version": 4, "votes_for": len(members) - 1, "votes_against": 0, "votes_abstain": 0},
+        ).status_code
+        == 302
+    )
+    response = secretary.post(url + "approve/", {"version": 5})
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.APPROVED, [str(m) for m in response.wsgi_request._messages]
+    page = secretary.get(url).content.decode()
+    assert "Tự phê bình" in page
+    # Approved: the forms send the secretary back to the meeting.
+    assert secretary.get(url + "minutes/").status_code == 302
+    member_page = client_for("dangvien1").get(url).content.decode()
+    assert "Vận động đoàn viên" in member_page
+    assert "Vận động đoàn viên" in client_for("dangvien1").get("/tasks/mine/").content.decode()
+
+
+def test_a_stale_attendance_form_is_refused_and_keeps_what_was_typed(client_for) -> None:
+    meeting = planned()
+    secretary = client_for("bithu1")
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    services.save_preparation(meeting=meeting, data={"draft_resolution": "x"}, by=None)  # version 2
+    data: dict[str, object] = {"version": 1}
+    for m in members:
+        data[f"status_{m.pk}"] = "present"
+        data[f"reason_{m.pk}"] = ""
+    data[f"reason_{members[0].pk}"] = "giữ lại chữ này"
+    data[f"status_{members[0].pk}"] = "absent_excused"
+    response = secretary.post(f"/meetings/{meeting.pk}/attendance/", data)
+    assert response.status_code == 200
+    assert "giữ lại chữ này" in response.content.decode()
+    assert not meeting.attendance.exists()
+
+
+def grow_cell(code: str, n: int) -> None:
+    for i in range(n):
+        member_services.create_member(
+            unit=cell(code),
+            data={
+                "full_name": f"Đinh Văn Thêm {chr(65 + i % 26)}{i}",
+                "gender": "male",
+                "birth_date": D(1980, 1, 1),
+                "admitted_on": D(2005, 1, 1),
+                "official_on": D(2006, 1, 1),
+                "card_number": f"5{i:07d}",
+            },
+            by=None,
+        )
+
+
+@pytest.mark.parametrize("page", ["", "attendance/", "minutes/"])
+def test_meeting_pages_use_the_same_queries_whatever_the_cell_size(client_for, page: str) -> None:
+    meeting = complete(planned(day=D(2026, 3, 5)))
+    client = client_for("bithu1")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/meetings/{meeting.pk}/{page}").status_code == 200
+        return len(captured)
+
+    before = queries()
+    grow_cell("X001.01", 15)
+    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    owner = Member.objects.get(user__username="dangvien1")
+    for i in range(5):
+        services.add_task(
+            meeting=meeting, title=f"Việc {i}", deadline=D(2026, 4, 1), owner=owner, by=None
+        )
+    assert queries() == before
+
+
+def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
+    meeting = planned()
+    owner = Member.objects.get(user__username="dangvien1")
+    client = client_for("dangvien1")
+    services.add_task(
+        meeting=meeting, title="Việc đầu", deadline=D(2026, 4, 1), owner=owner, by=None
+    )
+    with CaptureQueriesContext(connection) as first:
+        client.get("/tasks/mine/")
+    for i in range(10):
+        services.add_task(
+            meeting=meeting, title=f"Việc {i}", deadline=D(2026, 4, 1), owner=owner, by=None
+        )
+    with CaptureQueriesContext(connection) as second:
+        client.get("/tasks/mine/")
+    assert len(first) == len(second)
+    assert Task.objects.filter(owner=owner).count() == 11
