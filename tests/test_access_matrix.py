@@ -154,6 +154,8 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:new", unit(code), frozenset(writers))
         yield Case("meetings:schedule", unit(code), frozenset(writers), method="post", ok=302)
         yield Case("meetings:meeting", meeting_of(code), frozenset(SEE[code]))
+        for name in ("minutes_docx", "minutes_pdf", "attendance_sheet"):
+            yield Case(f"meetings:{name}", meeting_of(code), frozenset(SEE[code]))
         for name in (
             "preparation",
             "attendance",

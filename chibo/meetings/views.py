@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from chibo.meetings import documents, services
 from chibo.meetings import forms as meeting_forms
-from chibo.meetings import services
 from chibo.meetings.models import (
     AttendanceStatus,
     Meeting,
@@ -29,6 +29,8 @@ from chibo.members.models import Member
 from chibo.members.views import _add_errors
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.permissions import Perm
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
@@ -433,3 +435,41 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
             .order_by("status", "deadline")
         )
     return render(request, "meetings/my_tasks.html", {"tasks": tasks, "member": member})
+
+
+def _document_name(meeting: Meeting, extension: str) -> str:
+    local = timezone.localtime(meeting.scheduled_at)
+    return f"bien-ban-{meeting.unit.code}-{local:%Y-%m-%d}.{extension}"
+
+
+def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk)
+    content = documents.minutes_docx(documents.minutes_data(meeting))
+    response = HttpResponse(content, content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_document_name(meeting, "docx")}"'
+    return response
+
+
+def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk)
+    try:
+        content = documents.minutes_pdf(documents.minutes_data(meeting))
+    except documents.PdfUnavailableError:
+        messages.error(
+            request, _("PDF is not available on this server; download the DOCX instead.")
+        )
+        return redirect(meeting)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_document_name(meeting, "pdf")}"'
+    return response
+
+
+def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable sheet for signatures, one line per member expected at the meeting."""
+    meeting = get_meeting_for_user(request, pk)
+    roster = services.attendance_roster(meeting)
+    return render(
+        request,
+        "meetings/attendance_sheet.html",
+        {"meeting": meeting, "unit": meeting.unit, "roster": [m for m, _row in roster]},
+    )

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from chibo.meetings.models import AgendaTemplate, Meeting, Task
+
+
+@admin.register(AgendaTemplate)
+class AgendaTemplateAdmin(admin.ModelAdmin[AgendaTemplate]):
+    list_display = ["kind"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+    list_display = ["unit", "kind", "scheduled_at", "state"]
+    list_filter = ["kind", "state"]
+    search_fields = ["unit__code", "unit__name"]
+    raw_id_fields = ["unit", "drafter", "chair", "minutes_secretary", "approved_by", "created_by"]
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+    list_display = ["title", "owner", "deadline", "status"]
+    list_filter = ["status"]
+    raw_id_fields = ["meeting", "owner"]
