@@ -1,0 +1,142 @@
+"""A secretary runs a whole meeting on a phone; a member then sees it (issue acceptance).
+
+Screenshots of each step go to $CHIBO_SCREENSHOTS (default test-results/screenshots).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chibo.members.models import Member
+from chibo.orgs.models import Unit
+from tests.conftest import build_cast
+
+# serialized_rollback: the flush after each browser test also empties the tables
+# that migrations fill (unit kinds, agenda templates); this puts them back.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SHOTS = Path(os.environ.get("CHIBO_SCREENSHOTS", "test-results/screenshots"))
+
+
+@pytest.fixture
+def cast_names(transactional_db: None) -> dict[str, Any]:
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+    cell = Unit.objects.get(code="X001.01")
+    members = list(cell.members.active().in_vietnamese_order())
+    return {
+        "cell": cell.code,
+        "chair": Member.objects.get(user__username="bithu1").full_name,
+        "secretary": members[1].full_name,
+        "absent": members[-1].full_name,
+        "absent_pk": members[-1].pk,
+        "member": Member.objects.get(user__username="dangvien1").full_name,
+        "count": len(members),
+    }
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"meeting-{name}.png"), full_page=True)
+
+
+def login(page: Any, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "chibo-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def save(page: Any) -> None:
+    page.get_by_role("button", name="Lưu").click()
+    page.wait_for_url("**/meetings/*/")
+
+
+def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
+    page: Any, cast_names: dict[str, Any]
+) -> None:
+    n = cast_names
+    login(page, "bithu1")
+    page.goto(f"/units/{n['cell']}/meetings/")
+    page.get_by_role("button", name="Lên lịch sinh hoạt").click()
+    page.select_option("select[name=kind]", "regular")
+    page.fill("input[name=scheduled_at]", "2026-12-05T19:00")
+    page.fill("input[name=place]", "Nhà văn hóa thôn")
+    save(page)
+    shot(page, "1-planned")
+
+    page.get_by_role("button", name="Ghi nhận việc chuẩn bị").click()
+    page.select_option("select[name=drafter]", label=n["chair"])
+    page.fill("input[name=committee_met_on]", "2026-12-01")
+    page.fill("input[name=notified_on]", "2026-12-02")
+    page.fill("input[name=materials_published_on]", "2026-12-03")
+    page.fill("textarea[name=draft_resolution]", "Dự thảo nghị quyết tháng 12")
+    save(page)
+    assert page.locator("ul.checklist li.todo").count() == 0
+    assert page.locator("ul.checklist li.done").count() == 5
+    shot(page, "2-prepared")
+
+    page.get_by_role("button", name="Điểm danh").click()
+    page.select_option(f"select[name=status_{n['absent_pk']}]", "absent_excused")
+    page.fill(f"input[name=reason_{n['absent_pk']}]", "Ốm")
+    shot(page, "3-attendance-form")
+    page.get_by_role("button", name="Lưu điểm danh").click()
+    page.wait_for_url("**/meetings/*/")
+    assert f"{n['absent']} (Ốm)" in page.content()
+
+    page.get_by_role("button", name="Ghi biên bản").click()
+    page.select_option("select[name=chair]", label=n["chair"])
+    page.select_option("select[name=minutes_secretary]", label=n["secretary"])
+    page.fill("input[name=started_at]", "2026-12-05T19:00")
+    page.fill("input[name=ended_at]", "2026-12-05T20:40")
+    for textarea in page.locator("textarea[name^=item_]").all():
+        textarea.fill("Chi bộ đã thảo luận nội dung này.")
+    page.fill("textarea[name=conclusion]", "Đồng chí bí thư kết luận.")
+    page.fill("textarea[name=resolution]", "Nghị quyết tháng 12.")
+    save(page)
+
+    page.get_by_role("button", name="Thêm ý kiến phát biểu").click()
+    page.select_option("select[name=item]", label="Tự phê bình và phê bình")
+    page.select_option("select[name=member]", label=n["member"])
+    page.fill("textarea[name=gist]", "Đồng chí tự nhận khuyết điểm đi họp muộn.")
+    save(page)
+
+    page.get_by_role("button", name="Thêm nhiệm vụ").click()
+    page.fill("input[name=title]", "Vận động thanh niên tham gia hiến máu")
+    page.select_option("select[name=owner]", label=n["member"])
+    page.fill("input[name=deadline]", "2026-12-31")
+    save(page)
+
+    page.get_by_role("button", name="Ghi kết quả biểu quyết").click()
+    page.fill("input[name=votes_for]", str(n["count"] - 1))
+    save(page)
+    assert "Thông qua." in page.content()
+    shot(page, "4-minutes")
+
+    page.get_by_role("button", name="Thông qua biên bản").click()
+    page.wait_for_url("**/meetings/*/")
+    assert "không sửa được" in page.content()
+    assert page.get_by_role("button", name="Ghi biên bản").count() == 0
+    shot(page, "5-approved")
+    meeting_url = page.url
+    page.goto(meeting_url + "minutes/")
+    page.wait_for_url(meeting_url)  # sent back: approved minutes are read-only
+
+    page.locator("details.dropdown summary").click()
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url("**/accounts/login/")
+    login(page, "dangvien1")
+    page.get_by_role("link", name="Việc của tôi").first.click()
+    assert "Vận động thanh niên tham gia hiến máu" in page.content()
+    page.goto(meeting_url)
+    assert "Đồng chí tự nhận khuyết điểm đi họp muộn." in page.content()
+    assert page.get_by_role("button", name="Ghi biên bản").count() == 0
+    shot(page, "6-member-view")
