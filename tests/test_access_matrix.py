@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from chibo.meetings.models import Meeting, Task
+from chibo.meetings.models import CalendarFeed, Meeting, Task
 from chibo.meetings.services import plan_meeting
 from chibo.members.models import ImportState, Member, RosterImport
 from chibo.orgs.models import Unit
@@ -73,6 +73,23 @@ def meeting_of(code: str) -> Callable[[], list[object]]:
                 by=None,
             )
         return [meeting.pk]
+
+    return args
+
+
+def feed_of(username: str, *cell: str) -> Callable[[], list[object]]:
+    def args() -> list[object]:
+        user = User.objects.get(username=username)
+        feed, _created = CalendarFeed.objects.get_or_create(user=user)
+        return [feed.token, *cell]
+
+    return args
+
+
+def checkin_of(code: str) -> Callable[[], list[object]]:
+    def args() -> list[object]:
+        (pk,) = meeting_of(code)()
+        return [pk, Meeting.objects.get(pk=int(str(pk))).checkin_code]
 
     return args
 
@@ -145,6 +162,12 @@ def cases() -> Iterator[Case]:
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
     yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
+    yield Case("meetings:calendar", NO_ARGS, EVERYONE)
+    # Calendar apps cannot log in: the private token stands for its owner, whoever asks.
+    yield Case("meetings:person_calendar", feed_of("dangvien1"), EVERYONE, anonymous=200)
+    yield Case("meetings:cell_calendar", feed_of("bithu1", "X001.01"), EVERYONE, anonymous=200)
+    yield Case("meetings:cell_calendar", feed_of("bithu1", "X002.01"), frozenset(), anonymous=404)
+    yield Case("meetings:person_calendar", lambda: ["no-such-token"], frozenset(), anonymous=404)
     yield Case(
         "meetings:task_update", task_of_dangvien1, frozenset({"admin", "bithu1", "dangvien1"})
     )
@@ -168,6 +191,9 @@ def cases() -> Iterator[Case]:
         ):
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers))
         yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
+        yield Case("meetings:qr", meeting_of(code), frozenset(writers))
+        # Checking in redirects to the meeting (with a message when not open or not listed).
+        yield Case("meetings:checkin", checkin_of(code), frozenset(SEE[code]), ok=302)
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)

@@ -379,3 +379,45 @@ def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
         client.get("/tasks/mine/")
     assert len(first) == len(second)
     assert Task.objects.filter(owner=owner).count() == 11
+
+
+def test_calendar_feeds_follow_the_token_and_its_owners_rights(client, client_for) -> None:
+    import icalendar
+
+    from chibo.meetings.models import CalendarFeed
+
+    meeting = planned(day=timezone.localdate() + datetime.timedelta(days=10))
+    planned(code="X002.01", day=timezone.localdate() + datetime.timedelta(days=10))
+    client_for("dangvien1").get("/calendar/")
+    feed = CalendarFeed.objects.get(user__username="dangvien1")
+    response = client.get(f"/calendar/{feed.token}/me.ics")  # no login: the token is the key
+    assert response["Content-Type"].startswith("text/calendar")
+    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert [str(e["uid"]) for e in events] == [f"meeting-{meeting.pk}@chibo"]
+    assert str(events[0]["location"]) == "Nhà văn hóa thôn"
+    assert client.get(f"/calendar/{feed.token}/cells/X002.01.ics").status_code == 404
+    old = feed.token
+    client_for("dangvien1").post("/calendar/")
+    assert client.get(f"/calendar/{old}/me.ics").status_code == 404
+
+
+def test_members_check_in_with_the_qr_code_only_while_the_meeting_is_on(client_for) -> None:
+    now = timezone.localtime()
+    meeting = services.plan_meeting(
+        unit=cell(),
+        kind=MeetingKind.REGULAR,
+        scheduled_at=now - datetime.timedelta(minutes=20),
+        place="Hội trường",
+        by=None,
+    )
+    assert client_for("bithu1").get(f"/meetings/{meeting.pk}/qr.svg").content.startswith(b"<?xml")
+    member_client = client_for("dangvien1")
+    response = member_client.get(f"/meetings/{meeting.pk}/checkin/{meeting.checkin_code}/")
+    assert response.status_code == 302
+    row = meeting.attendance.get(member__user__username="dangvien1")
+    assert row.status == AttendanceStatus.LATE  # 20 minutes after the start
+    assert row.checked_in_at is not None
+    assert member_client.get(f"/meetings/{meeting.pk}/checkin/wrong-code/").status_code == 404
+    later = planned(day=timezone.localdate() + datetime.timedelta(days=5))
+    member_client.get(f"/meetings/{later.pk}/checkin/{later.checkin_code}/")
+    assert not later.attendance.exists()  # not open yet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 # Minimum length of a meeting (HD 12): 90 minutes, 120 when thematic and regular share it.
 MIN_MINUTES = 90
 MIN_MINUTES_COMBINED = 120
+
+
+def new_token_short() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class MeetingKind(models.TextChoices):
@@ -129,6 +134,8 @@ class Meeting(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The secret in the meeting's QR code: members who scan it check themselves in.
+    checkin_code = models.CharField(max_length=32, default=new_token_short, editable=False)
     # Raised by every save through the services: a form sends the version it was read
     # at, and a save made from an older version is refused (two people editing at once).
     version = models.PositiveIntegerField(default=1)
@@ -464,3 +471,26 @@ class AgendaTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar address: calendar apps cannot log in, so the token in
+    the address stands for the person, with the person's rights. A new token revokes
+    the old address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -310,6 +310,38 @@ def record_attendance(
     return rows
 
 
+# Members may check themselves in from half an hour before the meeting until it ends
+# (or four hours after its start when no end is recorded); after 15 minutes they are late.
+CHECKIN_OPENS = datetime.timedelta(minutes=30)
+CHECKIN_CLOSES = datetime.timedelta(hours=4)
+LATE_AFTER = datetime.timedelta(minutes=15)
+
+
+@transaction.atomic
+def check_in(*, meeting: Meeting, member: Member, by: Actor) -> Attendance:
+    """A member marks their own presence by scanning the meeting's QR code."""
+    _check_open(meeting)
+    now = timezone.now()
+    start = meeting.started_at or meeting.scheduled_at
+    end = meeting.ended_at or start + CHECKIN_CLOSES
+    if meeting.state == MeetingState.CANCELLED or not (start - CHECKIN_OPENS <= now <= end):
+        raise ValidationError(_("Check-in is open only while the meeting is on."))
+    if member.pk not in {m.pk for m, _row in attendance_roster(meeting)}:
+        raise ValidationError(_("You are not on this meeting's attendance list."))
+    row = Attendance.objects.filter(meeting=meeting, member=member).first() or Attendance(
+        meeting=meeting,
+        member=member,
+        member_status=member.status,
+        attached_from_elsewhere=member.unit_id != meeting.unit_id,
+    )
+    row.status = AttendanceStatus.LATE if now > start + LATE_AFTER else AttendanceStatus.PRESENT
+    row.reason = ""
+    row.checked_in_at = now
+    _record(row, by)
+    row.save()
+    return row
+
+
 MINUTES_FIELDS = [
     "chair",
     "minutes_secretary",

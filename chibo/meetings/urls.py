@@ -21,6 +21,11 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes.docx", views.minutes_docx, name="minutes_docx"),
     path("meetings/<int:pk>/minutes.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("meetings/<int:pk>/attendance-sheet/", views.attendance_sheet, name="attendance_sheet"),
+    path("meetings/<int:pk>/qr.svg", views.meeting_qr, name="qr"),
+    path("meetings/<int:pk>/checkin/<str:code>/", views.meeting_checkin, name="checkin"),
+    path("calendar/", views.calendar_settings, name="calendar"),
+    path("calendar/<str:token>/me.ics", views.person_calendar, name="person_calendar"),
+    path("calendar/<str:token>/cells/<str:code>.ics", views.cell_calendar, name="cell_calendar"),
     path("tasks/mine/", views.my_tasks, name="my_tasks"),
     path("tasks/<int:pk>/", views.task_update, name="task_update"),
 ]

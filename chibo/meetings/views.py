@@ -3,31 +3,40 @@ minutes, vote and tasks, and each person's tasks."""
 
 from __future__ import annotations
 
+import datetime
+import io
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+import segno
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chibo.meetings import documents, services
+from chibo.meetings import calendar, documents, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.models import (
     AttendanceStatus,
+    CalendarFeed,
     Meeting,
     MeetingState,
     Speech,
     Task,
+    new_token,
 )
 from chibo.members.models import Member
 from chibo.members.views import _add_errors
 from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -473,3 +482,91 @@ def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         "meetings/attendance_sheet.html",
         {"meeting": meeting, "unit": meeting.unit, "roster": [m for m, _row in roster]},
     )
+
+
+# --- calendars and check-in ---------------------------------------------------------------
+
+CALENDAR_MONTHS_BACK = 3
+
+
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The person's private calendar addresses, and a way to replace them."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=request.user)
+    if request.method == "POST":
+        feed.token = new_token()
+        feed.save(update_fields=["token"])
+        messages.success(request, _("New addresses made: the old ones no longer work."))
+        return redirect("meetings:calendar")
+    cells = list(
+        Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
+        .cells()
+        .select_related("kind")[:20]
+    )
+    return render(
+        request,
+        "meetings/calendar.html",
+        {"feed": feed, "cells": cells, "base": request.build_absolute_uri("/")[:-1]},
+    )
+
+
+def _feed_user(token: str) -> Any:
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    return feed.user
+
+
+def _ics(request: HttpRequest, meetings: Any, name: str) -> HttpResponse:
+    since = timezone.now() - datetime.timedelta(days=31 * CALENDAR_MONTHS_BACK)
+    rows = meetings.filter(scheduled_at__gte=since).select_related("unit").order_by("scheduled_at")
+    content = calendar.meetings_ics(rows, name=name, base_url=request.build_absolute_uri("/")[:-1])
+    return HttpResponse(content, content_type="text/calendar; charset=utf-8")
+
+
+@login_not_required
+def person_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    user = _feed_user(token)
+    member = Member.objects.filter(user=user).first()
+    if member is None:
+        return _ics(request, Meeting.objects.none(), _("My party cell meetings"))
+    cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
+    return _ics(request, Meeting.objects.filter(unit__in=cells), _("My party cell meetings"))
+
+
+@login_not_required
+def cell_calendar(request: HttpRequest, token: str, code: str) -> HttpResponse:
+    user = _feed_user(token)
+    unit = get_unit_for_user(user, code, Perm.VIEW_MEETINGS)
+    return _ics(request, Meeting.objects.filter(unit=unit), unit.name)
+
+
+def meeting_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """The QR code members scan to check in (an SVG, for the secretary's screen)."""
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    url = request.build_absolute_uri(
+        reverse("meetings:checkin", args=[meeting.pk, meeting.checkin_code])
+    )
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
+
+
+def meeting_checkin(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """A member checks in by scanning the meeting's code, while the meeting is on."""
+    meeting = get_meeting_for_user(request, pk)
+    if not secrets.compare_digest(code, meeting.checkin_code):
+        raise Http404
+    member = Member.objects.filter(pk__in=[]).first()
+    if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
+        member = Member.objects.filter(user=request.user).first()
+    try:
+        if member is None:
+            raise ValidationError(_("Your account is not linked to a member record."))
+        row = services.check_in(meeting=meeting, member=member, by=_actor(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("You are checked in: %(status)s.") % {"status": row.get_status_display()}
+        )
+    return redirect(meeting)
