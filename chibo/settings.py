@@ -183,6 +183,21 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# E-mail (meeting reminders). Without EMAIL_HOST, development prints mails to the console.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(env_str("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chibo <no-reply@localhost>")
+# The address people use, for links in e-mails sent by scheduled commands.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 TASKS = {
     "default": {
         "BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),

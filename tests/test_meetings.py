@@ -421,3 +421,34 @@ def test_members_check_in_with_the_qr_code_only_while_the_meeting_is_on(client_f
     later = planned(day=timezone.localdate() + datetime.timedelta(days=5))
     member_client.get(f"/meetings/{later.pk}/checkin/{later.checkin_code}/")
     assert not later.attendance.exists()  # not open yet
+
+
+def test_reminders_go_once_to_members_and_to_owners_of_overdue_tasks(mailoutbox) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    today = timezone.localdate()
+    meeting = planned(day=today + datetime.timedelta(days=2))
+    planned(day=today + datetime.timedelta(days=3))  # not today's turn
+    owner = Member.objects.get(user__username="dangvien1")
+    services.add_task(
+        meeting=meeting,
+        title="Báo cáo quý",
+        deadline=today - datetime.timedelta(days=1),
+        owner=owner,
+        by=None,
+    )
+    out = io.StringIO()
+    call_command("send_reminders", "--days", "2", stdout=out)
+    with_mail = {m.user.email for m, _row in services.attendance_roster(meeting) if m.user}
+    meeting_mails = [m for m in mailoutbox if m.subject.startswith("Nhắc lịch")]
+    assert {m.to[0] for m in meeting_mails} == with_mail
+    assert "Nhà văn hóa thôn" in meeting_mails[0].body
+    task_mails = [m for m in mailoutbox if m.subject == "Nhiệm vụ quá hạn"]
+    assert [m.to for m in task_mails] == [["dangvien1@example.invalid"]]
+    assert "Báo cáo quý" in task_mails[0].body
+    assert "Sent" in out.getvalue()
+    mailoutbox.clear()
+    call_command("send_reminders", "--days", "2", "--dry-run", stdout=out)
+    assert mailoutbox == []

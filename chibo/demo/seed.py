@@ -302,7 +302,9 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
     start = datetime.date(2025, 7, 1)
 
     def account(username: str, *, cell: str | None, member_index: int = 0, **extra: Any) -> Any:
-        user = User.objects.create(username=username, password=password, **extra)
+        user = User.objects.create(
+            username=username, password=password, email=f"{username}@example.invalid", **extra
+        )
         if cell is not None:
             member = Member.objects.filter(unit=units[cell]).order_by("pk")[member_index]
             member.user = user

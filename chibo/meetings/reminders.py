@@ -1,0 +1,88 @@
+"""Reminder e-mails: coming meetings for their members, overdue tasks for their owners."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils import timezone
+
+from chibo.meetings.models import Meeting, MeetingState, Task
+from chibo.meetings.services import attendance_roster
+
+
+@dataclass
+class ReminderCounts:
+    meetings: int = 0
+    meeting_mails: int = 0
+    task_mails: int = 0
+
+
+def _link(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def reminder_messages(
+    *, days_ahead: int, today: datetime.date | None = None
+) -> tuple[list[EmailMessage], ReminderCounts]:
+    """The messages to send today: one per member of each meeting held `days_ahead` days
+    from today (so that a daily run reminds once), one per owner of overdue tasks."""
+    today = today or timezone.localdate()
+    day = today + datetime.timedelta(days=days_ahead)
+    counts = ReminderCounts()
+    messages: list[EmailMessage] = []
+    meetings = (
+        Meeting.objects.filter(
+            state__in=[MeetingState.PLANNED, MeetingState.POSTPONED], scheduled_at__date=day
+        )
+        .select_related("unit")
+        .prefetch_related("items")
+    )
+    for meeting in meetings:
+        counts.meetings += 1
+        local = timezone.localtime(meeting.scheduled_at)
+        agenda = "\n".join(f"  {item.order}. {item.title}" for item in meeting.items.all())
+        kind = meeting.get_kind_display().lower()
+        body = (
+            f"Kính gửi đồng chí,\n\n{meeting.unit.name} sinh hoạt {kind} "
+            f"lúc {local:%H:%M} ngày {local:%d/%m/%Y} tại {meeting.place}.\n\n"
+            f"Nội dung:\n{agenda}\n\nXem chi tiết: {_link(meeting.get_absolute_url())}\n"
+        )
+        for member, _row in attendance_roster(meeting):
+            email = member.user.email if member.user_id and member.user else ""
+            if email:
+                messages.append(
+                    EmailMessage(f"Nhắc lịch sinh hoạt chi bộ {local:%d/%m/%Y}", body, to=[email])
+                )
+                counts.meeting_mails += 1
+    overdue: dict[str, list[Task]] = {}
+    for task in (
+        Task.objects.still_open()
+        .filter(deadline__lt=today, owner__user__isnull=False)
+        .select_related("owner__user", "meeting__unit")
+        .order_by("deadline")
+    ):
+        email = task.owner.user.email if task.owner and task.owner.user else ""
+        if email:
+            overdue.setdefault(email, []).append(task)
+    for email, tasks in overdue.items():
+        lines = "\n".join(
+            f"- {t.title} (hạn {t.deadline:%d/%m/%Y}, {t.meeting.unit.name})" for t in tasks
+        )
+        body = (
+            f"Kính gửi đồng chí,\n\nCác nhiệm vụ sau đã quá hạn:\n{lines}\n\n"
+            f"Cập nhật tiến độ: {_link('/tasks/mine/')}\n"
+        )
+        messages.append(EmailMessage("Nhiệm vụ quá hạn", body, to=[email]))
+        counts.task_mails += 1
+    return messages, counts
+
+
+def send_reminders(*, days_ahead: int, dry_run: bool = False) -> ReminderCounts:
+    messages, counts = reminder_messages(days_ahead=days_ahead)
+    if not dry_run and messages:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    return counts
