@@ -452,3 +452,25 @@ def test_reminders_go_once_to_members_and_to_owners_of_overdue_tasks(mailoutbox)
     mailoutbox.clear()
     call_command("send_reminders", "--days", "2", "--dry-run", stdout=out)
     assert mailoutbox == []
+
+
+def test_the_demo_history_is_consistent() -> None:
+    import random
+
+    from chibo.demo.history import seed_history
+
+    members = list(Member.objects.all())
+    weak = {cell("X001.02").pk}
+    counts = seed_history(
+        members=members, weak_cells=weak, end_month=D(2026, 12, 1), months=3, rng=random.Random(5)
+    )
+    assert counts["meetings"] == Meeting.objects.count()
+    assert counts["attendance_rows"] > counts["meetings"] * 5
+    approved = Meeting.objects.filter(state=MeetingState.APPROVED)
+    assert approved.exists()
+    assert Meeting.objects.filter(state=MeetingState.PLANNED, month=D(2026, 12, 1)).exists()
+    for meeting in approved.filter(unit__code="X001.01"):
+        assert meeting.missing_for_approval() == []
+        assert meeting.vote_passed(meeting.attendance_counts()) is True
+    # New rows get keys after the seeded ones.
+    assert planned(day=D(2027, 1, 5)).pk > counts["meetings"]

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from chibo.demo import names
+from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months
 from chibo.members.models import (
     PROBATION_MONTHS,
@@ -35,6 +36,8 @@ DEMO_PASSWORD = "chibo-demo"
 # Dates are computed from a fixed day, so that the data does not depend on the clock.
 ANCHOR = datetime.date(2026, 1, 1)
 TERM_START = datetime.date(2025, 7, 1)
+# Meetings are held and approved in the months before this one; its meeting is planned.
+HISTORY_END = datetime.date(2026, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,14 @@ class Size:
     agency_cells: tuple[int, int]
     basic_committees: tuple[int, int]
     members_per_cell: tuple[int, int]
+    history_months: int
 
 
 SIZES = {
-    "small": Size(2, 0, 0, 1, (3, 3), (1, 1), (1, 1), (6, 9)),
-    "demo": Size(2, 1, 0, 1, (7, 9), (2, 3), (1, 1), (20, 34)),
-    "province": Size(103, 20, 1, 20, (14, 24), (4, 7), (0, 2), (10, 64)),
+    # The test suite's province: no meeting history, tests make the meetings they need.
+    "small": Size(2, 0, 0, 1, (3, 3), (1, 1), (1, 1), (6, 9), 0),
+    "demo": Size(2, 1, 0, 1, (7, 9), (2, 3), (1, 1), (20, 34), 12),
+    "province": Size(103, 20, 1, 20, (14, 24), (4, 7), (0, 2), (10, 64), 36),
 }
 
 DEMO_ACCOUNTS = [
@@ -286,11 +291,22 @@ def seed_province(
             for m in first.values()
         )
         progress("members, periods and posts inserted")
+        history: dict[str, int] = {}
+        if SIZES[size].history_months:
+            history = seed_history(
+                members=plan.members,
+                weak_cells={units[u.code].pk for u in plan.units if u.is_weak},
+                end_month=HISTORY_END,
+                months=SIZES[size].history_months,
+                rng=rng,
+                progress=progress,
+            )
         accounts = create_demo_accounts(units)
     return {
         "units": len(plan.units),
         "cells": sum(1 for u in plan.units if u.kind.holds_meetings),
         "members": len(plan.members),
+        **history,
         "accounts": accounts,
     }
 

@@ -52,3 +52,30 @@ def insert_objects(objs: Sequence[models.Model], *, batch_size: int = 5000) -> N
                     row.append(value)
                 rows.append(row)
             cursor.executemany(sql, rows)
+
+
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT plain tuples into `model`'s table: `fields` are attribute names (`unit_id`),
+    values must already be what the driver takes (dates as ISO text on SQLite)."""
+    if not rows:
+        return
+    meta = model._meta
+    qn = connection.ops.quote_name
+    by_attname = {f.attname: f.column for f in meta.concrete_fields}
+    columns = ", ".join(qn(by_attname[name]) for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def reset_sequences(*models_: type[models.Model]) -> None:
+    """After inserting explicit primary keys, let the database's counters continue."""
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(no_style(), list(models_))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

@@ -1,0 +1,230 @@
+"""Meeting history for the demo province: months of held, minuted and approved meetings.
+
+At province size this is about 150,000 meetings and 5–7 million attendance rows, so rows
+are generated as plain tuples with their own keys and written with `executemany`, a
+month at a time; no model instances, no history copies (it is the initial load).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from chibo.lib.bulk import insert_rows, reset_sequences
+from chibo.lib.dates import add_months
+from chibo.meetings.models import (
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    ItemKind,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    Speech,
+    Task,
+    TaskStatus,
+)
+from chibo.meetings.services import DEFAULT_AGENDAS
+from chibo.members.models import Member, MemberStatus
+
+MEETING_FIELDS = [
+    "id", "unit_id", "kind", "month", "scheduled_at", "place", "topic", "state", "state_reason",
+    "drafter_id", "committee_met_on", "notified_on", "materials_published_on", "draft_resolution",
+    "chair_id", "minutes_secretary_id", "started_at", "ended_at", "conclusion", "resolution",
+    "votes_for", "votes_against", "votes_abstain", "approved_at", "checkin_code", "version",
+]  # fmt: skip
+ATTENDANCE_FIELDS = [
+    "meeting_id", "member_id", "status", "reason", "member_status", "attached_from_elsewhere",
+]  # fmt: skip
+ITEM_FIELDS = ["id", "meeting_id", "order", "kind", "title", "notes"]
+SPEECH_FIELDS = ["item_id", "member_id", "gist"]
+TASK_FIELDS = ["meeting_id", "title", "owner_id", "owned_by_committee", "deadline", "status", "progress", "done_on"]  # fmt: skip
+
+TOPICS = [
+    "Nâng cao chất lượng sinh hoạt chi bộ",
+    "Phát triển kinh tế hộ gia đình",
+    "Xây dựng nông thôn mới",
+    "Phòng, chống tham nhũng, tiêu cực",
+    "Công tác phát triển đảng viên",
+    "Bảo vệ môi trường, phòng chống thiên tai",
+]
+SPEECHES = [
+    "Tán thành báo cáo, đề nghị bổ sung kết quả vận động nhân dân.",
+    "Tự nhận khuyết điểm chưa tham gia đầy đủ hoạt động của thôn.",
+    "Đề nghị chi bộ quan tâm hơn đến đảng viên cao tuổi.",
+    "Góp ý đồng chí phụ trách cần báo cáo tiến độ cụ thể hơn.",
+    "Đề xuất nội dung học tập và làm theo Bác gắn với việc làm cụ thể.",
+]
+TASKS = [
+    "Vận động nhân dân tham gia vệ sinh môi trường",
+    "Thu đảng phí quý",
+    "Nắm tình hình đảng viên cư trú",
+    "Vận động quần chúng ưu tú tham gia lớp cảm tình Đảng",
+    "Hoàn thiện hồ sơ đảng viên",
+    "Tuyên truyền phòng chống lừa đảo trên mạng",
+]
+ABSENCE_REASONS = ["Ốm", "Đi công tác", "Việc gia đình", "Đi làm ăn xa"]
+
+
+@dataclass
+class Person:
+    """What the history needs of a member."""
+
+    pk: int
+    status: str
+    admitted_on: datetime.date
+
+
+def _adapt_dt(value: datetime.datetime | None) -> object:
+    return None if value is None else connection.ops.adapt_datetimefield_value(value)
+
+
+def _adapt_d(value: datetime.date | None) -> object:
+    return None if value is None else connection.ops.adapt_datefield_value(value)
+
+
+def seed_history(
+    *,
+    members: list[Member],
+    weak_cells: set[int],
+    end_month: datetime.date,
+    months: int,
+    rng: random.Random,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
+    """Held and approved meetings for `months` months before `end_month`, with the meeting
+    of `end_month` planned; returns row counts."""
+    by_cell: dict[int, list[Person]] = {}
+    for m in members:
+        by_cell.setdefault(m.unit_id, []).append(
+            Person(m.pk, m.status, m.admitted_on or datetime.date(2000, 1, 1))
+        )
+    zone = timezone.get_current_timezone()
+    counts = {"meetings": 0, "attendance_rows": 0, "agenda_items": 0, "speeches": 0, "tasks": 0}
+    meeting_id = (Meeting.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    item_id = (AgendaItem.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    agendas = {kind: DEFAULT_AGENDAS[kind] for kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)}
+    for step in range(months, -1, -1):
+        month = add_months(end_month, -step)
+        planned_only = step == 0
+        meetings, attendance, items, speeches, tasks = [], [], [], [], []
+        for cell_id, people in by_cell.items():
+            weak = cell_id in weak_cells
+            if not planned_only and weak and rng.random() < 0.15:
+                continue  # a weak cell that did not meet this month
+            kind = MeetingKind.COMBINED if month.month % 3 == 0 else MeetingKind.REGULAR
+            start = datetime.datetime(
+                month.year,
+                month.month,
+                rng.randint(3, 10),
+                rng.choice([8, 14, 19, 19, 19]),
+                0,
+                tzinfo=zone,
+            )
+            day = start.date()
+            present_ids: list[int] = []
+            roster = [p for p in people if p.admitted_on <= day]
+            if len(roster) < 2:
+                continue
+            secretary, second = roster[0], roster[1]
+            if planned_only:
+                meetings.append(
+                    [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
+                     rng.choice(TOPICS) if kind == MeetingKind.COMBINED else "", MeetingState.PLANNED, "",
+                     None, None, None, None, "", None, None, None, None, "", "", None, None, None, None,
+                     secrets.token_urlsafe(12), 1]
+                )  # fmt: skip
+            else:
+                absent_rate = 0.22 if weak else 0.07
+                for person in roster:
+                    roll = rng.random()
+                    if person.status == MemberStatus.EXEMPTED:
+                        status, reason = AttendanceStatus.EXEMPTED, ""
+                    elif roll < absent_rate * 0.7:
+                        status, reason = (
+                            AttendanceStatus.ABSENT_EXCUSED,
+                            rng.choice(ABSENCE_REASONS),
+                        )
+                    elif roll < absent_rate:
+                        status, reason = AttendanceStatus.ABSENT_UNEXCUSED, ""
+                    elif roll < absent_rate + 0.03:
+                        status, reason = AttendanceStatus.LATE, ""
+                    else:
+                        status, reason = AttendanceStatus.PRESENT, ""
+                    if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+                        present_ids.append(person.pk)
+                    attendance.append(
+                        (
+                            meeting_id,
+                            person.pk,
+                            status,
+                            reason,
+                            person.status
+                            if person.status != MemberStatus.LEFT
+                            else MemberStatus.OFFICIAL,
+                            False,
+                        )
+                    )
+                minutes = rng.randint(60, 95) if weak else rng.randint(90, 150)
+                end = start + datetime.timedelta(minutes=minutes)
+                officials = sum(1 for p in roster if p.status == MemberStatus.OFFICIAL)
+                votes_for = min(
+                    len(present_ids), max(officials // 2 + 1, len(present_ids) - rng.randint(0, 2))
+                )
+                prepared = not weak or rng.random() < 0.5
+                meetings.append(
+                    [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
+                     rng.choice(TOPICS) if kind == MeetingKind.COMBINED else "", MeetingState.APPROVED, "",
+                     secretary.pk if prepared else None,
+                     _adapt_d(day - datetime.timedelta(days=4)) if prepared else None,
+                     _adapt_d(day - datetime.timedelta(days=3)),
+                     _adapt_d(day - datetime.timedelta(days=2)) if prepared else None,
+                     "<p>Dự thảo nghị quyết.</p>" if prepared else "",
+                     secretary.pk, second.pk, _adapt_dt(start), _adapt_dt(end),
+                     "<p>Chi bộ thống nhất các nội dung đã thảo luận.</p>",
+                     "<p>Nghị quyết tháng: tập trung thực hiện các nhiệm vụ trọng tâm.</p>",
+                     votes_for, 0, max(0, len(present_ids) - votes_for), _adapt_dt(end), secrets.token_urlsafe(12), 1]
+                )  # fmt: skip
+                for order, (item_kind, title) in enumerate(agendas[kind], start=1):
+                    items.append(
+                        (item_id, meeting_id, order, item_kind, title, "<p>Đã thảo luận.</p>")
+                    )
+                    if item_kind in (ItemKind.CRITICISM, ItemKind.SITUATION) and present_ids:
+                        for speaker in rng.sample(
+                            present_ids,
+                            min(len(present_ids), rng.randint(1 if weak else 2, 2 if weak else 4)),
+                        ):
+                            speeches.append((item_id, speaker, rng.choice(SPEECHES)))
+                    item_id += 1
+                for _ in range(rng.randint(1, 2)):
+                    owner = rng.choice(roster)
+                    deadline = add_months(month, 1)
+                    done = step > 1 and rng.random() < (0.6 if weak else 0.9)
+                    tasks.append(
+                        (meeting_id, rng.choice(TASKS), owner.pk, False, _adapt_d(deadline),
+                         TaskStatus.DONE if done else TaskStatus.IN_PROGRESS if step <= 2 else TaskStatus.OPEN,
+                         "", _adapt_d(deadline) if done else None)
+                    )  # fmt: skip
+            meeting_id += 1
+        insert_rows(Meeting, MEETING_FIELDS, meetings)
+        insert_rows(Attendance, ATTENDANCE_FIELDS, attendance)
+        insert_rows(AgendaItem, ITEM_FIELDS, items)
+        insert_rows(Speech, SPEECH_FIELDS, speeches)
+        insert_rows(Task, TASK_FIELDS, tasks)
+        counts["meetings"] += len(meetings)
+        counts["attendance_rows"] += len(attendance)
+        counts["agenda_items"] += len(items)
+        counts["speeches"] += len(speeches)
+        counts["tasks"] += len(tasks)
+        if step % 6 == 0:
+            progress(
+                f"meetings up to {month:%m/%Y}: {counts['meetings']} meetings, {counts['attendance_rows']} attendance rows"
+            )
+    reset_sequences(Meeting, AgendaItem)
+    return counts
