@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from chibo.meetings.models import Meeting, Task
+from chibo.meetings.models import Attendance, Meeting, Task
 from chibo.members.models import Member
 from chibo.orgs.access import active_grants, top_units
 
@@ -16,12 +16,18 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     meetings: list[Meeting] = []
     tasks: list[Task] = []
+    attended: list[Attendance] = []
     if member is not None:
         cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
         meetings = list(
             Meeting.objects.filter(unit__in=cells).upcoming().select_related("unit")[:3]
         )
         tasks = list(Task.objects.filter(owner=member).still_open().select_related("meeting")[:5])
+        attended = list(
+            Attendance.objects.filter(member=member)
+            .select_related("meeting")
+            .order_by("-meeting__scheduled_at")[:12]
+        )
     return render(
         request,
         "home.html",
@@ -29,6 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "member": member,
             "meetings": meetings,
             "tasks": tasks,
+            "attended": attended,
             "grants": active_grants(request.user),
             "top_units": top_units(request.user),
         },

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from chibo.meetings.models import CalendarFeed, Meeting, Task
+from chibo.meetings.models import AgendaItem, CalendarFeed, Meeting, Task
 from chibo.meetings.services import plan_meeting
 from chibo.members.models import ImportState, Member, RosterImport
 from chibo.orgs.models import Unit
@@ -94,6 +94,19 @@ def checkin_of(code: str) -> Callable[[], list[object]]:
     return args
 
 
+def item_of(code: str) -> Callable[[], list[object]]:
+    def args() -> list[object]:
+        (pk,) = meeting_of(code)()
+        # An item with minutes: removing it is refused (302 with a message), so it stays
+        # for every user of the matrix.
+        item = AgendaItem.objects.filter(meeting_id=int(str(pk))).last()
+        assert item is not None
+        AgendaItem.objects.filter(pk=item.pk).update(notes="<p>Đã ghi</p>")
+        return [pk, item.pk]
+
+    return args
+
+
 def task_of_dangvien1() -> list[object]:
     (pk,) = meeting_of("X001.01")()
     meeting = Meeting.objects.get(pk=int(str(pk)))
@@ -146,6 +159,8 @@ MEETING_FORMS = (
     "task",
     "postpone",
     "cancel",
+    "guest",
+    "item",
 )
 # Who may plan meetings and write minutes: the cell's secretary, deputy and committee.
 WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}}
@@ -179,16 +194,8 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:meeting", meeting_of(code), frozenset(SEE[code]))
         for name in ("minutes_docx", "minutes_pdf", "attendance_sheet"):
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(SEE[code]))
-        for name in (
-            "preparation",
-            "attendance",
-            "minutes",
-            "speech",
-            "vote",
-            "task",
-            "postpone",
-            "cancel",
-        ):
+        yield Case("meetings:item_remove", item_of(code), frozenset(writers), method="post", ok=302)
+        for name in MEETING_FORMS:
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers))
         yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
         yield Case("meetings:qr", meeting_of(code), frozenset(writers))

@@ -474,3 +474,36 @@ def test_the_demo_history_is_consistent() -> None:
         assert meeting.vote_passed(meeting.attendance_counts()) is True
     # New rows get keys after the seeded ones.
     assert planned(day=D(2027, 1, 5)).pk > counts["meetings"]
+
+
+def test_the_agenda_is_adjusted_per_meeting_and_guests_are_recorded(client_for) -> None:
+    meeting = planned()
+    secretary = client_for("bithu1")
+    url = f"/meetings/{meeting.pk}/"
+    assert (
+        secretary.post(
+            url + "items/new/", {"title": "Bầu bổ sung chi ủy", "kind": "other"}
+        ).status_code
+        == 302
+    )
+    added = meeting.items.get(title="Bầu bổ sung chi ủy")
+    assert added.order == meeting.items.count()
+    secretary.post(url + f"items/{added.pk}/remove/")
+    assert not meeting.items.filter(pk=added.pk).exists()
+    response = secretary.post(
+        url + "guests/new/",
+        {"name": "Trần Văn Khách", "title": "Đảng ủy viên xã", "is_upper_attendee": "on"},
+    )
+    assert response.status_code == 302
+    assert meeting.guests.get().is_upper_attendee
+    assert "Trần Văn Khách" in secretary.get(url).content.decode()
+
+
+def test_a_member_sees_their_own_attendance_on_the_home_page(client_for) -> None:
+    meeting = planned()
+    entries = all_present(meeting)
+    member = Member.objects.get(user__username="dangvien1")
+    entries[member.pk] = (AttendanceStatus.ABSENT_EXCUSED, "Đi viện")
+    services.record_attendance(meeting=meeting, entries=entries, by=None)
+    html = client_for("dangvien1").get("/").content.decode()
+    assert "Đi viện" in html

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chibo.meetings.models import AttendanceStatus, Meeting, MeetingKind, TaskStatus
+from chibo.meetings.models import AttendanceStatus, ItemKind, Meeting, MeetingKind, TaskStatus
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
 
@@ -119,6 +119,19 @@ class SpeechForm(forms.Form):
         )
         self.fields["member"] = member_field(meeting, _("Speaker"), required=True)
         self.order_fields(["item", "member", "gist"])
+
+
+class GuestForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    title = forms.CharField(label=_("Post or unit"), max_length=200, required=False)
+    is_upper_attendee = forms.BooleanField(
+        label=_("Upper-level committee member assigned to the cell"), required=False
+    )
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(label=_("Agenda item"), max_length=300)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices, initial=ItemKind.OTHER)
 
 
 class VoteForm(VersionedForm):

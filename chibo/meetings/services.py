@@ -14,12 +14,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib import vntext
 from chibo.meetings.models import (
     AgendaItem,
     AgendaTemplate,
     Amendment,
     Attendance,
     AttendanceStatus,
+    Guest,
     ItemKind,
     Meeting,
     MeetingKind,
@@ -391,6 +393,41 @@ def save_minutes(
                 _record(item, by)
                 item.save()
     return meeting
+
+
+@transaction.atomic
+def add_guest(
+    *, meeting: Meeting, name: str, title: str, is_upper_attendee: bool, by: Actor
+) -> Guest:
+    _check_open(meeting)
+    if not name.strip():
+        raise ValidationError({"name": _("Give the guest's name.")})
+    return Guest.objects.create(
+        meeting=meeting,
+        name=vntext.nfc(name),
+        title=vntext.nfc(title),
+        is_upper_attendee=is_upper_attendee,
+    )
+
+
+@transaction.atomic
+def add_agenda_item(*, meeting: Meeting, title: str, kind: str, by: Actor) -> AgendaItem:
+    """Adjust the agenda of one meeting: a new item goes last."""
+    _check_open(meeting)
+    last = meeting.items.order_by("-order").values_list("order", flat=True).first() or 0
+    item = AgendaItem(meeting=meeting, order=last + 1, kind=kind, title=vntext.nfc(title))
+    _record(item, by)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def remove_agenda_item(*, item: AgendaItem, by: Actor) -> None:
+    _check_open(item.meeting)
+    if item.speeches.exists() or item.notes:
+        raise ValidationError(_("This item already has minutes: clear them first."))
+    _record(item, by)
+    item.delete()
 
 
 @transaction.atomic

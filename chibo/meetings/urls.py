@@ -13,6 +13,13 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes/", views.meeting_minutes, name="minutes"),
     path("meetings/<int:pk>/speeches/new/", views.meeting_speech, name="speech"),
     path("meetings/<int:pk>/vote/", views.meeting_vote, name="vote"),
+    path("meetings/<int:pk>/guests/new/", views.meeting_guest, name="guest"),
+    path("meetings/<int:pk>/items/new/", views.meeting_item, name="item"),
+    path(
+        "meetings/<int:pk>/items/<int:item_pk>/remove/",
+        views.meeting_item_remove,
+        name="item_remove",
+    ),
     path("meetings/<int:pk>/tasks/new/", views.meeting_task, name="task"),
     path("meetings/<int:pk>/postpone/", views.meeting_postpone, name="postpone"),
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),

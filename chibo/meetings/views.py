@@ -260,6 +260,43 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def meeting_guest(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.GuestForm(data),
+        run=lambda m, f: services.add_guest(meeting=m, by=_actor(request), **f.cleaned_data),
+        title=_("Add a guest"),
+        done=_("The guest is added."),
+    )
+
+
+def meeting_item(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_form(
+        request,
+        pk,
+        make_form=lambda m, data: meeting_forms.AgendaItemForm(data),
+        run=lambda m, f: services.add_agenda_item(meeting=m, by=_actor(request), **f.cleaned_data),
+        title=_("Add an agenda item"),
+        done=_("The item is added to the agenda."),
+    )
+
+
+@require_POST
+def meeting_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    item = meeting.items.filter(pk=item_pk).first()
+    if item is None:
+        raise Http404
+    try:
+        services.remove_agenda_item(item=item, by=_actor(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The item is removed from the agenda."))
+    return redirect(meeting)
+
+
 def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
     return _meeting_form(
         request,
