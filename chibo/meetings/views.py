@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from chibo.lib.http import actor, add_validation_errors
 from chibo.meetings import calendar, documents, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.models import (
@@ -34,7 +35,6 @@ from chibo.meetings.models import (
     new_token,
 )
 from chibo.members.models import Member
-from chibo.members.views import _add_errors
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -54,10 +54,6 @@ def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_M
     if meeting is None or not has_perm(request.user, perm, meeting.unit):
         raise Http404
     return meeting
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.user if request.user.is_authenticated else None
 
 
 def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
@@ -88,9 +84,9 @@ def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
     form = meeting_forms.PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.plan_meeting(unit=unit, by=_actor(request), **form.cleaned_data)
+            meeting = services.plan_meeting(unit=unit, by=actor(request), **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The meeting is planned."))
             return redirect(meeting)
@@ -107,7 +103,7 @@ def schedule(request: HttpRequest, code: str) -> HttpResponse:
     form = meeting_forms.ScheduleForm(request.POST)
     if form.is_valid():
         try:
-            created = services.generate_schedule(unit=unit, by=_actor(request), **form.cleaned_data)
+            created = services.generate_schedule(unit=unit, by=actor(request), **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -188,7 +184,7 @@ def _meeting_form(
         try:
             run(meeting, form)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, done)
             return redirect(meeting)
@@ -211,7 +207,7 @@ def meeting_preparation(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         make_form=make,
         run=lambda m, f: services.save_preparation(
-            meeting=m, data=f.cleaned_data, version=f.cleaned_data["version"], by=_actor(request)
+            meeting=m, data=f.cleaned_data, version=f.cleaned_data["version"], by=actor(request)
         ),
         title=_("Preparation"),
         done=_("The preparation is saved."),
@@ -236,7 +232,7 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
             data=data,
             item_notes=form.item_notes(),
             version=form.cleaned_data["version"],
-            by=_actor(request),
+            by=actor(request),
         )
 
     return _meeting_form(
@@ -253,7 +249,7 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
             item=f.cleaned_data["item"],
             member=f.cleaned_data["member"],
             gist=f.cleaned_data["gist"],
-            by=_actor(request),
+            by=actor(request),
         ),
         title=_("Add a speaker"),
         done=_("The speaker is added."),
@@ -265,7 +261,7 @@ def meeting_guest(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         make_form=lambda m, data: meeting_forms.GuestForm(data),
-        run=lambda m, f: services.add_guest(meeting=m, by=_actor(request), **f.cleaned_data),
+        run=lambda m, f: services.add_guest(meeting=m, by=actor(request), **f.cleaned_data),
         title=_("Add a guest"),
         done=_("The guest is added."),
     )
@@ -276,7 +272,7 @@ def meeting_item(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         make_form=lambda m, data: meeting_forms.AgendaItemForm(data),
-        run=lambda m, f: services.add_agenda_item(meeting=m, by=_actor(request), **f.cleaned_data),
+        run=lambda m, f: services.add_agenda_item(meeting=m, by=actor(request), **f.cleaned_data),
         title=_("Add an agenda item"),
         done=_("The item is added to the agenda."),
     )
@@ -289,7 +285,7 @@ def meeting_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResp
     if item is None:
         raise Http404
     try:
-        services.remove_agenda_item(item=item, by=_actor(request))
+        services.remove_agenda_item(item=item, by=actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -308,7 +304,7 @@ def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
             against=f.cleaned_data["votes_against"],
             abstain=f.cleaned_data["votes_abstain"],
             version=f.cleaned_data["version"],
-            by=_actor(request),
+            by=actor(request),
         ),
         title=_("Vote on the resolution"),
         done=_("The vote is recorded."),
@@ -320,7 +316,7 @@ def meeting_task(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         make_form=lambda m, data: meeting_forms.TaskForm(data, meeting=m),
-        run=lambda m, f: services.add_task(meeting=m, by=_actor(request), **f.cleaned_data),
+        run=lambda m, f: services.add_task(meeting=m, by=actor(request), **f.cleaned_data),
         title=_("Add a task of the resolution"),
         done=_("The task is added."),
     )
@@ -336,7 +332,7 @@ def meeting_postpone(request: HttpRequest, pk: int) -> HttpResponse:
             to=f.cleaned_data["to"],
             reason=f.cleaned_data["reason"],
             version=f.cleaned_data["version"],
-            by=_actor(request),
+            by=actor(request),
         ),
         title=_("Postpone the meeting"),
         done=_("The meeting is postponed."),
@@ -352,7 +348,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             meeting=m,
             reason=f.cleaned_data["reason"],
             version=f.cleaned_data["version"],
-            by=_actor(request),
+            by=actor(request),
         ),
         title=_("Cancel the meeting"),
         done=_("The meeting is cancelled."),
@@ -367,7 +363,7 @@ def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         make_form=lambda m, data: meeting_forms.AmendForm(data),
-        run=lambda m, f: services.amend_minutes(meeting=m, by=_actor(request), **f.cleaned_data),
+        run=lambda m, f: services.amend_minutes(meeting=m, by=actor(request), **f.cleaned_data),
         title=_("Amend the approved minutes"),
         done=_("The amendment is recorded beside the original."),
         allow_locked=True,
@@ -382,7 +378,7 @@ def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         version = 0
     try:
-        services.approve_minutes(meeting=meeting, version=version, by=_actor(request))
+        services.approve_minutes(meeting=meeting, version=version, by=actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -418,7 +414,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 meeting=meeting,
                 entries={r["member"].pk: (r["status"], r["reason"]) for r in rows},
                 version=version,
-                by=_actor(request),
+                by=actor(request),
             )
         except ValueError:
             errors = [_("The form is out of date: reload the page.")]
@@ -456,7 +452,7 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request, pk)
     form = meeting_forms.TaskUpdateForm(request.POST or None, initial={"status": task.status})
     if request.method == "POST" and form.is_valid():
-        services.update_task(task=task, by=_actor(request), **form.cleaned_data)
+        services.update_task(task=task, by=actor(request), **form.cleaned_data)
         messages.success(request, _("The task is updated."))
         next_url = request.POST.get("next", "")
         if next_url.startswith("/") and not next_url.startswith("//"):
@@ -599,7 +595,7 @@ def meeting_checkin(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     try:
         if member is None:
             raise ValidationError(_("Your account is not linked to a member record."))
-        row = services.check_in(meeting=meeting, member=member, by=_actor(request))
+        row = services.check_in(meeting=meeting, member=member, by=actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

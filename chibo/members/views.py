@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from chibo.lib.history import history_entries
-from chibo.lib.http import HtmxHttpRequest
+from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors
 from chibo.members import forms as member_forms
 from chibo.members import services
 from chibo.members.models import (
@@ -163,12 +163,12 @@ def member_new(request: HttpRequest, code: str) -> HttpResponse:
             member = services.create_member(
                 unit=unit,
                 data=form.cleaned_data,
-                by=_actor(request),
+                by=actor(request),
                 on=arrival.cleaned_data["arrived_on"] if transferred else None,
                 change=Change.TRANSFERRED_IN if transferred else Change.CREATED,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": member.full_name})
             return redirect(member)
@@ -182,9 +182,9 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = member_forms.MemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_member(member=member, data=form.cleaned_data, by=_actor(request))
+            services.update_member(member=member, data=form.cleaned_data, by=actor(request))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("The record was saved."))
             return redirect(member)
@@ -214,10 +214,6 @@ def _cell(request: HttpRequest, code: str) -> Unit:
         raise ValidationError(_("No party cell with this code is within your reach.")) from None
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.user if request.user.is_authenticated else None
-
-
 def _active(m: Member) -> bool:
     return m.status in ACTIVE_STATUSES
 
@@ -231,7 +227,7 @@ ACTIONS = {
             member_forms.OfficialForm,
             lambda m: m.status == MemberStatus.PROBATIONARY,
             lambda r, m, d: services.make_official(
-                member=m, on=d["on"], decision=d["decision"], by=_actor(r)
+                member=m, on=d["on"], decision=d["decision"], by=actor(r)
             ),
         ),
         Action(
@@ -244,7 +240,7 @@ ACTIONS = {
                 to_unit=_cell(r, d["to_unit"]),
                 on=d["on"],
                 reason=d["reason"],
-                by=_actor(r),
+                by=actor(r),
             ),
         ),
         Action(
@@ -253,7 +249,7 @@ ACTIONS = {
             member_forms.ExemptForm,
             lambda m: m.status in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY),
             lambda r, m, d: services.exempt_member(
-                member=m, on=d["on"], reason=d["reason"], decision=d["decision"], by=_actor(r)
+                member=m, on=d["on"], reason=d["reason"], decision=d["decision"], by=actor(r)
             ),
         ),
         Action(
@@ -262,7 +258,7 @@ ACTIONS = {
             member_forms.RestoreForm,
             lambda m: m.status == MemberStatus.EXEMPTED,
             lambda r, m, d: services.restore_member(
-                member=m, on=d["on"], reason=d["reason"], by=_actor(r)
+                member=m, on=d["on"], reason=d["reason"], by=actor(r)
             ),
         ),
         Action(
@@ -271,7 +267,7 @@ ACTIONS = {
             member_forms.AttachForm,
             lambda m: _active(m) and m.attached_to_id is None,
             lambda r, m, d: services.attach_member(
-                member=m, host=_cell(r, d["host"]), on=d["on"], reason=d["reason"], by=_actor(r)
+                member=m, host=_cell(r, d["host"]), on=d["on"], reason=d["reason"], by=actor(r)
             ),
         ),
         Action(
@@ -279,7 +275,7 @@ ACTIONS = {
             gettext_lazy("End the temporary attachment"),
             member_forms.DatedForm,
             lambda m: m.attached_to_id is not None,
-            lambda r, m, d: services.end_attachment(member=m, on=d["on"], by=_actor(r)),
+            lambda r, m, d: services.end_attachment(member=m, on=d["on"], by=actor(r)),
         ),
         Action(
             "post",
@@ -290,7 +286,7 @@ ACTIONS = {
                 member=m,
                 kind=d["kind"],
                 on=d["on"],
-                by=_actor(r),
+                by=actor(r),
                 also_village_head=d["also_village_head"],
                 also_front_head=d["also_front_head"],
                 is_head_of_agency=d["is_head_of_agency"],
@@ -302,7 +298,7 @@ ACTIONS = {
             member_forms.EndPostForm,
             lambda m: m.posts.filter(ended_on__isnull=True).exists(),
             lambda r, m, d: services.end_post(
-                post=d["post"], on=d["on"], reason=d["reason"], by=_actor(r)
+                post=d["post"], on=d["on"], reason=d["reason"], by=actor(r)
             ),
         ),
         Action(
@@ -311,7 +307,7 @@ ACTIONS = {
             member_forms.LeaveForm,
             _active,
             lambda r, m, d: services.record_leaving(
-                member=m, on=d["on"], reason=d["reason"], note=d["note"], by=_actor(r)
+                member=m, on=d["on"], reason=d["reason"], note=d["note"], by=actor(r)
             ),
         ),
     ]
@@ -330,21 +326,13 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             with transaction.atomic():
                 spec.run(request, member, form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, _("Recorded: %(action)s.") % {"action": spec.label})
             return redirect(member)
     return render(
         request, "members/member_action.html", {"member": member, "form": form, "action": spec}
     )
-
-
-def _add_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- roster files -------------------------------------------------------------------------
@@ -378,7 +366,7 @@ def import_roster_form(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         job = RosterImport.objects.create(
-            created_by=_actor(request),
+            created_by=actor(request),
             unit=unit,
             file=upload,
             filename=upload.name[:200],
