@@ -49,7 +49,13 @@ def page(live_server: Any, transactional_db: None) -> Iterator[Any]:
                 base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="vi-VN"
             )
             context.set_default_timeout(15_000)
-            yield context.new_page()
+            page = context.new_page()
+            yield page
+            # Let requests in flight finish and drop keep-alive connections, so that no
+            # server thread still holds a database connection when the test database goes.
+            page.wait_for_load_state("networkidle")
+            page.goto("about:blank")
+            context.close()
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -61,8 +61,9 @@ def save(page: Any) -> None:
 
 
 def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
-    page: Any, cast_names: dict[str, Any]
+    cast_names: dict[str, Any], page: Any
 ) -> None:
+    # cast_names comes first: it reads the database before Playwright's loop starts.
     n = cast_names
     login(page, "bithu1")
     page.goto(f"/units/{n['cell']}/meetings/")
