@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "chibo.orgs",
     "chibo.members",
     "chibo.meetings",
+    "chibo.scoring",
     "chibo.demo",
 ]
 

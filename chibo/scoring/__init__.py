@@ -1,0 +1,1 @@
+"""Meeting quality scoring by a versioned rubric, compliance and annual classification."""

@@ -1,0 +1,393 @@
+"""The rubric engine: facts about one meeting in, points per criterion and a level out.
+
+Pure functions on plain data, so that the same code scores a recorded meeting, a JSON file
+given to `chibo score`, and the test cases. Which criteria exist, their points, the level
+thresholds and the "full marks required for Tốt" list come from a rubric (data, versioned);
+this module knows how to compute each computable criterion code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MEMBER_STATUSES = {"official", "probationary", "exempted", "attached_elsewhere", "suspended"}
+ATTENDANCE = {"present", "late", "left_early", "absent_excused", "absent_unexcused"}
+PRESENT = {"present", "late", "left_early"}
+KINDS = {"regular", "thematic", "combined", "extraordinary"}
+LEVELS = ["tot", "kha", "trung_binh", "kem"]
+
+
+class FactsError(ValueError):
+    """The facts given are not of the expected shape; the message names the key."""
+
+
+@dataclass(frozen=True)
+class MemberFact:
+    status: str
+    attendance: str
+    consecutive_absences_before: int = 0
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What the rubric needs to know about one meeting."""
+
+    kind: str
+    duration_minutes: int | None
+    members: list[MemberFact]
+    speakers: int
+    drafter_assigned: bool
+    committee_met: bool
+    members_notified: bool
+    materials_days_before: int | None
+    draft_resolution: bool
+    minutes_complete: bool
+    has_criticism: bool
+    has_hcm_study: bool
+    votes_for: int | None
+    votes_against: int
+    votes_abstain: int
+    previous_tasks_total: int
+    previous_tasks_done: int
+    previous_tasks_reviewed: bool
+    judged: dict[str, int] = field(default_factory=dict)
+
+    # -- derived figures -----------------------------------------------------------------
+
+    @property
+    def expected(self) -> list[MemberFact]:
+        """Members expected at the meeting: all but exempted and attached elsewhere."""
+        return [m for m in self.members if m.status not in ("exempted", "attached_elsewhere")]
+
+    @property
+    def present(self) -> int:
+        return sum(1 for m in self.members if m.attendance in PRESENT)
+
+    @property
+    def attendance_rate(self) -> float:
+        expected = self.expected
+        if not expected:
+            return 0.0
+        return sum(1 for m in expected if m.attendance in PRESENT) / len(expected)
+
+    @property
+    def vote_denominator(self) -> int:
+        """QĐ 24-QĐ/TW 9.3.2: official members, less those attached elsewhere, exempted
+        members who are absent, suspended members and members absent with reason."""
+        count = 0
+        for m in self.members:
+            if (m.status == "official" and m.attendance != "absent_excused") or (
+                m.status == "exempted" and m.attendance in PRESENT
+            ):
+                count += 1
+        return count
+
+    @property
+    def vote_passed(self) -> bool:
+        return self.votes_for is not None and self.votes_for * 2 > self.vote_denominator
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    code: str
+    name: str
+    max: int
+    computed: bool
+
+
+@dataclass(frozen=True)
+class RubricSpec:
+    """A rubric version as the engine reads it."""
+
+    code: str
+    criteria: list[CriterionSpec]
+    thresholds: dict[str, int]  # "tot", "kha", "trung_binh": minimum totals
+    full_marks_for_tot: list[str]
+
+    @classmethod
+    def from_data(cls, code: str, data: dict[str, Any]) -> RubricSpec:
+        return cls(
+            code=code,
+            criteria=[CriterionSpec(**c) for c in data["criteria"]],
+            thresholds=dict(data["thresholds"]),
+            full_marks_for_tot=list(data["full_marks_for_tot"]),
+        )
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    code: str
+    points: int
+    max: int
+    computed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The score of one meeting under one rubric."""
+
+    rubric: str
+    total: int
+    level: str
+    criteria: list[CriterionResult]
+    attendance_rate: float
+    vote_denominator: int
+    vote_passed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rubric": self.rubric,
+            "total": self.total,
+            "level": self.level,
+            "criteria": [c.__dict__ for c in self.criteria],
+            "attendance_rate": round(self.attendance_rate, 4),
+            "vote_denominator": self.vote_denominator,
+            "vote_passed": self.vote_passed,
+        }
+
+
+# -- computed criteria ---------------------------------------------------------------------
+
+Computer = Callable[[MeetingFacts, int], tuple[int, str]]
+
+
+def _rate(f: MeetingFacts, top: int) -> tuple[int, str]:
+    rate = f.attendance_rate
+    ok = rate > 0.85
+    return (top if ok else 0), f"{rate:.1%} present ({'more than' if ok else 'not more than'} 85%)"
+
+
+def _no_unexcused(f: MeetingFacts, top: int) -> tuple[int, str]:
+    n = sum(1 for m in f.expected if m.attendance == "absent_unexcused")
+    return (top, "no unexcused absence") if n == 0 else (0, f"{n} unexcused absence(s)")
+
+
+def _consecutive(f: MeetingFacts, top: int) -> tuple[int, str]:
+    over = [
+        m
+        for m in f.expected
+        if m.attendance not in PRESENT and m.consecutive_absences_before + 1 > 3
+    ]
+    if over:
+        return 0, f"{len(over)} member(s) absent more than 3 meetings in a row"
+    return top, "nobody absent more than 3 meetings in a row"
+
+
+def _step(flag: Callable[[MeetingFacts], bool], what: str) -> Computer:
+    def compute(f: MeetingFacts, top: int) -> tuple[int, str]:
+        return (top, what) if flag(f) else (0, f"not done: {what}")
+
+    return compute
+
+
+def _duration(f: MeetingFacts, top: int) -> tuple[int, str]:
+    need = 120 if f.kind == "combined" else 90
+    if f.duration_minutes is None:
+        return 0, "start and end times not recorded"
+    ok = f.duration_minutes >= need
+    return (top if ok else 0), f"{f.duration_minutes} min ({'≥' if ok else '<'} {need})"
+
+
+def _speakers(f: MeetingFacts, top: int) -> tuple[int, str]:
+    present = f.present
+    share = f.speakers / present if present else 0.0
+    if share >= 0.30:
+        return top, f"{f.speakers} of {present} present spoke ({share:.0%} ≥ 30%)"
+    if share >= 0.15:
+        return top // 2, f"{f.speakers} of {present} present spoke ({share:.0%} ≥ 15%)"
+    return 0, f"{f.speakers} of {present} present spoke ({share:.0%} < 15%)"
+
+
+def _minutes_content(f: MeetingFacts, top: int) -> tuple[int, str]:
+    if f.has_criticism and f.has_hcm_study:
+        return top, "self-criticism and HCM study recorded"
+    missing = [
+        n
+        for n, ok in (("self-criticism", f.has_criticism), ("HCM study", f.has_hcm_study))
+        if not ok
+    ]
+    return 0, "missing: " + ", ".join(missing)
+
+
+def _vote(f: MeetingFacts, top: int) -> tuple[int, str]:
+    if f.votes_for is None:
+        return 0, "no vote recorded"
+    ok = f.vote_passed
+    return (
+        top if ok else 0
+    ), f"{f.votes_for} for of {f.vote_denominator} ({'passed' if ok else 'not passed'})"
+
+
+def _previous_tasks(f: MeetingFacts, top: int) -> tuple[int, str]:
+    if not f.previous_tasks_reviewed:
+        return 0, "previous resolution not reviewed"
+    if f.previous_tasks_total == 0:
+        return top, "no task was due"
+    share = f.previous_tasks_done / f.previous_tasks_total
+    if share >= 0.80:
+        return top, f"{share:.0%} of previous tasks done (≥ 80%)"
+    if share >= 0.50:
+        return top // 2, f"{share:.0%} of previous tasks done (≥ 50%)"
+    return 0, f"{share:.0%} of previous tasks done (< 50%)"
+
+
+COMPUTERS: dict[str, Computer] = {
+    "1a": _rate,
+    "1b": _no_unexcused,
+    "1c": _consecutive,
+    "2a": _step(lambda f: f.drafter_assigned, "drafter assigned"),
+    "2b": _step(lambda f: f.committee_met, "cell committee met"),
+    "2c": _step(lambda f: f.members_notified, "members and upper-level member notified"),
+    "2d": _step(
+        lambda f: f.materials_days_before is not None and f.materials_days_before >= 1,
+        "materials published at least 1 day before",
+    ),
+    "2e": _step(lambda f: f.draft_resolution, "draft resolution prepared"),
+    "3a": _duration,
+    "3b": _speakers,
+    "3d": _minutes_content,
+    "4a": _vote,
+    "4b": _step(lambda f: f.minutes_complete, "minutes complete"),
+    "4c": _previous_tasks,
+}
+
+
+def evaluate(facts: MeetingFacts, rubric: RubricSpec) -> Breakdown:
+    results = []
+    for criterion in rubric.criteria:
+        if criterion.computed:
+            compute = COMPUTERS.get(criterion.code)
+            if compute is None:
+                raise FactsError(
+                    f"rubric {rubric.code}: no computation for criterion {criterion.code}"
+                )
+            points, reason = compute(facts, criterion.max)
+        elif criterion.code in facts.judged:
+            points = facts.judged[criterion.code]
+            if not 0 <= points <= criterion.max:
+                raise FactsError(
+                    f"judged.{criterion.code}: points must be from 0 to {criterion.max}"
+                )
+            reason = "judged"
+        else:
+            points, reason = 0, "not judged yet"
+        results.append(
+            CriterionResult(criterion.code, points, criterion.max, criterion.computed, reason)
+        )
+    total = sum(r.points for r in results)
+    return Breakdown(
+        rubric=rubric.code,
+        total=total,
+        level=level_for(total, results, rubric),
+        criteria=results,
+        attendance_rate=facts.attendance_rate,
+        vote_denominator=facts.vote_denominator,
+        vote_passed=facts.vote_passed,
+    )
+
+
+def level_for(total: int, results: list[CriterionResult], rubric: RubricSpec) -> str:
+    full = {r.code for r in results if r.points == r.max}
+    if total >= rubric.thresholds["tot"]:
+        return "tot" if set(rubric.full_marks_for_tot) <= full else "kha"
+    if total >= rubric.thresholds["kha"]:
+        return "kha"
+    if total >= rubric.thresholds["trung_binh"]:
+        return "trung_binh"
+    return "kem"
+
+
+# -- facts from JSON -------------------------------------------------------------------------
+
+
+def _get(
+    data: dict[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    *,
+    path: str = "",
+    default: Any = ...,
+) -> Any:
+    name = f"{path}{key}"
+    if key not in data:
+        if default is ...:
+            raise FactsError(f"missing key: {name}")
+        return default
+    value = data[key]
+    if isinstance(value, bool) and kind in (int, (int, type(None))):
+        raise FactsError(f"{name}: expected a number, got {value!r}")
+    if not isinstance(value, kind):
+        raise FactsError(f"{name}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+    return value
+
+
+def facts_from_json(data: Any) -> MeetingFacts:
+    """Read the input of `chibo score` (documented in docs/scoring.md)."""
+    if not isinstance(data, dict):
+        raise FactsError("the input must be a JSON object")
+    kind = _get(data, "kind", str)
+    if kind not in KINDS:
+        raise FactsError(f"kind: one of {', '.join(sorted(KINDS))}, got {kind!r}")
+    members = []
+    for n, item in enumerate(_get(data, "members", list)):
+        where = f"members[{n}]."
+        if not isinstance(item, dict):
+            raise FactsError(f"members[{n}]: expected an object")
+        status = _get(item, "status", str, path=where)
+        if status not in MEMBER_STATUSES:
+            raise FactsError(
+                f"{where}status: one of {', '.join(sorted(MEMBER_STATUSES))}, got {status!r}"
+            )
+        attendance = _get(item, "attendance", str, path=where)
+        if attendance not in ATTENDANCE:
+            raise FactsError(
+                f"{where}attendance: one of {', '.join(sorted(ATTENDANCE))}, got {attendance!r}"
+            )
+        before = _get(item, "consecutive_absences_before", int, path=where, default=0)
+        if before < 0:
+            raise FactsError(f"{where}consecutive_absences_before: must not be negative")
+        members.append(MemberFact(status, attendance, before))
+    prep = _get(data, "preparation", dict, default={})
+    minutes = _get(data, "minutes", dict, default={})
+    vote = _get(data, "vote", dict, default={})
+    previous = _get(data, "previous_tasks", dict, default={})
+    judged = _get(data, "judged", dict, default={})
+    for code, points in judged.items():
+        if isinstance(points, bool) or not isinstance(points, int):
+            raise FactsError(f"judged.{code}: expected whole points, got {points!r}")
+    duration = _get(data, "duration_minutes", (int, type(None)), default=None)
+    speakers = _get(data, "speakers", int, default=0)
+    if speakers < 0 or (duration is not None and duration < 0):
+        raise FactsError("speakers and duration_minutes must not be negative")
+    done = _get(previous, "done", int, path="previous_tasks.", default=0)
+    total = _get(previous, "total", int, path="previous_tasks.", default=0)
+    if not 0 <= done <= total:
+        raise FactsError("previous_tasks.done: must be from 0 to previous_tasks.total")
+    return MeetingFacts(
+        kind=kind,
+        duration_minutes=duration,
+        members=members,
+        speakers=speakers,
+        drafter_assigned=_get(prep, "drafter_assigned", bool, path="preparation.", default=False),
+        committee_met=_get(prep, "committee_met", bool, path="preparation.", default=False),
+        members_notified=_get(prep, "members_notified", bool, path="preparation.", default=False),
+        materials_days_before=_get(
+            prep, "materials_days_before", (int, type(None)), path="preparation.", default=None
+        ),
+        draft_resolution=_get(prep, "draft_resolution", bool, path="preparation.", default=False),
+        minutes_complete=_get(minutes, "complete", bool, path="minutes.", default=False),
+        has_criticism=_get(minutes, "has_criticism", bool, path="minutes.", default=False),
+        has_hcm_study=_get(minutes, "has_hcm_study", bool, path="minutes.", default=False),
+        votes_for=_get(vote, "for", (int, type(None)), path="vote.", default=None),
+        votes_against=_get(vote, "against", int, path="vote.", default=0),
+        votes_abstain=_get(vote, "abstain", int, path="vote.", default=0),
+        previous_tasks_total=total,
+        previous_tasks_done=done,
+        previous_tasks_reviewed=_get(
+            previous, "reviewed", bool, path="previous_tasks.", default=False
+        ),
+        judged={str(k): int(v) for k, v in judged.items()},
+    )
