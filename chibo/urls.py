@@ -27,5 +27,6 @@ urlpatterns = [
     path("units/", include("chibo.orgs.urls")),
     path("", include("chibo.members.urls")),
     path("", include("chibo.meetings.urls")),
+    path("", include("chibo.scoring.urls")),
     path("admin/", admin.site.urls),
 ]

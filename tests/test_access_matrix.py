@@ -201,6 +201,11 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:qr", meeting_of(code), frozenset(writers))
         # Checking in redirects to the meeting (with a message when not open or not listed).
         yield Case("meetings:checkin", checkin_of(code), frozenset(SEE[code]), ok=302)
+        # Scoring a planned meeting shows its sheet; upper levels confirm (bantochuc is
+        # staff of the organisation commission: it reads but does not confirm).
+        yield Case("scoring:meeting", meeting_of(code), frozenset(writers))
+        confirmers = {"admin", "uyvien1"} if code == "X001.01" else {"admin"}
+        yield Case("scoring:confirm", meeting_of(code), frozenset(confirmers))
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)

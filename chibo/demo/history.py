@@ -38,6 +38,7 @@ MEETING_FIELDS = [
     "drafter_id", "committee_met_on", "notified_on", "materials_published_on", "draft_resolution",
     "chair_id", "minutes_secretary_id", "started_at", "ended_at", "conclusion", "resolution",
     "votes_for", "votes_against", "votes_abstain", "approved_at", "checkin_code", "version",
+    "quality_level",
 ]  # fmt: skip
 ATTENDANCE_FIELDS = [
     "meeting_id", "member_id", "status", "reason", "member_status", "attached_from_elsewhere",
@@ -138,7 +139,7 @@ def seed_history(
                     [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
                      rng.choice(TOPICS) if kind == MeetingKind.COMBINED else "", MeetingState.PLANNED, "",
                      None, None, None, None, "", None, None, None, None, "", "", None, None, None, None,
-                     secrets.token_urlsafe(12), 1]
+                     secrets.token_urlsafe(12), 1, ""]
                 )  # fmt: skip
             else:
                 absent_rate = 0.22 if weak else 0.07
@@ -189,7 +190,7 @@ def seed_history(
                      secretary.pk, second.pk, _adapt_dt(start), _adapt_dt(end),
                      "<p>Chi bộ thống nhất các nội dung đã thảo luận.</p>",
                      "<p>Nghị quyết tháng: tập trung thực hiện các nhiệm vụ trọng tâm.</p>",
-                     votes_for, 0, max(0, len(present_ids) - votes_for), _adapt_dt(end), secrets.token_urlsafe(12), 1]
+                     votes_for, 0, max(0, len(present_ids) - votes_for), _adapt_dt(end), secrets.token_urlsafe(12), 1, ""]
                 )  # fmt: skip
                 for order, (item_kind, title) in enumerate(agendas[kind], start=1):
                     items.append(

@@ -26,6 +26,15 @@ MIN_MINUTES = 90
 MIN_MINUTES_COMBINED = 120
 
 
+# The levels of a meeting's quality (the scoring app decides them; the meeting keeps one).
+QUALITY_LEVELS = [
+    ("tot", _("Good (Tốt)")),
+    ("kha", _("Fair (Khá)")),
+    ("trung_binh", _("Average (Trung bình)")),
+    ("kem", _("Poor (Kém)")),
+]
+
+
 def new_token_short() -> str:
     return secrets.token_urlsafe(12)
 
@@ -127,6 +136,10 @@ class Meeting(models.Model):
     votes_for = models.PositiveSmallIntegerField(_("for"), null=True, blank=True)
     votes_against = models.PositiveSmallIntegerField(_("against"), null=True, blank=True)
     votes_abstain = models.PositiveSmallIntegerField(_("abstain"), null=True, blank=True)
+    # The final level of the meeting's quality score (set by scoring; shown in the minutes).
+    quality_level = models.CharField(
+        _("quality level"), max_length=16, blank=True, choices=QUALITY_LEVELS
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -530,6 +530,18 @@ def approve_minutes(*, meeting: Meeting, by: Actor, version: int | None = None) 
     return meeting
 
 
+QUALITY_LABELS = {"tot": "Tốt", "kha": "Khá", "trung_binh": "Trung bình", "kem": "Kém"}
+
+
+def set_quality_level(*, meeting: Meeting, level: str) -> None:
+    """Keep the final quality level on the meeting row (scoring calls this when a score
+    changes, in the same transaction); it also reaches approved minutes."""
+    if level and level not in QUALITY_LABELS:
+        raise ValidationError(_("Unknown quality level."))
+    Meeting.objects.filter(pk=meeting.pk).update(quality_level=level)
+    meeting.quality_level = level
+
+
 AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution")}
 
 

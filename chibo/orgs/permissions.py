@@ -39,6 +39,7 @@ class Perm(models.TextChoices):
     MANAGE_GRANTS = "grant.manage", _("Grant and revoke roles")
     VIEW_MEETINGS = "meeting.view", _("See the cell's meetings, minutes and tasks")
     MANAGE_MEETINGS = "meeting.manage", _("Plan meetings and record attendance and minutes")
+    CONFIRM_SCORES = "score.confirm", _("Confirm or adjust meeting scores as the upper level")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
@@ -50,8 +51,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: _CELL_LEADER,
     Role.DEPUTY_SECRETARY: _CELL_LEADER,
     Role.CELL_COMMITTEE: _READ | {Perm.MANAGE_MEETINGS},
-    Role.UPPER_COMMITTEE: _STAFF,
-    Role.WORKING_GROUP: _STAFF,
+    Role.UPPER_COMMITTEE: _STAFF | {Perm.CONFIRM_SCORES},
+    Role.WORKING_GROUP: _STAFF | {Perm.CONFIRM_SCORES},
     Role.ORG_COMMISSION: _STAFF | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS},
     Role.INSPECTION: _STAFF,
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from chibo.scoring.engine import RubricSpec
 
@@ -59,3 +60,45 @@ class Rubric(models.Model):
             "full_marks_for_tot": self.full_marks_for_tot,
         }
         return RubricSpec.from_data(f"{self.code} v{self.version}", data)
+
+
+class MeetingScore(models.Model):
+    """A meeting's score: the cell's proposal and the upper level's confirmation, both kept."""
+
+    meeting = models.OneToOneField(
+        "meetings.Meeting", on_delete=models.CASCADE, related_name="score"
+    )
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="scores")
+    # Points per criterion code, computed ones included, as scored at the time.
+    cell_points = models.JSONField(default=dict)
+    cell_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    cell_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    members_for = models.PositiveSmallIntegerField(_("members agreeing"), null=True, blank=True)
+    members_against = models.PositiveSmallIntegerField(
+        _("members disagreeing"), null=True, blank=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    upper_points = models.JSONField(default=dict)
+    upper_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    upper_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    upper_comment = models.TextField(_("comment of the upper level"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("meeting score")
+        verbose_name_plural = _("meeting scores")
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.final_level}"
+
+    @property
+    def final_level(self) -> str:
+        return self.upper_level or self.cell_level

@@ -1,0 +1,136 @@
+"""Scoring pages: the cell proposes a meeting's score, the upper level confirms it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chibo.lib.http import actor, add_validation_errors
+from chibo.meetings.views import get_meeting_for_user
+from chibo.orgs.access import has_perm
+from chibo.orgs.permissions import Perm
+from chibo.scoring import services
+from chibo.scoring.models import Level, MeetingScore
+
+
+class ScoreForm(forms.Form):
+    """Points for the judged criteria, plus what each flow adds."""
+
+    def __init__(
+        self, *args: Any, criteria: list[Any], initial_points: dict[str, int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for criterion in criteria:
+            if criterion.computed:
+                continue
+            self.fields[f"judged_{criterion.code}"] = forms.IntegerField(
+                label=f"{criterion.code}. {criterion.name}",
+                min_value=0,
+                max_value=criterion.max,
+                initial=initial_points.get(criterion.code, criterion.max),
+                help_text=gettext_lazy("0 to %(max)s points") % {"max": criterion.max},
+            )
+
+    def judged(self) -> dict[str, int]:
+        return {
+            name.removeprefix("judged_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("judged_")
+        }
+
+
+class ProposeForm(ScoreForm):
+    members_for = forms.IntegerField(
+        label=gettext_lazy("Members agreeing with the level"), min_value=0, required=False
+    )
+    members_against = forms.IntegerField(
+        label=gettext_lazy("Members disagreeing"), min_value=0, required=False
+    )
+
+
+class ConfirmForm(ScoreForm):
+    comment = forms.CharField(
+        label=gettext_lazy("Observation of the upper-level member"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+
+def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
+    perm = Perm.CONFIRM_SCORES if upper else Perm.MANAGE_MEETINGS
+    meeting = get_meeting_for_user(request, pk, perm)
+    score = MeetingScore.objects.filter(meeting=meeting).first()
+    rubric = services.rubric_for(meeting)
+    spec = rubric.spec()
+    previous = (
+        (score.upper_points or score.cell_points)
+        if score and upper
+        else (score.cell_points if score else {})
+    )
+    form_class = ConfirmForm if upper else ProposeForm
+    initial: dict[str, Any] = {}
+    if score is not None and not upper:
+        initial = {"members_for": score.members_for, "members_against": score.members_against}
+    if score is not None and upper:
+        initial = {"comment": score.upper_comment}
+    form = form_class(
+        request.POST or None, criteria=spec.criteria, initial_points=previous, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if upper:
+                assert isinstance(form, ConfirmForm)
+                services.confirm_score(
+                    meeting=meeting,
+                    judged=form.judged(),
+                    comment=form.cleaned_data["comment"],
+                    by=actor(request),
+                )
+            else:
+                assert isinstance(form, ProposeForm)
+                services.propose_score(
+                    meeting=meeting,
+                    judged=form.judged(),
+                    members_for=form.cleaned_data["members_for"],
+                    members_against=form.cleaned_data["members_against"],
+                    by=actor(request),
+                )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, _("The score is saved."))
+            return redirect("scoring:meeting", pk=meeting.pk)
+    result = services.breakdown(meeting, previous or None)
+    names = {c.code: c.name for c in spec.criteria}
+    return render(
+        request,
+        "scoring/meeting_score.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "rubric": rubric,
+            "rows": [(names[c.code], c) for c in result.criteria],
+            "result": result,
+            "score": score,
+            "form": form,
+            "upper": upper,
+            "level_label": Level(result.level).label,
+            "can_propose": has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit),
+            "can_confirm": has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
+        },
+    )
+
+
+def meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
+    return _score_page(request, pk, upper=False)
+
+
+def confirm_meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
+    return _score_page(request, pk, upper=True)

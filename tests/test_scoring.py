@@ -1,0 +1,123 @@
+"""Scoring recorded meetings: facts from the record, the cell's proposal, the upper level's
+confirmation, the final level on the meeting."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chibo.meetings import services as meeting_services
+from chibo.meetings.models import AttendanceStatus, Meeting
+from chibo.members.models import Member
+from chibo.scoring import services
+from chibo.scoring.models import MeetingScore
+from tests.test_meetings import all_present, complete, grow_cell, planned
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def test_facts_come_from_the_meeting_record() -> None:
+    meeting = complete(planned())
+    facts = services.facts_from_meeting(meeting)
+    assert facts.duration_minutes == 120
+    assert facts.attendance_rate == 1.0
+    assert facts.minutes_complete
+    assert facts.votes_for == meeting.votes_for
+    result = services.breakdown(meeting, {"3c": 10, "3e": 5, "3f": 5})
+    points = {c.code: c.points for c in result.criteria}
+    assert points["1a"] == 10
+    assert points["3a"] == 10
+    assert points["2a"] == 0  # no drafter was recorded
+
+
+def test_consecutive_absences_are_counted_across_the_years_meetings() -> None:
+    member = Member.objects.get(user__username="dangvien1")
+    meetings = [planned(day=D(2026, month, 5)) for month in (1, 2, 3, 4)]
+    for meeting in meetings:
+        entries = all_present(meeting)
+        entries[member.pk] = (AttendanceStatus.ABSENT_UNEXCUSED, "")
+        meeting_services.record_attendance(meeting=meeting, entries=entries, by=None)
+    third = services.facts_from_meeting(meetings[2])
+    fourth = services.facts_from_meeting(meetings[3])
+    assert max(m.consecutive_absences_before for m in third.members) == 2
+    assert max(m.consecutive_absences_before for m in fourth.members) == 3
+    assert {c.code: c.points for c in services.breakdown(meetings[2]).criteria}["1c"] == 5
+    assert {c.code: c.points for c in services.breakdown(meetings[3]).criteria}["1c"] == 0
+
+
+def test_both_scores_are_kept_and_the_upper_level_decides(cast) -> None:
+    meeting = complete(planned())
+    with pytest.raises(ValidationError):
+        services.confirm_score(meeting=meeting, judged={}, comment="", by=cast["uyvien1"])
+    score = services.propose_score(
+        meeting=meeting,
+        judged={"3c": 10, "3e": 5, "3f": 5},
+        members_for=7,
+        members_against=0,
+        by=cast["bithu1"],
+    )
+    meeting.refresh_from_db()
+    assert meeting.quality_level == score.cell_level
+    services.confirm_score(
+        meeting=meeting,
+        judged={"3c": 5, "3e": 2, "3f": 5},
+        comment="Nội dung chưa trọng tâm",
+        by=cast["uyvien1"],
+    )
+    score = MeetingScore.objects.get(meeting=meeting)
+    assert score.cell_total is not None
+    assert score.upper_total is not None
+    assert score.cell_total - score.upper_total == 8
+    meeting.refresh_from_db()
+    assert meeting.quality_level == score.upper_level
+
+
+def test_a_planned_meeting_cannot_be_scored() -> None:
+    with pytest.raises(ValidationError):
+        services.propose_score(
+            meeting=planned(), judged={}, members_for=None, members_against=None, by=None
+        )
+
+
+def test_the_score_pages(client_for) -> None:
+    meeting = complete(planned())
+    url = f"/meetings/{meeting.pk}/score/"
+    page = client_for("bithu1").get(url).content.decode()
+    assert "HD12-100" in page
+    response = client_for("bithu1").post(
+        url, {"judged_3c": 9, "judged_3e": 4, "judged_3f": 5, "members_for": 6}
+    )
+    assert response.status_code == 302
+    response = client_for("bithu1").post(url, {"judged_3c": 99})
+    assert response.status_code == 200  # out of range: the form says so
+    assert (
+        client_for("uyvien1")
+        .post(url + "confirm/", {"judged_3c": 8, "judged_3e": 4, "judged_3f": 5, "comment": "Đạt"})
+        .status_code
+        == 302
+    )
+    score = MeetingScore.objects.get(meeting=meeting)
+    assert score.upper_points["3c"] == 8
+    assert "Đạt" in client_for("bithu1").get(url).content.decode()
+
+
+def test_the_score_page_uses_the_same_queries_whatever_the_cell_size(client_for) -> None:
+    meeting = complete(planned())
+    client = client_for("bithu1")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/meetings/{meeting.pk}/score/").status_code == 200
+        return len(captured)
+
+    before = queries()
+    grow_cell("X001.01", 10)
+    meeting_services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    assert queries() == before
+    assert Meeting.objects.count() == 1
