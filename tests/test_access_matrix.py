@@ -187,7 +187,9 @@ def cases() -> Iterator[Case]:
         "meetings:task_update", task_of_dangvien1, frozenset({"admin", "bithu1", "dangvien1"})
     )
     yield Case("meetings:cell", unit("X001"), frozenset())  # not a cell
+    yield Case("scoring:scorecard", unit("X001"), frozenset())  # not a cell
     for code, writers in WRITE_MEETINGS.items():
+        yield Case("scoring:scorecard", unit(code), frozenset(SEE[code]))
         yield Case("meetings:cell", unit(code), frozenset(SEE[code]))
         yield Case("meetings:new", unit(code), frozenset(writers))
         yield Case("meetings:schedule", unit(code), frozenset(writers), method="post", ok=302)

@@ -121,3 +121,55 @@ def test_the_score_page_uses_the_same_queries_whatever_the_cell_size(client_for)
     meeting_services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
     assert queries() == before
     assert Meeting.objects.count() == 1
+
+
+def test_the_final_level_goes_into_the_minutes(cast) -> None:
+    import io
+
+    import docx
+
+    from chibo.meetings import documents
+
+    meeting = complete(planned())
+    services.propose_score(
+        meeting=meeting,
+        judged={"3c": 10, "3e": 5, "3f": 5},
+        members_for=7,
+        members_against=0,
+        by=None,
+    )
+    meeting.refresh_from_db()
+    content = documents.minutes_docx(documents.minutes_data(meeting))
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    assert "xếp loại chất lượng buổi sinh hoạt" in text
+
+
+def test_the_scorecard_shows_both_scores_with_flat_queries(client_for) -> None:
+    meeting = complete(planned())
+    services.propose_score(
+        meeting=meeting,
+        judged={"3c": 10, "3e": 5, "3f": 5},
+        members_for=None,
+        members_against=None,
+        by=None,
+    )
+    client = client_for("dangvien1")
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/units/X001.01/scorecard/?year=2026")
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    before, html = queries()
+    assert str(MeetingScore.objects.get().cell_total) in html
+    for month in (4, 5, 6):
+        services.propose_score(
+            meeting=complete(planned(day=D(2026, month, 5))),
+            judged={},
+            members_for=None,
+            members_against=None,
+            by=None,
+        )
+    after, _html = queries()
+    assert after == before

@@ -12,6 +12,7 @@ from docx.document import Document as DocxDocument
 from chibo.lib import party_docx
 from chibo.lib.dates import vn_date
 from chibo.meetings.models import AttendanceCounts, AttendanceStatus, Meeting, MeetingKind
+from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
 
 
@@ -45,6 +46,7 @@ class MinutesData:
     resolution: list[str]
     vote: str
     closing: str
+    quality: str = ""
     tasks: list[str] = field(default_factory=list)
     amendments: list[str] = field(default_factory=list)
 
@@ -109,6 +111,11 @@ def minutes_data(meeting: Meeting) -> MinutesData:
         conclusion=party_docx.html_paragraphs(meeting.conclusion),
         resolution=party_docx.html_paragraphs(meeting.resolution),
         vote=vote,
+        quality=(
+            f"Chi bộ xếp loại chất lượng buổi sinh hoạt: {QUALITY_LABELS[meeting.quality_level]}."
+            if meeting.quality_level in QUALITY_LABELS
+            else ""
+        ),
         closing=f"Buổi sinh hoạt kết thúc vào hồi {end:%H} giờ {end:%M} cùng ngày." if end else "",
         tasks=[
             f"{t.title} — {t.owner.full_name if t.owner else 'Chi ủy'}, hạn {t.deadline:%d/%m/%Y}"
@@ -175,6 +182,8 @@ def minutes_docx(data: MinutesData) -> bytes:
             add(document, f"- {task}")
         if data.vote:
             add(document, data.vote)
+        if data.quality:
+            add(document, data.quality)
         for amendment in data.amendments:
             add(document, amendment, italic=True)
         if data.closing:

@@ -6,4 +6,5 @@ app_name = "scoring"
 urlpatterns = [
     path("meetings/<int:pk>/score/", views.meeting_score, name="meeting"),
     path("meetings/<int:pk>/score/confirm/", views.confirm_meeting_score, name="confirm"),
+    path("units/<str:code>/scorecard/", views.cell_scorecard, name="scorecard"),
 ]

@@ -7,14 +7,16 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors
+from chibo.meetings.models import Meeting, MeetingState
 from chibo.meetings.views import get_meeting_for_user
-from chibo.orgs.access import has_perm
+from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.permissions import Perm
 from chibo.scoring import services
 from chibo.scoring.models import Level, MeetingScore
@@ -134,3 +136,36 @@ def meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
 
 def confirm_meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
     return _score_page(request, pk, upper=True)
+
+
+def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
+    """A cell's year: each month's meetings with the cell's and the upper level's scores."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    if not unit.is_cell:
+        raise Http404
+    try:
+        year = int(request.GET.get("year", "") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    meetings = list(
+        Meeting.objects.filter(unit=unit, month__year=year)
+        .exclude(state=MeetingState.CANCELLED)
+        .order_by("scheduled_at")
+    )
+    scores = {s.meeting_id: s for s in MeetingScore.objects.filter(meeting__in=meetings)}
+    months = []
+    for month in range(1, 13):
+        held = [(m, scores.get(m.pk)) for m in meetings if m.month.month == month]
+        months.append((month, held))
+    levels = [s.final_level for s in scores.values() if s.final_level]
+    return render(
+        request,
+        "scoring/scorecard.html",
+        {
+            "unit": unit,
+            "year": year,
+            "months": months,
+            "counts": {value: levels.count(value) for value in Level.values},
+            "level_names": dict(Level.choices),
+        },
+    )
