@@ -161,6 +161,7 @@ MEETING_FORMS = (
     "cancel",
     "guest",
     "item",
+    "edit",
 )
 # Who may plan meetings and write minutes: the cell's secretary, deputy and committee.
 WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}}

@@ -507,3 +507,25 @@ def test_a_member_sees_their_own_attendance_on_the_home_page(client_for) -> None
     services.record_attendance(meeting=meeting, entries=entries, by=None)
     html = client_for("dangvien1").get("/").content.decode()
     assert "Đi viện" in html
+
+
+def test_a_planned_meeting_is_edited_and_a_stale_edit_refused(client_for) -> None:
+    meeting = planned()
+    client = client_for("bithu1")
+    data = {
+        "version": 1,
+        "kind": "regular",
+        "scheduled_at": "2026-03-07T08:00",
+        "place": "Nhà bí thư",
+        "topic": "",
+    }
+    assert client.post(f"/meetings/{meeting.pk}/edit/", data).status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.place, timezone.localtime(meeting.scheduled_at).day) == ("Nhà bí thư", 7)
+    assert meeting.state == MeetingState.PLANNED
+    response = client.post(
+        f"/meetings/{meeting.pk}/edit/", {**data, "place": "Cũ"}
+    )  # version 1 again
+    assert response.status_code == 200
+    meeting.refresh_from_db()
+    assert meeting.place == "Nhà bí thư"

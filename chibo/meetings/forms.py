@@ -41,6 +41,10 @@ class PlanForm(forms.Form):
     topic = forms.CharField(label=_("Topic (thematic meetings)"), max_length=300, required=False)
 
 
+class EditForm(VersionedForm, PlanForm):
+    pass
+
+
 class ScheduleForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     day = forms.IntegerField(label=_("Day of the month"), min_value=1, max_value=28, initial=5)

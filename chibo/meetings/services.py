@@ -181,6 +181,34 @@ def generate_schedule(
 
 
 @transaction.atomic
+def edit_meeting(
+    *,
+    meeting: Meeting,
+    kind: str,
+    scheduled_at: datetime.datetime,
+    place: str,
+    topic: str,
+    by: Actor,
+    version: int | None = None,
+) -> Meeting:
+    """Change a planned meeting (a generated schedule is edited this way); a change of
+    date is not a postponement, which keeps its reason."""
+    if meeting.state != MeetingState.PLANNED:
+        raise ValidationError(_("Only a planned meeting is edited; postpone or cancel it instead."))
+    if kind in (MeetingKind.THEMATIC, MeetingKind.COMBINED) and not topic.strip():
+        raise ValidationError({"topic": _("A thematic meeting needs its topic.")})
+    _bump(meeting, version)
+    meeting.kind = kind
+    meeting.scheduled_at = scheduled_at
+    meeting.month = _local_month(scheduled_at)
+    meeting.place = place.strip()
+    meeting.topic = topic.strip()
+    _record(meeting, by)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
 def postpone_meeting(
     *, meeting: Meeting, to: datetime.datetime, reason: str, by: Actor, version: int | None = None
 ) -> Meeting:

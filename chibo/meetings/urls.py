@@ -21,6 +21,7 @@ urlpatterns = [
         name="item_remove",
     ),
     path("meetings/<int:pk>/tasks/new/", views.meeting_task, name="task"),
+    path("meetings/<int:pk>/edit/", views.meeting_edit, name="edit"),
     path("meetings/<int:pk>/postpone/", views.meeting_postpone, name="postpone"),
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
     path("meetings/<int:pk>/approve/", views.meeting_approve, name="approve"),

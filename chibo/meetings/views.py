@@ -322,6 +322,27 @@ def meeting_task(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    def make(meeting: Meeting, data: Any) -> forms.Form:
+        initial = {
+            "kind": meeting.kind,
+            "scheduled_at": timezone.localtime(meeting.scheduled_at),
+            "place": meeting.place,
+            "topic": meeting.topic,
+            "version": meeting.version,
+        }
+        return meeting_forms.EditForm(data, initial=initial)
+
+    return _meeting_form(
+        request,
+        pk,
+        make_form=make,
+        run=lambda m, f: services.edit_meeting(meeting=m, by=actor(request), **f.cleaned_data),
+        title=_("Change the meeting"),
+        done=_("The meeting is changed."),
+    )
+
+
 def meeting_postpone(request: HttpRequest, pk: int) -> HttpResponse:
     return _meeting_form(
         request,
