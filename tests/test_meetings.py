@@ -442,10 +442,11 @@ def test_reminders_go_once_to_members_and_to_owners_of_overdue_tasks(mailoutbox)
     out = io.StringIO()
     call_command("send_reminders", "--days", "2", stdout=out)
     with_mail = {m.user.email for m, _row in services.attendance_roster(meeting) if m.user}
-    meeting_mails = [m for m in mailoutbox if m.subject.startswith("Nhắc lịch")]
+    meeting_mails = [m for m in mailoutbox if m.subject.startswith("Sinh hoạt chi bộ ngày")]
     assert {m.to[0] for m in meeting_mails} == with_mail
     assert "Nhà văn hóa thôn" in meeting_mails[0].body
     task_mails = [m for m in mailoutbox if m.subject == "Nhiệm vụ quá hạn"]
+    assert "quá hạn" in task_mails[0].body
     assert [m.to for m in task_mails] == [["dangvien1@example.invalid"]]
     assert "Báo cáo quý" in task_mails[0].body
     assert "Sent" in out.getvalue()

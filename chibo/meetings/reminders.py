@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chibo.meetings.models import Meeting, MeetingState, Task
 from chibo.meetings.services import attendance_roster
@@ -43,19 +45,21 @@ def reminder_messages(
     for meeting in meetings:
         counts.meetings += 1
         local = timezone.localtime(meeting.scheduled_at)
-        agenda = "\n".join(f"  {item.order}. {item.title}" for item in meeting.items.all())
-        kind = meeting.get_kind_display().lower()
-        body = (
-            f"Kính gửi đồng chí,\n\n{meeting.unit.name} sinh hoạt {kind} "
-            f"lúc {local:%H:%M} ngày {local:%d/%m/%Y} tại {meeting.place}.\n\n"
-            f"Nội dung:\n{agenda}\n\nXem chi tiết: {_link(meeting.get_absolute_url())}\n"
+        body = render_to_string(
+            "meetings/email/meeting_reminder.txt",
+            {
+                "meeting": meeting,
+                "kind": meeting.get_kind_display().lower(),
+                "local": local,
+                "items": list(meeting.items.all()),
+                "link": _link(meeting.get_absolute_url()),
+            },
         )
+        subject = _("Party cell meeting on %(day)s") % {"day": f"{local:%d/%m/%Y}"}
         for member, _row in attendance_roster(meeting):
             email = member.user.email if member.user_id and member.user else ""
             if email:
-                messages.append(
-                    EmailMessage(f"Nhắc lịch sinh hoạt chi bộ {local:%d/%m/%Y}", body, to=[email])
-                )
+                messages.append(EmailMessage(subject, body, to=[email]))
                 counts.meeting_mails += 1
     overdue: dict[str, list[Task]] = {}
     for task in (
@@ -68,14 +72,10 @@ def reminder_messages(
         if email:
             overdue.setdefault(email, []).append(task)
     for email, tasks in overdue.items():
-        lines = "\n".join(
-            f"- {t.title} (hạn {t.deadline:%d/%m/%Y}, {t.meeting.unit.name})" for t in tasks
+        body = render_to_string(
+            "meetings/email/overdue_tasks.txt", {"tasks": tasks, "link": _link("/tasks/mine/")}
         )
-        body = (
-            f"Kính gửi đồng chí,\n\nCác nhiệm vụ sau đã quá hạn:\n{lines}\n\n"
-            f"Cập nhật tiến độ: {_link('/tasks/mine/')}\n"
-        )
-        messages.append(EmailMessage("Nhiệm vụ quá hạn", body, to=[email]))
+        messages.append(EmailMessage(_("Overdue tasks"), body, to=[email]))
         counts.task_mails += 1
     return messages, counts
 

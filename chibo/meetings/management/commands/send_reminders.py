@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
 
 from chibo.meetings.reminders import send_reminders
 
@@ -18,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count, send nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        translation.activate(settings.LANGUAGE_CODE)  # the mails speak the site's language
         counts = send_reminders(days_ahead=options["days"], dry_run=options["dry_run"])
         verb = "Would send" if options["dry_run"] else "Sent"
         self.stdout.write(
