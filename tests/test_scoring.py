@@ -173,3 +173,13 @@ def test_the_scorecard_shows_both_scores_with_flat_queries(client_for) -> None:
         )
     after, _html = queries()
     assert after == before
+
+
+def test_without_a_rubric_the_page_says_so(client_for) -> None:
+    from chibo.scoring.models import Rubric
+
+    meeting = complete(planned())
+    Rubric.objects.all().delete()
+    response = client_for("bithu1").get(f"/meetings/{meeting.pk}/score/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/meetings/{meeting.pk}/"

@@ -69,7 +69,11 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
     perm = Perm.CONFIRM_SCORES if upper else Perm.MANAGE_MEETINGS
     meeting = get_meeting_for_user(request, pk, perm)
     score = MeetingScore.objects.filter(meeting=meeting).first()
-    rubric = services.rubric_for(meeting)
+    try:
+        rubric = services.rubric_for(meeting)
+    except ValidationError as error:  # no rubric defined for this kind of meeting
+        messages.error(request, " ".join(error.messages))
+        return redirect(meeting)
     spec = rubric.spec()
     previous = (
         (score.upper_points or score.cell_points)
