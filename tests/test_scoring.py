@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext
 
 from chibo.meetings import services as meeting_services
 from chibo.meetings.models import AttendanceStatus, Meeting
@@ -183,3 +184,35 @@ def test_without_a_rubric_the_page_says_so(client_for) -> None:
     response = client_for("bithu1").get(f"/meetings/{meeting.pk}/score/")
     assert response.status_code == 302
     assert response["Location"] == f"/meetings/{meeting.pk}/"
+
+
+def test_compliance_lists_each_shortfall() -> None:
+    from chibo.scoring.compliance import cell_compliance
+
+    member = Member.objects.get(user__username="dangvien1")
+    # January and February held (February too short, dangvien1 absent both times and in
+    # March and April); March held but its minutes never approved; no thematic meeting.
+    for month in (1, 2, 3, 4):
+        meeting = complete(planned(day=D(2026, month, 5)))
+        entries = all_present(meeting)
+        entries[member.pk] = (AttendanceStatus.ABSENT_UNEXCUSED, "")
+        meeting_services.record_attendance(meeting=meeting, entries=entries, by=None)
+        if month != 3:
+            meeting_services.approve_minutes(meeting=meeting, by=None)
+    short = Meeting.objects.select_related("unit").get(month=D(2026, 2, 1))
+    assert short.started_at is not None
+    Meeting.objects.filter(pk=short.pk).update(
+        ended_at=short.started_at + datetime.timedelta(minutes=60)
+    )
+    shortfalls = cell_compliance(short.unit, 2026, today=D(2026, 7, 10))
+    text = [f"{s.period}: {s.message}" for s in shortfalls]
+    no_meeting = gettext("no regular meeting was held")
+    assert f"2026-05: {no_meeting}" in text
+    assert f"2026-06: {no_meeting}" in text
+    assert f"2026-01: {no_meeting}" not in text
+    assert f"2026-Q1: {gettext('no thematic meeting was held')}" in text
+    assert any(t.startswith("2026-02:") and "60" in t for t in text)
+    assert any(t.startswith("2026-03:") and "7" in t for t in text)  # minutes not approved
+    assert any(t.startswith("2026-Q1:") for t in text)
+    assert any(t.startswith("2026-Q2:") for t in text)
+    assert any(t.startswith("2026:") and member.full_name in t and "4" in t for t in text)

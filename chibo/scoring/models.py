@@ -102,3 +102,42 @@ class MeetingScore(models.Model):
     @property
     def final_level(self) -> str:
         return self.upper_level or self.cell_level
+
+
+class ScoringRules(models.Model):
+    """The rules a province sets for compliance and the annual results (data, with the
+    documented defaults; the row of the province's root unit applies to its tree)."""
+
+    unit = models.OneToOneField("orgs.Unit", on_delete=models.CASCADE, related_name="scoring_rules")
+    minutes_approval_days = models.PositiveSmallIntegerField(
+        _("days allowed to approve the minutes"), default=7
+    )
+    attendance_threshold = models.PositiveSmallIntegerField(
+        _("attendance rate required (%)"), default=85
+    )
+    max_consecutive_absences = models.PositiveSmallIntegerField(
+        _("consecutive absences allowed"), default=3
+    )
+    annual_tot_min_tot_meetings = models.PositiveSmallIntegerField(
+        _("meetings rated Tốt needed for a Tốt year"), default=7
+    )
+    excellent_quota_percent = models.PositiveSmallIntegerField(
+        _("'xuất sắc' quota (percent of 'hoàn thành tốt')"), default=20
+    )
+    quota_blocks = models.BooleanField(_("the quota blocks (otherwise it warns)"), default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("scoring rules")
+        verbose_name_plural = _("scoring rules")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+    @classmethod
+    def for_unit(cls, unit: Any) -> ScoringRules:
+        """The rules of the unit's province, or the defaults."""
+        root_path = unit.path[: unit.steplen]
+        rules = cls.objects.filter(unit__path=root_path).first()
+        return rules or cls(unit=unit)

@@ -19,6 +19,7 @@ from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.permissions import Perm
 from chibo.scoring import services
+from chibo.scoring.compliance import cell_compliance
 from chibo.scoring.models import Level, MeetingScore
 
 
@@ -170,6 +171,7 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
             "year": year,
             "months": months,
             "counts": {value: levels.count(value) for value in Level.values},
+            "shortfalls": cell_compliance(unit, year),
             "level_names": dict(Level.choices),
         },
     )

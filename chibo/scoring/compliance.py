@@ -1,0 +1,130 @@
+"""Compliance with the meeting regime (HD 12): what each cell did not do, month by month.
+
+A regular meeting every month, a thematic one every quarter, long enough, well attended,
+minutes approved in time, nobody absent too many times in a row. Each shortfall is listed
+so that someone can act on it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chibo.meetings.models import (
+    PRESENT_STATUSES,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+)
+from chibo.orgs.models import Unit
+from chibo.scoring.models import ScoringRules
+
+HELD = (MeetingState.HELD, MeetingState.APPROVED)
+REGULAR_KINDS = (MeetingKind.REGULAR, MeetingKind.COMBINED)
+THEMATIC_KINDS = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One thing the cell did not do, in one period."""
+
+    period: str  # "2026-03", "2026-Q1", "2026"
+    message: str
+
+
+def cell_compliance(
+    unit: Unit, year: int, *, today: datetime.date | None = None
+) -> list[Shortfall]:
+    """The shortfalls of a cell in `year`, up to today (a fixed number of queries)."""
+    today = today or timezone.localdate()
+    rules = ScoringRules.for_unit(unit)
+    meetings = list(
+        Meeting.objects.filter(unit=unit, month__year=year, state__in=HELD).order_by("scheduled_at")
+    )
+    rows = list(
+        Attendance.objects.filter(meeting__in=meetings)
+        .select_related("member")
+        .order_by("meeting__scheduled_at")
+    )
+    by_meeting: dict[int, list[Attendance]] = {}
+    for row in rows:
+        by_meeting.setdefault(row.meeting_id, []).append(row)
+    last_month = 12 if year < today.year else today.month - 1 if year == today.year else 0
+    shortfalls: list[Shortfall] = []
+    for month in range(1, last_month + 1):
+        period = f"{year}-{month:02d}"
+        held = [m for m in meetings if m.month.month == month]
+        if not any(m.kind in REGULAR_KINDS for m in held):
+            shortfalls.append(Shortfall(period, _("no regular meeting was held")))
+        for meeting in held:
+            day = timezone.localtime(meeting.scheduled_at).strftime("%d/%m")
+            minutes = meeting.duration_minutes
+            if minutes is not None and minutes < meeting.required_minutes:
+                shortfalls.append(
+                    Shortfall(
+                        period,
+                        _("the meeting of %(day)s lasted %(n)s minutes, less than %(need)s")
+                        % {"day": day, "n": minutes, "need": meeting.required_minutes},
+                    )
+                )
+            attendance = by_meeting.get(meeting.pk, [])
+            expected = [
+                a
+                for a in attendance
+                if not a.attached_from_elsewhere
+                and a.status not in (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
+            ]
+            if expected:
+                rate = sum(1 for a in expected if a.status in PRESENT_STATUSES) / len(expected)
+                if rate * 100 <= rules.attendance_threshold:
+                    shortfalls.append(
+                        Shortfall(
+                            period,
+                            _("attendance at the meeting of %(day)s was %(rate)s%%")
+                            % {"day": day, "rate": round(rate * 100)},
+                        )
+                    )
+            end = meeting.ended_at or meeting.scheduled_at
+            deadline = end + datetime.timedelta(days=rules.minutes_approval_days)
+            approved = meeting.approved_at
+            if (approved and approved > deadline) or (not approved and timezone.now() > deadline):
+                shortfalls.append(
+                    Shortfall(
+                        period,
+                        _("the minutes of %(day)s were not approved within %(n)s days")
+                        % {"day": day, "n": rules.minutes_approval_days},
+                    )
+                )
+    for quarter in range(1, last_month // 3 + 1):
+        months = range(3 * quarter - 2, 3 * quarter + 1)
+        if not any(m.kind in THEMATIC_KINDS and m.month.month in months for m in meetings):
+            shortfalls.append(Shortfall(f"{year}-Q{quarter}", _("no thematic meeting was held")))
+    streaks: dict[int, int] = {}
+    worst: dict[int, tuple[int, str]] = {}
+    for row in rows:
+        if row.attached_from_elsewhere or row.status in (
+            AttendanceStatus.EXEMPTED,
+            AttendanceStatus.ATTACHED_ELSEWHERE,
+        ):
+            continue
+        if row.status in PRESENT_STATUSES:
+            streaks[row.member_id] = 0
+            continue
+        streaks[row.member_id] = streaks.get(row.member_id, 0) + 1
+        if streaks[row.member_id] > worst.get(row.member_id, (0, ""))[0]:
+            worst[row.member_id] = (streaks[row.member_id], row.member.full_name)
+    for count, name in sorted(worst.values(), key=lambda item: item[1]):
+        if count > rules.max_consecutive_absences:
+            shortfalls.append(
+                Shortfall(
+                    str(year),
+                    _("%(name)s was absent from %(n)s meetings in a row")
+                    % {"name": name, "n": count},
+                )
+            )
+    return shortfalls
