@@ -216,3 +216,27 @@ def test_compliance_lists_each_shortfall() -> None:
     assert any(t.startswith("2026-Q1:") for t in text)
     assert any(t.startswith("2026-Q2:") for t in text)
     assert any(t.startswith("2026:") and member.full_name in t and "4" in t for t in text)
+
+
+def test_annual_quality_follows_the_default_rule() -> None:
+    from chibo.scoring.annual import annual_meeting_quality
+
+    meetings = [complete(planned(day=D(2026, month, 5))) for month in range(1, 9)]
+    cell = meetings[0].unit
+    assert annual_meeting_quality(cell, 2026, months=8).level is None  # nothing scored yet
+    for meeting in meetings:
+        services.propose_score(
+            meeting=meeting, judged={}, members_for=None, members_against=None, by=None
+        )
+    # Seven meetings rated Tốt by the cell, one adjusted to Khá by the upper level.
+    MeetingScore.objects.update(cell_level="tot")
+    MeetingScore.objects.filter(meeting=meetings[0]).update(upper_level="kha")
+    result = annual_meeting_quality(cell, 2026, months=8)
+    assert (result.level, result.tot, result.meetings) == ("tot", 7, 8)
+    MeetingScore.objects.filter(meeting=meetings[1]).update(upper_level="kha")
+    assert annual_meeting_quality(cell, 2026, months=8).level == "kha"  # only 6 Tốt
+    MeetingScore.objects.filter(meeting=meetings[1]).update(upper_level="trung_binh")
+    assert annual_meeting_quality(cell, 2026, months=8).level == "kha"
+    assert annual_meeting_quality(cell, 2026, months=9).level == "trung_binh"  # no September
+    MeetingScore.objects.filter(meeting=meetings[2]).update(upper_level="kem")
+    assert annual_meeting_quality(cell, 2026, months=8).level == "kem"

@@ -19,6 +19,7 @@ from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.permissions import Perm
 from chibo.scoring import services
+from chibo.scoring.annual import annual_meeting_quality
 from chibo.scoring.compliance import cell_compliance
 from chibo.scoring.models import Level, MeetingScore
 
@@ -163,6 +164,12 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
         held = [(m, scores.get(m.pk)) for m in meetings if m.month.month == month]
         months.append((month, held))
     levels = [s.final_level for s in scores.values() if s.final_level]
+    today = timezone.localdate()
+    annual = annual_meeting_quality(
+        unit,
+        year,
+        months=12 if year < today.year else max(0, today.month - 1) if year == today.year else 0,
+    )
     return render(
         request,
         "scoring/scorecard.html",
@@ -172,6 +179,8 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
             "months": months,
             "counts": {value: levels.count(value) for value in Level.values},
             "shortfalls": cell_compliance(unit, year),
+            "annual": annual,
+            "annual_label": Level(annual.level).label if annual.level else "",
             "level_names": dict(Level.choices),
         },
     )

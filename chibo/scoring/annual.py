@@ -1,0 +1,77 @@
+"""A cell's meeting quality over a year, from the levels of its meetings (domain §5).
+
+Default (Phú Thọ rule): Tốt when every meeting of the year is Khá or better and at least
+the configured number are Tốt; Khá when every meeting is Trung bình or better; otherwise
+Trung bình, or Kém when a meeting was Kém. A month without its regular meeting counts as
+a meeting below Trung bình. Meetings not yet scored leave the year undecided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chibo.meetings.models import Meeting, MeetingKind, MeetingState
+from chibo.orgs.models import Unit
+from chibo.scoring.models import MeetingScore, ScoringRules
+
+RANK = {"tot": 3, "kha": 2, "trung_binh": 1, "kem": 0}
+
+
+@dataclass(frozen=True)
+class AnnualQuality:
+    """The year's level and what it rests on."""
+
+    level: str | None  # None while meetings remain unscored
+    meetings: int
+    tot: int
+    unscored: int
+    months_without_meeting: int
+
+
+def annual_meeting_quality(unit: Unit, year: int, *, months: int = 12) -> AnnualQuality:
+    """The quality of `unit`'s meetings over the first `months` months of `year`."""
+    rules = ScoringRules.for_unit(unit)
+    meetings = list(
+        Meeting.objects.filter(
+            unit=unit,
+            month__year=year,
+            month__month__lte=months,
+            state__in=[MeetingState.HELD, MeetingState.APPROVED],
+        ).values_list("pk", "month", "kind")
+    )
+    levels = dict(
+        MeetingScore.objects.filter(meeting_id__in=[pk for pk, _m, _k in meetings]).values_list(
+            "meeting_id", "upper_level"
+        )
+    )
+    cell_levels = dict(
+        MeetingScore.objects.filter(meeting_id__in=[pk for pk, _m, _k in meetings]).values_list(
+            "meeting_id", "cell_level"
+        )
+    )
+    final = [levels.get(pk) or cell_levels.get(pk) or "" for pk, _m, _k in meetings]
+    regular_months = {
+        month.month
+        for _pk, month, kind in meetings
+        if kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)
+    }
+    missing = months - len(regular_months)
+    scored = [level for level in final if level]
+    unscored = len(final) - len(scored)
+    tot = sum(1 for level in scored if level == "tot")
+    if unscored:
+        level = None
+    elif (
+        missing == 0
+        and scored
+        and all(RANK[x] >= RANK["kha"] for x in scored)
+        and (tot >= rules.annual_tot_min_tot_meetings)
+    ):
+        level = "tot"
+    elif missing == 0 and scored and all(RANK[x] >= RANK["trung_binh"] for x in scored):
+        level = "kha"
+    elif any(x == "kem" for x in scored) or not scored:
+        level = "kem"
+    else:
+        level = "trung_binh"
+    return AnnualQuality(level, len(meetings), tot, unscored, missing)
