@@ -189,6 +189,8 @@ def cases() -> Iterator[Case]:
     )
     yield Case("meetings:cell", unit("X001"), frozenset())  # not a cell
     yield Case("scoring:scorecard", unit("X001"), frozenset())  # not a cell
+    for code in ("LV", "X001", "X002"):
+        yield Case("scoring:league", unit(code), frozenset(SEE[code]))
     for code, writers in WRITE_MEETINGS.items():
         yield Case("scoring:scorecard", unit(code), frozenset(SEE[code]))
         yield Case("meetings:cell", unit(code), frozenset(SEE[code]))

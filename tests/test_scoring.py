@@ -240,3 +240,31 @@ def test_annual_quality_follows_the_default_rule() -> None:
     assert annual_meeting_quality(cell, 2026, months=9).level == "trung_binh"  # no September
     MeetingScore.objects.filter(meeting=meetings[2]).update(upper_level="kem")
     assert annual_meeting_quality(cell, 2026, months=8).level == "kem"
+
+
+def test_the_league_ranks_cells_with_flat_queries(client_for) -> None:
+    first = complete(planned(day=D(2026, 3, 5)))
+    services.propose_score(
+        meeting=first, judged={}, members_for=None, members_against=None, by=None
+    )
+    MeetingScore.objects.update(cell_level="tot")
+    client = client_for("bantochuc")
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/units/LV/league/?year=2026")
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    before, html = queries()
+    assert first.unit.name in html
+    other = complete(planned(code="X002.01", day=D(2026, 4, 5)))
+    services.propose_score(
+        meeting=other, judged={}, members_for=None, members_against=None, by=None
+    )
+    after, html = queries()
+    assert after == before
+    # uyvien1 sees only the cells of commune 1.
+    html = client_for("uyvien1").get("/units/X001/league/?year=2026").content.decode()
+    assert first.unit.name in html
+    assert other.unit.name not in html

@@ -57,21 +57,24 @@ def annual_meeting_quality(unit: Unit, year: int, *, months: int = 12) -> Annual
     }
     missing = months - len(regular_months)
     scored = [level for level in final if level]
+    counts = {level: scored.count(level) for level in RANK}
     unscored = len(final) - len(scored)
-    tot = sum(1 for level in scored if level == "tot")
+    level = annual_level(counts, unscored=unscored, missing=missing, rules=rules)
+    return AnnualQuality(level, len(meetings), counts["tot"], unscored, missing)
+
+
+def annual_level(
+    counts: dict[str, int], *, unscored: int, missing: int, rules: ScoringRules
+) -> str | None:
+    """The year's level from how many meetings got each level (the rule of the module)."""
     if unscored:
-        level = None
-    elif (
-        missing == 0
-        and scored
-        and all(RANK[x] >= RANK["kha"] for x in scored)
-        and (tot >= rules.annual_tot_min_tot_meetings)
-    ):
-        level = "tot"
-    elif missing == 0 and scored and all(RANK[x] >= RANK["trung_binh"] for x in scored):
-        level = "kha"
-    elif any(x == "kem" for x in scored) or not scored:
-        level = "kem"
-    else:
-        level = "trung_binh"
-    return AnnualQuality(level, len(meetings), tot, unscored, missing)
+        return None
+    if not sum(counts.values()) or counts.get("kem", 0):
+        return "kem"
+    lowest = min(RANK[level] for level, n in counts.items() if n)
+    tot_enough = counts.get("tot", 0) >= rules.annual_tot_min_tot_meetings
+    if missing == 0 and lowest >= RANK["kha"] and tot_enough:
+        return "tot"
+    if missing == 0 and lowest >= RANK["trung_binh"]:
+        return "kha"
+    return "trung_binh"

@@ -7,4 +7,5 @@ urlpatterns = [
     path("meetings/<int:pk>/score/", views.meeting_score, name="meeting"),
     path("meetings/<int:pk>/score/confirm/", views.confirm_meeting_score, name="confirm"),
     path("units/<str:code>/scorecard/", views.cell_scorecard, name="scorecard"),
+    path("units/<str:code>/league/", views.league, name="league"),
 ]

@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,14 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors
-from chibo.meetings.models import Meeting, MeetingState
+from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring import services
-from chibo.scoring.annual import annual_meeting_quality
-from chibo.scoring.compliance import cell_compliance
-from chibo.scoring.models import Level, MeetingScore
+from chibo.scoring.annual import RANK, annual_level, annual_meeting_quality
+from chibo.scoring.compliance import HELD, cell_compliance
+from chibo.scoring.models import Level, MeetingScore, ScoringRules
 
 
 class ScoreForm(forms.Form):
@@ -182,5 +186,79 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
             "annual": annual,
             "annual_label": Level(annual.level).label if annual.level else "",
             "level_names": dict(Level.choices),
+        },
+    )
+
+
+def league(request: HttpRequest, code: str) -> HttpResponse:
+    """The cells below a unit ranked by the quality of their year's meetings."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", "") or today.year)
+    except ValueError:
+        year = today.year
+    months = 12 if year < today.year else max(0, today.month - 1) if year == today.year else 0
+    cells = list(
+        Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
+        .cells()
+        .filter(path__startswith=unit.path)
+        .only("pk", "code", "name", "path")
+    )
+    ids = [c.pk for c in cells]
+    held = {
+        row["unit_id"]: row
+        for row in Meeting.objects.filter(
+            unit_id__in=ids, month__year=year, month__month__lte=months, state__in=HELD
+        )
+        .values("unit_id")
+        .annotate(
+            n=Count("pk"),
+            regular_months=Count(
+                "month",
+                filter=Q(kind__in=[MeetingKind.REGULAR, MeetingKind.COMBINED]),
+                distinct=True,
+            ),
+        )
+    }
+    levels: dict[int, dict[str, int]] = {}
+    for row in (
+        MeetingScore.objects.filter(
+            meeting__unit_id__in=ids,
+            meeting__month__year=year,
+            meeting__month__month__lte=months,
+            meeting__state__in=HELD,
+        )
+        .annotate(final=Coalesce(NullIf("upper_level", Value("")), "cell_level"))
+        .values("meeting__unit_id", "final")
+        .annotate(n=Count("pk"))
+    ):
+        if row["final"]:
+            levels.setdefault(row["meeting__unit_id"], {})[row["final"]] = row["n"]
+    rules = ScoringRules.for_unit(unit)
+    rows = []
+    for cell in cells:
+        counts = {level: levels.get(cell.pk, {}).get(level, 0) for level in RANK}
+        meetings = held.get(cell.pk, {}).get("n", 0)
+        missing = months - held.get(cell.pk, {}).get("regular_months", 0)
+        unscored = meetings - sum(counts.values())
+        level = annual_level(counts, unscored=unscored, missing=missing, rules=rules)
+        rows.append((cell, meetings, counts, missing, unscored, level))
+    rank: dict[str | None, int] = {None: -1}
+    rank.update(RANK)
+    rows.sort(key=lambda r: (-rank[r[5]], -r[2]["tot"], r[3], r[0].code))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    labels = dict(Level.choices)
+    return render(
+        request,
+        "scoring/league.html",
+        {
+            "unit": unit,
+            "year": year,
+            "page": page,
+            "rows": [(*row, labels.get(row[5] or "", "")) for row in page],
+            "totals": {
+                label: sum(1 for r in rows if r[5] == value) for value, label in Level.choices
+            },
         },
     )
