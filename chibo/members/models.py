@@ -397,7 +397,7 @@ class ImportState(models.TextChoices):
     CHECKED = "checked", _("Checked: waiting for confirmation")
     REJECTED = "rejected", _("The file has errors")
     IMPORTING = "importing", _("Importing")
-    DONE = "done", _("Imported")
+    DONE = "done", _("Import finished")
     FAILED = "failed", _("Failed")
 
 
