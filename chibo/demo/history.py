@@ -11,7 +11,7 @@ import datetime
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.utils import timezone
@@ -32,6 +32,8 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.services import DEFAULT_AGENDAS
 from chibo.members.models import Member, MemberStatus
+from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
+from chibo.scoring.models import MeetingScore, Rubric
 
 MEETING_FIELDS = [
     "id", "unit_id", "kind", "month", "scheduled_at", "place", "topic", "state", "state_reason",
@@ -82,6 +84,28 @@ class Person:
     admitted_on: datetime.date
 
 
+SCORE_FIELDS = [
+    "meeting_id", "rubric_id", "cell_points", "cell_total", "cell_level", "members_for",
+    "members_against", "proposed_at", "upper_points", "upper_total", "upper_level",
+    "upper_comment", "confirmed_at",
+]  # fmt: skip
+
+
+def _json(value: dict[str, int]) -> object:
+    return MeetingScore._meta.get_field("cell_points").get_db_prep_save(value, connection)
+
+
+def _member_fact(person: Person, status: str, streaks: dict[int, int]) -> MemberFact:
+    """The rubric's view of one member at one meeting; keeps the absence streaks."""
+    if person.status == MemberStatus.EXEMPTED:
+        return MemberFact("exempted", "absent_excused")
+    before = streaks.get(person.pk, 0)
+    absent = status in (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
+    streaks[person.pk] = before + 1 if absent else 0
+    kind = "probationary" if person.status == MemberStatus.PROBATIONARY else "official"
+    return MemberFact(kind, str(status), before)
+
+
 def _adapt_dt(value: datetime.datetime | None) -> object:
     return None if value is None else connection.ops.adapt_datetimefield_value(value)
 
@@ -107,14 +131,24 @@ def seed_history(
             Person(m.pk, m.status, m.admitted_on or datetime.date(2000, 1, 1))
         )
     zone = timezone.get_current_timezone()
-    counts = {"meetings": 0, "attendance_rows": 0, "agenda_items": 0, "speeches": 0, "tasks": 0}
+    counts = {
+        "meetings": 0, "attendance_rows": 0, "agenda_items": 0, "speeches": 0, "tasks": 0,
+        "scores": 0,
+    }  # fmt: skip
     meeting_id = (Meeting.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     item_id = (AgendaItem.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     agendas = {kind: DEFAULT_AGENDAS[kind] for kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)}
+    rubric = Rubric.objects.latest_of("HD12-100")
+    assert rubric is not None, "the scoring migrations add HD12-100"
+    rubric_id, rubric_spec = rubric.pk, rubric.spec()
+    streaks: dict[int, int] = {}
+    last_tasks: dict[int, list[bool]] = {}
     for step in range(months, -1, -1):
         month = add_months(end_month, -step)
         planned_only = step == 0
-        meetings, attendance, items, speeches, tasks = [], [], [], [], []
+        meetings, attendance, items, speeches, tasks, scores = [], [], [], [], [], []
+        if month.month == 1:
+            streaks.clear()  # consecutive absences count within a year
         for cell_id, people in by_cell.items():
             weak = cell_id in weak_cells
             if not planned_only and weak and rng.random() < 0.15:
@@ -130,6 +164,7 @@ def seed_history(
             )
             day = start.date()
             present_ids: list[int] = []
+            member_facts: list[MemberFact] = []
             roster = [p for p in people if p.admitted_on <= day]
             if len(roster) < 2:
                 continue
@@ -147,7 +182,7 @@ def seed_history(
                     roll = rng.random()
                     if person.status == MemberStatus.EXEMPTED:
                         status, reason = AttendanceStatus.EXEMPTED, ""
-                    elif roll < absent_rate * 0.7:
+                    elif roll < absent_rate * (0.7 if weak else 0.93):
                         status, reason = (
                             AttendanceStatus.ABSENT_EXCUSED,
                             rng.choice(ABSENCE_REASONS),
@@ -160,6 +195,7 @@ def seed_history(
                         status, reason = AttendanceStatus.PRESENT, ""
                     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
                         present_ids.append(person.pk)
+                    member_facts.append(_member_fact(person, status, streaks))
                     attendance.append(
                         (
                             meeting_id,
@@ -192,6 +228,7 @@ def seed_history(
                      "<p>Nghị quyết tháng: tập trung thực hiện các nhiệm vụ trọng tâm.</p>",
                      votes_for, 0, max(0, len(present_ids) - votes_for), _adapt_dt(end), secrets.token_urlsafe(12), 1, ""]
                 )  # fmt: skip
+                spoke: set[int] = set()
                 for order, (item_kind, title) in enumerate(agendas[kind], start=1):
                     items.append(
                         (item_id, meeting_id, order, item_kind, title, "<p>Đã thảo luận.</p>")
@@ -199,21 +236,54 @@ def seed_history(
                     if item_kind in (ItemKind.CRITICISM, ItemKind.SITUATION) and present_ids:
                         for speaker in rng.sample(
                             present_ids,
-                            min(len(present_ids), rng.randint(1 if weak else 2, 2 if weak else 4)),
+                            min(len(present_ids), rng.randint(1, 2) if weak else rng.randint(3, 6)),
                         ):
                             speeches.append((item_id, speaker, rng.choice(SPEECHES)))
+                            spoke.add(speaker)
                     item_id += 1
+                facts = MeetingFacts(
+                    kind=kind, duration_minutes=minutes, members=member_facts, speakers=len(spoke),
+                    drafter_assigned=prepared, committee_met=prepared, members_notified=True,
+                    materials_days_before=2 if prepared else None, draft_resolution=prepared,
+                    minutes_complete=True, has_criticism=True, has_hcm_study=True,
+                    votes_for=votes_for, votes_against=0, votes_abstain=max(0, len(present_ids) - votes_for),
+                    previous_tasks_total=len(last_tasks.get(cell_id, [])),
+                    previous_tasks_done=sum(last_tasks.get(cell_id, [])),
+                    previous_tasks_reviewed=True,
+                    judged={"3c": rng.randint(6, 8), "3e": rng.randint(2, 4), "3f": rng.randint(4, 5)}
+                    if weak else {"3c": rng.randint(8, 10), "3e": rng.randint(4, 5), "3f": 5},
+                )  # fmt: skip
+                cell_result = evaluate(facts, rubric_spec)
+                upper_result = None
+                if rng.random() < 0.3:  # the upper-level member attended and confirmed
+                    upper_judged = {
+                        code: max(0, p - rng.randint(0, 1)) for code, p in facts.judged.items()
+                    }
+                    upper_result = evaluate(replace(facts, judged=upper_judged), rubric_spec)
+                final = upper_result or cell_result
+                meetings[-1][-1] = final.level
+                scores.append(
+                    (meeting_id, rubric_id, _json({c.code: c.points for c in cell_result.criteria}),
+                     cell_result.total, cell_result.level, len(present_ids), 0, _adapt_dt(end),
+                     _json({c.code: c.points for c in upper_result.criteria} if upper_result else {}),
+                     upper_result.total if upper_result else None,
+                     upper_result.level if upper_result else "", "", _adapt_dt(end) if upper_result else None)
+                )  # fmt: skip
+                done_flags = []
                 for _ in range(rng.randint(1, 2)):
                     owner = rng.choice(roster)
                     deadline = add_months(month, 1)
                     done = step > 1 and rng.random() < (0.6 if weak else 0.9)
+                    done_flags.append(done)
                     tasks.append(
                         (meeting_id, rng.choice(TASKS), owner.pk, False, _adapt_d(deadline),
                          TaskStatus.DONE if done else TaskStatus.IN_PROGRESS if step <= 2 else TaskStatus.OPEN,
                          "", _adapt_d(deadline) if done else None)
                     )  # fmt: skip
+                last_tasks[cell_id] = done_flags
             meeting_id += 1
         insert_rows(Meeting, MEETING_FIELDS, meetings)
+        insert_rows(MeetingScore, SCORE_FIELDS, scores)
         insert_rows(Attendance, ATTENDANCE_FIELDS, attendance)
         insert_rows(AgendaItem, ITEM_FIELDS, items)
         insert_rows(Speech, SPEECH_FIELDS, speeches)
@@ -223,6 +293,7 @@ def seed_history(
         counts["agenda_items"] += len(items)
         counts["speeches"] += len(speeches)
         counts["tasks"] += len(tasks)
+        counts["scores"] += len(scores)
         if step % 6 == 0:
             progress(
                 f"meetings up to {month:%m/%Y}: {counts['meetings']} meetings, {counts['attendance_rows']} attendance rows"
