@@ -530,3 +530,41 @@ def test_a_planned_meeting_is_edited_and_a_stale_edit_refused(client_for) -> Non
     assert response.status_code == 200
     meeting.refresh_from_db()
     assert meeting.place == "Nhà bí thư"
+
+
+def test_exports_and_lists_use_the_same_queries_whatever_the_size(client_for) -> None:
+    from chibo.meetings.models import CalendarFeed
+
+    client = client_for("bithu1")
+    client.get("/calendar/")
+    token = CalendarFeed.objects.get(user__username="bithu1").token
+    today = timezone.localdate()
+    meeting = planned(day=today + datetime.timedelta(days=3))
+    member = Member.objects.get(user__username="dangvien1")
+    urls = [
+        f"/calendar/{token}/me.ics",
+        f"/calendar/{token}/cells/X001.01.ics",
+        f"/meetings/{meeting.pk}/attendance-sheet/",
+        f"/members/{member.pk}/",
+        f"/meetings/{meeting.pk}/minutes.docx",
+    ]
+
+    def counts() -> list[int]:
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200, url
+            result.append(len(captured))
+        return result
+
+    before = counts()
+    grow_cell("X001.01", 8)
+    for n in range(1, 4):
+        planned(day=today + datetime.timedelta(days=3 + n))
+    member_services.transfer_member(
+        member=member, to_unit=cell("X001.02"), on=today, reason="", by=None
+    )
+    member_services.transfer_member(
+        member=member, to_unit=cell("X001.01"), on=today, reason="", by=None
+    )
+    assert counts() == before
