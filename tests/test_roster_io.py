@@ -389,3 +389,57 @@ def test_web_import_of_a_bad_file_lists_the_errors(
     page = client.get(response["Location"]).content.decode()
     assert "Dòng 4, cột &quot;Giới tính&quot;: ghi Nam hoặc Nữ" in page
     assert "không ghi gì" in page.lower() or "không có gì được ghi" in page.lower()
+
+
+def test_an_update_records_official_status_as_a_new_period(tmp_path: Path) -> None:
+    probationary = row(
+        1, **{"Ngày chính thức": None, "Trạng thái": "Dự bị", "Ngày vào Đảng": D(2025, 12, 1)}
+    )
+    assert run(xlsx(tmp_path / "p.xlsx", [probationary])).created == 1
+    member = Member.objects.get(card_number="90000001")
+    assert member.status == MemberStatus.PROBATIONARY
+    too_early = row(
+        1,
+        **{
+            "Ngày chính thức": D(2025, 12, 1),
+            "Trạng thái": "Chính thức",
+            "Ngày vào Đảng": D(2025, 12, 1),
+        },
+    )
+    result = run(xlsx(tmp_path / "q.xlsx", [too_early]), update=True)
+    assert result.ok  # the same day as the period's start is allowed
+    member.refresh_from_db()
+    assert member.status == MemberStatus.OFFICIAL
+    assert list(member.periods.order_by("pk").values_list("status", "change")) == [
+        ("probationary", "imported"),
+        ("official", "made_official"),
+    ]
+
+
+def test_an_official_date_before_the_present_situation_is_a_row_error(tmp_path: Path) -> None:
+    from chibo.members import services
+
+    probationary = row(
+        1, **{"Ngày chính thức": None, "Trạng thái": "Dự bị", "Ngày vào Đảng": D(2025, 12, 1)}
+    )
+    run(xlsx(tmp_path / "p.xlsx", [probationary]))
+    member = Member.objects.get(card_number="90000001")
+    services.attach_member(
+        member=member,
+        host=Unit.objects.select_related("kind").get(code="X001.02"),
+        on=D(2026, 2, 1),
+        reason="",
+        by=None,
+    )
+    early = row(
+        1,
+        **{
+            "Ngày chính thức": D(2026, 1, 15),
+            "Trạng thái": "Chính thức",
+            "Ngày vào Đảng": D(2025, 12, 1),
+        },
+    )
+    result = run(xlsx(tmp_path / "q.xlsx", [early]), update=True)
+    assert [(e.row, e.column) for e in result.errors] == [(4, "Ngày chính thức")]
+    member.refresh_from_db()
+    assert member.status == MemberStatus.PROBATIONARY

@@ -38,7 +38,7 @@ from chibo.members.models import (
     MembershipPeriod,
     MemberStatus,
 )
-from chibo.members.services import IDENTITY_FIELDS
+from chibo.members.services import IDENTITY_FIELDS, next_period
 from chibo.orgs.models import Unit
 
 MAX_BYTES = 40 * 1024 * 1024
@@ -508,6 +508,13 @@ def _write_batch(
     to_create: list[Member] = []
     to_update: list[Member] = []
     made_official: list[Member] = []
+    # When the present situation of each matched member began: a status change the file
+    # records cannot be dated before it.
+    period_starts = dict(
+        MembershipPeriod.objects.filter(member__in=existing, ended_on__isnull=True).values_list(
+            "member_id", "started_on"
+        )
+    )
     for parsed in batch:
         card: str = parsed.fields.get("card_number") or ""
         cid: str = parsed.fields.get("citizen_id") or ""
@@ -532,6 +539,18 @@ def _write_batch(
             continue
         if _apply(match, parsed):
             if parsed.status == MemberStatus.OFFICIAL and match.status == MemberStatus.PROBATIONARY:
+                on = match.official_on or today
+                began = period_starts.get(match.pk)
+                if began is not None and on < began:
+                    result.errors.append(
+                        RowError(
+                            parsed.row,
+                            "Ngày chính thức",
+                            _("the official date cannot come before %(date)s")
+                            % {"date": began.strftime("%d/%m/%Y")},
+                        )
+                    )
+                    continue
                 match.status = MemberStatus.OFFICIAL
                 made_official.append(match)
             to_update.append(match)
@@ -580,19 +599,7 @@ def _write_batch(
             default_user=by,
         )
         for member in made_official:
-            on = member.official_on or today
-            MembershipPeriod.objects.filter(member=member, ended_on__isnull=True).update(
-                ended_on=on
-            )
-            MembershipPeriod.objects.create(
-                member=member,
-                unit=member.unit,
-                status=member.status,
-                attached_to=member.attached_to,
-                started_on=on,
-                change=Change.MADE_OFFICIAL,
-                recorded_by=by,
-            )
+            next_period(member, on=member.official_on or today, change=Change.MADE_OFFICIAL, by=by)
         result.updated += len(to_update)
 
 

@@ -99,7 +99,7 @@ def _open_period(member: Member) -> MembershipPeriod | None:
     return member.periods.filter(ended_on__isnull=True).first()
 
 
-def _next_period(
+def next_period(
     member: Member,
     *,
     on: datetime.date,
@@ -155,7 +155,7 @@ def create_member(
     _validate(member)
     _record(member, by)
     member.save()
-    _next_period(member, on=start, change=change, by=by)
+    next_period(member, on=start, change=change, by=by)
     return member
 
 
@@ -195,7 +195,7 @@ def transfer_member(
         member.attached_to = None
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.TRANSFERRED, by=by, reason=reason)
+    next_period(member, on=on, change=Change.TRANSFERRED, by=by, reason=reason)
     return member
 
 
@@ -208,7 +208,7 @@ def make_official(*, member: Member, on: datetime.date, by: Actor, decision: str
     _validate(member)
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.MADE_OFFICIAL, by=by, decision=decision)
+    next_period(member, on=on, change=Change.MADE_OFFICIAL, by=by, decision=decision)
     return member
 
 
@@ -224,7 +224,7 @@ def exempt_member(
     member.status = MemberStatus.EXEMPTED
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.EXEMPTED, by=by, reason=reason, decision=decision)
+    next_period(member, on=on, change=Change.EXEMPTED, by=by, reason=reason, decision=decision)
     return member
 
 
@@ -236,7 +236,7 @@ def restore_member(*, member: Member, on: datetime.date, by: Actor, reason: str 
     member.status = MemberStatus.OFFICIAL if member.official_on else MemberStatus.PROBATIONARY
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.RESTORED, by=by, reason=reason)
+    next_period(member, on=on, change=Change.RESTORED, by=by, reason=reason)
     return member
 
 
@@ -252,7 +252,7 @@ def attach_member(
     member.attached_to = host
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.ATTACHED, by=by, reason=reason)
+    next_period(member, on=on, change=Change.ATTACHED, by=by, reason=reason)
     return member
 
 
@@ -263,7 +263,7 @@ def end_attachment(*, member: Member, on: datetime.date, by: Actor) -> Member:
     member.attached_to = None
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.ATTACHMENT_ENDED, by=by)
+    next_period(member, on=on, change=Change.ATTACHMENT_ENDED, by=by)
     return member
 
 
@@ -282,7 +282,7 @@ def record_leaving(
     member.attached_to = None
     _record(member, by)
     member.save()
-    _next_period(member, on=on, change=Change.LEFT, by=by, reason=note)
+    next_period(member, on=on, change=Change.LEFT, by=by, reason=note)
     return member
 
 
