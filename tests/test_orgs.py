@@ -165,3 +165,37 @@ def test_units_command_prints_the_tree() -> None:
     assert all(line.startswith("X002") for line in out.getvalue().splitlines())
     with pytest.raises(CommandError):
         call_command("units", "--root", "NOPE", stdout=io.StringIO())
+
+
+def test_a_grant_on_a_unit_alone_does_not_show_what_lies_below(client_for, cast) -> None:
+    from chibo.orgs.models import RoleGrant
+    from chibo.orgs.permissions import Role, Scope
+
+    RoleGrant.objects.create(
+        user=cast["outsider"],
+        unit=Unit.objects.get(code="X001"),
+        role=Role.PROPAGANDA,
+        scope=Scope.UNIT,
+    )
+    html = client_for("outsider").get("/units/X001/").content.decode()
+    assert Unit.objects.get(code="X001.01").name not in html
+    fragment = client_for("outsider").get("/units/?parent=X001", headers={"HX-Request": "true"})
+    assert Unit.objects.get(code="X001.01").name not in fragment.content.decode()
+    assert (
+        Unit.objects.get(code="X001.01").name
+        in client_for("uyvien1").get("/units/X001/").content.decode()
+    )
+
+
+def test_members_who_left_are_not_counted() -> None:
+    from chibo.members import services
+    from chibo.members.models import LeaveReason
+
+    cell = Unit.objects.select_related("kind").get(code="X001.01")
+    before = Unit.objects.subtree_counts([cell])[cell.pk].members
+    member = cell.members.filter(user__isnull=True).first()
+    assert member is not None
+    services.record_leaving(
+        member=member, on=datetime.date(2026, 1, 10), reason=LeaveReason.DECEASED, note="", by=None
+    )
+    assert Unit.objects.subtree_counts([cell])[cell.pk].members == before - 1

@@ -443,3 +443,18 @@ def test_an_official_date_before_the_present_situation_is_a_row_error(tmp_path: 
     assert [(e.row, e.column) for e in result.errors] == [(4, "Ngày chính thức")]
     member.refresh_from_db()
     assert member.status == MemberStatus.PROBATIONARY
+
+
+def test_the_web_refuses_a_file_too_large_before_storing_it(
+    client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chibo.members import forms
+
+    monkeypatch.setattr(forms, "MAX_BYTES", 10)
+    upload = SimpleUploadedFile("big.csv", b"x" * 50, content_type="text/csv")
+    response = client_for("bithu1").post("/units/X001.01/members/import/", {"file": upload})
+    assert response.status_code == 200
+    assert "MB" in response.content.decode()
+    assert not RosterImport.objects.exists()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chibo.members.models import Change, LeaveReason, Member, Post, PostEndReason, PostKind
+from chibo.members.roster_io import MAX_BYTES
 from chibo.members.services import IDENTITY_FIELDS
 
 
@@ -143,3 +144,13 @@ class ImportForm(forms.Form):
         label=_("Update the members already registered (matched by party card number)"),
         required=False,
     )
+
+    def clean_file(self) -> Any:
+        # Refused here, before it is stored: the importer would refuse it anyway.
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB; split it into several files.")
+                % {"size": MAX_BYTES // (1024 * 1024)}
+            )
+        return upload

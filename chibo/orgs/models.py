@@ -112,7 +112,9 @@ class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):  # type: ignore[m
             self.get_queryset()
             .filter(within)
             .order_by()
-            .annotate(member_count=Count("members"))
+            # Members who left (transfer out, death, expulsion, removal) keep their records
+            # but are no longer counted; "left" is the members app's status value.
+            .annotate(member_count=Count("members", filter=~Q(members__status="left")))
             .values_list("path", "kind__holds_meetings", "member_count")
         )
         for path, is_cell, member_count in rows:

@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest
-from chibo.orgs.access import get_unit_for_user, has_perm, top_units
+from chibo.orgs.access import get_unit_for_user, has_perm, top_units, unit_filter
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
@@ -18,12 +18,19 @@ def _rows(units: list[Unit]) -> list[tuple[Unit, object]]:
     return [(unit, counts[unit.pk]) for unit in units]
 
 
+def _visible_children(request: HttpRequest, unit: Unit) -> list[Unit]:
+    """The units right below `unit` that the user may open: a grant on a unit alone does
+    not reveal what lies below it."""
+    children = Unit.objects.get_children(unit).filter(unit_filter(request.user, Perm.VIEW_UNIT))
+    return list(children.select_related("kind").order_by("code"))
+
+
 def tree(request: HtmxHttpRequest) -> HttpResponse:
     """The units the user may see, from the top; htmx asks for one unit's children."""
     parent_code = request.GET.get("parent")
     if parent_code:
         parent = get_unit_for_user(request.user, parent_code)
-        children = list(Unit.objects.get_children(parent).select_related("kind").order_by("code"))
+        children = _visible_children(request, parent)
         context = {"rows": _rows(children)}
         if request.htmx:
             return render(request, "orgs/_tree_rows.html", context)
@@ -36,7 +43,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     ancestors = (
         list(Unit.objects.get_ancestors(unit).select_related("kind")) if unit.depth > 1 else []
     )
-    children = list(Unit.objects.get_children(unit).select_related("kind").order_by("code"))
+    children = _visible_children(request, unit)
     counts = Unit.objects.subtree_counts([unit, *children])
     return render(
         request,
