@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 MEMBER_STATUSES = {"official", "probationary", "exempted", "attached_elsewhere", "suspended"}
 ATTENDANCE = {"present", "late", "left_early", "absent_excused", "absent_unexcused"}
 PRESENT = {"present", "late", "left_early"}
@@ -154,15 +157,22 @@ class Breakdown:
 Computer = Callable[[MeetingFacts, int], tuple[int, str]]
 
 
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
 def _rate(f: MeetingFacts, top: int) -> tuple[int, str]:
     rate = f.attendance_rate
-    ok = rate > 0.85
-    return (top if ok else 0), f"{rate:.1%} present ({'more than' if ok else 'not more than'} 85%)"
+    if rate > 0.85:
+        return top, _("%(rate)s present, more than 85%%") % {"rate": f"{rate:.1%}"}
+    return 0, _("%(rate)s present, not more than 85%%") % {"rate": f"{rate:.1%}"}
 
 
 def _no_unexcused(f: MeetingFacts, top: int) -> tuple[int, str]:
     n = sum(1 for m in f.expected if m.attendance == "absent_unexcused")
-    return (top, "no unexcused absence") if n == 0 else (0, f"{n} unexcused absence(s)")
+    if n == 0:
+        return top, _("no unexcused absence")
+    return 0, _("%(n)s unexcused absence(s)") % {"n": n}
 
 
 def _consecutive(f: MeetingFacts, top: int) -> tuple[int, str]:
@@ -172,13 +182,13 @@ def _consecutive(f: MeetingFacts, top: int) -> tuple[int, str]:
         if m.attendance not in PRESENT and m.consecutive_absences_before + 1 > 3
     ]
     if over:
-        return 0, f"{len(over)} member(s) absent more than 3 meetings in a row"
-    return top, "nobody absent more than 3 meetings in a row"
+        return 0, _("%(n)s member(s) absent more than 3 meetings in a row") % {"n": len(over)}
+    return top, _("nobody absent more than 3 meetings in a row")
 
 
-def _step(flag: Callable[[MeetingFacts], bool], what: str) -> Computer:
+def _step(flag: Callable[[MeetingFacts], bool], what: Any) -> Computer:
     def compute(f: MeetingFacts, top: int) -> tuple[int, str]:
-        return (top, what) if flag(f) else (0, f"not done: {what}")
+        return (top, str(what)) if flag(f) else (0, _("not done: %(what)s") % {"what": what})
 
     return compute
 
@@ -186,71 +196,81 @@ def _step(flag: Callable[[MeetingFacts], bool], what: str) -> Computer:
 def _duration(f: MeetingFacts, top: int) -> tuple[int, str]:
     need = 120 if f.kind == "combined" else 90
     if f.duration_minutes is None:
-        return 0, "start and end times not recorded"
-    ok = f.duration_minutes >= need
-    return (top if ok else 0), f"{f.duration_minutes} min ({'≥' if ok else '<'} {need})"
+        return 0, _("start and end times not recorded")
+    values = {"n": f.duration_minutes, "need": need}
+    if f.duration_minutes >= need:
+        return top, _("%(n)s minutes, at least %(need)s") % values
+    return 0, _("%(n)s minutes, less than %(need)s") % values
 
 
 def _speakers(f: MeetingFacts, top: int) -> tuple[int, str]:
     present = f.present
     share = f.speakers / present if present else 0.0
+    values = {"n": f.speakers, "present": present, "share": _pct(share)}
+    reason = _("%(n)s of the %(present)s present spoke (%(share)s)") % values
     if share >= 0.30:
-        return top, f"{f.speakers} of {present} present spoke ({share:.0%} ≥ 30%)"
+        return top, reason
     if share >= 0.15:
-        return top // 2, f"{f.speakers} of {present} present spoke ({share:.0%} ≥ 15%)"
-    return 0, f"{f.speakers} of {present} present spoke ({share:.0%} < 15%)"
+        return top // 2, reason
+    return 0, reason
 
 
 def _minutes_content(f: MeetingFacts, top: int) -> tuple[int, str]:
-    if f.has_criticism and f.has_hcm_study:
-        return top, "self-criticism and HCM study recorded"
     missing = [
-        n
-        for n, ok in (("self-criticism", f.has_criticism), ("HCM study", f.has_hcm_study))
+        str(name)
+        for name, ok in (
+            (_("self-criticism"), f.has_criticism),
+            (_("Ho Chi Minh study"), f.has_hcm_study),
+        )
         if not ok
     ]
-    return 0, "missing: " + ", ".join(missing)
+    if not missing:
+        return top, _("self-criticism and Ho Chi Minh study recorded")
+    return 0, _("missing: %(items)s") % {"items": ", ".join(missing)}
 
 
 def _vote(f: MeetingFacts, top: int) -> tuple[int, str]:
     if f.votes_for is None:
-        return 0, "no vote recorded"
-    ok = f.vote_passed
-    return (
-        top if ok else 0
-    ), f"{f.votes_for} for of {f.vote_denominator} ({'passed' if ok else 'not passed'})"
+        return 0, _("no vote recorded")
+    values = {"n": f.votes_for, "d": f.vote_denominator}
+    if f.vote_passed:
+        return top, _("%(n)s for out of %(d)s: passed") % values
+    return 0, _("%(n)s for out of %(d)s: not passed") % values
 
 
 def _previous_tasks(f: MeetingFacts, top: int) -> tuple[int, str]:
     if not f.previous_tasks_reviewed:
-        return 0, "previous resolution not reviewed"
+        return 0, _("previous resolution not reviewed")
     if f.previous_tasks_total == 0:
-        return top, "no task was due"
+        return top, _("no task was due")
     share = f.previous_tasks_done / f.previous_tasks_total
+    reason = _("%(share)s of the previous tasks done") % {"share": _pct(share)}
     if share >= 0.80:
-        return top, f"{share:.0%} of previous tasks done (≥ 80%)"
+        return top, reason
     if share >= 0.50:
-        return top // 2, f"{share:.0%} of previous tasks done (≥ 50%)"
-    return 0, f"{share:.0%} of previous tasks done (< 50%)"
+        return top // 2, reason
+    return 0, reason
 
 
 COMPUTERS: dict[str, Computer] = {
     "1a": _rate,
     "1b": _no_unexcused,
     "1c": _consecutive,
-    "2a": _step(lambda f: f.drafter_assigned, "drafter assigned"),
-    "2b": _step(lambda f: f.committee_met, "cell committee met"),
-    "2c": _step(lambda f: f.members_notified, "members and upper-level member notified"),
+    "2a": _step(lambda f: f.drafter_assigned, gettext_lazy("drafter assigned")),
+    "2b": _step(lambda f: f.committee_met, gettext_lazy("cell committee met")),
+    "2c": _step(
+        lambda f: f.members_notified, gettext_lazy("members and upper-level member notified")
+    ),
     "2d": _step(
         lambda f: f.materials_days_before is not None and f.materials_days_before >= 1,
-        "materials published at least 1 day before",
+        gettext_lazy("materials published at least 1 day before"),
     ),
-    "2e": _step(lambda f: f.draft_resolution, "draft resolution prepared"),
+    "2e": _step(lambda f: f.draft_resolution, gettext_lazy("draft resolution prepared")),
     "3a": _duration,
     "3b": _speakers,
     "3d": _minutes_content,
     "4a": _vote,
-    "4b": _step(lambda f: f.minutes_complete, "minutes complete"),
+    "4b": _step(lambda f: f.minutes_complete, gettext_lazy("minutes complete")),
     "4c": _previous_tasks,
 }
 
@@ -271,9 +291,9 @@ def evaluate(facts: MeetingFacts, rubric: RubricSpec) -> Breakdown:
                 raise FactsError(
                     f"judged.{criterion.code}: points must be from 0 to {criterion.max}"
                 )
-            reason = "judged"
+            reason = _("judged")
         else:
-            points, reason = 0, "not judged yet"
+            points, reason = 0, _("not judged yet")
         results.append(
             CriterionResult(criterion.code, points, criterion.max, criterion.computed, reason)
         )
