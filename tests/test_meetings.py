@@ -568,3 +568,13 @@ def test_exports_and_lists_use_the_same_queries_whatever_the_size(client_for) ->
         member=member, to_unit=cell("X001.01"), on=today, reason="", by=None
     )
     assert counts() == before
+
+
+def test_the_meeting_chokepoint_follows_the_grants(cast) -> None:
+    mine = planned()
+    other = planned(code="X002.01")
+    visible = set(Meeting.objects.visible_to(cast["bithu1"]).values_list("pk", flat=True))
+    assert mine.pk in visible
+    assert other.pk not in visible
+    assert not Meeting.objects.visible_to(cast["outsider"]).exists()
+    assert Meeting.objects.visible_to(cast["bantochuc"]).count() == 2

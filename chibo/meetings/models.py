@@ -397,11 +397,6 @@ OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 
 
 class TaskQuerySet(models.QuerySet["Task"]):
-    def visible_to(
-        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEETINGS
-    ) -> TaskQuerySet:
-        return self.filter(meeting__in=Meeting.objects.visible_to(user, perm).values("pk"))
-
     def still_open(self) -> TaskQuerySet:
         return self.filter(status__in=OPEN_TASK_STATUSES)
 

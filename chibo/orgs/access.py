@@ -41,12 +41,6 @@ def active_grants(user: AnyUser) -> list[RoleGrant]:
     return cached
 
 
-def forget_grants(user: AnyUser) -> None:
-    """Drop the cached grants, after a change to them in the same request."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
-
-
 def is_superuser(user: AnyUser) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_superuser", False))
 

@@ -59,8 +59,3 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.STANDING_READER: _STAFF,
     Role.ADMINISTRATOR: frozenset(Perm),
 }
-
-
-def roles_with(perm: Perm) -> list[str]:
-    """The roles whose grants carry `perm`."""
-    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]
