@@ -225,10 +225,16 @@ def cases() -> Iterator[Case]:
         # Members are added to cells only.
         cell_managers = MANAGE[code] if code.count(".") else set()
         yield Case("members:member_new", unit(code), frozenset(cell_managers))
+        yield Case("scoring:classification", unit(code), frozenset(users))
+        yield Case("scoring:classification_export", unit(code), frozenset(users))
+        yield Case("scoring:rate_cell", unit(code), frozenset(users if code.count(".") else ()))
     for code in ("X001.01", "X002.01"):
         yield Case("members:member", member_of(code), frozenset(SEE[code]))
         yield Case("members:member_history", member_of(code), frozenset(SEE[code]))
         yield Case("members:member_edit", member_of(code), frozenset(MANAGE[code]))
+        yield Case("scoring:rate_member", member_of(code), frozenset(SEE[code]))
+        # Only those with a step to take may post: the secretary's self-assessment here.
+        yield Case("scoring:rate_cell", unit(code), frozenset(WRITE_MEETINGS[code]), method="post")
         for slug in ("transfer", "exempt", "leave", "post"):
             yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 

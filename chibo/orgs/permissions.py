@@ -40,10 +40,13 @@ class Perm(models.TextChoices):
     VIEW_MEETINGS = "meeting.view", _("See the cell's meetings, minutes and tasks")
     MANAGE_MEETINGS = "meeting.manage", _("Plan meetings and record attendance and minutes")
     CONFIRM_SCORES = "score.confirm", _("Confirm or adjust meeting scores as the upper level")
+    ASSESS = "rating.assess", _("Enter the annual self-assessment of the cell and its members")
+    VERIFY_RATINGS = "rating.verify", _("Verify annual classifications as the advisory body")
+    DECIDE_RATINGS = "rating.decide", _("Decide annual classifications")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
-_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.MANAGE_MEETINGS}
+_CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.MANAGE_MEETINGS, Perm.ASSESS}
 _STAFF = _READ
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -51,9 +54,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: _CELL_LEADER,
     Role.DEPUTY_SECRETARY: _CELL_LEADER,
     Role.CELL_COMMITTEE: _READ | {Perm.MANAGE_MEETINGS},
-    Role.UPPER_COMMITTEE: _STAFF | {Perm.CONFIRM_SCORES},
+    Role.UPPER_COMMITTEE: _STAFF | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS},
     Role.WORKING_GROUP: _STAFF | {Perm.CONFIRM_SCORES},
-    Role.ORG_COMMISSION: _STAFF | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS},
+    Role.ORG_COMMISSION: _STAFF
+    | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS, Perm.VERIFY_RATINGS},
     Role.INSPECTION: _STAFF,
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),
     Role.STANDING_READER: _STAFF,

@@ -69,7 +69,10 @@ def annual_level(
     """The year's level from how many meetings got each level (the rule of the module)."""
     if unscored:
         return None
-    if not sum(counts.values()) or counts.get("kem", 0):
+    if not sum(counts.values()):
+        # Nothing held: Kém once months have passed; nothing to judge before that.
+        return "kem" if missing else None
+    if counts.get("kem", 0):
         return "kem"
     lowest = min(RANK[level] for level, n in counts.items() if n)
     tot_enough = counts.get("tot", 0) >= rules.annual_tot_min_tot_meetings

@@ -141,3 +141,99 @@ class ScoringRules(models.Model):
         root_path = unit.path[: unit.steplen]
         rules = cls.objects.filter(unit__path=root_path).first()
         return rules or cls(unit=unit)
+
+
+class Classification(models.TextChoices):
+    """The four levels of the annual classification (QĐ 366-QĐ/TW)."""
+
+    EXCELLENT = "excellent", _("Completed tasks excellently")
+    GOOD = "good", _("Completed tasks well")
+    COMPLETED = "completed", _("Completed tasks")
+    FAILED = "failed", _("Did not complete tasks")
+
+
+CLASSIFICATION_RANK = {"excellent": 3, "good": 2, "completed": 1, "failed": 0}
+
+
+class Step(models.TextChoices):
+    SELF = "self", _("Self-assessment")
+    VERIFY = "verify", _("Verification")
+    DECIDE = "decide", _("Decision")
+
+
+class AnnualRating(models.Model):
+    """The classification of a cell (member empty) or of one of its members for a year:
+    the self-assessment, the advisory body's verification and the decision, each kept."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kem_criterion = models.BooleanField(_("a criterion is rated Kém"), default=False)
+    targets_percent = models.PositiveSmallIntegerField(_("targets met (%)"), null=True, blank=True)
+    disciplined = models.BooleanField(_("disciplined during the year"), default=False)
+    self_level = models.CharField(
+        _("self-assessment"), max_length=16, choices=Classification.choices, blank=True
+    )
+    self_note = models.TextField(_("self-assessment notes"), blank=True)
+    self_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    self_at = models.DateTimeField(null=True, blank=True)
+    verified_level = models.CharField(
+        _("verified level"), max_length=16, choices=Classification.choices, blank=True
+    )
+    verified_note = models.TextField(_("verification notes"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    decided_level = models.CharField(
+        _("decided level"), max_length=16, choices=Classification.choices, blank=True
+    )
+    decided_note = models.TextField(_("decision notes"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("annual classification")
+        verbose_name_plural = _("annual classifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "unit"],
+                condition=models.Q(member__isnull=True),
+                name="annual_rating_unit_year",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "member"],
+                condition=models.Q(member__isnull=False),
+                name="annual_rating_member_year",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "year"], name="annual_rating_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.member_id or self.unit_id}: {self.level}"
+
+    @property
+    def level(self) -> str:
+        """The furthest step's level."""
+        return self.decided_level or self.verified_level or self.self_level
+
+    @property
+    def step(self) -> str:
+        if self.decided_level:
+            return Step.DECIDE
+        if self.verified_level:
+            return Step.VERIFY
+        return Step.SELF if self.self_level else ""
+
+    @property
+    def step_label(self) -> str:
+        return str(Step(self.step).label) if self.step else ""

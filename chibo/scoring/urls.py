@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chibo.scoring import views
+from chibo.scoring import classification_views, views
 
 app_name = "scoring"
 urlpatterns = [
@@ -8,4 +8,16 @@ urlpatterns = [
     path("meetings/<int:pk>/score/confirm/", views.confirm_meeting_score, name="confirm"),
     path("units/<str:code>/scorecard/", views.cell_scorecard, name="scorecard"),
     path("units/<str:code>/league/", views.league, name="league"),
+    path("units/<str:code>/classification/", classification_views.board, name="classification"),
+    path(
+        "units/<str:code>/classification/cell/",
+        classification_views.rate_cell,
+        name="rate_cell",
+    ),
+    path(
+        "units/<str:code>/classification/export/",
+        classification_views.export,
+        name="classification_export",
+    ),
+    path("classification/members/<int:pk>/", classification_views.rate_member, name="rate_member"),
 ]

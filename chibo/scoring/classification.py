@@ -1,0 +1,400 @@
+"""The annual classification of cells and members (domain §6).
+
+Four levels, three steps (self-assessment → verification by the advisory body → decision),
+each step kept with who and when. The rules of QĐ 366-QĐ/TW are checked on every step
+and explained: some refuse the level (`Finding.blocking`), the others warn. The year's
+meeting record is the evidence: for a cell, the quality of its meetings and its
+compliance shortfalls; for a member, attendance and participation.
+
+The checks themselves (`check_rating`) are a pure function of the evidence so that
+they can be tested on their boundaries without a database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chibo.meetings.models import (
+    PRESENT_STATUSES,
+    Attendance,
+    AttendanceStatus,
+    Speech,
+    Task,
+    TaskStatus,
+)
+from chibo.members.models import Member, MemberStatus
+from chibo.orgs.models import Unit
+from chibo.scoring.annual import AnnualQuality, annual_meeting_quality
+from chibo.scoring.compliance import HELD
+from chibo.scoring.models import (
+    CLASSIFICATION_RANK,
+    AnnualRating,
+    Classification,
+    ScoringRules,
+    Step,
+)
+
+# The share of members at least "completed well" that the older rule asks of an
+# excellent cell, and the share of targets below which the year is "not completed".
+EXCELLENT_CELL_GOOD_SHARE = 80
+MIN_TARGETS_PERCENT = 50
+
+Actor = User | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule checked against a proposed level."""
+
+    message: str
+    blocking: bool = False
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A member's year in the meeting record."""
+
+    expected: int = 0
+    present: int = 0
+    excused: int = 0
+    unexcused: int = 0
+    longest_absence: int = 0
+    speeches: int = 0
+    tasks: int = 0
+    tasks_done: int = 0
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.present / self.expected) if self.expected else None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the rules look at, besides the level proposed."""
+
+    exempted: bool = False
+    kem_criterion: bool = False
+    targets_percent: int | None = None
+    disciplined: bool = False
+    # A cell: the year's meeting quality (None while undecided) and the current levels
+    # of its members (empty string for a member not yet rated).
+    is_cell: bool = False
+    meeting_quality: AnnualQuality | None = None
+    member_levels: list[str] = field(default_factory=list)
+    # A member: attendance and participation.
+    record: MemberRecord | None = None
+    # The quota group (the cell's members, or the cells of one commune-level unit):
+    # how many others currently hold "excellent" and "good".
+    others_excellent: int = 0
+    others_good: int = 0
+
+
+def check_rating(
+    level: str, evidence: Evidence, rules: ScoringRules, *, step: str
+) -> list[Finding]:
+    """The rules of domain §6 applied to `level` (blocking findings refuse it)."""
+    findings: list[Finding] = []
+    if evidence.exempted:
+        return [Finding(_("Members exempted from party activity are not rated."), blocking=True)]
+    above_failed = level != Classification.FAILED
+    forcing = []
+    if evidence.kem_criterion:
+        forcing.append(_("a criterion is rated Kém"))
+    if evidence.targets_percent is not None and evidence.targets_percent < MIN_TARGETS_PERCENT:
+        forcing.append(
+            _("only %(n)s%% of the targets were met (less than %(min)s%%)")
+            % {"n": evidence.targets_percent, "min": MIN_TARGETS_PERCENT}
+        )
+    if evidence.disciplined:
+        forcing.append(_("disciplined during the year"))
+    quality = evidence.meeting_quality
+    if evidence.is_cell and quality is not None and quality.meetings and quality.level == "kem":
+        forcing.append(_("the quality of the year's meetings is Kém"))
+    if above_failed:
+        for reason in forcing:
+            findings.append(
+                Finding(
+                    _("Only “did not complete tasks” is possible: %(reason)s.")
+                    % {"reason": reason},
+                    blocking=True,
+                )
+            )
+    rank = CLASSIFICATION_RANK[level]
+    if evidence.is_cell and quality is not None:
+        if not quality.meetings:
+            findings.append(Finding(_("No meeting of the year is recorded.")))
+        elif quality.level is None and rank >= CLASSIFICATION_RANK["good"]:
+            findings.append(
+                Finding(
+                    _(
+                        "The quality of the year's meetings is not decided yet: "
+                        "%(n)s meetings are not scored."
+                    )
+                    % {"n": quality.unscored}
+                )
+            )
+        elif quality.level == "trung_binh" and rank >= CLASSIFICATION_RANK["good"]:
+            findings.append(
+                Finding(_("The year's meetings were only of average quality (Trung bình)."))
+            )
+        elif quality.level == "kha" and level == Classification.EXCELLENT:
+            findings.append(
+                Finding(_("The year's meetings were of fair quality (Khá), not good (Tốt)."))
+            )
+        if quality.months_without_meeting and rank >= CLASSIFICATION_RANK["good"]:
+            findings.append(
+                Finding(
+                    _("%(n)s months of the year had no regular meeting.")
+                    % {"n": quality.months_without_meeting}
+                )
+            )
+    if evidence.is_cell and level == Classification.EXCELLENT:
+        levels = evidence.member_levels
+        unrated = sum(1 for value in levels if not value)
+        failed = sum(1 for value in levels if value == Classification.FAILED)
+        good = sum(1 for value in levels if value and CLASSIFICATION_RANK[value] >= 2)
+        if unrated:
+            findings.append(Finding(_("%(n)s members are not rated yet.") % {"n": unrated}))
+        if failed:
+            findings.append(
+                Finding(
+                    _("%(n)s members did not complete their tasks; an excellent cell has none.")
+                    % {"n": failed}
+                )
+            )
+        if levels and good * 100 < EXCELLENT_CELL_GOOD_SHARE * len(levels):
+            findings.append(
+                Finding(
+                    _(
+                        "%(good)s of %(n)s members completed their tasks well or better; "
+                        "an excellent cell has at least %(share)s%%."
+                    )
+                    % {"good": good, "n": len(levels), "share": EXCELLENT_CELL_GOOD_SHARE}
+                )
+            )
+    record = evidence.record
+    if record is not None and rank >= CLASSIFICATION_RANK["good"]:
+        if record.longest_absence > rules.max_consecutive_absences:
+            findings.append(
+                Finding(
+                    _("Absent from %(n)s meetings in a row during the year.")
+                    % {"n": record.longest_absence}
+                )
+            )
+        if record.unexcused:
+            findings.append(
+                Finding(_("%(n)s unexcused absences during the year.") % {"n": record.unexcused})
+            )
+    if level == Classification.EXCELLENT and step != Step.SELF:
+        excellent = evidence.others_excellent + 1
+        base = excellent + evidence.others_good
+        if excellent * 100 > rules.excellent_quota_percent * base:
+            findings.append(
+                Finding(
+                    _(
+                        "%(n)s of the %(base)s rated “completed tasks well” or better would be "
+                        "excellent, more than the quota of %(quota)s%%."
+                    )
+                    % {"n": excellent, "base": base, "quota": rules.excellent_quota_percent},
+                    blocking=rules.quota_blocks,
+                )
+            )
+    return findings
+
+
+# Evidence read from the database -------------------------------------------------------
+
+
+def member_record(member: Member, year: int) -> MemberRecord:
+    """Attendance and participation of `member` in the meetings held in `year` (4 queries)."""
+    rows = list(
+        Attendance.objects.filter(member=member, meeting__month__year=year, meeting__state__in=HELD)
+        .exclude(status__in=[AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE])
+        .order_by("meeting__scheduled_at")
+        .values_list("status", flat=True)
+    )
+    longest = streak = 0
+    for status in rows:
+        streak = 0 if status in PRESENT_STATUSES else streak + 1
+        longest = max(longest, streak)
+    speeches = Speech.objects.filter(
+        member=member, item__meeting__month__year=year, item__meeting__state__in=HELD
+    ).count()
+    tasks = Task.objects.filter(owner=member, deadline__year=year).aggregate(
+        n=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE))
+    )
+    return MemberRecord(
+        expected=len(rows),
+        present=sum(1 for s in rows if s in PRESENT_STATUSES),
+        excused=sum(1 for s in rows if s == AttendanceStatus.ABSENT_EXCUSED),
+        unexcused=sum(1 for s in rows if s == AttendanceStatus.ABSENT_UNEXCUSED),
+        longest_absence=longest,
+        speeches=speeches,
+        tasks=tasks["n"],
+        tasks_done=tasks["done"],
+    )
+
+
+def months_elapsed(year: int, today: datetime.date | None = None) -> int:
+    """The months of `year` whose meetings should have been held by now."""
+    today = today or timezone.localdate()
+    if year < today.year:
+        return 12
+    return max(0, today.month - 1) if year == today.year else 0
+
+
+# A rating's furthest step's level, as an SQL expression (`.annotate(current=CURRENT)`).
+CURRENT = Coalesce(
+    NullIf("decided_level", Value("")), NullIf("verified_level", Value("")), "self_level"
+)
+
+
+def rated_members(unit: Unit) -> QuerySet[Member]:
+    """The members of a cell rated this year: on the roster and not exempted."""
+    return Member.objects.filter(
+        unit=unit, status__in=[MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY]
+    )
+
+
+def _quota_counts(year: int, unit: Unit, member: Member | None) -> tuple[int, int]:
+    """How many others of the quota group currently hold "excellent" and "good"."""
+    if member is not None:
+        group = AnnualRating.objects.filter(year=year, unit=unit, member__isnull=False).exclude(
+            member=member
+        )
+    else:
+        parent_path = unit.path[: -unit.steplen]
+        group = AnnualRating.objects.filter(
+            year=year,
+            member__isnull=True,
+            unit__path__startswith=parent_path,
+            unit__depth=unit.depth,
+        ).exclude(unit=unit)
+    counts = dict(
+        group.annotate(current=CURRENT)
+        .values("current")
+        .annotate(n=Count("pk"))
+        .values_list("current", "n")
+    )
+    return counts.get(Classification.EXCELLENT, 0), counts.get(Classification.GOOD, 0)
+
+
+def evidence_for(
+    unit: Unit,
+    year: int,
+    member: Member | None = None,
+    *,
+    rating: AnnualRating | None = None,
+) -> Evidence:
+    """Everything the rules need about one subject, from the database."""
+    others_excellent, others_good = _quota_counts(year, unit, member)
+    kem_criterion = rating.kem_criterion if rating else False
+    targets_percent = rating.targets_percent if rating else None
+    disciplined = rating.disciplined if rating else False
+    if member is not None:
+        return Evidence(
+            exempted=member.status == MemberStatus.EXEMPTED,
+            record=member_record(member, year),
+            others_excellent=others_excellent,
+            others_good=others_good,
+            kem_criterion=kem_criterion,
+            targets_percent=targets_percent,
+            disciplined=disciplined,
+        )
+    levels = dict(
+        AnnualRating.objects.filter(year=year, unit=unit, member__isnull=False)
+        .annotate(current=CURRENT)
+        .values_list("member_id", "current")
+    )
+    return Evidence(
+        is_cell=True,
+        meeting_quality=annual_meeting_quality(unit, year, months=months_elapsed(year)),
+        member_levels=[
+            levels.get(pk) or "" for pk in rated_members(unit).values_list("pk", flat=True)
+        ],
+        others_excellent=others_excellent,
+        others_good=others_good,
+        kem_criterion=kem_criterion,
+        targets_percent=targets_percent,
+        disciplined=disciplined,
+    )
+
+
+@transaction.atomic
+def rate(
+    *,
+    unit: Unit,
+    year: int,
+    member: Member | None = None,
+    step: str,
+    level: str,
+    note: str = "",
+    kem_criterion: bool = False,
+    targets_percent: int | None = None,
+    disciplined: bool = False,
+    version: int | None = None,
+    by: Actor,
+) -> tuple[AnnualRating, list[Finding]]:
+    """Record one step of a classification; refuse it when a rule says no.
+
+    Returns the rating and the warnings the rules raised. `version` is the version the
+    person saw: a save over someone else's newer save is refused.
+    """
+    if level not in Classification.values or step not in Step.values:
+        raise ValidationError(_("Choose a level."))
+    if member is not None and member.unit_id != unit.pk:
+        raise ValidationError(_("The member is not in this cell."))
+    if not unit.is_cell:
+        raise ValidationError(_("Only cells and their members are classified here."))
+    rating = (
+        AnnualRating.objects.select_for_update().filter(year=year, unit=unit, member=member).first()
+    ) or AnnualRating(year=year, unit=unit, member=member)
+    if version is not None and version != rating.version:
+        raise ValidationError(
+            _("Someone else saved this classification meanwhile. Reload the page and try again.")
+        )
+    if step == Step.VERIFY and not rating.self_level:
+        raise ValidationError(_("The self-assessment comes first."))
+    if step == Step.DECIDE and not rating.verified_level:
+        raise ValidationError(_("The verification comes before the decision."))
+    if step != Step.DECIDE and rating.decided_level:
+        raise ValidationError(
+            _("The classification is decided; only the deciding level can change it.")
+        )
+    rating.kem_criterion = kem_criterion
+    rating.targets_percent = targets_percent
+    rating.disciplined = disciplined
+    findings = check_rating(
+        level,
+        evidence_for(unit, year, member, rating=rating),
+        ScoringRules.for_unit(unit),
+        step=step,
+    )
+    blocking = [f.message for f in findings if f.blocking]
+    if blocking:
+        raise ValidationError(blocking)
+    now = timezone.now()
+    prefix = {Step.SELF: "self", Step.VERIFY: "verified", Step.DECIDE: "decided"}[Step(step)]
+    setattr(rating, f"{prefix}_level", level)
+    setattr(rating, f"{prefix}_note", note)
+    setattr(rating, f"{prefix}_by", by)
+    setattr(rating, f"{prefix}_at", now)
+    rating.version += 1
+    rating._history_user = by  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            rating.save()
+    except IntegrityError:  # someone else made the first save of this rating meanwhile
+        raise ValidationError(
+            _("Someone else saved this classification meanwhile. Reload the page and try again.")
+        ) from None
+    return rating, findings
