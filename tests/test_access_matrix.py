@@ -225,6 +225,7 @@ def cases() -> Iterator[Case]:
         # Members are added to cells only.
         cell_managers = MANAGE[code] if code.count(".") else set()
         yield Case("members:member_new", unit(code), frozenset(cell_managers))
+        yield Case("scoring:compliance", unit(code), frozenset(users))
         yield Case("scoring:classification", unit(code), frozenset(users))
         yield Case("scoring:classification_export", unit(code), frozenset(users))
         yield Case("scoring:rate_cell", unit(code), frozenset(users if code.count(".") else ()))

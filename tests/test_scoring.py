@@ -268,3 +268,28 @@ def test_the_league_ranks_cells_with_flat_queries(client_for) -> None:
     html = client_for("uyvien1").get("/units/X001/league/?year=2026").content.decode()
     assert first.unit.name in html
     assert other.unit.name not in html
+
+
+def test_the_compliance_page_lists_shortfalls_of_every_cell_with_flat_queries(
+    client_for,
+) -> None:
+    complete(planned(day=D(2026, 3, 5)))
+    client = client_for("bantochuc")
+
+    def queries(url: str) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    before, html = queries("/units/LV/compliance/?year=2026")
+    # The cells held no meeting in January: each says so.
+    assert html.count("2026-01") >= 2
+    complete(planned(code="X002.01", day=D(2026, 4, 5)))
+    grow_cell("X001.01", 5)
+    after, _html = queries("/units/LV/compliance/?year=2026")
+    assert after == before
+    # The cell's own page lists the same shortfalls as its scorecard.
+    _n, html = queries("/units/X001.01/compliance/?year=2026&only=short")
+    assert "2026-01" in html
+    assert "X002.01" not in html

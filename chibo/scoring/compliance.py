@@ -40,23 +40,74 @@ class Shortfall:
 def cell_compliance(
     unit: Unit, year: int, *, today: datetime.date | None = None
 ) -> list[Shortfall]:
-    """The shortfalls of a cell in `year`, up to today (a fixed number of queries)."""
+    """The shortfalls of a cell in `year`, up to today."""
+    return compliance([unit], year, today=today)[unit.pk]
+
+
+def last_month(year: int, today: datetime.date) -> int:
+    """The last month of `year` whose meeting should have been held by `today`."""
+    return 12 if year < today.year else today.month - 1 if year == today.year else 0
+
+
+def compliance(
+    cells: list[Unit], year: int, *, today: datetime.date | None = None
+) -> dict[int, list[Shortfall]]:
+    """The shortfalls of each of `cells` (of one province) in `year`, up to today, in a
+    fixed number of queries whatever the number of cells."""
     today = today or timezone.localdate()
-    rules = ScoringRules.for_unit(unit)
+    result: dict[int, list[Shortfall]] = {cell.pk: [] for cell in cells}
+    if not cells:
+        return result
+    rules = ScoringRules.for_unit(cells[0])
     meetings = list(
-        Meeting.objects.filter(unit=unit, month__year=year, state__in=HELD).order_by("scheduled_at")
+        Meeting.objects.filter(unit_id__in=list(result), month__year=year, state__in=HELD).order_by(
+            "scheduled_at"
+        )
     )
     rows = list(
-        Attendance.objects.filter(meeting__in=meetings)
+        Attendance.objects.filter(
+            meeting__unit_id__in=list(result), meeting__month__year=year, meeting__state__in=HELD
+        )
         .select_related("member")
-        .order_by("meeting__scheduled_at")
+        .only(
+            "meeting_id",
+            "member_id",
+            "status",
+            "attached_from_elsewhere",
+            "member__full_name",
+        )
+        .order_by("meeting__scheduled_at", "pk")
     )
     by_meeting: dict[int, list[Attendance]] = {}
     for row in rows:
         by_meeting.setdefault(row.meeting_id, []).append(row)
-    last_month = 12 if year < today.year else today.month - 1 if year == today.year else 0
+    by_cell: dict[int, list[Meeting]] = {}
+    for meeting in meetings:
+        by_cell.setdefault(meeting.unit_id, []).append(meeting)
+    months = last_month(year, today)
+    for cell in cells:
+        held_by_cell = by_cell.get(cell.pk, [])
+        result[cell.pk] = _shortfalls(
+            held_by_cell,
+            [row for m in held_by_cell for row in by_meeting.get(m.pk, [])],
+            by_meeting,
+            year,
+            months,
+            rules,
+        )
+    return result
+
+
+def _shortfalls(
+    meetings: list[Meeting],
+    rows: list[Attendance],
+    by_meeting: dict[int, list[Attendance]],
+    year: int,
+    last: int,
+    rules: ScoringRules,
+) -> list[Shortfall]:
     shortfalls: list[Shortfall] = []
-    for month in range(1, last_month + 1):
+    for month in range(1, last + 1):
         period = f"{year}-{month:02d}"
         held = [m for m in meetings if m.month.month == month]
         if not any(m.kind in REGULAR_KINDS for m in held):
@@ -100,7 +151,7 @@ def cell_compliance(
                         % {"day": day, "n": rules.minutes_approval_days},
                     )
                 )
-    for quarter in range(1, last_month // 3 + 1):
+    for quarter in range(1, last // 3 + 1):
         months = range(3 * quarter - 2, 3 * quarter + 1)
         if not any(m.kind in THEMATIC_KINDS and m.month.month in months for m in meetings):
             shortfalls.append(Shortfall(f"{year}-Q{quarter}", _("no thematic meeting was held")))

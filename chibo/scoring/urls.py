@@ -8,6 +8,7 @@ urlpatterns = [
     path("meetings/<int:pk>/score/confirm/", views.confirm_meeting_score, name="confirm"),
     path("units/<str:code>/scorecard/", views.cell_scorecard, name="scorecard"),
     path("units/<str:code>/league/", views.league, name="league"),
+    path("units/<str:code>/compliance/", views.compliance_page, name="compliance"),
     path("units/<str:code>/classification/", classification_views.board, name="classification"),
     path(
         "units/<str:code>/classification/cell/",

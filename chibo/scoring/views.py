@@ -24,7 +24,14 @@ from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring import services
 from chibo.scoring.annual import RANK, annual_level, annual_meeting_quality
-from chibo.scoring.compliance import HELD, cell_compliance
+from chibo.scoring.compliance import (
+    HELD,
+    REGULAR_KINDS,
+    THEMATIC_KINDS,
+    cell_compliance,
+    compliance,
+    last_month,
+)
 from chibo.scoring.models import Level, MeetingScore, ScoringRules
 
 
@@ -260,5 +267,65 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
             "totals": {
                 label: sum(1 for r in rows if r[5] == value) for value, label in Level.choices
             },
+        },
+    )
+
+
+def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The shortfalls of the cells below a unit in a year, to act on."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", "") or today.year)
+    except ValueError:
+        year = today.year
+    months = last_month(year, today)
+    cells = list(
+        Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
+        .cells()
+        .filter(path__startswith=unit.path)
+        .order_by("path")
+        .only("pk", "code", "name", "path", "depth")
+    )
+    # The meeting regime across every cell in one query: which months had a regular
+    # meeting and which quarters a thematic one.
+    regular: dict[int, set[int]] = {}
+    thematic: dict[int, set[int]] = {}
+    for unit_id, month, kind in (
+        Meeting.objects.filter(
+            unit_id__in=[c.pk for c in cells],
+            month__year=year,
+            month__month__lte=months,
+            state__in=HELD,
+        )
+        .values_list("unit_id", "month", "kind")
+        .distinct()
+    ):
+        if kind in REGULAR_KINDS:
+            regular.setdefault(unit_id, set()).add(month.month)
+        if kind in THEMATIC_KINDS:
+            thematic.setdefault(unit_id, set()).add((month.month + 2) // 3)
+    quarters = months // 3
+    gaps = {
+        c.pk: (months - len(regular.get(c.pk, ())), quarters - len(thematic.get(c.pk, ())))
+        for c in cells
+    }
+    only_short = request.GET.get("only") == "short"
+    listed = [c for c in cells if not only_short or any(gaps[c.pk])]
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    details = compliance(list(page), year, today=today)
+    return render(
+        request,
+        "scoring/compliance.html",
+        {
+            "unit": unit,
+            "year": year,
+            "only_short": only_short,
+            "page": page,
+            "rows": [(cell, gaps[cell.pk], details[cell.pk]) for cell in page],
+            "cells": len(cells),
+            "cells_missing_months": sum(1 for m, _q in gaps.values() if m),
+            "missed_months": sum(m for m, _q in gaps.values()),
+            "cells_missing_quarters": sum(1 for _m, q in gaps.values() if q),
         },
     )
