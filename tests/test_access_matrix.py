@@ -214,6 +214,11 @@ def cases() -> Iterator[Case]:
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)
+    # The province's rules: its organisation commission (and administrators).
+    yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS))
+    yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS), method="post")  # form errors
+    yield Case("scoring:rubric_new", lambda: ["HD12-100"], frozenset(ALL_UNITS))
+    yield Case("scoring:rubric_new", lambda: ["NO-SUCH"], frozenset())
     yield Case("members:import_status", import_job, frozenset({"bithu1"}))
     yield Case("members:import_confirm", import_job, frozenset({"bithu1"}), method="post", ok=302)
     for code, users in SEE.items():

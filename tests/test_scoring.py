@@ -15,7 +15,7 @@ from chibo.meetings import services as meeting_services
 from chibo.meetings.models import AttendanceStatus, Meeting
 from chibo.members.models import Member
 from chibo.scoring import services
-from chibo.scoring.models import MeetingScore
+from chibo.scoring.models import MeetingScore, Rubric, ScoringRules
 from tests.test_meetings import all_present, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +293,92 @@ def test_the_compliance_page_lists_shortfalls_of_every_cell_with_flat_queries(
     _n, html = queries("/units/X001.01/compliance/?year=2026&only=short")
     assert "2026-01" in html
     assert "X002.01" not in html
+
+
+def rubric_content(**changes: object) -> dict[str, object]:
+    latest = Rubric.objects.latest_of("HD12-100")
+    assert latest is not None
+    content: dict[str, object] = {
+        "criteria": [dict(c) for c in latest.criteria],
+        "thresholds": dict(latest.thresholds),
+        "full_marks_for_tot": list(latest.full_marks_for_tot),
+    }
+    content.update(changes)
+    return content
+
+
+def test_a_rubric_version_is_checked_before_it_is_saved() -> None:
+    services.clean_rubric(rubric_content())
+    criteria = rubric_content()["criteria"]
+    assert isinstance(criteria, list)
+    bad = {
+        "points": [*criteria[:-1], {**criteria[-1], "max": 9}],
+        "computed": [*criteria, {"code": "5a", "name": "Mới", "max": 0, "computed": True}],
+        "twice": [*criteria[:-1], {**criteria[-1], "code": "4b"}],
+        "code": [*criteria[:-1], {**criteria[-1], "code": "x!"}],
+    }
+    for key, value in bad.items():
+        with pytest.raises(ValidationError):
+            services.clean_rubric(rubric_content(criteria=value))
+        assert key
+    with pytest.raises(ValidationError):
+        services.clean_rubric(rubric_content(thresholds={"tot": 70, "kha": 90, "trung_binh": 50}))
+    with pytest.raises(ValidationError):
+        services.clean_rubric(rubric_content(full_marks_for_tot=["9z"]))
+
+
+def test_a_new_rubric_version_applies_to_meetings_scored_after_it(client_for) -> None:
+    scored = complete(planned(day=D(2026, 3, 5)))
+    services.propose_score(
+        meeting=scored, judged={}, members_for=None, members_against=None, by=None
+    )
+    first = MeetingScore.objects.get(meeting=scored).rubric
+    client = client_for("bantochuc")
+    page = client.get("/rules/rubrics/HD12-100/new/")
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {name: field.initial for name, field in form.fields.items() if field.initial is not None}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    data.update(form.initial)
+    # Drop 3f (5 points) and add a judged 3g of 5 points.
+    del data["keep_3f"]
+    data.update(new_code_0="3g", new_name_0="Liên hệ thực tiễn địa phương", new_max_0=5)
+    response = client.post("/rules/rubrics/HD12-100/new/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    latest = Rubric.objects.latest_of("HD12-100")
+    assert latest is not None
+    assert latest.version == first.version + 1
+    codes = [c["code"] for c in latest.criteria]
+    assert "3f" not in codes
+    assert codes[-1] == "3g"
+    # The meeting scored before keeps its version; the next one takes the new version.
+    assert services.rubric_for(scored) == first
+    assert services.rubric_for(planned(code="X002.01", day=D(2026, 4, 5))) == latest
+    # Points that do not add up to 100 are refused and nothing is saved.
+    data["new_max_0"] = 6
+    response = client.post("/rules/rubrics/HD12-100/new/", data)
+    assert response.status_code == 200
+    assert Rubric.objects.latest_of("HD12-100") == latest
+
+
+def test_the_province_sets_its_rules_on_the_web(client_for) -> None:
+    client = client_for("bantochuc")
+    response = client.post(
+        "/rules/",
+        {
+            "minutes_approval_days": 10,
+            "attendance_threshold": 80,
+            "max_consecutive_absences": 3,
+            "annual_tot_min_tot_meetings": 8,
+            "excellent_quota_percent": 20,
+            "quota_blocks": "on",
+        },
+    )
+    assert response.status_code == 302
+    rules = ScoringRules.objects.get(unit__code="LV")
+    assert rules.quota_blocks
+    assert rules.minutes_approval_days == 10
+    assert rules.history.first().history_user.username == "bantochuc"
+    bad = client.post("/rules/", {"excellent_quota_percent": 150})
+    assert bad.status_code == 200
+    assert ScoringRules.objects.get(unit__code="LV").excellent_quota_percent == 20

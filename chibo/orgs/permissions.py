@@ -43,6 +43,7 @@ class Perm(models.TextChoices):
     ASSESS = "rating.assess", _("Enter the annual self-assessment of the cell and its members")
     VERIFY_RATINGS = "rating.verify", _("Verify annual classifications as the advisory body")
     DECIDE_RATINGS = "rating.decide", _("Decide annual classifications")
+    MANAGE_RULES = "rules.manage", _("Set the province's scoring rules and rubric versions")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
@@ -57,7 +58,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.UPPER_COMMITTEE: _STAFF | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS},
     Role.WORKING_GROUP: _STAFF | {Perm.CONFIRM_SCORES},
     Role.ORG_COMMISSION: _STAFF
-    | {Perm.MANAGE_UNITS, Perm.MANAGE_MEMBERS, Perm.MANAGE_GRANTS, Perm.VERIFY_RATINGS},
+    | {
+        Perm.MANAGE_UNITS,
+        Perm.MANAGE_MEMBERS,
+        Perm.MANAGE_GRANTS,
+        Perm.VERIFY_RATINGS,
+        Perm.MANAGE_RULES,
+    },
     Role.INSPECTION: _STAFF,
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),
     Role.STANDING_READER: _STAFF,

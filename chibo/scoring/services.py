@@ -3,6 +3,7 @@ level's confirmation. Both scores are kept; the final level goes onto the meetin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,7 +24,14 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.services import set_quality_level
 from chibo.members.models import MemberStatus
-from chibo.scoring.engine import Breakdown, FactsError, MeetingFacts, MemberFact, evaluate
+from chibo.scoring.engine import (
+    COMPUTERS,
+    Breakdown,
+    FactsError,
+    MeetingFacts,
+    MemberFact,
+    evaluate,
+)
 from chibo.scoring.models import MeetingScore, Rubric
 
 Actor = User | None
@@ -186,3 +194,84 @@ def confirm_score(
     score.save()
     set_quality_level(meeting=meeting, level=score.final_level)
     return score
+
+
+CODE_PATTERN = re.compile(r"^[0-9]{1,2}[a-z]{0,2}$")
+TOTAL_POINTS = 100
+
+
+def clean_rubric(data: dict[str, Any]) -> dict[str, Any]:
+    """Check the content of a rubric version; raise ValidationError naming what is wrong."""
+    errors: list[str] = []
+    criteria = data.get("criteria") or []
+    if not criteria:
+        errors.append(_("A rubric needs at least one criterion."))
+    codes = [c["code"] for c in criteria]
+    for criterion in criteria:
+        code = criterion["code"]
+        if not CODE_PATTERN.match(code):
+            errors.append(
+                _("Criterion code %(code)s: use a number and up to two letters, like 3g.")
+                % {"code": code}
+            )
+        if criterion["computed"] and code not in COMPUTERS:
+            errors.append(
+                _("Criterion %(code)s cannot be computed: only judged points are possible.")
+                % {"code": code}
+            )
+        if not str(criterion["name"]).strip():
+            errors.append(_("Criterion %(code)s needs a name.") % {"code": code})
+        if not 1 <= criterion["max"] <= TOTAL_POINTS:
+            errors.append(
+                _("Criterion %(code)s: the points must be from 1 to 100.") % {"code": code}
+            )
+    duplicated = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicated:
+        errors.append(
+            _("Criterion codes used twice: %(codes)s.") % {"codes": ", ".join(duplicated)}
+        )
+    total = sum(c["max"] for c in criteria)
+    if criteria and total != TOTAL_POINTS:
+        errors.append(
+            _("The criteria add up to %(total)s points; the sheet has %(n)s.")
+            % {"total": total, "n": TOTAL_POINTS}
+        )
+    thresholds = data.get("thresholds") or {}
+    values = [thresholds.get(k) for k in ("tot", "kha", "trung_binh")]
+    if not all(isinstance(v, int) for v in values) or not (
+        TOTAL_POINTS >= values[0] > values[1] > values[2] > 0  # type: ignore[operator]
+    ):
+        errors.append(
+            _(
+                "The thresholds must go down from Tốt to Khá to Trung bình, "
+                "from 100 down to 1 point."
+            )
+        )
+    unknown = sorted(set(data.get("full_marks_for_tot") or []) - set(codes))
+    if unknown:
+        errors.append(
+            _("Full marks for Tốt name criteria not in the rubric: %(codes)s.")
+            % {"codes": ", ".join(unknown)}
+        )
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+@transaction.atomic
+def new_rubric_version(*, code: str, name: str, content: dict[str, Any], by: Actor) -> Rubric:
+    """Add the next version of rubric `code`; meetings scored from now on use it, those
+    already scored keep theirs."""
+    clean_rubric(content)
+    latest = Rubric.objects.select_for_update().filter(code=code).order_by("-version").first()
+    if latest is None:
+        raise ValidationError(_("No rubric %(code)s is defined.") % {"code": code})
+    return Rubric.objects.create(
+        code=code,
+        version=latest.version + 1,
+        name=name.strip() or latest.name,
+        criteria=content["criteria"],
+        thresholds=content["thresholds"],
+        full_marks_for_tot=content["full_marks_for_tot"],
+        created_by=by,
+    )

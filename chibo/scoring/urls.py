@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chibo.scoring import classification_views, views
+from chibo.scoring import classification_views, rules_views, views
 
 app_name = "scoring"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("meetings/<int:pk>/score/confirm/", views.confirm_meeting_score, name="confirm"),
     path("units/<str:code>/scorecard/", views.cell_scorecard, name="scorecard"),
     path("units/<str:code>/league/", views.league, name="league"),
+    path("rules/", rules_views.rules, name="rules"),
+    path("rules/rubrics/<str:code>/new/", rules_views.rubric_new, name="rubric_new"),
     path("units/<str:code>/compliance/", views.compliance_page, name="compliance"),
     path("units/<str:code>/classification/", classification_views.board, name="classification"),
     path(
