@@ -11,7 +11,7 @@ import datetime
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.utils import timezone
@@ -32,8 +32,9 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.services import DEFAULT_AGENDAS
 from chibo.members.models import Member, MemberStatus
+from chibo.scoring.annual import annual_level
 from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
-from chibo.scoring.models import MeetingScore, Rubric
+from chibo.scoring.models import AnnualRating, MeetingScore, Rubric, ScoringRules
 
 MEETING_FIELDS = [
     "id", "unit_id", "kind", "month", "scheduled_at", "place", "topic", "state", "state_reason",
@@ -82,6 +83,100 @@ class Person:
     pk: int
     status: str
     admitted_on: datetime.date
+
+
+RATING_FIELDS = [
+    "year", "unit_id", "member_id", "kem_criterion", "targets_percent", "disciplined",
+    "self_level", "self_note", "self_at", "verified_level", "verified_note", "verified_at",
+    "decided_level", "decided_note", "decided_at", "version",
+]  # fmt: skip
+# A cell's classification from the quality of its year's meetings (with some spread).
+CELL_LEVEL = {"tot": "good", "kha": "good", "trung_binh": "completed", "kem": "failed"}
+
+
+@dataclass
+class YearTally:
+    """What the year-end classification needs, gathered while the months are written."""
+
+    levels: dict[int, dict[str, int]] = field(default_factory=dict)  # cell → level → n
+    regular_months: dict[int, set[int]] = field(default_factory=dict)
+    unexcused: dict[int, int] = field(default_factory=dict)
+
+
+def _year_ratings(
+    year: int,
+    by_cell: dict[int, list[Person]],
+    tally: YearTally,
+    rng: random.Random,
+    quota_percent: int,
+) -> list[tuple[object, ...]]:
+    """Decided classifications of every cell and member for `year`, as the steps would
+    have left them: self-assessment, verification, decision (the quota respected)."""
+    zone = timezone.get_current_timezone()
+    self_at = _adapt_dt(datetime.datetime(year, 12, 10, 9, tzinfo=zone))
+    verified_at = _adapt_dt(datetime.datetime(year, 12, 18, 9, tzinfo=zone))
+    decided_at = _adapt_dt(datetime.datetime(year, 12, 28, 9, tzinfo=zone))
+    rules = ScoringRules()
+    rows: list[tuple[object, ...]] = []
+    upgrade = {
+        "good": "excellent",
+        "completed": "good",
+        "failed": "completed",
+        "excellent": "excellent",
+    }
+
+    def row(cell_id: int, member_id: int | None, level: str, claimed: str) -> tuple[object, ...]:
+        return (
+            year, cell_id, member_id, level == "failed", rng.randint(80, 100), False,
+            claimed, "", self_at, level, "", verified_at, level, "", decided_at, 3,
+        )  # fmt: skip
+
+    for cell_id, people in by_cell.items():
+        counts = tally.levels.get(cell_id, {})
+        missing = 12 - len(tally.regular_months.get(cell_id, ()))
+        quality = annual_level(counts, unscored=0, missing=missing, rules=rules)
+        if quality is None:
+            continue
+        cell_level = CELL_LEVEL[quality]
+        if quality == "tot" and rng.random() < 0.2:
+            cell_level = "excellent"
+        rated = [
+            p
+            for p in people
+            if p.status in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
+            and p.admitted_on.year <= year
+        ]
+        levels: list[str] = []
+        for person in rated:
+            unexcused = tally.unexcused.get(person.pk, 0)
+            roll = rng.random()
+            if unexcused >= 3:
+                level = "failed" if roll < 0.3 else "completed"
+            elif roll < 0.15:
+                level = "excellent"
+            elif roll < 0.85:
+                level = "good"
+            else:
+                level = "completed"
+            levels.append(level)
+        # The quota: "excellent" at most `quota_percent` of those rated well or better.
+        well = sum(1 for level in levels if level in ("excellent", "good"))
+        allowed = well * quota_percent // 100
+        for index, level in enumerate(levels):
+            if level == "excellent":
+                if allowed:
+                    allowed -= 1
+                else:
+                    levels[index] = "good"
+        rows.append(
+            row(
+                cell_id, None, cell_level, upgrade[cell_level] if rng.random() < 0.2 else cell_level
+            )
+        )
+        for person, level in zip(rated, levels, strict=True):
+            claimed = upgrade[level] if rng.random() < 0.1 else level
+            rows.append(row(cell_id, person.pk, level, claimed))
+    return rows
 
 
 SCORE_FIELDS = [
@@ -143,12 +238,16 @@ def seed_history(
     rubric_id, rubric_spec = rubric.pk, rubric.spec()
     streaks: dict[int, int] = {}
     last_tasks: dict[int, list[bool]] = {}
+    tally: YearTally | None = None  # from the first January: a year seen whole
+    counts["ratings"] = 0
     for step in range(months, -1, -1):
         month = add_months(end_month, -step)
         planned_only = step == 0
         meetings, attendance, items, speeches, tasks, scores = [], [], [], [], [], []
         if month.month == 1:
             streaks.clear()  # consecutive absences count within a year
+            tally = YearTally()
+        year_tally = tally or YearTally()
         for cell_id, people in by_cell.items():
             weak = cell_id in weak_cells
             if not planned_only and weak and rng.random() < 0.15:
@@ -196,6 +295,9 @@ def seed_history(
                     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
                         present_ids.append(person.pk)
                     member_facts.append(_member_fact(person, status, streaks))
+                    if status == AttendanceStatus.ABSENT_UNEXCUSED:
+                        unexcused = year_tally.unexcused
+                        unexcused[person.pk] = unexcused.get(person.pk, 0) + 1
                     attendance.append(
                         (
                             meeting_id,
@@ -262,6 +364,9 @@ def seed_history(
                     upper_result = evaluate(replace(facts, judged=upper_judged), rubric_spec)
                 final = upper_result or cell_result
                 meetings[-1][-1] = final.level
+                cell_levels = year_tally.levels.setdefault(cell_id, {})
+                cell_levels[final.level] = cell_levels.get(final.level, 0) + 1
+                year_tally.regular_months.setdefault(cell_id, set()).add(month.month)
                 scores.append(
                     (meeting_id, rubric_id, _json({c.code: c.points for c in cell_result.criteria}),
                      cell_result.total, cell_result.level, len(present_ids), 0, _adapt_dt(end),
@@ -288,6 +393,10 @@ def seed_history(
         insert_rows(AgendaItem, ITEM_FIELDS, items)
         insert_rows(Speech, SPEECH_FIELDS, speeches)
         insert_rows(Task, TASK_FIELDS, tasks)
+        if month.month == 12 and not planned_only and tally is not None:
+            ratings = _year_ratings(month.year, by_cell, tally, rng, quota_percent=20)
+            insert_rows(AnnualRating, RATING_FIELDS, ratings)
+            counts["ratings"] += len(ratings)
         counts["meetings"] += len(meetings)
         counts["attendance_rows"] += len(attendance)
         counts["agenda_items"] += len(items)

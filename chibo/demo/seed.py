@@ -58,7 +58,8 @@ class Size:
 SIZES = {
     # The test suite's province: no meeting history, tests make the meetings they need.
     "small": Size(2, 0, 0, 1, (3, 3), (1, 1), (1, 1), (6, 9), 0),
-    "demo": Size(2, 1, 0, 1, (7, 9), (2, 3), (1, 1), (20, 34), 12),
+    # Two years, so that last year is complete with its annual classification.
+    "demo": Size(2, 1, 0, 1, (7, 9), (2, 3), (1, 1), (20, 34), 23),
     "province": Size(103, 20, 1, 20, (14, 24), (4, 7), (0, 2), (10, 64), 36),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from chibo.meetings.models import (
     MeetingKind,
     MeetingState,
 )
+from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.scoring.models import ScoringRules
 
@@ -64,44 +66,77 @@ def compliance(
             "scheduled_at"
         )
     )
-    rows = list(
-        Attendance.objects.filter(
+    rows = [
+        Row(*values)
+        for values in Attendance.objects.filter(
             meeting__unit_id__in=list(result), meeting__month__year=year, meeting__state__in=HELD
         )
-        .select_related("member")
-        .only(
-            "meeting_id",
-            "member_id",
-            "status",
-            "attached_from_elsewhere",
-            "member__full_name",
-        )
         .order_by("meeting__scheduled_at", "pk")
-    )
-    by_meeting: dict[int, list[Attendance]] = {}
+        .values_list("meeting_id", "member_id", "status", "attached_from_elsewhere")
+    ]
+    by_meeting: dict[int, list[Row]] = {}
     for row in rows:
         by_meeting.setdefault(row.meeting_id, []).append(row)
     by_cell: dict[int, list[Meeting]] = {}
     for meeting in meetings:
         by_cell.setdefault(meeting.unit_id, []).append(meeting)
     months = last_month(year, today)
+    absent: dict[int, dict[int, int]] = {}
     for cell in cells:
         held_by_cell = by_cell.get(cell.pk, [])
-        result[cell.pk] = _shortfalls(
-            held_by_cell,
+        result[cell.pk] = _shortfalls(held_by_cell, by_meeting, year, months, rules)
+        absent[cell.pk] = _longest_absences(
             [row for m in held_by_cell for row in by_meeting.get(m.pk, [])],
-            by_meeting,
-            year,
-            months,
-            rules,
+            rules.max_consecutive_absences,
         )
+    # The names of those absent too often, in one query for all the cells.
+    names = dict(
+        Member.objects.filter(
+            pk__in=[pk for streaks in absent.values() for pk in streaks]
+        ).values_list("pk", "full_name")
+    )
+    for cell_id, streaks in absent.items():
+        for member_id, count in sorted(streaks.items(), key=lambda item: names[item[0]]):
+            result[cell_id].append(
+                Shortfall(
+                    str(year),
+                    _("%(name)s was absent from %(n)s meetings in a row")
+                    % {"name": names[member_id], "n": count},
+                )
+            )
     return result
+
+
+class Row(NamedTuple):
+    """One attendance row, as the checks read it."""
+
+    meeting_id: int
+    member_id: int
+    status: str
+    attached_from_elsewhere: bool
+
+
+def _longest_absences(rows: list[Row], limit: int) -> dict[int, int]:
+    """Members whose longest run of absences (in meeting order) is over `limit`."""
+    streaks: dict[int, int] = {}
+    worst: dict[int, int] = {}
+    for row in rows:
+        if row.attached_from_elsewhere or row.status in (
+            AttendanceStatus.EXEMPTED,
+            AttendanceStatus.ATTACHED_ELSEWHERE,
+        ):
+            continue
+        if row.status in PRESENT_STATUSES:
+            streaks[row.member_id] = 0
+            continue
+        streaks[row.member_id] = streaks.get(row.member_id, 0) + 1
+        worst[row.member_id] = max(worst.get(row.member_id, 0), streaks[row.member_id])
+    return {pk: n for pk, n in worst.items() if n > limit}
 
 
 def _shortfalls(
     meetings: list[Meeting],
-    rows: list[Attendance],
-    by_meeting: dict[int, list[Attendance]],
+    by_meeting: dict[int, list[Row]],
     year: int,
     last: int,
     rules: ScoringRules,
@@ -155,27 +190,4 @@ def _shortfalls(
         months = range(3 * quarter - 2, 3 * quarter + 1)
         if not any(m.kind in THEMATIC_KINDS and m.month.month in months for m in meetings):
             shortfalls.append(Shortfall(f"{year}-Q{quarter}", _("no thematic meeting was held")))
-    streaks: dict[int, int] = {}
-    worst: dict[int, tuple[int, str]] = {}
-    for row in rows:
-        if row.attached_from_elsewhere or row.status in (
-            AttendanceStatus.EXEMPTED,
-            AttendanceStatus.ATTACHED_ELSEWHERE,
-        ):
-            continue
-        if row.status in PRESENT_STATUSES:
-            streaks[row.member_id] = 0
-            continue
-        streaks[row.member_id] = streaks.get(row.member_id, 0) + 1
-        if streaks[row.member_id] > worst.get(row.member_id, (0, ""))[0]:
-            worst[row.member_id] = (streaks[row.member_id], row.member.full_name)
-    for count, name in sorted(worst.values(), key=lambda item: item[1]):
-        if count > rules.max_consecutive_absences:
-            shortfalls.append(
-                Shortfall(
-                    str(year),
-                    _("%(name)s was absent from %(n)s meetings in a row")
-                    % {"name": name, "n": count},
-                )
-            )
     return shortfalls
