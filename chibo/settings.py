@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "chibo.members",
     "chibo.meetings",
     "chibo.scoring",
+    "chibo.supervision",
     "chibo.demo",
 ]
 

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("chibo.members.urls")),
     path("", include("chibo.meetings.urls")),
     path("", include("chibo.scoring.urls")),
+    path("", include("chibo.supervision.urls")),
     path("admin/", admin.site.urls),
 ]

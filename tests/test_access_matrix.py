@@ -129,6 +129,34 @@ def import_job() -> list[object]:
     return [job.pk]
 
 
+def visit_of_uyvien1() -> list[object]:
+    """uyvien1 assigned to a meeting of X001.01."""
+    from chibo.supervision.services import assign_visit
+
+    (pk,) = meeting_of("X001.01")()
+    meeting = Meeting.objects.get(pk=int(str(pk)))
+    visit = assign_visit(meeting=meeting, user=User.objects.get(username="uyvien1"), by=None)
+    return [visit.pk]
+
+
+def working_group() -> list[object]:
+    """A provincial working group led by uyvien1, assigned commune 1."""
+    from chibo.supervision.services import save_group
+
+    today = timezone.localdate()
+    group = save_group(
+        unit=Unit.objects.get(code="LV"),
+        name="Tổ công tác",
+        leader=User.objects.get(username="uyvien1"),
+        members=[],
+        units=[Unit.objects.get(code="X001")],
+        starts_on=today,
+        ends_on=today,
+        by=None,
+    )
+    return [group.pk]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 ALL_UNITS = {"admin", "bantochuc"}
 # Who may see each unit of the small province: commune 1 (X001) holds bithu1's and
@@ -211,9 +239,20 @@ def cases() -> Iterator[Case]:
         yield Case("scoring:meeting", meeting_of(code), frozenset(writers))
         confirmers = {"admin", "uyvien1"} if code == "X001.01" else {"admin"}
         yield Case("scoring:confirm", meeting_of(code), frozenset(confirmers))
+        yield Case("supervision:meeting_visits", meeting_of(code), frozenset(SEE[code]))
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)
+    yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
+    yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
+    yield Case("supervision:group", working_group, frozenset(ALL_UNITS | {"uyvien1"}))
+    # Planning the province's visits: no provincial committee member in the cast, so
+    # nothing to plan and straight back to the page.
+    yield Case("supervision:plan", unit("LV"), frozenset(ALL_UNITS), method="post", ok=302)
+    for code in SEE:
+        supervisors = ALL_UNITS | ({"uyvien1"} if code.startswith("X001") else set())
+        yield Case("supervision:plan", unit(code), frozenset(supervisors))
+        yield Case("supervision:groups", unit(code), frozenset(supervisors))
     # The province's rules: its organisation commission (and administrators).
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS))
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS), method="post")  # form errors

@@ -112,6 +112,14 @@ class Meeting(models.Model):
     )
     materials_published_on = models.DateField(_("materials published on"), null=True, blank=True)
     draft_resolution = models.TextField(_("draft resolution"), blank=True)
+    # The upper-level members expected at the meeting (set by the visit plan): they are
+    # notified with the members and see the meeting in their calendar.
+    visitors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="meetings_to_attend",
+        verbose_name=_("upper-level attendees expected"),
+    )
     # Conduct and minutes.
     chair = models.ForeignKey(
         Member,

@@ -40,7 +40,7 @@ def reminder_messages(
             state__in=[MeetingState.PLANNED, MeetingState.POSTPONED], scheduled_at__date=day
         )
         .select_related("unit")
-        .prefetch_related("items")
+        .prefetch_related("items", "visitors")
     )
     for meeting in meetings:
         counts.meetings += 1
@@ -56,11 +56,15 @@ def reminder_messages(
             },
         )
         subject = _("Party cell meeting on %(day)s") % {"day": f"{local:%d/%m/%Y}"}
-        for member, _row in attendance_roster(meeting):
-            email = member.user.email if member.user_id and member.user else ""
-            if email:
-                messages.append(EmailMessage(subject, body, to=[email]))
-                counts.meeting_mails += 1
+        emails = [
+            member.user.email if member.user_id and member.user else ""
+            for member, _row in attendance_roster(meeting)
+        ]
+        # The upper-level members expected at the meeting are notified with the members.
+        emails += [visitor.email for visitor in meeting.visitors.all()]
+        for email in dict.fromkeys(e for e in emails if e):
+            messages.append(EmailMessage(subject, body, to=[email]))
+            counts.meeting_mails += 1
     overdue: dict[str, list[Task]] = {}
     for task in (
         Task.objects.still_open()

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -149,6 +149,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tasks": list(meeting.tasks.select_related("owner")),
             "amendments": list(meeting.amendments.select_related("made_by")),
             "guests": list(meeting.guests.all()),
+            "visitors": list(meeting.visitors.all()),
             "passed": meeting.vote_passed(counts),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
@@ -581,10 +582,11 @@ def _ics(request: HttpRequest, meetings: Any, name: str) -> HttpResponse:
 def person_calendar(request: HttpRequest, token: str) -> HttpResponse:
     user = _feed_user(token)
     member = Member.objects.filter(user=user).first()
-    if member is None:
-        return _ics(request, Meeting.objects.none(), _("My party cell meetings"))
+    if member is None:  # an upper-level member without a record here: their visits
+        return _ics(request, Meeting.objects.filter(visitors=user), _("My party cell meetings"))
     cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
-    return _ics(request, Meeting.objects.filter(unit__in=cells), _("My party cell meetings"))
+    mine = Meeting.objects.filter(Q(unit__in=cells) | Q(visitors=user)).distinct()
+    return _ics(request, mine, _("My party cell meetings"))
 
 
 @login_not_required

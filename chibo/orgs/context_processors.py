@@ -20,5 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "tree": is_superuser(user) or Perm.VIEW_UNIT in perms,
             "search": is_superuser(user) or Perm.VIEW_MEMBERS in perms,
             "admin": bool(user.is_staff),
+            "visits": is_superuser(user) or Perm.VIEW_SUPERVISION in perms,
         }
     }

@@ -44,11 +44,13 @@ class Perm(models.TextChoices):
     VERIFY_RATINGS = "rating.verify", _("Verify annual classifications as the advisory body")
     DECIDE_RATINGS = "rating.decide", _("Decide annual classifications")
     MANAGE_RULES = "rules.manage", _("Set the province's scoring rules and rubric versions")
+    VIEW_SUPERVISION = "supervision.view", _("See visit plans, working groups and observations")
+    MANAGE_SUPERVISION = "supervision.manage", _("Set up working groups and plan visits")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
 _CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.MANAGE_MEETINGS, Perm.ASSESS}
-_STAFF = _READ
+_STAFF = _READ | {Perm.VIEW_SUPERVISION}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MEMBER: _READ,
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.MANAGE_GRANTS,
         Perm.VERIFY_RATINGS,
         Perm.MANAGE_RULES,
+        Perm.MANAGE_SUPERVISION,
     },
     Role.INSPECTION: _STAFF,
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),

@@ -1,0 +1,57 @@
+"""`chibo plan_visits --unit CODE --year YYYY [--dry-run]`: the yearly attendance plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone, translation
+
+from chibo.orgs.access import has_perm
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+from chibo.supervision.services import display_name, plan_visits
+
+
+class Command(BaseCommand):
+    help = (
+        "Plan which committee members attend which cell meetings for the rest of a year "
+        "(every cell monthly for a commune-level committee; the yearly quota to residential "
+        "cells for the province), and list what cannot be covered."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--unit", required=True, metavar="CODE")
+        parser.add_argument("--year", type=int, default=None)
+        parser.add_argument("--dry-run", action="store_true", help="Show the plan, save nothing.")
+        parser.add_argument(
+            "--as", dest="username", metavar="USER", help="Act as this user (checks rights)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        translation.activate(settings.LANGUAGE_CODE)
+        unit = Unit.objects.filter(code=options["unit"]).first()
+        if unit is None:
+            raise CommandError(f"No unit has the code {options['unit']!r} (see `chibo units`).")
+        user = None
+        if options["username"]:
+            user = get_user_model().objects.filter(username=options["username"]).first()
+            if user is None or not has_perm(user, Perm.MANAGE_SUPERVISION, unit):
+                raise CommandError(f"No unit has the code {options['unit']!r} (see `chibo units`).")
+        year = options["year"] or timezone.localdate().year
+        try:
+            report = plan_visits(unit=unit, year=year, by=user, dry_run=options["dry_run"])
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        people = report.people
+        for user_id, n in sorted(report.plan.load.items(), key=lambda item: item[0]):
+            self.stdout.write(f"{display_name(people[user_id])}: {n}")
+        for line in report.gap_lines():
+            self.stdout.write(f"- {line}")
+        verb = "would be planned" if options["dry_run"] else "planned"
+        self.stdout.write(
+            f"{len(report.plan.assignments)} visits {verb}, {len(report.plan.gaps)} not covered."
+        )

@@ -1,0 +1,155 @@
+"""Working groups, planned visits of upper-level members to cell meetings and what they
+observed, and the province's supervision settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class WorkingGroup(models.Model):
+    """A Tổ công tác: set up by a committee to attend, monitor and guide the meetings of
+    the units assigned to it, for a period. Its members get scoped grants over exactly
+    those units, ending with the period."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        on_delete=models.PROTECT,
+        related_name="working_groups",
+        verbose_name=_("set up by"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("leader"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="working_groups", verbose_name=_("members")
+    )
+    units = models.ManyToManyField("orgs.Unit", related_name="+", verbose_name=_("assigned units"))
+    grants: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "orgs.RoleGrant", related_name="+", editable=False
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    decision = models.CharField(_("decision"), max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(m2m_fields=[members, units])
+
+    class Meta:
+        verbose_name = _("working group")
+        verbose_name_plural = _("working groups")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="working_group_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:group", args=[self.pk])
+
+
+class VisitState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Attended")
+    MISSED = "missed", _("Did not attend")
+
+
+class VisitSource(models.TextChoices):
+    PLAN = "plan", _("Yearly plan")
+    MANUAL = "manual", _("Assigned by hand")
+
+
+class Visit(models.Model):
+    """An upper-level member assigned to attend one cell meeting, and what they saw."""
+
+    meeting = models.ForeignKey(
+        "meetings.Meeting", on_delete=models.CASCADE, related_name="+", verbose_name=_("meeting")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("attendee"),
+    )
+    group = models.ForeignKey(
+        WorkingGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("working group"),
+    )
+    source = models.CharField(max_length=8, choices=VisitSource.choices)
+    state = models.CharField(
+        _("state"), max_length=8, choices=VisitState.choices, default=VisitState.PLANNED
+    )
+    observation = models.TextField(_("what was observed"), blank=True)
+    guidance = models.TextField(_("guidance given"), blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    planned_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="visit_meeting_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.meeting_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:visit", args=[self.pk])
+
+
+class SupervisionRules(models.Model):
+    """Attendance quotas and report due dates of a province (its root unit's row applies
+    to its tree; the documented defaults otherwise)."""
+
+    unit = models.OneToOneField(
+        "orgs.Unit", on_delete=models.CASCADE, related_name="supervision_rules"
+    )
+    basic_monthly = models.BooleanField(
+        _("a member of the basic-level committee attends every cell every month"), default=True
+    )
+    commune_visits_per_year = models.PositiveSmallIntegerField(
+        _("visits a year of each commune-level committee member"), default=6
+    )
+    province_visits_per_year = models.PositiveSmallIntegerField(
+        _("visits a year of each provincial committee member to residential cells"), default=2
+    )
+    mid_report_month = models.PositiveSmallIntegerField(_("mid-year report: month"), default=6)
+    mid_report_day = models.PositiveSmallIntegerField(_("mid-year report: day"), default=15)
+    year_report_month = models.PositiveSmallIntegerField(_("year-end report: month"), default=12)
+    year_report_day = models.PositiveSmallIntegerField(_("year-end report: day"), default=31)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("supervision rules")
+        verbose_name_plural = _("supervision rules")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+    @classmethod
+    def for_unit(cls, unit: Any) -> SupervisionRules:
+        root_path = unit.path[: unit.steplen]
+        return cls.objects.filter(unit__path=root_path).first() or cls(unit=unit)

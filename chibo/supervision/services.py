@@ -1,0 +1,335 @@
+"""Supervision: working groups and their grants, the visit plan, observations."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from chibo.meetings.models import Meeting, MeetingKind, MeetingState
+from chibo.orgs.access import is_superuser, unit_filter
+from chibo.orgs.models import CellType, RoleGrant, Unit
+from chibo.orgs.permissions import Perm, Role, Scope
+from chibo.supervision.models import (
+    SupervisionRules,
+    Visit,
+    VisitSource,
+    VisitState,
+    WorkingGroup,
+)
+from chibo.supervision.planner import Assignee, Gap, Plan, Slot, plan_monthly, plan_quota
+
+Actor = User | None
+REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
+OPEN = (MeetingState.PLANNED, MeetingState.POSTPONED)
+RESIDENTIAL = (CellType.VILLAGE, CellType.RESIDENTIAL)
+
+
+def display_name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def committee_members(unit: Unit, on: datetime.date | None = None) -> list[User]:
+    """The members of `unit`'s committee: users holding the upper-level committee role
+    on the unit itself today."""
+    ids = (
+        RoleGrant.objects.active(on).filter(unit=unit, role=Role.UPPER_COMMITTEE).values("user_id")
+    )
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username"))
+
+
+# --- working groups ---------------------------------------------------------------------
+
+
+def _sync_grants(group: WorkingGroup) -> None:
+    """Give each member of the group a working-group grant over each assigned unit, valid
+    for the group's period (and nothing more)."""
+    old = list(group.grants.all())
+    group.grants.clear()
+    RoleGrant.objects.filter(pk__in=[g.pk for g in old]).delete()
+    members = set(group.members.all()) | {group.leader}
+    grants = [
+        RoleGrant.objects.create(
+            user=user,
+            unit=unit,
+            role=Role.WORKING_GROUP,
+            scope=Scope.SUBTREE,
+            valid_from=group.starts_on,
+            valid_until=group.ends_on,
+            note=_("Working group: %(name)s") % {"name": group.name},
+        )
+        for user in sorted(members, key=lambda u: u.pk)
+        for unit in group.units.all()
+    ]
+    group.grants.add(*grants)
+
+
+@transaction.atomic
+def save_group(
+    *,
+    group: WorkingGroup | None = None,
+    unit: Unit,
+    name: str,
+    leader: User,
+    members: list[User],
+    units: list[Unit],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    decision: str = "",
+    by: Actor,
+) -> WorkingGroup:
+    """Create or change a working group; its members' grants follow."""
+    if ends_on < starts_on:
+        raise ValidationError(_("The period ends before it starts."))
+    outside = [u.code for u in units if not u.path.startswith(unit.path) or u.pk == unit.pk]
+    if outside:
+        raise ValidationError(
+            _("Units outside the committee's tree: %(codes)s.") % {"codes": ", ".join(outside)}
+        )
+    if not units:
+        raise ValidationError(_("Assign at least one unit."))
+    group = group or WorkingGroup(unit=unit)
+    group.name, group.leader, group.decision = name, leader, decision
+    group.starts_on, group.ends_on = starts_on, ends_on
+    group._history_user = by  # type: ignore[attr-defined]
+    group.save()
+    group.members.set(members)
+    group.units.set(units)
+    _sync_grants(group)
+    return group
+
+
+# --- visits -----------------------------------------------------------------------------
+
+
+def _day(meeting: Meeting) -> datetime.date:
+    return timezone.localtime(meeting.scheduled_at).date()
+
+
+@transaction.atomic
+def assign_visit(
+    *, meeting: Meeting, user: User, by: Actor, group: WorkingGroup | None = None
+) -> Visit:
+    """Assign `user` to attend `meeting` (refused if they attend another meeting that day)."""
+    if meeting.state not in OPEN:
+        raise ValidationError(_("Only a meeting still to be held can be given an attendee."))
+    day = _day(meeting)
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+    clash = (
+        Visit.objects.filter(
+            user=user,
+            meeting__scheduled_at__gte=start,
+            meeting__scheduled_at__lt=start + datetime.timedelta(days=1),
+        )
+        .exclude(meeting=meeting)
+        .select_related("meeting__unit")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            _("%(name)s already attends the meeting of %(cell)s that day.")
+            % {"name": display_name(user), "cell": clash.meeting.unit.name}
+        )
+    if Visit.objects.filter(meeting=meeting, user=user).exists():
+        raise ValidationError(_("%(name)s is already assigned.") % {"name": display_name(user)})
+    visit = Visit(meeting=meeting, user=user, group=group, source=VisitSource.MANUAL)
+    visit._history_user = by  # type: ignore[attr-defined]
+    visit.save()
+    meeting.visitors.add(user)
+    return visit
+
+
+@transaction.atomic
+def remove_visit(*, visit: Visit, by: Actor) -> None:
+    if visit.state != VisitState.PLANNED:
+        raise ValidationError(_("A visit already recorded stays."))
+    visit.meeting.visitors.remove(visit.user)
+    visit._history_user = by  # type: ignore[attr-defined]
+    visit.delete()
+
+
+@transaction.atomic
+def record_observation(
+    *,
+    visit: Visit,
+    state: str,
+    observation: str,
+    guidance: str,
+    version: int,
+    by: Actor,
+) -> Visit:
+    """What the attendee saw and the guidance given (with optimistic locking)."""
+    locked = Visit.objects.select_for_update().get(pk=visit.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this visit meanwhile. Reload the page and try again.")
+        )
+    if state not in (VisitState.DONE, VisitState.MISSED):
+        raise ValidationError(_("Say whether the meeting was attended."))
+    if state == VisitState.DONE and not observation.strip():
+        raise ValidationError(_("Write what you observed."))
+    if state == VisitState.DONE and visit.meeting.scheduled_at > timezone.now():
+        raise ValidationError(_("The meeting has not taken place yet."))
+    locked.state, locked.observation, locked.guidance = state, observation, guidance
+    locked.recorded_at = timezone.now()
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+# --- the yearly plan ----------------------------------------------------------------------
+
+
+@dataclass
+class PlanReport:
+    """A plan as people read it."""
+
+    unit: Unit
+    year: int
+    plan: Plan
+    people: dict[int, User] = field(default_factory=dict)
+    created: int = 0
+
+    def gap_lines(self) -> list[str]:
+        lines = []
+        for gap in self.plan.gaps:
+            lines.append(gap_text(gap, self.people))
+        return lines
+
+
+def gap_text(gap: Gap, people: dict[int, User]) -> str:
+    values = {"cell": gap.cell_code, "month": gap.month}
+    if gap.reason == "no_meeting":
+        return _("%(cell)s, month %(month)s: no meeting scheduled") % values
+    if gap.reason == "all_busy":
+        return _("%(cell)s, month %(month)s: every committee member is busy that day") % values
+    if gap.reason == "no_assignee":
+        return _("%(cell)s, month %(month)s: the committee has no member to assign") % values
+    user = people.get(gap.user_id or 0)
+    return _("%(name)s: not enough meetings to reach the yearly quota") % {
+        "name": display_name(user) if user else "?"
+    }
+
+
+def plan_visits(
+    *,
+    unit: Unit,
+    year: int,
+    by: Actor,
+    dry_run: bool = False,
+    today: datetime.date | None = None,
+) -> PlanReport:
+    """Plan the visits of `unit`'s committee for the rest of `year` (see planner)."""
+    if unit.is_cell:
+        raise ValidationError(_("Visits are planned by a committee above the cells."))
+    today = today or timezone.localdate()
+    if year < today.year:
+        raise ValidationError(_("That year is over."))
+    rules = SupervisionRules.for_unit(unit)
+    first_month = today.month if year == today.year else 1
+    months = list(range(first_month, 13))
+    cells = list(
+        Unit.objects.cells()
+        .active()
+        .filter(path__startswith=unit.path)
+        .order_by("path")
+        .only("pk", "code", "cell_type", "is_weak", "path", "depth")
+    )
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+    meetings = list(
+        Meeting.objects.filter(
+            unit__in=[c.pk for c in cells],
+            month__year=year,
+            kind__in=REGULAR,
+            state__in=OPEN,
+            scheduled_at__gte=start,
+        ).values_list("pk", "unit_id", "scheduled_at")
+    )
+    by_pk = {c.pk: c for c in cells}
+    slots = [
+        Slot(
+            meeting_id=pk,
+            cell_id=cell_id,
+            cell_code=by_pk[cell_id].code,
+            day=timezone.localtime(at).date(),
+            residential=by_pk[cell_id].cell_type in RESIDENTIAL,
+            weak=by_pk[cell_id].is_weak,
+        )
+        for pk, cell_id, at in meetings
+    ]
+    people = committee_members(unit, today)
+    assignees = [Assignee(u.pk, display_name(u)) for u in people]
+    busy: dict[int, set[datetime.date]] = {}
+    before: dict[int, int] = {}  # visits of the year before today
+    for user_id, at in Visit.objects.filter(
+        user__in=people, meeting__scheduled_at__year=year
+    ).values_list("user_id", "meeting__scheduled_at"):
+        busy.setdefault(user_id, set()).add(timezone.localtime(at).date())
+        if at < start:
+            before[user_id] = before.get(user_id, 0) + 1
+    existing: dict[int, set[int]] = {}
+    for meeting_id, user_id in Visit.objects.filter(
+        meeting_id__in=[s.meeting_id for s in slots]
+    ).values_list("meeting_id", "user_id"):
+        existing.setdefault(meeting_id, set()).add(user_id)
+    if unit.depth == 1:
+        plan = plan_quota(
+            slots=slots,
+            assignees=assignees,
+            per_person=rules.province_visits_per_year,
+            busy=busy,
+            existing=existing,
+        )
+    else:
+        plan = plan_monthly(
+            cells=[(c.pk, c.code) for c in cells] if rules.basic_monthly else [],
+            months=months,
+            slots=slots,
+            assignees=assignees,
+            busy=busy,
+            existing=existing,
+        )
+        plan.gaps.extend(
+            Gap("", 0, "quota", a.user_id)
+            for a in assignees
+            if plan.load[a.user_id] + before.get(a.user_id, 0) < rules.commune_visits_per_year
+        )
+    report = PlanReport(unit, year, plan, {u.pk: u for u in people})
+    if not dry_run and plan.assignments:
+        with transaction.atomic():
+            now = timezone.now()
+            bulk_create_with_history(
+                [
+                    Visit(
+                        meeting_id=meeting_id,
+                        user_id=user_id,
+                        source=VisitSource.PLAN,
+                        planned_at=now,
+                    )
+                    for meeting_id, user_id in plan.assignments
+                ],
+                Visit,
+                default_user=by,
+            )
+            Through = Meeting.visitors.through
+            Through.objects.bulk_create(
+                Through(meeting_id=meeting_id, user_id=user_id)
+                for meeting_id, user_id in plan.assignments
+            )
+        report.created = len(plan.assignments)
+    return report
+
+
+def visible_visits(user: User) -> Q:
+    """Visits the user may open: their own, and those of meetings of cells they may see."""
+    if is_superuser(user):
+        return Q()
+    return Q(user=user) | unit_filter(user, Perm.VIEW_MEETINGS, through="meeting__unit__")

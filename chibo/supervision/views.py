@@ -1,0 +1,451 @@
+"""Supervision pages: the visit plan and its coverage, a visit and its observation, the
+visits of a meeting, working groups."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chibo.lib.http import actor, add_validation_errors
+from chibo.meetings.views import get_meeting_for_user
+from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+from chibo.supervision import services
+from chibo.supervision.models import Visit, VisitState, WorkingGroup
+
+MONTHS = list(range(1, 13))
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", "") or request.POST.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+def get_visit_for_user(request: HttpRequest, pk: int) -> Visit:
+    """The visit if it is the user's own or of a meeting of a cell they may see; 404."""
+    assert isinstance(request.user, User)
+    visit = (
+        Visit.objects.filter(services.visible_visits(request.user), pk=pk)
+        .select_related("meeting__unit", "user", "group")
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return visit
+
+
+def get_group_for_user(request: HttpRequest, pk: int) -> WorkingGroup:
+    """A working group seen by supervision staff over its committee, or by its members."""
+    group = WorkingGroup.objects.select_related("unit", "leader").filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    user = request.user
+    if not (
+        has_perm(user, Perm.VIEW_SUPERVISION, group.unit)
+        or group.leader_id == user.pk
+        or group.members.filter(pk=user.pk or 0).exists()
+    ):
+        raise Http404
+    return group
+
+
+# --- the plan and its coverage ------------------------------------------------------------
+
+
+def plan(request: HttpRequest, code: str) -> HttpResponse:
+    """Who attends which cell meeting in a year below a unit, and what was done."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    year = _year(request)
+    can_plan = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
+    gaps: list[str] = []
+    if request.method == "POST":
+        if not can_plan:
+            raise Http404
+        dry_run = request.POST.get("dry_run") == "1"
+        try:
+            report = services.plan_visits(unit=unit, year=year, by=actor(request), dry_run=dry_run)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect(f"{request.path}?year={year}")
+        gaps = report.gap_lines()
+        count = len(report.plan.assignments)
+        if dry_run:
+            messages.info(request, _("Preview: %(n)s visits would be planned.") % {"n": count})
+        else:
+            messages.success(request, _("%(n)s visits planned.") % {"n": count})
+        if not gaps:
+            return redirect(f"{request.path}?year={year}")
+    cells = list(
+        Unit.objects.visible_to(request.user, Perm.VIEW_SUPERVISION)
+        .cells()
+        .filter(path__startswith=unit.path)
+        .order_by("path")
+        .only("pk", "code", "name", "path", "is_weak")
+    )
+    page = Paginator(cells, 50).get_page(request.GET.get("page"))
+    visits = (
+        Visit.objects.filter(
+            meeting__unit__in=[c.pk for c in page], meeting__month__year=year
+        )
+        .select_related("user", "meeting")
+        .only("pk", "state", "meeting__unit_id", "meeting__month", "user__username",
+              "user__first_name", "user__last_name")
+        .order_by("meeting__scheduled_at")
+    )  # fmt: skip
+    grid: dict[int, dict[int, list[Visit]]] = {}
+    for visit in visits:
+        grid.setdefault(visit.meeting.unit_id, {}).setdefault(visit.meeting.month.month, []).append(
+            visit
+        )
+    all_visits = Visit.objects.filter(
+        meeting__unit__in=[c.pk for c in cells], meeting__month__year=year
+    )
+    people = list(
+        all_visits.values("user_id", "user__username", "user__first_name", "user__last_name")
+        .annotate(
+            planned=Count("pk"),
+            done=Count("pk", filter=Q(state=VisitState.DONE)),
+            missed=Count("pk", filter=Q(state=VisitState.MISSED)),
+        )
+        .order_by("user__username")
+    )
+    by_month = {
+        row["meeting__month__month"]: row
+        for row in all_visits.values("meeting__month__month").annotate(
+            planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE))
+        )
+    }
+    return render(
+        request,
+        "supervision/plan.html",
+        {
+            "unit": unit,
+            "year": year,
+            "page": page,
+            "months": MONTHS,
+            "rows": [(c, [grid.get(c.pk, {}).get(m, []) for m in MONTHS]) for c in page],
+            "people": people,
+            "by_month": [(m, by_month.get(m, {})) for m in MONTHS],
+            "can_plan": can_plan,
+            "gaps": gaps,
+        },
+    )
+
+
+def my_visits(request: HttpRequest) -> HttpResponse:
+    visits = list(
+        Visit.objects.filter(user_id=request.user.pk or 0)
+        .select_related("meeting__unit")
+        .order_by("-meeting__scheduled_at")[:200]
+    )
+    now = timezone.now()
+    return render(
+        request,
+        "supervision/my_visits.html",
+        {
+            "upcoming": [v for v in reversed(visits) if v.meeting.scheduled_at >= now],
+            "past": [v for v in visits if v.meeting.scheduled_at < now],
+        },
+    )
+
+
+# --- one visit ----------------------------------------------------------------------------
+
+
+class ObservationForm(forms.Form):
+    state = forms.ChoiceField(
+        label=gettext_lazy("Did you attend?"),
+        choices=[
+            (VisitState.DONE, VisitState.DONE.label),
+            (VisitState.MISSED, VisitState.MISSED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    observation = forms.CharField(
+        label=gettext_lazy("What you observed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    guidance = forms.CharField(
+        label=gettext_lazy("Guidance given to the cell"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit_for_user(request, pk)
+    own = visit.user_id == request.user.pk
+    form = None
+    if own:
+        form = ObservationForm(
+            request.POST or None,
+            initial={
+                "state": visit.state if visit.state != VisitState.PLANNED else VisitState.DONE,
+                "observation": visit.observation,
+                "guidance": visit.guidance,
+                "version": visit.version,
+            },
+        )
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_observation(
+                    visit=visit,
+                    state=data["state"],
+                    observation=data["observation"],
+                    guidance=data["guidance"],
+                    version=data["version"],
+                    by=actor(request),
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("Your observation is saved."))
+                return redirect(visit)
+    meeting = visit.meeting
+    return render(
+        request,
+        "supervision/visit.html",
+        {
+            "visit": visit,
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "form": form,
+            "can_confirm": own and has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
+        },
+    )
+
+
+# --- the visits of a meeting ----------------------------------------------------------------
+
+
+class AssignForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("User name of the attendee"), max_length=150)
+
+
+def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request, pk)
+    can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, meeting.unit)
+    form = AssignForm(request.POST or None) if can_manage else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        remove = request.POST.get("remove")
+        try:
+            if remove:
+                visit = Visit.objects.filter(meeting=meeting, pk=remove).first()
+                if visit is None:
+                    raise Http404
+                services.remove_visit(visit=visit, by=actor(request))
+                messages.success(request, _("The attendee is removed."))
+                return redirect("supervision:meeting_visits", pk=meeting.pk)
+            if form.is_valid():
+                user = User.objects.filter(
+                    username=form.cleaned_data["username"], is_active=True
+                ).first()
+                if user is None or not has_perm(user, Perm.VIEW_SUPERVISION, meeting.unit):
+                    raise ValidationError(_("No one of that name supervises this cell."))
+                services.assign_visit(meeting=meeting, user=user, by=actor(request))
+                messages.success(request, _("The attendee is assigned."))
+                return redirect("supervision:meeting_visits", pk=meeting.pk)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+    visits = list(
+        Visit.objects.filter(meeting=meeting).select_related("user").order_by("planned_at")
+    )
+    return render(
+        request,
+        "supervision/meeting_visits.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "visits": visits,
+            "form": form,
+            "can_manage": can_manage,
+        },
+    )
+
+
+# --- working groups -------------------------------------------------------------------------
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    leader = forms.CharField(label=gettext_lazy("Leader (user name)"), max_length=150)
+    members = forms.CharField(
+        label=gettext_lazy("Members (user names)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=gettext_lazy("Separated by commas or spaces."),
+    )
+    units = forms.CharField(
+        label=gettext_lazy("Assigned units (codes)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Separated by commas or spaces."),
+    )
+    starts_on = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=gettext_lazy("Until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decision = forms.CharField(label=gettext_lazy("Decision"), max_length=120, required=False)
+
+    def clean_leader(self) -> User:
+        name = self.cleaned_data["leader"].strip()
+        user = User.objects.filter(username=name, is_active=True).first()
+        if user is None:
+            raise ValidationError(_("No user %(name)s.") % {"name": name})
+        return user
+
+    def clean_members(self) -> list[User]:
+        names = [n for n in re.split(r"[\s,;]+", self.cleaned_data["members"]) if n]
+        users = list(User.objects.filter(username__in=names, is_active=True))
+        missing = sorted(set(names) - {u.username for u in users})
+        if missing:
+            raise ValidationError(_("No user %(name)s.") % {"name": ", ".join(missing)})
+        return users
+
+    def clean_units(self) -> list[Unit]:
+        codes = [c for c in re.split(r"[\s,;]+", self.cleaned_data["units"]) if c]
+        units = list(Unit.objects.filter(code__in=codes))
+        missing = sorted(set(codes) - {u.code for u in units})
+        if missing:
+            raise ValidationError(_("No unit %(code)s.") % {"code": ", ".join(missing)})
+        return units
+
+
+def _group_initial(group: WorkingGroup) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "leader": group.leader.username,
+        "members": " ".join(u.username for u in group.members.order_by("username")),
+        "units": " ".join(u.code for u in group.units.order_by("path")),
+        "starts_on": group.starts_on,
+        "ends_on": group.ends_on,
+        "decision": group.decision,
+    }
+
+
+def _save_group(
+    request: HttpRequest, form: GroupForm, unit: Unit, group: WorkingGroup | None
+) -> WorkingGroup | None:
+    data = form.cleaned_data
+    try:
+        return services.save_group(
+            group=group,
+            unit=unit,
+            name=data["name"],
+            leader=data["leader"],
+            members=data["members"],
+            units=data["units"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            decision=data["decision"],
+            by=actor(request),
+        )
+    except ValidationError as error:
+        add_validation_errors(form, error)
+        return None
+
+
+def groups(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
+    form = None
+    if can_manage:
+        today = timezone.localdate()
+        form = GroupForm(
+            request.POST or None,
+            initial={"starts_on": today, "ends_on": datetime.date(today.year, 12, 31)},
+        )
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            group = _save_group(request, form, unit, None)
+            if group is not None:
+                messages.success(request, _("The working group is set up."))
+                return redirect(group)
+    rows = list(
+        WorkingGroup.objects.filter(unit__path__startswith=unit.path)
+        .filter(unit__in=Unit.objects.visible_to(request.user, Perm.VIEW_SUPERVISION))
+        .select_related("unit", "leader")
+        .annotate(n_members=Count("members", distinct=True), n_units=Count("units", distinct=True))
+        .order_by("-starts_on", "name")
+    )
+    return render(
+        request,
+        "supervision/groups.html",
+        {"unit": unit, "groups": rows, "form": form, "today": timezone.localdate()},
+    )
+
+
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_group_for_user(request, pk)
+    can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, group.unit)
+    form = GroupForm(request.POST or None, initial=_group_initial(group)) if can_manage else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid() and _save_group(request, form, group.unit, group) is not None:
+            messages.success(request, _("The working group is saved."))
+            return redirect(group)
+    members = list(group.members.order_by("username"))
+    units = list(group.units.order_by("path"))
+    paths = [u.path for u in units]
+    unit_q = Q()
+    for path in paths:
+        unit_q |= Q(meeting__unit__path__startswith=path)
+    visits = Visit.objects.filter(
+        unit_q if paths else Q(pk__in=[]),
+        user__in=[*members, group.leader],
+        meeting__scheduled_at__date__gte=group.starts_on,
+        meeting__scheduled_at__date__lte=group.ends_on,
+    )
+    by_month = list(
+        visits.values("meeting__month")
+        .annotate(planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE)))
+        .order_by("meeting__month")
+    )
+    by_person = list(
+        visits.values("user__username")
+        .annotate(planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE)))
+        .order_by("user__username")
+    )
+    return render(
+        request,
+        "supervision/group.html",
+        {
+            "group": group,
+            "unit": group.unit,
+            "members": members,
+            "units": units,
+            "by_month": by_month,
+            "by_person": by_person,
+            "form": form,
+        },
+    )

@@ -1,0 +1,338 @@
+"""Supervision: the plan generator's rules, working groups and their grants, visits and
+observations, the pages and their queries."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from chibo.meetings import services as meeting_services
+from chibo.meetings.models import CalendarFeed, Meeting, MeetingState
+from chibo.meetings.reminders import reminder_messages
+from chibo.orgs.access import has_perm
+from chibo.orgs.models import RoleGrant, Unit
+from chibo.orgs.permissions import Perm, Role, Scope
+from chibo.supervision import services
+from chibo.supervision.models import Visit, VisitState, WorkingGroup
+from chibo.supervision.planner import Assignee, Slot, plan_monthly, plan_quota
+
+D = datetime.date
+YEAR = 2027  # a year still ahead of the test clock: every month can be planned
+
+# --- the planner, without a database ------------------------------------------------------
+
+
+def slots_for(cells: int, months: range, *, same_day: bool = False) -> list[Slot]:
+    out = []
+    for month in months:
+        for cell in range(cells):
+            day = D(YEAR, month, 5 if same_day else 3 + cell)
+            out.append(Slot(month * 100 + cell, cell, f"C{cell}", day, residential=True))
+    return out
+
+
+PEOPLE = [Assignee(1, "An"), Assignee(2, "Bình"), Assignee(3, "Chi")]
+
+
+def test_every_cell_gets_a_visit_every_month_and_the_load_is_even() -> None:
+    cells = [(c, f"C{c}") for c in range(6)]
+    plan = plan_monthly(
+        cells=cells, months=list(range(1, 13)), slots=slots_for(6, range(1, 13)),
+        assignees=PEOPLE, busy={}, existing={},
+    )  # fmt: skip
+    assert len(plan.assignments) == 72
+    assert plan.gaps == []
+    assert sorted(plan.load.values()) == [24, 24, 24]
+    # Deterministic: the same input gives the same plan.
+    again = plan_monthly(
+        cells=cells, months=list(range(1, 13)), slots=slots_for(6, range(1, 13)),
+        assignees=PEOPLE, busy={}, existing={},
+    )  # fmt: skip
+    assert again.assignments == plan.assignments
+
+
+def test_nobody_is_in_two_places_on_the_same_day() -> None:
+    cells = [(c, f"C{c}") for c in range(4)]
+    plan = plan_monthly(
+        cells=cells, months=[1], slots=slots_for(4, range(1, 2), same_day=True),
+        assignees=PEOPLE, busy={}, existing={},
+    )  # fmt: skip
+    days = [(user, meeting // 100) for meeting, user in plan.assignments]
+    assert len(days) == len(set(days)) == 3
+    assert [(g.cell_code, g.reason) for g in plan.gaps] == [("C3", "all_busy")]
+    # A day already taken elsewhere counts too.
+    busy = {1: {D(YEAR, 1, 5)}}
+    plan = plan_monthly(
+        cells=cells[:1], months=[1], slots=slots_for(1, range(1, 2), same_day=True),
+        assignees=PEOPLE[:1], busy=busy, existing={},
+    )  # fmt: skip
+    assert plan.assignments == []
+    assert plan.gaps[0].reason == "all_busy"
+
+
+def test_what_cannot_be_covered_is_said() -> None:
+    cells = [(0, "C0"), (1, "C1")]
+    plan = plan_monthly(
+        cells=cells, months=[1, 2], slots=slots_for(1, range(1, 2)),
+        assignees=PEOPLE, busy={}, existing={},
+    )  # fmt: skip
+    reasons = sorted((g.cell_code, g.month, g.reason) for g in plan.gaps)
+    assert reasons == [("C0", 2, "no_meeting"), ("C1", 1, "no_meeting"), ("C1", 2, "no_meeting")]
+    nobody = plan_monthly(
+        cells=cells[:1], months=[1], slots=slots_for(1, range(1, 2)),
+        assignees=[], busy={}, existing={},
+    )  # fmt: skip
+    assert nobody.gaps[0].reason == "no_assignee"
+
+
+def test_a_meeting_already_attended_is_left_as_it_is() -> None:
+    slots = slots_for(1, range(1, 3))
+    plan = plan_monthly(
+        cells=[(0, "C0")], months=[1, 2], slots=slots, assignees=PEOPLE, busy={},
+        existing={slots[0].meeting_id: {2}},
+    )  # fmt: skip
+    assert [m for m, _u in plan.assignments] == [slots[1].meeting_id]
+    assert plan.load[2] == 1
+
+
+def test_provincial_members_reach_their_quota_on_different_cells_weak_first() -> None:
+    slots = slots_for(10, range(1, 13))
+    weak = {3}
+    slots = [
+        Slot(s.meeting_id, s.cell_id, s.cell_code, s.day, True, s.cell_id in weak) for s in slots
+    ]
+    plan = plan_quota(slots=slots, assignees=PEOPLE, per_person=2, busy={}, existing={})
+    assert sorted(plan.load.values()) == [2, 2, 2]
+    cells = [meeting % 100 for meeting, _user in plan.assignments]
+    assert len(set(cells)) == 6  # six visits, six cells
+    assert 3 in cells  # the weak cell is visited
+    months = {
+        user: sorted(m // 100 for m, u in plan.assignments if u == user) for user in (1, 2, 3)
+    }
+    assert all(b - a >= 4 for a, b in months.values())  # spread over the year
+    short = plan_quota(slots=slots[:1], assignees=PEOPLE[:1], per_person=2, busy={}, existing={})
+    assert short.gaps[0].reason == "quota"
+
+
+# --- the plan in the database ---------------------------------------------------------------
+
+
+def schedule(code: str, day: int) -> None:
+    meeting_services.generate_schedule(
+        unit=Unit.objects.get(code=code), year=YEAR, day=day, hour=19, place="Nhà văn hóa", by=None
+    )
+
+
+def commune_cells() -> list[Unit]:
+    return list(Unit.objects.cells().filter(code__startswith="X001."))
+
+
+def add_committee_member(username: str, code: str = "X001") -> User:
+    user = User.objects.create_user(username, password="x")
+    RoleGrant.objects.create(
+        user=user, unit=Unit.objects.get(code=code), role=Role.UPPER_COMMITTEE,
+        scope=Scope.SUBTREE, valid_from=D(2020, 1, 1),
+    )  # fmt: skip
+    return user
+
+
+@pytest.mark.django_db
+def test_the_commune_plan_covers_its_cells_and_reports_gaps(cast: dict[str, User]) -> None:
+    cells = commune_cells()
+    for index, cell in enumerate(cells):
+        schedule(cell.code, 5 + index % 2)  # two cells meet on each of two days
+    add_committee_member("uyvien2")
+    unit = Unit.objects.get(code="X001")
+    preview = services.plan_visits(unit=unit, year=YEAR, by=cast["bantochuc"], dry_run=True)
+    assert Visit.objects.count() == 0
+    report = services.plan_visits(unit=unit, year=YEAR, by=cast["bantochuc"])
+    assert report.plan.assignments == preview.plan.assignments
+    visits = list(Visit.objects.select_related("meeting"))
+    assert len(visits) == len(report.plan.assignments)
+    per_day = {(v.user_id, v.meeting.scheduled_at.date()) for v in visits}
+    assert len(per_day) == len(visits)  # nobody twice on a day
+    covered = len(visits) + sum(1 for g in report.plan.gaps if g.reason == "all_busy")
+    assert covered == 12 * len(cells)
+    # The visitors are the meetings' expected attendees and history says who planned.
+    meeting = visits[0].meeting
+    assert visits[0].user in meeting.visitors.all()
+    assert visits[0].history.first().history_user == cast["bantochuc"]
+    # Running again adds nothing.
+    assert services.plan_visits(unit=unit, year=YEAR, by=None).created == 0
+
+
+@pytest.mark.django_db
+def test_plan_visits_command(cast: dict[str, User]) -> None:
+    schedule("X001.01", 5)
+    out = io.StringIO()
+    call_command("plan_visits", unit="X001", year=YEAR, dry_run=True, stdout=out)
+    assert "would be planned" in out.getvalue()
+    assert Visit.objects.count() == 0
+    with pytest.raises(CommandError, match="No unit"):
+        call_command("plan_visits", unit="X001", year=YEAR, username="bithu1", stdout=out)
+    with pytest.raises(CommandError, match="kết thúc"):  # the commands speak Vietnamese
+        call_command("plan_visits", unit="X001", year=2020, stdout=out)
+
+
+def upcoming(code: str = "X001.01") -> Meeting:
+    return meeting_services.plan_meeting(
+        unit=Unit.objects.get(code=code), kind="regular",
+        scheduled_at=timezone.now() + datetime.timedelta(days=3), place="Nhà văn hóa", by=None,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_visitor_is_notified_and_sees_the_meeting_in_the_calendar(cast: dict[str, User]) -> None:
+    meeting = upcoming()
+    uyvien1 = cast["uyvien1"]
+    uyvien1.email = "uyvien1@example.vn"
+    uyvien1.save()
+    services.assign_visit(meeting=meeting, user=uyvien1, by=cast["bantochuc"])
+    with pytest.raises(ValidationError):  # not twice on the same day
+        services.assign_visit(meeting=upcoming("X001.02"), user=uyvien1, by=None)
+    messages, _counts = reminder_messages(days_ahead=3)
+    assert any(m.to == ["uyvien1@example.vn"] for m in messages)
+    feed, _created = CalendarFeed.objects.get_or_create(user=uyvien1)
+    from django.test import Client
+
+    ics = Client().get(f"/calendar/{feed.token}/me.ics").content.decode()
+    assert meeting.unit.name in ics
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_working_group_members_see_their_units_for_the_period_only(
+    cast: dict[str, User], client_for
+) -> None:
+    helper = User.objects.create_user("tocongtac", password="x")
+    today = timezone.localdate()
+    group = services.save_group(
+        unit=Unit.objects.get(code="LV"), name="Tổ công tác số 1", leader=cast["bantochuc"],
+        members=[helper], units=[Unit.objects.get(code="X002")],
+        starts_on=today - datetime.timedelta(days=30), ends_on=today + datetime.timedelta(days=30),
+        by=cast["bantochuc"],
+    )  # fmt: skip
+    x002 = Unit.objects.get(code="X002.01")
+    assert has_perm(User.objects.get(pk=helper.pk), Perm.CONFIRM_SCORES, x002)
+    assert not has_perm(
+        User.objects.get(pk=helper.pk), Perm.VIEW_MEETINGS, Unit.objects.get(code="X001.01")
+    )
+    client = client_for(None)
+    client.force_login(helper)
+    assert client.get("/units/X002.01/meetings/").status_code == 200
+    assert client.get("/units/X001.01/meetings/").status_code == 404
+    assert client.get(group.get_absolute_url()).status_code == 200
+    # The period ends: so does the access.
+    services.save_group(
+        group=group, unit=group.unit, name=group.name, leader=group.leader, members=[helper],
+        units=[Unit.objects.get(code="X002")], starts_on=today - datetime.timedelta(days=30),
+        ends_on=today - datetime.timedelta(days=1), by=cast["bantochuc"],
+    )  # fmt: skip
+    assert RoleGrant.objects.filter(user=helper).count() == 1
+    client.force_login(helper)
+    assert client.get("/units/X002.01/meetings/").status_code == 404
+    # Units outside the committee's tree are refused.
+    with pytest.raises(ValidationError):
+        services.save_group(
+            unit=Unit.objects.get(code="X001"), name="Sai", leader=helper, members=[],
+            units=[x002], starts_on=today, ends_on=today, by=None,
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_groups_are_set_up_on_the_web(client_for) -> None:
+    client = client_for("bantochuc")
+    response = client.post(
+        "/units/LV/working-groups/",
+        {"name": "Tổ công tác 2", "leader": "uyvien1", "members": "bithu2, dangvien1",
+         "units": "X001 X002.01", "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    group = WorkingGroup.objects.get(name="Tổ công tác 2")
+    assert {u.username for u in group.members.all()} == {"bithu2", "dangvien1"}
+    bad = client.post(
+        "/units/LV/working-groups/",
+        {"name": "X", "leader": "nobody", "members": "", "units": "NOPE",
+         "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    )  # fmt: skip
+    assert bad.status_code == 200
+    assert set(bad.context["form"].errors) == {"leader", "units"}
+    assert WorkingGroup.objects.count() == 1
+    assert client_for("bithu1").get("/units/LV/working-groups/").status_code == 404
+
+
+def held_with_visit(cast: dict[str, User]) -> Visit:
+    meeting = upcoming()
+    visit = services.assign_visit(meeting=meeting, user=cast["uyvien1"], by=cast["bantochuc"])
+    Meeting.objects.filter(pk=meeting.pk).update(
+        scheduled_at=timezone.now() - datetime.timedelta(hours=3), state=MeetingState.HELD
+    )
+    return visit
+
+
+@pytest.mark.django_db
+def test_the_attendee_records_an_observation_the_secretary_reads_it(
+    cast: dict[str, User], client_for
+) -> None:
+    visit = held_with_visit(cast)
+    url = f"/visits/{visit.pk}/"
+    data = {
+        "state": "done",
+        "observation": "Chi bộ sinh hoạt nghiêm túc.",
+        "guidance": "Tăng phát biểu.",
+        "version": 0,
+    }
+    assert client_for("uyvien1").post(url, data).status_code == 302
+    assert client_for("uyvien1").post(url, data).status_code == 200  # stale version refused
+    visit.refresh_from_db()
+    assert visit.state == VisitState.DONE
+    assert visit.version == 1
+    page = client_for("bithu1").get(f"/meetings/{visit.meeting_id}/visits/").content.decode()
+    assert "Chi bộ sinh hoạt nghiêm túc." in page
+    # Only the attendee writes it; others of the cell read it; outsiders get 404.
+    assert client_for("bithu1").post(url, data).status_code == 404
+    assert client_for("bithu1").get(url).status_code == 200
+    assert client_for("bithu2").get(url).status_code == 404
+    # A visit recorded stays.
+    with pytest.raises(ValidationError):
+        services.remove_visit(visit=Visit.objects.get(pk=visit.pk), by=None)
+
+
+@pytest.mark.django_db
+def test_nothing_is_observed_before_the_meeting(cast: dict[str, User]) -> None:
+    visit = services.assign_visit(meeting=upcoming(), user=cast["uyvien1"], by=None)
+    with pytest.raises(ValidationError):
+        services.record_observation(
+            visit=visit, state="done", observation="x", guidance="", version=0, by=None
+        )
+
+
+@pytest.mark.django_db
+def test_the_plan_page_uses_the_same_queries_whatever_the_size(
+    cast: dict[str, User], client_for
+) -> None:
+    client = client_for("bantochuc")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/units/LV/visits/?year={YEAR}")
+        assert response.status_code == 200
+        return len(captured)
+
+    schedule("X001.01", 5)
+    services.plan_visits(unit=Unit.objects.get(code="X001"), year=YEAR, by=None)
+    before = queries()
+    for cell in commune_cells()[1:]:
+        schedule(cell.code, 6)
+    add_committee_member("uyvien3")
+    services.plan_visits(unit=Unit.objects.get(code="X001"), year=YEAR, by=None)
+    assert queries() == before
