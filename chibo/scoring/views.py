@@ -125,7 +125,8 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
             add_validation_errors(form, error)
         else:
             messages.success(request, _("The score is saved."))
-            return redirect("scoring:meeting", pk=meeting.pk)
+            # Back to the page just used: the upper level may not open the cell's sheet.
+            return redirect("scoring:confirm" if upper else "scoring:meeting", pk=meeting.pk)
     result = services.breakdown(meeting, previous or None)
     names = {c.code: c.name for c in spec.criteria}
     return render(
