@@ -228,3 +228,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Reminders that apps above `meetings` add to `chibo send_reminders`.
+CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]

@@ -150,8 +150,8 @@ def working_group() -> list[object]:
         leader=User.objects.get(username="uyvien1"),
         members=[],
         units=[Unit.objects.get(code="X001")],
-        starts_on=today,
-        ends_on=today,
+        starts_on=datetime.date(today.year, 1, 1),
+        ends_on=datetime.date(today.year, 12, 31),
         by=None,
     )
     return [group.pk]
@@ -246,6 +246,11 @@ def cases() -> Iterator[Case]:
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
     yield Case("supervision:group", working_group, frozenset(ALL_UNITS | {"uyvien1"}))
+    yield Case(
+        "supervision:report",
+        lambda: [*working_group(), f"{timezone.localdate().year}"],
+        frozenset(ALL_UNITS | {"uyvien1"}),
+    )
     # Planning the province's visits: no provincial committee member in the cast, so
     # nothing to plan and straight back to the page.
     yield Case("supervision:plan", unit("LV"), frozenset(ALL_UNITS), method="post", ok=302)

@@ -336,3 +336,84 @@ def test_the_plan_page_uses_the_same_queries_whatever_the_size(
     add_committee_member("uyvien3")
     services.plan_visits(unit=Unit.objects.get(code="X001"), year=YEAR, by=None)
     assert queries() == before
+
+
+# --- working-group reports -------------------------------------------------------------------
+
+
+def group_of(cast: dict[str, User], starts: D, ends: D) -> WorkingGroup:
+    return services.save_group(
+        unit=Unit.objects.get(code="LV"), name="Tổ công tác số 3", leader=cast["uyvien1"],
+        members=[], units=[Unit.objects.get(code="X001")], starts_on=starts, ends_on=ends,
+        by=None,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_group_owes_a_report_at_each_due_date_of_its_period(cast: dict[str, User]) -> None:
+    group = group_of(cast, D(2026, 3, 1), D(2027, 6, 30))
+    assert [(d.period, d.due_on) for d in services.reports_due(group)] == [
+        ("2026-H1", D(2026, 6, 15)),
+        ("2026", D(2026, 12, 31)),
+        ("2027-H1", D(2027, 6, 15)),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_report_is_drafted_from_the_visits_submitted_and_evaluated(
+    cast: dict[str, User], client_for
+) -> None:
+    group = group_of(cast, D(2026, 1, 1), D(2026, 12, 31))
+    visit = held_with_visit(cast)
+    services.record_observation(
+        visit=visit, state="done", observation="Sinh hoạt nền nếp.", guidance="", version=0,
+        by=None,
+    )  # fmt: skip
+    url = f"/working-groups/{group.pk}/reports/2026/"
+    leader = client_for("uyvien1")
+    page = leader.get(url)
+    assert page.status_code == 200
+    report = page.context["report"]
+    assert report.figures["visits_done"] == 1
+    assert "Sinh hoạt nền nếp." in report.results
+    # Not the group's to evaluate, not the Commission's to write.
+    assert client_for("bantochuc").post(url, {"results": "x", "version": 0}).status_code == 404
+    data = {"results": report.results, "shortcomings": "Chưa đều.", "proposals": "", "version": 0}
+    assert leader.post(url, {**data, "submit": "1"}).status_code == 302
+    report.refresh_from_db()
+    assert report.state == "submitted"
+    assert leader.post(url, {**data, "version": 1}).status_code == 404  # submitted: read-only
+    response = client_for("bantochuc").post(
+        url, {"level": "tot", "evaluation": "Tổ hoạt động tích cực.", "version": 1}
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.evaluation_level == "tot"
+    assert report.evaluated_by == cast["bantochuc"]
+    assert client_for("bithu2").get(url).status_code == 404
+    assert (
+        client_for("uyvien1").get(f"/working-groups/{group.pk}/reports/2026-H2/").status_code == 404
+    )
+
+
+@pytest.mark.django_db
+def test_overdue_reports_are_flagged_and_reminded(cast: dict[str, User], client_for) -> None:
+    today = timezone.localdate()
+    due = today - datetime.timedelta(days=1)
+    from chibo.supervision.models import SupervisionRules
+
+    SupervisionRules.objects.create(
+        unit=Unit.objects.get(code="LV"), mid_report_month=due.month, mid_report_day=due.day
+    )
+    group = group_of(cast, D(today.year, 1, 1), D(today.year, 12, 31))
+    assert [(g.pk, d.due_on) for g, d in services.overdue_reports(WorkingGroup.objects.all())] == [
+        (group.pk, due)
+    ]
+    assert group.pk in client_for("bantochuc").get("/units/LV/working-groups/").context["overdue"]
+    uyvien1 = cast["uyvien1"]
+    uyvien1.email = "uyvien1@example.vn"
+    uyvien1.save()
+    out = io.StringIO()
+    call_command("send_reminders", "--days", "2", stdout=out)
+    assert "1 overdue working-group report reminders" in out.getvalue()
+    assert [m.to for m in mail.outbox] == [["uyvien1@example.vn"]]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from chibo.meetings.models import Meeting, MeetingState, Task
@@ -20,6 +22,12 @@ class ReminderCounts:
     meetings: int = 0
     meeting_mails: int = 0
     task_mails: int = 0
+    # Mails of the other reminder sources (settings.CHIBO_REMINDER_SOURCES), by what they are.
+    other: dict[str, int] = field(default_factory=dict)
+
+
+# A reminder source: today → the mails to send and how many of what they are.
+ReminderSource = Callable[[datetime.date], tuple[list[EmailMessage], dict[str, int]]]
 
 
 def _link(path: str) -> str:
@@ -86,6 +94,15 @@ def reminder_messages(
 
 def send_reminders(*, days_ahead: int, dry_run: bool = False) -> ReminderCounts:
     messages, counts = reminder_messages(days_ahead=days_ahead)
+    # The apps above meetings add their own reminders through the setting (meetings does
+    # not import them).
+    today = timezone.localdate()
+    for path in getattr(settings, "CHIBO_REMINDER_SOURCES", []):
+        source: ReminderSource = import_string(path)
+        extra, extra_counts = source(today)
+        messages.extend(extra)
+        for what, n in extra_counts.items():
+            counts.other[what] = counts.other.get(what, 0) + n
     if not dry_run and messages:
         with get_connection() as connection:
             connection.send_messages(messages)

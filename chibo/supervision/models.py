@@ -153,3 +153,67 @@ class SupervisionRules(models.Model):
     def for_unit(cls, unit: Any) -> SupervisionRules:
         root_path = unit.path[: unit.steplen]
         return cls.objects.filter(unit__path=root_path).first() or cls(unit=unit)
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    EVALUATED = "evaluated", _("Evaluated")
+
+
+class GroupReport(models.Model):
+    """A working group's report for half a year (due 15/6) or a year (due 31/12), drafted
+    from its visits, written by the group, evaluated by the Organisation Commission."""
+
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    half = models.BooleanField(_("mid-year report"))
+    due_on = models.DateField(_("due on"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=ReportState.choices, default=ReportState.DRAFT
+    )
+    figures = models.JSONField(_("figures"), default=dict)
+    results = models.TextField(_("results"), blank=True)
+    shortcomings = models.TextField(_("shortcomings and their causes"), blank=True)
+    proposals = models.TextField(_("proposals"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    evaluation = models.TextField(_("evaluation of the Organisation Commission"), blank=True)
+    evaluation_level = models.CharField(
+        _("level"), max_length=16, choices=[
+            ("tot", _("Good (Tốt)")),
+            ("kha", _("Fair (Khá)")),
+            ("trung_binh", _("Average (Trung bình)")),
+            ("kem", _("Poor (Kém)")),
+        ], blank=True,
+    )  # fmt: skip
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("working group report")
+        verbose_name_plural = _("working group reports")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "year", "half"], name="group_report_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.period}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:report", args=[self.group_id, self.period])
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-H1" if self.half else str(self.year)
+
+    def is_overdue(self, today: Any = None) -> bool:
+        today = today or timezone.localdate()
+        return self.state == ReportState.DRAFT and self.due_on < today

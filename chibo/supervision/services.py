@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -18,6 +19,8 @@ from chibo.orgs.access import is_superuser, unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
 from chibo.supervision.models import (
+    GroupReport,
+    ReportState,
     SupervisionRules,
     Visit,
     VisitSource,
@@ -175,7 +178,7 @@ def record_observation(
         raise ValidationError(_("Say whether the meeting was attended."))
     if state == VisitState.DONE and not observation.strip():
         raise ValidationError(_("Write what you observed."))
-    if state == VisitState.DONE and visit.meeting.scheduled_at > timezone.now():
+    if state == VisitState.DONE and locked.meeting.scheduled_at > timezone.now():
         raise ValidationError(_("The meeting has not taken place yet."))
     locked.state, locked.observation, locked.guidance = state, observation, guidance
     locked.recorded_at = timezone.now()
@@ -333,3 +336,202 @@ def visible_visits(user: User) -> Q:
     if is_superuser(user):
         return Q()
     return Q(user=user) | unit_filter(user, Perm.VIEW_MEETINGS, through="meeting__unit__")
+
+
+# --- working-group reports -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A report a group owes."""
+
+    year: int
+    half: bool
+    due_on: datetime.date
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-H1" if self.half else str(self.year)
+
+
+def reports_due(group: WorkingGroup) -> list[Due]:
+    """The reports `group` owes: each due date (15/6, 31/12 by default) in its period."""
+    rules = SupervisionRules.for_unit(group.unit)
+    dues = []
+    for year in range(group.starts_on.year, group.ends_on.year + 1):
+        for half, month, day in (
+            (True, rules.mid_report_month, rules.mid_report_day),
+            (False, rules.year_report_month, rules.year_report_day),
+        ):
+            due_on = datetime.date(year, month, day)
+            if group.starts_on <= due_on <= group.ends_on:
+                dues.append(Due(year, half, due_on))
+    return dues
+
+
+def _group_visits(group: WorkingGroup, start: datetime.date, end: datetime.date) -> Any:
+    units = list(group.units.all())
+    if not units:
+        return Visit.objects.none()
+    cells = Q()
+    for unit in units:
+        cells |= Q(meeting__unit__path__startswith=unit.path)
+    people = [group.leader_id, *group.members.values_list("pk", flat=True)]
+    return Visit.objects.filter(
+        cells,
+        user_id__in=people,
+        meeting__scheduled_at__date__gte=max(start, group.starts_on),
+        meeting__scheduled_at__date__lte=min(end, group.ends_on),
+    )
+
+
+def report_figures(group: WorkingGroup, year: int, half: bool) -> dict[str, Any]:
+    """The figures of a group's report, from its visits in the period."""
+    due = next((d for d in reports_due(group) if d.year == year and d.half == half), None)
+    end = due.due_on if due else datetime.date(year, 12, 31)
+    start = datetime.date(year, 1, 1)
+    visits = _group_visits(group, start, end)
+    states = dict(visits.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    levels = dict(
+        visits.filter(state=VisitState.DONE)
+        .exclude(meeting__quality_level="")
+        .values_list("meeting__quality_level")
+        .annotate(n=Count("pk"))
+        .values_list("meeting__quality_level", "n")
+    )
+    cell_q = Q()
+    for unit in group.units.all():
+        cell_q |= Q(path__startswith=unit.path)
+    cells = Unit.objects.cells().filter(cell_q).count() if group.units.exists() else 0
+    visited = visits.filter(state=VisitState.DONE).values("meeting__unit").distinct().count()
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "visits_planned": sum(states.values()),
+        "visits_done": states.get(VisitState.DONE, 0),
+        "visits_missed": states.get(VisitState.MISSED, 0),
+        "cells_assigned": cells,
+        "cells_visited": visited,
+        "levels": {level: levels.get(level, 0) for level in ("tot", "kha", "trung_binh", "kem")},
+    }
+
+
+def _draft_results(group: WorkingGroup, year: int, half: bool, figures: dict[str, Any]) -> str:
+    lines = [
+        _(
+            "The group attended %(done)s of the %(planned)s planned meetings, in %(visited)s of "
+            "its %(cells)s cells."
+        )
+        % {
+            "done": figures["visits_done"],
+            "planned": figures["visits_planned"],
+            "visited": figures["cells_visited"],
+            "cells": figures["cells_assigned"],
+        }
+    ]
+    start = datetime.date.fromisoformat(figures["from"])
+    end = datetime.date.fromisoformat(figures["to"])
+    for visit in (
+        _group_visits(group, start, end)
+        .filter(state=VisitState.DONE)
+        .select_related("meeting__unit")
+        .order_by("meeting__scheduled_at")
+    ):
+        day = timezone.localtime(visit.meeting.scheduled_at).strftime("%d/%m/%Y")
+        lines.append(f"- {visit.meeting.unit.name} ({day}): {visit.observation.strip()}")
+    return "\n".join(lines)
+
+
+def open_report(group: WorkingGroup, year: int, half: bool) -> GroupReport:
+    """The group's report for the period; drafted from the visits when first opened, its
+    figures kept current while it is a draft."""
+    due = next((d for d in reports_due(group) if d.year == year and d.half == half), None)
+    if due is None:
+        raise ValidationError(_("The group owes no report for this period."))
+    figures = report_figures(group, year, half)
+    report = GroupReport.objects.filter(group=group, year=year, half=half).first()
+    if report is None:
+        report = GroupReport.objects.create(
+            group=group,
+            year=year,
+            half=half,
+            due_on=due.due_on,
+            figures=figures,
+            results=_draft_results(group, year, half, figures),
+        )
+    elif report.state == ReportState.DRAFT and report.figures != figures:
+        report.figures = figures
+        report.save(update_fields=["figures"])
+    return report
+
+
+@transaction.atomic
+def save_report(
+    *,
+    report: GroupReport,
+    results: str,
+    shortcomings: str,
+    proposals: str,
+    submit: bool,
+    version: int,
+    by: Actor,
+) -> GroupReport:
+    locked = GroupReport.objects.select_for_update().get(pk=report.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this report meanwhile. Reload the page and try again.")
+        )
+    if locked.state != ReportState.DRAFT:
+        raise ValidationError(_("The report is submitted; it can no longer be changed."))
+    if submit and not results.strip():
+        raise ValidationError(_("Write the results before submitting."))
+    locked.results, locked.shortcomings, locked.proposals = results, shortcomings, proposals
+    if submit:
+        locked.state = ReportState.SUBMITTED
+        locked.submitted_by, locked.submitted_at = by, timezone.now()
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def evaluate_report(
+    *, report: GroupReport, level: str, evaluation: str, version: int, by: Actor
+) -> GroupReport:
+    """The Organisation Commission's evaluation of the group, on its submitted report."""
+    locked = GroupReport.objects.select_for_update().get(pk=report.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this report meanwhile. Reload the page and try again.")
+        )
+    if locked.state == ReportState.DRAFT:
+        raise ValidationError(_("The report is not submitted yet."))
+    if level not in ("tot", "kha", "trung_binh", "kem"):
+        raise ValidationError(_("Choose a level."))
+    locked.evaluation_level, locked.evaluation = level, evaluation
+    locked.state = ReportState.EVALUATED
+    locked.evaluated_by, locked.evaluated_at = by, timezone.now()
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+def overdue_reports(
+    groups: Any, today: datetime.date | None = None
+) -> list[tuple[WorkingGroup, Due]]:
+    """The reports past their due date and not submitted, of `groups`."""
+    today = today or timezone.localdate()
+    groups = list(groups.select_related("unit", "leader"))
+    submitted = set(
+        GroupReport.objects.filter(group__in=groups)
+        .exclude(state=ReportState.DRAFT)
+        .values_list("group_id", "year", "half")
+    )
+    return [
+        (group, due)
+        for group in groups
+        for due in reports_due(group)
+        if due.due_on < today and (group.pk, due.year, due.half) not in submitted
+    ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("units/<str:code>/visits/", views.plan, name="plan"),
     path("units/<str:code>/working-groups/", views.groups, name="groups"),
     path("working-groups/<int:pk>/", views.group_detail, name="group"),
+    path("working-groups/<int:pk>/reports/<str:period>/", views.group_report, name="report"),
     path("visits/mine/", views.my_visits, name="my_visits"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("meetings/<int:pk>/visits/", views.meeting_visits, name="meeting_visits"),

@@ -25,7 +25,7 @@ from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.supervision import services
-from chibo.supervision.models import Visit, VisitState, WorkingGroup
+from chibo.supervision.models import GroupReport, ReportState, Visit, VisitState, WorkingGroup
 
 MONTHS = list(range(1, 13))
 
@@ -397,10 +397,19 @@ def groups(request: HttpRequest, code: str) -> HttpResponse:
         .annotate(n_members=Count("members", distinct=True), n_units=Count("units", distinct=True))
         .order_by("-starts_on", "name")
     )
+    overdue = {group.pk for group, _due in services.overdue_reports(
+        WorkingGroup.objects.filter(pk__in=[g.pk for g in rows])
+    )}  # fmt: skip
     return render(
         request,
         "supervision/groups.html",
-        {"unit": unit, "groups": rows, "form": form, "today": timezone.localdate()},
+        {
+            "unit": unit,
+            "groups": rows,
+            "form": form,
+            "today": timezone.localdate(),
+            "overdue": overdue,
+        },
     )
 
 
@@ -436,10 +445,18 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE)))
         .order_by("user__username")
     )
+    reports = {(r.year, r.half): r for r in GroupReport.objects.filter(group=group)}
+    today = timezone.localdate()
+    dues = []
+    for due in services.reports_due(group):
+        report = reports.get((due.year, due.half))
+        state = report.state if report else ReportState.DRAFT
+        dues.append((due, report, due.due_on < today and state == ReportState.DRAFT))
     return render(
         request,
         "supervision/group.html",
         {
+            "dues": dues,
             "group": group,
             "unit": group.unit,
             "members": members,
@@ -447,5 +464,115 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "by_month": by_month,
             "by_person": by_person,
             "form": form,
+        },
+    )
+
+
+# --- working-group reports -------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    results = forms.CharField(
+        label=gettext_lazy("Results"), widget=forms.Textarea(attrs={"rows": 8}), required=False
+    )
+    shortcomings = forms.CharField(
+        label=gettext_lazy("Shortcomings and their causes"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    proposals = forms.CharField(
+        label=gettext_lazy("Proposals"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class EvaluationForm(forms.Form):
+    level = forms.ChoiceField(
+        label=gettext_lazy("Level"),
+        choices=GroupReport._meta.get_field("evaluation_level").choices,  # type: ignore[arg-type]
+        widget=forms.RadioSelect,
+    )
+    evaluation = forms.CharField(
+        label=gettext_lazy("Evaluation of the Organisation Commission"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+PERIOD = re.compile(r"^(\d{4})(-H1)?$")
+
+
+def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
+    group = get_group_for_user(request, pk)
+    match = PERIOD.match(period)
+    if match is None:
+        raise Http404
+    year, half = int(match.group(1)), bool(match.group(2))
+    try:
+        report = services.open_report(group, year, half)
+    except ValidationError as error:
+        raise Http404 from error
+    user = request.user
+    in_group = group.leader_id == user.pk or group.members.filter(pk=user.pk or 0).exists()
+    can_write = in_group and report.state == ReportState.DRAFT
+    can_evaluate = report.state != ReportState.DRAFT and has_perm(
+        user, Perm.MANAGE_SUPERVISION, group.unit
+    )
+    form = ReportForm(
+        request.POST if request.method == "POST" and can_write else None,
+        initial={
+            "results": report.results,
+            "shortcomings": report.shortcomings,
+            "proposals": report.proposals,
+            "version": report.version,
+        },
+    )
+    evaluation = EvaluationForm(
+        request.POST if request.method == "POST" and can_evaluate else None,
+        initial={
+            "level": report.evaluation_level or None,
+            "evaluation": report.evaluation,
+            "version": report.version,
+        },
+    )
+    if request.method == "POST":
+        if not (can_write or can_evaluate):
+            raise Http404
+        try:
+            if can_write and form.is_valid():
+                data = form.cleaned_data
+                services.save_report(
+                    report=report,
+                    results=data["results"],
+                    shortcomings=data["shortcomings"],
+                    proposals=data["proposals"],
+                    submit="submit" in request.POST,
+                    version=data["version"],
+                    by=actor(request),
+                )
+                messages.success(request, _("The report is saved."))
+                return redirect(report)
+            if can_evaluate and evaluation.is_valid():
+                services.evaluate_report(
+                    report=report,
+                    level=evaluation.cleaned_data["level"],
+                    evaluation=evaluation.cleaned_data["evaluation"],
+                    version=evaluation.cleaned_data["version"],
+                    by=actor(request),
+                )
+                messages.success(request, _("The evaluation is saved."))
+                return redirect(report)
+        except ValidationError as error:
+            add_validation_errors(form if can_write else evaluation, error)
+    return render(
+        request,
+        "supervision/report.html",
+        {
+            "group": group,
+            "unit": group.unit,
+            "report": report,
+            "figures": report.figures,
+            "form": form if can_write else None,
+            "evaluation_form": evaluation if can_evaluate else None,
         },
     )

@@ -27,3 +27,5 @@ class Command(BaseCommand):
             f"{verb} {counts.meeting_mails} reminders for {counts.meetings} meetings and "
             f"{counts.task_mails} overdue-task reminders."
         )
+        for what, n in counts.other.items():
+            self.stdout.write(f"{verb} {n} {what}.")
