@@ -258,6 +258,10 @@ def cases() -> Iterator[Case]:
         supervisors = ALL_UNITS | ({"uyvien1"} if code.startswith("X001") else set())
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
         yield Case("supervision:groups", unit(code), frozenset(supervisors))
+        yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))
+        yield Case(
+            "supervision:support", unit(code), frozenset(supervisors if code.count(".") else ())
+        )
     # The province's rules: its organisation commission (and administrators).
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS))
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS), method="post")  # form errors

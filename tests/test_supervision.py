@@ -417,3 +417,37 @@ def test_overdue_reports_are_flagged_and_reminded(cast: dict[str, User], client_
     call_command("send_reminders", "--days", "2", stdout=out)
     assert "1 overdue working-group report reminders" in out.getvalue()
     assert [m.to for m in mail.outbox] == [["uyvien1@example.vn"]]
+
+
+# --- weak and priority cells -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_priority_cells_show_their_shortfalls_scores_and_support(
+    cast: dict[str, User], client_for
+) -> None:
+    Unit.objects.filter(code="X001.01").update(is_weak=True)
+    Unit.objects.filter(code="X002.01").update(is_rural=True, is_weak=False)
+    client = client_for("bantochuc")
+
+    def queries(url: str) -> tuple[int, object]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response
+
+    before, response = queries("/units/LV/priority-cells/?year=2026")
+    codes = [row[0].code for row in response.context["rows"]]  # type: ignore[attr-defined]
+    assert codes[0] == "X001.01"  # weak cells first
+    assert "X002.01" in codes
+    weak_only = client.get("/units/LV/priority-cells/?year=2026&flag=weak").context["rows"]
+    assert [row[0].code for row in weak_only] == ["X001.01"]
+    # Support is recorded by the upper level, read by supervision staff.
+    url = "/units/X001.01/support/"
+    data = {"on": "2026-05-10", "by_whom": "Tổ công tác số 1", "what": "Hướng dẫn ghi biên bản."}
+    assert client_for("bithu1").post(url, data).status_code == 404
+    assert client_for("uyvien1").post(url, data).status_code == 302
+    assert "Hướng dẫn ghi biên bản." in client.get(url).content.decode()
+    Unit.objects.filter(code__in=["X001.02", "X001.03"]).update(is_difficult_area=True)
+    after, _response = queries("/units/LV/priority-cells/?year=2026")
+    assert after == before

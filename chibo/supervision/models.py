@@ -217,3 +217,28 @@ class GroupReport(models.Model):
     def is_overdue(self, today: Any = None) -> bool:
         today = today or timezone.localdate()
         return self.state == ReportState.DRAFT and self.due_on < today
+
+
+class SupportAction(models.Model):
+    """Help given to a weak or priority cell: who, when, what."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.CASCADE, related_name="+", verbose_name=_("party cell")
+    )
+    on = models.DateField(_("date"))
+    by_whom = models.CharField(_("who helped"), max_length=200)
+    what = models.TextField(_("what was done"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("support action")
+        verbose_name_plural = _("support actions")
+        indexes = [models.Index(fields=["unit", "on"], name="support_unit_on_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.on}"

@@ -24,8 +24,17 @@ from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
+from chibo.scoring.compliance import compliance
+from chibo.scoring.models import MeetingScore
 from chibo.supervision import services
-from chibo.supervision.models import GroupReport, ReportState, Visit, VisitState, WorkingGroup
+from chibo.supervision.models import (
+    GroupReport,
+    ReportState,
+    SupportAction,
+    Visit,
+    VisitState,
+    WorkingGroup,
+)
 
 MONTHS = list(range(1, 13))
 
@@ -574,5 +583,144 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             "figures": report.figures,
             "form": form if can_write else None,
             "evaluation_form": evaluation if can_evaluate else None,
+        },
+    )
+
+
+# --- weak and priority cells ------------------------------------------------------------------
+
+FLAGS = {
+    "weak": ("is_weak", gettext_lazy("weak cell")),
+    "rural": ("is_rural", gettext_lazy("rural")),
+    "difficult": ("is_difficult_area", gettext_lazy("difficult area")),
+    "enterprise": ("is_non_state_enterprise", gettext_lazy("in a non-state enterprise")),
+}
+
+
+def _quarter_averages(cell_ids: list[int], year: int) -> dict[int, list[int | None]]:
+    """Each cell's average final score per quarter over `year` and the year before."""
+    sums: dict[tuple[int, int], list[int]] = {}
+    for unit_id, month, cell_total, upper_total in MeetingScore.objects.filter(
+        meeting__unit_id__in=cell_ids, meeting__month__year__in=[year - 1, year]
+    ).values_list("meeting__unit_id", "meeting__month", "cell_total", "upper_total"):
+        total = upper_total if upper_total is not None else cell_total
+        if total is not None:
+            index = (month.year - year + 1) * 4 + (month.month - 1) // 3
+            sums.setdefault((unit_id, index), []).append(total)
+    return {
+        cell: [
+            round(sum(sums[(cell, q)]) / len(sums[(cell, q)])) if (cell, q) in sums else None
+            for q in range(8)
+        ]
+        for cell in cell_ids
+    }
+
+
+def priority_cells(request: HttpRequest, code: str) -> HttpResponse:
+    """Weak, rural, difficult-area and enterprise cells: their compliance, scores and the
+    support they received."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    year = _year(request)
+    flag = request.GET.get("flag", "")
+    if flag in FLAGS:
+        condition = Q(**{FLAGS[flag][0]: True})
+    else:
+        flag = ""
+        condition = Q()
+        for field, _label in FLAGS.values():
+            condition |= Q(**{field: True})
+    cells = (
+        Unit.objects.visible_to(request.user, Perm.VIEW_SUPERVISION)
+        .cells()
+        .filter(condition, path__startswith=unit.path)
+        .order_by("-is_weak", "path")
+    )
+    page = Paginator(cells, 50).get_page(request.GET.get("page"))
+    ids = [c.pk for c in page]
+    shortfalls = compliance(list(page), year)
+    averages = _quarter_averages(ids, year)
+    support: dict[int, list[SupportAction]] = {}
+    for action in SupportAction.objects.filter(unit_id__in=ids).order_by("-on"):
+        support.setdefault(action.unit_id, []).append(action)
+    rows = []
+    for cell in page:
+        actions = support.get(cell.pk, [])
+        rows.append(
+            (cell, len(shortfalls[cell.pk]), [a for a in averages[cell.pk] if a is not None],
+             actions[:1], len(actions))
+        )  # fmt: skip
+    return render(
+        request,
+        "supervision/priority_cells.html",
+        {
+            "unit": unit,
+            "year": year,
+            "flag": flag,
+            "flags": [(key, label) for key, (_f, label) in FLAGS.items()],
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+class SupportForm(forms.ModelForm[SupportAction]):
+    class Meta:
+        model = SupportAction
+        fields = ["on", "by_whom", "what"]
+        widgets = {
+            "on": forms.DateInput(attrs={"type": "date"}),
+            "what": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+def cell_support(request: HttpRequest, code: str) -> HttpResponse:
+    """The support a cell received and the trend of its scores since."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    if not unit.is_cell:
+        raise Http404
+    can_record = has_perm(request.user, Perm.MANAGE_SUPERVISION, unit) or has_perm(
+        request.user, Perm.CONFIRM_SCORES, unit
+    )
+    form = SupportForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST":
+        if not can_record:
+            raise Http404
+        if form.is_valid():
+            action = form.save(commit=False)
+            action.unit = unit
+            action.recorded_by = actor(request)
+            action._history_user = actor(request)  # type: ignore[attr-defined]
+            action.save()
+            messages.success(request, _("The support is recorded."))
+            return redirect("supervision:support", code=unit.code)
+    actions = list(SupportAction.objects.filter(unit=unit).order_by("-on"))
+    scores = list(
+        MeetingScore.objects.filter(meeting__unit=unit)
+        .select_related("meeting")
+        .order_by("meeting__scheduled_at")
+    )
+    first = actions[-1].on if actions else None
+
+    def average(items: list[MeetingScore]) -> int | None:
+        totals = [
+            s.upper_total if s.upper_total is not None else s.cell_total
+            for s in items
+            if s.cell_total is not None
+        ]
+        return round(sum(t for t in totals if t is not None) / len(totals)) if totals else None
+
+    before = [s for s in scores if first and s.meeting.month < first.replace(day=1)]
+    since = [s for s in scores if not first or s.meeting.month >= first.replace(day=1)]
+    return render(
+        request,
+        "supervision/support.html",
+        {
+            "unit": unit,
+            "actions": actions,
+            "form": form if can_record else None,
+            "scores": scores[-24:],
+            "first": first,
+            "before": average(before) if first else None,
+            "since": average(since) if first else None,
         },
     )
