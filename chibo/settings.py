@@ -231,3 +231,5 @@ LOGGING = {
 
 # Reminders that apps above `meetings` add to `chibo send_reminders`.
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
+# Evidence that apps above `scoring` add to the annual classification pages.
+CHIBO_RATING_EVIDENCE = ["chibo.supervision.evidence.rating_evidence"]

@@ -157,6 +157,23 @@ def working_group() -> list[object]:
     return [group.pk]
 
 
+def inspection_of_x001_01() -> list[object]:
+    from chibo.supervision.services import add_inspection
+
+    today = timezone.localdate()
+    item = add_inspection(
+        unit=Unit.objects.get(code="X001"),
+        year=today.year,
+        kind="inspection",
+        target=Unit.objects.get(code="X001.01"),
+        subject="Sinh hoạt chi bộ",
+        starts_on=today,
+        ends_on=today,
+        by=None,
+    )
+    return [item.pk]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 ALL_UNITS = {"admin", "bantochuc"}
 # Who may see each unit of the small province: commune 1 (X001) holds bithu1's and
@@ -244,6 +261,8 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
+    # An inspection of bithu1's cell by commune 1: its supervisors, and the cell's leaders.
+    yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
     yield Case("supervision:group", working_group, frozenset(ALL_UNITS | {"uyvien1"}))
     yield Case(
@@ -259,6 +278,7 @@ def cases() -> Iterator[Case]:
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
         yield Case("supervision:groups", unit(code), frozenset(supervisors))
         yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))
+        yield Case("supervision:programme", unit(code), frozenset(supervisors))
         yield Case(
             "supervision:support", unit(code), frozenset(supervisors if code.count(".") else ())
         )

@@ -451,3 +451,115 @@ def test_priority_cells_show_their_shortfalls_scores_and_support(
     Unit.objects.filter(code__in=["X001.02", "X001.03"]).update(is_difficult_area=True)
     after, _response = queries("/units/LV/priority-cells/?year=2026")
     assert after == before
+
+
+# --- inspection and supervision ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_programme_lists_what_it_leaves_out(cast: dict[str, User]) -> None:
+    province, commune = Unit.objects.get(code="LV"), Unit.objects.get(code="X001")
+    checks = services.programme_checks(province, 2026)
+    communes = {u.code for u in checks.not_in_programme}
+    assert {"X001", "X002"} <= communes
+    services.add_inspection(
+        unit=province, year=2026, kind="inspection", target=commune,
+        subject="Chấp hành chế độ sinh hoạt",
+        starts_on=D(2026, 9, 1), ends_on=D(2026, 9, 30), by=cast["admin"],
+    )  # fmt: skip
+    assert "X001" not in {
+        u.code for u in services.programme_checks(province, 2026).not_in_programme
+    }
+    # The commune inspects all its cells: those without a concluded inspection are listed.
+    cells = {u.code for u in Unit.objects.get_children(commune) if u.is_cell}
+    assert {u.code for u in services.programme_checks(commune, 2026).not_inspected} == cells
+    item = services.add_inspection(
+        unit=commune, year=2026, kind="inspection", target=Unit.objects.get(code="X001.01"),
+        subject="Sinh hoạt chi bộ", starts_on=D(2026, 10, 1), ends_on=D(2026, 10, 15), by=None,
+    )  # fmt: skip
+    assert "X001.01" in {u.code for u in services.programme_checks(commune, 2026).not_inspected}
+    services.conclude_inspection(
+        item=item,
+        conclusion="Chi bộ thực hiện tốt.",
+        concluded_on=D(2026, 10, 15),
+        version=0,
+        by=None,
+    )
+    assert "X001.01" not in {u.code for u in services.programme_checks(commune, 2026).not_inspected}
+    # A committee inspects only below itself.
+    with pytest.raises(ValidationError):
+        services.add_inspection(
+            unit=commune, year=2026, kind="inspection", target=Unit.objects.get(code="X002.01"),
+            subject="x", starts_on=D(2026, 1, 1), ends_on=D(2026, 1, 2), by=None,
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_findings_corrections_and_discipline_reach_the_classification(
+    cast: dict[str, User], client_for
+) -> None:
+    cell = Unit.objects.get(code="X001.01")
+    client = client_for("uyvien1")
+    response = client.post(
+        "/units/X001/inspections/?year=2026",
+        {"kind": "inspection", "target_code": "X001.01", "subject": "Sinh hoạt chi bộ",
+         "starts_on": "2026-10-01", "ends_on": "2026-10-15"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    item_url = response["Location"]
+    late = {
+        "action": "finding", "kind": "shortcoming", "text": "Biên bản chưa đầy đủ.",
+        "correction": "Hoàn thiện biên bản", "owner": "Bí thư chi bộ", "deadline": "2026-10-30",
+    }  # fmt: skip
+    assert client.post(item_url, late).status_code == 302
+    no_deadline = {**late, "deadline": ""}
+    assert client.post(item_url, no_deadline).status_code == 200  # a correction needs a deadline
+    programme = client.get("/units/X001/inspections/?year=2026")
+    assert [f.text for f in programme.context["overdue"]] == ["Biên bản chưa đầy đủ."]
+    member = cell.members.filter(card_number__gt="").first()
+    assert member is not None
+    discipline = {
+        "action": "sanction", "kind": "discipline", "card_number": member.card_number,
+        "form": "Khiển trách", "decided_on": "2026-10-20", "decision": "12-QĐ/ĐU",
+    }  # fmt: skip
+    assert client.post(item_url, discipline).status_code == 302
+    from chibo.scoring.models import AnnualRating
+
+    assert AnnualRating.objects.get(member=member, year=2026).disciplined
+    page = client_for("bithu1").get(f"/classification/members/{member.pk}/?year=2026")
+    assert "Khiển trách" in page.content.decode()
+    cell_page = client_for("bithu1").get("/units/X001.01/classification/cell/?year=2026")
+    assert "Sinh hoạt chi bộ" in " ".join(cell_page.context["other_evidence"])
+    # The secretary reads the inspection of her cell but cannot write in it.
+    assert client_for("bithu1").get(item_url).status_code == 200
+    assert client_for("bithu1").post(item_url, late).status_code == 404
+    assert client_for("bithu2").get(item_url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_programme_page_uses_the_same_queries_whatever_the_size(
+    cast: dict[str, User], client_for
+) -> None:
+    client = client_for("bantochuc")
+    province = Unit.objects.get(code="LV")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/units/LV/inspections/?year=2026").status_code == 200
+        return len(captured)
+
+    def add(code: str) -> None:
+        item = services.add_inspection(
+            unit=province, year=2026, kind="supervision", target=Unit.objects.get(code=code),
+            subject="Giám sát", starts_on=D(2026, 3, 1), ends_on=D(2026, 3, 2), by=None,
+        )  # fmt: skip
+        services.add_finding(
+            item=item, data={"kind": "shortcoming", "text": "x", "correction": "y",
+                             "deadline": D(2026, 4, 1)}, by=None,
+        )  # fmt: skip
+
+    add("X001")
+    before = queries()
+    add("X002")
+    add("X001.01")
+    assert queries() == before

@@ -46,6 +46,10 @@ class Perm(models.TextChoices):
     MANAGE_RULES = "rules.manage", _("Set the province's scoring rules and rubric versions")
     VIEW_SUPERVISION = "supervision.view", _("See visit plans, working groups and observations")
     MANAGE_SUPERVISION = "supervision.manage", _("Set up working groups and plan visits")
+    MANAGE_INSPECTION = (
+        "inspection.manage",
+        _("Run the inspection and supervision programme: findings, corrections, discipline"),
+    )
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
@@ -57,7 +61,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: _CELL_LEADER,
     Role.DEPUTY_SECRETARY: _CELL_LEADER,
     Role.CELL_COMMITTEE: _READ | {Perm.MANAGE_MEETINGS},
-    Role.UPPER_COMMITTEE: _STAFF | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS},
+    Role.UPPER_COMMITTEE: _STAFF
+    | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS, Perm.MANAGE_INSPECTION},
     Role.WORKING_GROUP: _STAFF | {Perm.CONFIRM_SCORES},
     Role.ORG_COMMISSION: _STAFF
     | {
@@ -68,7 +73,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.MANAGE_RULES,
         Perm.MANAGE_SUPERVISION,
     },
-    Role.INSPECTION: _STAFF,
+    Role.INSPECTION: _STAFF | {Perm.MANAGE_INSPECTION},
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),
     Role.STANDING_READER: _STAFF,
     Role.ADMINISTRATOR: frozenset(Perm),

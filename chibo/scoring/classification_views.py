@@ -7,6 +7,7 @@ import tempfile
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -189,6 +191,11 @@ def _rating_page(
             "quality": quality,
             "quality_label": Level(quality.level).label if quality and quality.level else "",
             "shortfalls": cell_compliance(unit, year) if member is None else [],
+            "other_evidence": [
+                line
+                for path in getattr(settings, "CHIBO_RATING_EVIDENCE", [])
+                for line in import_string(path)(unit, member, year)
+            ],
             "exempted": member is not None and member.status == MemberStatus.EXEMPTED,
         },
     )

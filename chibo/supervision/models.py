@@ -242,3 +242,113 @@ class SupportAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.on}"
+
+
+class ProgrammeKind(models.TextChoices):
+    INSPECTION = "inspection", _("Inspection")
+    SUPERVISION = "supervision", _("Supervision")
+
+
+class InspectionItem(models.Model):
+    """One entry of a committee's yearly inspection and supervision programme: whom, on
+    what, when; then its conclusion."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("inspecting level")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    kind = models.CharField(_("kind"), max_length=12, choices=ProgrammeKind.choices)
+    target = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("inspected unit")
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    done = models.BooleanField(_("concluded"), default=False)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    concluded_on = models.DateField(_("concluded on"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("inspection or supervision")
+        verbose_name_plural = _("inspections and supervisions")
+        indexes = [models.Index(fields=["unit", "year"], name="inspection_unit_year_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="inspection_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target_id} {self.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:inspection", args=[self.pk])
+
+
+class FindingKind(models.TextChoices):
+    SHORTCOMING = "shortcoming", _("Shortcoming to correct")
+    VIOLATION = "violation", _("Violation")
+    GOOD_PRACTICE = "good_practice", _("Good practice")
+
+
+class Finding(models.Model):
+    """What an inspection found, the correction it requires and its follow-up."""
+
+    item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(_("kind"), max_length=16, choices=FindingKind.choices)
+    text = models.TextField(_("finding"))
+    correction = models.TextField(_("correction required"), blank=True)
+    owner = models.CharField(_("who corrects"), max_length=200, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    corrected_on = models.DateField(_("corrected on"), null=True, blank=True)
+    follow_up = models.TextField(_("follow-up"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def is_overdue(self, today: Any = None) -> bool:
+        today = today or timezone.localdate()
+        return bool(self.deadline and not self.corrected_on and self.deadline < today)
+
+
+class SanctionKind(models.TextChoices):
+    DISCIPLINE = "discipline", _("Discipline")
+    COMMENDATION = "commendation", _("Commendation")
+
+
+class Sanction(models.Model):
+    """Discipline or commendation of a member or of a unit, with its decision."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=SanctionKind.choices)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    form = models.CharField(_("form"), max_length=120)
+    decided_on = models.DateField(_("decided on"))
+    decision = models.CharField(_("decision"), max_length=120, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    finding = models.ForeignKey(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="sanctions"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("discipline or commendation")
+        verbose_name_plural = _("discipline and commendations")
+        indexes = [models.Index(fields=["unit", "decided_on"], name="sanction_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.form}"

@@ -15,12 +15,19 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
+from chibo.members.models import Member
 from chibo.orgs.access import is_superuser, unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
+from chibo.scoring.models import AnnualRating
 from chibo.supervision.models import (
+    Finding,
     GroupReport,
+    InspectionItem,
+    ProgrammeKind,
     ReportState,
+    Sanction,
+    SanctionKind,
     SupervisionRules,
     Visit,
     VisitSource,
@@ -535,3 +542,152 @@ def overdue_reports(
         for due in reports_due(group)
         if due.due_on < today and (group.pk, due.year, due.half) not in submitted
     ]
+
+
+# --- inspection and supervision programme ----------------------------------------------------
+
+
+@transaction.atomic
+def add_inspection(
+    *,
+    unit: Unit,
+    year: int,
+    kind: str,
+    target: Unit,
+    subject: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    by: Actor,
+) -> InspectionItem:
+    """Put `target` into `unit`'s programme of `year`."""
+    if target.pk == unit.pk or not target.path.startswith(unit.path):
+        raise ValidationError(_("A committee inspects the units below it."))
+    if ends_on < starts_on:
+        raise ValidationError(_("The period ends before it starts."))
+    if starts_on.year != year:
+        raise ValidationError(_("The inspection starts in another year than the programme's."))
+    item = InspectionItem(
+        unit=unit,
+        year=year,
+        kind=kind,
+        target=target,
+        subject=subject.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    item._history_user = by  # type: ignore[attr-defined]
+    item.full_clean()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def conclude_inspection(
+    *, item: InspectionItem, conclusion: str, concluded_on: datetime.date, version: int, by: Actor
+) -> InspectionItem:
+    locked = InspectionItem.objects.select_for_update().get(pk=item.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this inspection meanwhile. Reload the page and try again.")
+        )
+    if not conclusion.strip():
+        raise ValidationError(_("Write the conclusion."))
+    if concluded_on < locked.starts_on:
+        raise ValidationError(_("The conclusion comes after the inspection starts."))
+    locked.done, locked.conclusion, locked.concluded_on = True, conclusion, concluded_on
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+def add_finding(*, item: InspectionItem, data: dict[str, Any], by: Actor) -> Finding:
+    if data.get("correction") and not data.get("deadline"):
+        raise ValidationError(_("A required correction needs a deadline."))
+    finding = Finding(item=item, **data)
+    finding._history_user = by  # type: ignore[attr-defined]
+    finding.full_clean()
+    finding.save()
+    return finding
+
+
+def record_correction(
+    *, finding: Finding, corrected_on: datetime.date | None, follow_up: str, by: Actor
+) -> Finding:
+    finding.corrected_on, finding.follow_up = corrected_on, follow_up
+    finding._history_user = by  # type: ignore[attr-defined]
+    finding.save()
+    return finding
+
+
+@transaction.atomic
+def add_sanction(
+    *,
+    kind: str,
+    unit: Unit,
+    member: Member | None,
+    form: str,
+    decided_on: datetime.date,
+    decision: str = "",
+    reason: str = "",
+    finding: Finding | None = None,
+    by: Actor,
+) -> Sanction:
+    """Record a discipline or a commendation. Discipline is carried into the annual
+    classification of its year (the member's, or the cell's)."""
+    if member is not None and not member.unit.path.startswith(unit.path):
+        raise ValidationError(_("The member is not in this unit."))
+    if not form.strip():
+        raise ValidationError(_("Say the form of the discipline or commendation."))
+    sanction = Sanction(
+        kind=kind,
+        unit=member.unit if member else unit,
+        member=member,
+        form=form.strip(),
+        decided_on=decided_on,
+        decision=decision,
+        reason=reason,
+        finding=finding,
+    )
+    sanction._history_user = by  # type: ignore[attr-defined]
+    sanction.save()
+    rated = member.unit if member else unit
+    if kind == SanctionKind.DISCIPLINE and rated.is_cell:
+        rating = AnnualRating.objects.filter(
+            year=decided_on.year, unit=rated, member=member
+        ).first() or AnnualRating(year=decided_on.year, unit=rated, member=member)
+        rating.disciplined = True
+        rating._history_user = by  # type: ignore[attr-defined]
+        rating.save()
+    return sanction
+
+
+@dataclass
+class ProgrammeCheck:
+    """What the programme of a level leaves out (domain §7)."""
+
+    not_in_programme: list[Unit] = field(default_factory=list)
+    not_inspected: list[Unit] = field(default_factory=list)
+
+
+def programme_checks(unit: Unit, year: int) -> ProgrammeCheck:
+    """The committees directly below `unit` not in its programme of `year`, and its own
+    cells not yet inspected that year (all must be before the annual classification)."""
+    children = list(
+        Unit.objects.get_children(unit).active().select_related("kind").order_by("path")
+    )
+    planned = set(
+        InspectionItem.objects.filter(unit=unit, year=year).values_list("target_id", flat=True)
+    )
+    inspected = set(
+        InspectionItem.objects.filter(
+            year=year,
+            kind=ProgrammeKind.INSPECTION,
+            done=True,
+            target__in=[c.pk for c in children if c.is_cell],
+        ).values_list("target_id", flat=True)
+    )
+    return ProgrammeCheck(
+        not_in_programme=[c for c in children if not c.is_cell and c.pk not in planned],
+        not_inspected=[c for c in children if c.is_cell and c.pk not in inspected],
+    )

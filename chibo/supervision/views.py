@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors
 from chibo.meetings.views import get_meeting_for_user
+from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -28,8 +29,12 @@ from chibo.scoring.compliance import compliance
 from chibo.scoring.models import MeetingScore
 from chibo.supervision import services
 from chibo.supervision.models import (
+    Finding,
     GroupReport,
+    InspectionItem,
     ReportState,
+    Sanction,
+    SanctionKind,
     SupportAction,
     Visit,
     VisitState,
@@ -722,5 +727,250 @@ def cell_support(request: HttpRequest, code: str) -> HttpResponse:
             "first": first,
             "before": average(before) if first else None,
             "since": average(since) if first else None,
+        },
+    )
+
+
+# --- inspection and supervision programme -------------------------------------------------------
+
+
+def get_inspection_for_user(request: HttpRequest, pk: int) -> InspectionItem:
+    """An inspection seen by supervision staff over the inspecting or the inspected unit,
+    or by the inspected cell's leaders (who must act on it); 404 otherwise."""
+    item = InspectionItem.objects.select_related("unit", "target").filter(pk=pk).first()
+    user = request.user
+    if item is None or not (
+        has_perm(user, Perm.VIEW_SUPERVISION, item.unit)
+        or has_perm(user, Perm.VIEW_SUPERVISION, item.target)
+        or has_perm(user, Perm.MANAGE_MEETINGS, item.target)
+    ):
+        raise Http404
+    return item
+
+
+class InspectionForm(forms.ModelForm[InspectionItem]):
+    target_code = forms.CharField(label=gettext_lazy("Inspected unit (code)"), max_length=40)
+
+    class Meta:
+        model = InspectionItem
+        fields = ["kind", "subject", "starts_on", "ends_on"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean_target_code(self) -> Unit:
+        code = self.cleaned_data["target_code"].strip()
+        unit: Unit | None = Unit.objects.filter(code=code).first()
+        if unit is None:
+            raise ValidationError(_("No unit %(code)s.") % {"code": code})
+        return unit
+
+
+def programme(request: HttpRequest, code: str) -> HttpResponse:
+    """A committee's inspection and supervision programme for a year, with the checks of
+    the plan and the corrections overdue below it."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    year = _year(request)
+    can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_INSPECTION, unit)
+    form = InspectionForm(
+        request.POST or None,
+        initial={"starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
+    )
+    if request.method == "POST":
+        if not can_manage:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = services.add_inspection(
+                    unit=unit,
+                    year=year,
+                    kind=data["kind"],
+                    target=data["target_code"],
+                    subject=data["subject"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    by=actor(request),
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("The inspection is in the programme."))
+                return redirect(item)
+    items = list(
+        InspectionItem.objects.filter(unit=unit, year=year)
+        .select_related("target")
+        .annotate(n_findings=Count("findings"))
+        .order_by("starts_on", "target__path")
+    )
+    overdue = list(
+        Finding.objects.filter(
+            item__target__path__startswith=unit.path,
+            deadline__lt=timezone.localdate(),
+            corrected_on__isnull=True,
+        )
+        .select_related("item__target")
+        .order_by("deadline")[:100]
+    )
+    return render(
+        request,
+        "supervision/programme.html",
+        {
+            "unit": unit,
+            "year": year,
+            "items": items,
+            "checks": services.programme_checks(unit, year) if not unit.is_cell else None,
+            "overdue": overdue,
+            "form": form if can_manage else None,
+        },
+    )
+
+
+class ConclusionForm(forms.Form):
+    conclusion = forms.CharField(
+        label=gettext_lazy("Conclusion"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    concluded_on = forms.DateField(
+        label=gettext_lazy("Concluded on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class FindingForm(forms.ModelForm[Finding]):
+    class Meta:
+        model = Finding
+        fields = ["kind", "text", "correction", "owner", "deadline"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 3}),
+            "correction": forms.Textarea(attrs={"rows": 2}),
+            "deadline": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class CorrectionForm(forms.Form):
+    finding = forms.IntegerField(widget=forms.HiddenInput)
+    corrected_on = forms.DateField(
+        label=gettext_lazy("Corrected on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    follow_up = forms.CharField(label=gettext_lazy("Follow-up"), required=False)
+
+
+class SanctionForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SanctionKind.choices)
+    card_number = forms.CharField(
+        label=gettext_lazy("Party card number of the member"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("Leave empty for the unit itself."),
+    )
+    form = forms.CharField(label=gettext_lazy("Form"), max_length=120)
+    decided_on = forms.DateField(
+        label=gettext_lazy("Decided on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decision = forms.CharField(label=gettext_lazy("Decision"), max_length=120, required=False)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def inspection(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_inspection_for_user(request, pk)
+    can_manage = has_perm(request.user, Perm.MANAGE_INSPECTION, item.unit)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    bound = request.POST if action else None
+    conclusion = ConclusionForm(
+        bound if action == "conclude" else None,
+        initial={
+            "conclusion": item.conclusion,
+            "concluded_on": item.concluded_on or timezone.localdate(),
+            "version": item.version,
+        },
+    )
+    finding_form = FindingForm(bound if action == "finding" else None)
+    correction = CorrectionForm(bound if action == "correction" else None)
+    sanction = SanctionForm(
+        bound if action == "sanction" else None, initial={"decided_on": timezone.localdate()}
+    )
+    if action:
+        if not can_manage:
+            raise Http404
+        form: forms.BaseForm = {
+            "conclude": conclusion,
+            "finding": finding_form,
+            "correction": correction,
+            "sanction": sanction,
+        }.get(action, conclusion)
+        if form.is_valid():
+            data = form.cleaned_data
+            by = actor(request)
+            try:
+                if action == "conclude":
+                    services.conclude_inspection(
+                        item=item,
+                        conclusion=data["conclusion"],
+                        concluded_on=data["concluded_on"],
+                        version=data["version"],
+                        by=by,
+                    )
+                elif action == "finding":
+                    services.add_finding(item=item, data=data, by=by)
+                elif action == "correction":
+                    finding = Finding.objects.filter(item=item, pk=data["finding"]).first()
+                    if finding is None:
+                        raise Http404
+                    services.record_correction(
+                        finding=finding,
+                        corrected_on=data["corrected_on"],
+                        follow_up=data["follow_up"],
+                        by=by,
+                    )
+                elif action == "sanction":
+                    member = None
+                    if data["card_number"]:
+                        member = Member.objects.filter(
+                            card_number=data["card_number"].strip(),
+                            unit__path__startswith=item.target.path,
+                        ).first()
+                        if member is None:
+                            raise ValidationError(
+                                _("No member of %(unit)s has this card number.")
+                                % {"unit": item.target.name}
+                            )
+                    services.add_sanction(
+                        kind=data["kind"],
+                        unit=item.target,
+                        member=member,
+                        form=data["form"],
+                        decided_on=data["decided_on"],
+                        decision=data["decision"],
+                        reason=data["reason"],
+                        by=by,
+                    )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(item)
+    findings = list(item.findings.order_by("pk"))
+    sanctions = list(
+        Sanction.objects.filter(unit__path__startswith=item.target.path, decided_on__year=item.year)
+        .select_related("member", "unit")
+        .order_by("decided_on")
+    )
+    return render(
+        request,
+        "supervision/inspection.html",
+        {
+            "item": item,
+            "unit": item.unit,
+            "findings": findings,
+            "sanctions": sanctions,
+            "can_manage": can_manage,
+            "conclusion_form": conclusion,
+            "finding_form": finding_form,
+            "correction_form": correction,
+            "sanction_form": sanction,
+            "today": timezone.localdate(),
         },
     )
