@@ -20,7 +20,17 @@ override_settings(
     TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
 ).enable()
 
-CAST = ["admin", "bantochuc", "uyvien1", "bithu1", "bithu2", "dangvien1", "outsider"]
+CAST = [
+    "admin",
+    "bantochuc",
+    "kiemtra",
+    "uyvien1",
+    "tocongtac1",
+    "bithu1",
+    "bithu2",
+    "dangvien1",
+    "outsider",
+]
 SEED = 7
 
 

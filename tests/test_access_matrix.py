@@ -175,15 +175,18 @@ def inspection_of_x001_01() -> list[object]:
 
 
 NO_ARGS: Callable[[], list[object]] = list
+# Who manages the whole province, and who reads it all (kiemtra: inspection staff).
 ALL_UNITS = {"admin", "bantochuc"}
+READ_ALL = ALL_UNITS | {"kiemtra"}
 # Who may see each unit of the small province: commune 1 (X001) holds bithu1's and
-# dangvien1's cell X001.01; commune 2 (X002) holds bithu2's cell X002.01.
+# dangvien1's cell X001.01; commune 2 (X002) holds bithu2's cell X002.01, and is the
+# charge of tocongtac1's provincial working group.
 SEE = {
-    "LV": ALL_UNITS,
-    "X001": ALL_UNITS | {"uyvien1"},
-    "X001.01": ALL_UNITS | {"uyvien1", "bithu1", "dangvien1"},
-    "X002": ALL_UNITS,
-    "X002.01": ALL_UNITS | {"bithu2"},
+    "LV": READ_ALL,
+    "X001": READ_ALL | {"uyvien1"},
+    "X001.01": READ_ALL | {"uyvien1", "bithu1", "dangvien1"},
+    "X002": READ_ALL | {"tocongtac1"},
+    "X002.01": READ_ALL | {"bithu2", "tocongtac1"},
 }
 
 # Who may change member records (members and upper-level committee members may not).
@@ -254,7 +257,7 @@ def cases() -> Iterator[Case]:
         # Scoring a planned meeting shows its sheet; upper levels confirm (bantochuc is
         # staff of the organisation commission: it reads but does not confirm).
         yield Case("scoring:meeting", meeting_of(code), frozenset(writers))
-        confirmers = {"admin", "uyvien1"} if code == "X001.01" else {"admin"}
+        confirmers = {"admin", "uyvien1"} if code == "X001.01" else {"admin", "tocongtac1"}
         yield Case("scoring:confirm", meeting_of(code), frozenset(confirmers))
         yield Case("supervision:meeting_visits", meeting_of(code), frozenset(SEE[code]))
         # Only approved minutes can be amended.
@@ -264,17 +267,17 @@ def cases() -> Iterator[Case]:
     # An inspection of bithu1's cell by commune 1: its supervisors, and the cell's leaders.
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
-    yield Case("supervision:group", working_group, frozenset(ALL_UNITS | {"uyvien1"}))
+    yield Case("supervision:group", working_group, frozenset(READ_ALL | {"uyvien1"}))
     yield Case(
         "supervision:report",
         lambda: [*working_group(), f"{timezone.localdate().year}"],
-        frozenset(ALL_UNITS | {"uyvien1"}),
+        frozenset(READ_ALL | {"uyvien1"}),
     )
     # Planning the province's visits: no provincial committee member in the cast, so
     # nothing to plan and straight back to the page.
     yield Case("supervision:plan", unit("LV"), frozenset(ALL_UNITS), method="post", ok=302)
     for code in SEE:
-        supervisors = ALL_UNITS | ({"uyvien1"} if code.startswith("X001") else set())
+        supervisors = SEE[code] - {"bithu1", "bithu2", "dangvien1"}
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
         yield Case("supervision:groups", unit(code), frozenset(supervisors))
         yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))

@@ -35,6 +35,7 @@ from chibo.members.models import Member, MemberStatus
 from chibo.scoring.annual import annual_level
 from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
 from chibo.scoring.models import AnnualRating, MeetingScore, Rubric, ScoringRules
+from chibo.supervision.models import Visit
 
 MEETING_FIELDS = [
     "id", "unit_id", "kind", "month", "scheduled_at", "place", "topic", "state", "state_reason",
@@ -85,6 +86,22 @@ class Person:
     admitted_on: datetime.date
 
 
+VISIT_FIELDS = [
+    "meeting_id", "user_id", "source", "state", "observation", "guidance", "recorded_at",
+    "planned_at", "version",
+]  # fmt: skip
+OBSERVATIONS = [
+    "Chi bộ sinh hoạt đúng nội dung, đảng viên phát biểu sôi nổi.",
+    "Chuẩn bị chu đáo; phần tự phê bình còn chung chung.",
+    "Nội dung bám sát nhiệm vụ của thôn, có liên hệ thực tế.",
+    "Thời gian sinh hoạt bảo đảm; cần đổi mới cách điều hành.",
+]
+GUIDANCE = [
+    "Cụ thể hóa nghị quyết thành việc làm, phân công người phụ trách.",
+    "Tăng cường phê bình và tự phê bình, tránh hình thức.",
+    "Quan tâm phát triển đảng viên trong thanh niên.",
+    "",
+]
 RATING_FIELDS = [
     "year", "unit_id", "member_id", "kem_criterion", "targets_percent", "disciplined",
     "self_level", "self_note", "self_at", "verified_level", "verified_note", "verified_at",
@@ -213,6 +230,7 @@ def seed_history(
     *,
     members: list[Member],
     weak_cells: set[int],
+    visitors: dict[int, list[int]] | None = None,
     end_month: datetime.date,
     months: int,
     rng: random.Random,
@@ -244,6 +262,7 @@ def seed_history(
         month = add_months(end_month, -step)
         planned_only = step == 0
         meetings, attendance, items, speeches, tasks, scores = [], [], [], [], [], []
+        visits: list[tuple[object, ...]] = []
         if month.month == 1:
             streaks.clear()  # consecutive absences count within a year
             tally = YearTally()
@@ -362,6 +381,13 @@ def seed_history(
                         code: max(0, p - rng.randint(0, 1)) for code, p in facts.judged.items()
                     }
                     upper_result = evaluate(replace(facts, judged=upper_judged), rubric_spec)
+                committee = (visitors or {}).get(cell_id)
+                if upper_result is not None and committee:
+                    # The confirming upper-level member attended: a visit with what was seen.
+                    visits.append(
+                        (meeting_id, rng.choice(committee), "plan", "done", rng.choice(OBSERVATIONS),
+                         rng.choice(GUIDANCE), _adapt_dt(end), _adapt_dt(start - datetime.timedelta(days=20)), 1)
+                    )  # fmt: skip
                 final = upper_result or cell_result
                 meetings[-1][-1] = final.level
                 cell_levels = year_tally.levels.setdefault(cell_id, {})
@@ -393,6 +419,9 @@ def seed_history(
         insert_rows(AgendaItem, ITEM_FIELDS, items)
         insert_rows(Speech, SPEECH_FIELDS, speeches)
         insert_rows(Task, TASK_FIELDS, tasks)
+        insert_rows(Visit, VISIT_FIELDS, visits)
+        insert_rows(Meeting.visitors.through, ["meeting_id", "user_id"], [v[:2] for v in visits])
+        counts["visits"] = counts.get("visits", 0) + len(visits)
         if month.month == 12 and not planned_only and tally is not None:
             ratings = _year_ratings(month.year, by_cell, tally, rng, quota_percent=20)
             insert_rows(AnnualRating, RATING_FIELDS, ratings)

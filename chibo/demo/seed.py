@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from chibo.demo import names
 from chibo.demo.history import seed_history
@@ -31,6 +32,7 @@ from chibo.members.models import (
 )
 from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind
 from chibo.orgs.permissions import Role, Scope
+from chibo.supervision.services import plan_visits, save_group
 
 DEMO_PASSWORD = "chibo-demo"
 # Dates are computed from a fixed day, so that the data does not depend on the clock.
@@ -70,6 +72,8 @@ DEMO_ACCOUNTS = [
     ("bithu1", "Secretary of a cell under commune 1"),
     ("bithu2", "Secretary of a cell under commune 2"),
     ("dangvien1", "Ordinary member of bithu1's cell"),
+    ("kiemtra", "Inspection commission staff of the province: reads all, runs inspections"),
+    ("tocongtac1", "Provincial working group member assigned to commune 2"),
 ]
 
 
@@ -294,15 +298,19 @@ def seed_province(
         progress("members, periods and posts inserted")
         history: dict[str, int] = {}
         if SIZES[size].history_months:
+            visitors = create_committees(units)
             history = seed_history(
                 members=plan.members,
                 weak_cells={units[u.code].pk for u in plan.units if u.is_weak},
+                visitors=visitors,
                 end_month=HISTORY_END,
                 months=SIZES[size].history_months,
                 rng=rng,
                 progress=progress,
             )
         accounts = create_demo_accounts(units)
+        if size == "demo":
+            history["planned_visits"] = plan_coming_visits()
     return {
         "units": len(plan.units),
         "cells": sum(1 for u in plan.units if u.kind.holds_meetings),
@@ -352,4 +360,67 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
             grant=RoleGrant.objects.get(user=user, role=Role.SECRETARY)
         )
     account("dangvien1", cell="X001.01", member_index=1)
+    grant(account("kiemtra", cell="T001.01", member_index=1), "LV", Role.INSPECTION, Scope.SUBTREE)
+    helper = account("tocongtac1", cell="T001.01", member_index=2)
+    save_group(
+        unit=units["LV"],
+        name="Tổ công tác số 1 của Ban Thường vụ Tỉnh ủy",
+        leader=helper,
+        members=[],
+        units=[units["X002"]],
+        starts_on=datetime.date(2025, 1, 1),
+        ends_on=datetime.date(2027, 12, 31),
+        decision="125-QĐ/TU",
+        by=None,
+    )
     return len(DEMO_ACCOUNTS)
+
+
+COMMITTEE_SIZE = 3  # committee members per commune-level unit who attend cell meetings
+PROVINCE_COMMITTEE = 3
+
+
+def create_committees(units: dict[str, Unit]) -> dict[int, list[int]]:
+    """Committee members of every commune-level unit and of the province (accounts that
+    are not printed), who attend cell meetings; returns cell → its committee's users."""
+    User = get_user_model()
+    password = make_password(DEMO_PASSWORD)
+    start = datetime.date(2025, 7, 1)
+    communes = [u for u in Unit.objects.filter(depth=2).order_by("path") if not u.is_cell]
+    people: dict[str, list[int]] = {}
+    grants = []
+    for unit in [units["LV"], *communes]:
+        n = PROVINCE_COMMITTEE if unit.depth == 1 else COMMITTEE_SIZE
+        users = User.objects.bulk_create(
+            User(
+                username=f"{unit.code.lower()}.cu{i}",
+                password=password,
+                first_name=f"Cấp ủy viên {i}",
+                last_name=unit.code,
+            )
+            for i in range(1, n + 1)
+        )
+        people[unit.path] = [u.pk for u in users]
+        grants += [
+            RoleGrant(
+                user=u, unit=unit, role=Role.UPPER_COMMITTEE, scope=Scope.SUBTREE, valid_from=start
+            )
+            for u in users
+        ]
+    RoleGrant.objects.bulk_create(grants)
+    steplen = Unit.steplen
+    return {
+        pk: people[path[: 2 * steplen]]
+        for pk, path in Unit.objects.cells().values_list("pk", "path")
+        if path[: 2 * steplen] in people
+    }
+
+
+def plan_coming_visits() -> int:
+    """The visit plan of every commune-level committee for the meetings still to come."""
+    year = timezone.localdate().year
+    created = 0
+    for unit in Unit.objects.filter(depth__lte=2).order_by("path"):
+        if not unit.is_cell and year == HISTORY_END.year:
+            created += plan_visits(unit=unit, year=year, by=None).created
+    return created
