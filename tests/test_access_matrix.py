@@ -287,6 +287,7 @@ def cases() -> Iterator[Case]:
         )
     # The province's rules: its organisation commission (and administrators).
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS))
+    yield Case("supervision:rules", NO_ARGS, frozenset(ALL_UNITS))
     yield Case("scoring:rules", NO_ARGS, frozenset(ALL_UNITS), method="post")  # form errors
     yield Case("scoring:rubric_new", lambda: ["HD12-100"], frozenset(ALL_UNITS))
     yield Case("scoring:rubric_new", lambda: ["NO-SUCH"], frozenset())

@@ -564,3 +564,25 @@ def test_the_programme_page_uses_the_same_queries_whatever_the_size(
     add("X002")
     add("X001.01")
     assert queries() == before
+
+
+@pytest.mark.django_db
+def test_the_province_sets_its_visit_quotas_and_report_dates(client_for) -> None:
+    client = client_for("bantochuc")
+    data = {
+        "basic_monthly": "on",
+        "commune_visits_per_year": 8,
+        "province_visits_per_year": 3,
+        "mid_report_month": 6,
+        "mid_report_day": 30,
+        "year_report_month": 12,
+        "year_report_day": 15,
+    }
+    assert client.post("/rules/supervision/", data).status_code == 302
+    from chibo.supervision.models import SupervisionRules
+
+    rules = SupervisionRules.for_unit(Unit.objects.get(code="X001"))
+    assert (rules.province_visits_per_year, rules.mid_report_day) == (3, 30)
+    bad = client.post("/rules/supervision/", {**data, "mid_report_month": 2, "mid_report_day": 30})
+    assert bad.status_code == 200
+    assert SupervisionRules.objects.get().mid_report_day == 30

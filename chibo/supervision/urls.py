@@ -13,6 +13,7 @@ urlpatterns = [
     path("units/<str:code>/inspections/", views.programme, name="programme"),
     path("inspections/<int:pk>/", views.inspection, name="inspection"),
     path("visits/mine/", views.my_visits, name="my_visits"),
+    path("rules/supervision/", views.rules, name="rules"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("meetings/<int:pk>/visits/", views.meeting_visits, name="meeting_visits"),
 ]

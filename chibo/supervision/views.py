@@ -27,6 +27,7 @@ from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring.compliance import compliance
 from chibo.scoring.models import MeetingScore
+from chibo.scoring.rules_views import get_province_for_rules
 from chibo.supervision import services
 from chibo.supervision.models import (
     Finding,
@@ -35,6 +36,7 @@ from chibo.supervision.models import (
     ReportState,
     Sanction,
     SanctionKind,
+    SupervisionRules,
     SupportAction,
     Visit,
     VisitState,
@@ -974,3 +976,46 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+# --- the province's supervision settings --------------------------------------------------------
+
+
+class SupervisionRulesForm(forms.ModelForm[SupervisionRules]):
+    class Meta:
+        model = SupervisionRules
+        fields = [
+            "basic_monthly",
+            "commune_visits_per_year",
+            "province_visits_per_year",
+            "mid_report_month",
+            "mid_report_day",
+            "year_report_month",
+            "year_report_day",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for prefix in ("mid_report", "year_report"):
+            month, day = data.get(f"{prefix}_month"), data.get(f"{prefix}_day")
+            if month is None or day is None:
+                continue
+            try:
+                datetime.date(2025, month, day)  # not a leap year: the date exists every year
+            except ValueError:
+                self.add_error(f"{prefix}_day", _("This day does not exist every year."))
+        return data
+
+
+def rules(request: HttpRequest) -> HttpResponse:
+    """Attendance quotas and report due dates of the province."""
+    province = get_province_for_rules(request)
+    form = SupervisionRulesForm(request.POST or None, instance=SupervisionRules.for_unit(province))
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.unit = province
+        saved._history_user = actor(request)  # type: ignore[attr-defined]
+        saved.save()
+        messages.success(request, _("The rules are saved."))
+        return redirect("supervision:rules")
+    return render(request, "supervision/rules.html", {"province": province, "form": form})
