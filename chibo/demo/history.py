@@ -22,6 +22,7 @@ from chibo.meetings.models import (
     AgendaItem,
     Attendance,
     AttendanceStatus,
+    Guest,
     ItemKind,
     Meeting,
     MeetingKind,
@@ -31,6 +32,7 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.services import DEFAULT_AGENDAS
+from chibo.meetings.stats import rebuild as rebuild_rollups
 from chibo.members.models import Member, MemberStatus
 from chibo.scoring.annual import annual_level
 from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
@@ -420,6 +422,11 @@ def seed_history(
         insert_rows(Speech, SPEECH_FIELDS, speeches)
         insert_rows(Task, TASK_FIELDS, tasks)
         insert_rows(Visit, VISIT_FIELDS, visits)
+        insert_rows(
+            Guest,
+            ["meeting_id", "name", "title", "is_upper_attendee"],
+            [(v[0], "Cấp ủy viên cấp trên", "Đảng ủy", True) for v in visits],
+        )
         insert_rows(Meeting.visitors.through, ["meeting_id", "user_id"], [v[:2] for v in visits])
         counts["visits"] = counts.get("visits", 0) + len(visits)
         if month.month == 12 and not planned_only and tally is not None:
@@ -437,4 +444,6 @@ def seed_history(
                 f"meetings up to {month:%m/%Y}: {counts['meetings']} meetings, {counts['attendance_rows']} attendance rows"
             )
     reset_sequences(Meeting, AgendaItem)
+    progress("building the rollups")
+    rebuild_rollups()
     return counts

@@ -510,3 +510,63 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class MeetingStats(models.Model):
+    """The figures of one held meeting, kept up to date by `meetings.stats` in the same
+    transaction as any change (dashboards read these, never the attendance rows)."""
+
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    expected = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    absent_excused = models.PositiveIntegerField(default=0)
+    absent_unexcused = models.PositiveIntegerField(default=0)
+    speakers = models.PositiveIntegerField(default=0)
+    leaders_expected = models.PositiveIntegerField(default=0)
+    leaders_present = models.PositiveIntegerField(default=0)
+    leaders_speaking = models.PositiveIntegerField(default=0)
+    upper_attended = models.BooleanField(default=False)
+    duration_minutes = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("meeting figures")
+        verbose_name_plural = _("meeting figures")
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.present}/{self.expected}"
+
+
+class CellMonth(models.Model):
+    """A cell's month as the dashboards count it: the sums of its held meetings' figures."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    quarter = models.PositiveSmallIntegerField()
+    meetings = models.PositiveSmallIntegerField(default=0)
+    regular_held = models.BooleanField(default=False)
+    thematic_held = models.BooleanField(default=False)
+    expected = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    speakers = models.PositiveIntegerField(default=0)
+    leaders_expected = models.PositiveIntegerField(default=0)
+    leaders_present = models.PositiveIntegerField(default=0)
+    leaders_speaking = models.PositiveIntegerField(default=0)
+    upper_attended = models.PositiveSmallIntegerField(default=0)
+    level_tot = models.PositiveSmallIntegerField(default=0)
+    level_kha = models.PositiveSmallIntegerField(default=0)
+    level_trung_binh = models.PositiveSmallIntegerField(default=0)
+    level_kem = models.PositiveSmallIntegerField(default=0)
+    unscored = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("cell month")
+        verbose_name_plural = _("cell months")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="cell_month_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "unit"], name="cell_month_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
+from chibo.meetings import stats
 from chibo.meetings.models import (
     AgendaItem,
     AgendaTemplate,
@@ -337,6 +338,7 @@ def record_attendance(
         _record(row, by)
         row.save()
         rows.append(row)
+    stats.refresh(meeting)
     return rows
 
 
@@ -369,6 +371,7 @@ def check_in(*, meeting: Meeting, member: Member, by: Actor) -> Attendance:
     row.checked_in_at = now
     _record(row, by)
     row.save()
+    stats.refresh(meeting)
     return row
 
 
@@ -420,6 +423,7 @@ def save_minutes(
                 item.notes = notes
                 _record(item, by)
                 item.save()
+    stats.refresh(meeting)
     return meeting
 
 
@@ -430,12 +434,25 @@ def add_guest(
     _check_open(meeting)
     if not name.strip():
         raise ValidationError({"name": _("Give the guest's name.")})
-    return Guest.objects.create(
+    guest = Guest.objects.create(
         meeting=meeting,
         name=vntext.nfc(name),
         title=vntext.nfc(title),
         is_upper_attendee=is_upper_attendee,
     )
+    stats.refresh(meeting)
+    return guest
+
+
+@transaction.atomic
+def note_upper_attendee(*, meeting: Meeting, name: str, title: str) -> None:
+    """Record that an upper-level member attended (supervision calls this when a visit is
+    recorded, even after the minutes are approved: it is a fact, not part of the minutes)."""
+    if not meeting.guests.filter(name=vntext.nfc(name), is_upper_attendee=True).exists():
+        Guest.objects.create(
+            meeting=meeting, name=vntext.nfc(name), title=vntext.nfc(title), is_upper_attendee=True
+        )
+        stats.refresh(meeting)
 
 
 @transaction.atomic
@@ -468,6 +485,7 @@ def add_speech(*, item: AgendaItem, member: Member, gist: str, by: Actor) -> Spe
     speech = Speech(item=item, member=member, gist=clean_html(gist))
     _record(speech, by)
     speech.save()
+    stats.refresh(item.meeting)
     return speech
 
 
@@ -568,6 +586,7 @@ def set_quality_level(*, meeting: Meeting, level: str) -> None:
         raise ValidationError(_("Unknown quality level."))
     Meeting.objects.filter(pk=meeting.pk).update(quality_level=level)
     meeting.quality_level = level
+    stats.refresh(meeting)
 
 
 AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution")}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
+from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
 from chibo.orgs.access import is_superuser, unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
@@ -187,6 +188,10 @@ def record_observation(
         raise ValidationError(_("Write what you observed."))
     if state == VisitState.DONE and locked.meeting.scheduled_at > timezone.now():
         raise ValidationError(_("The meeting has not taken place yet."))
+    if state == VisitState.DONE:
+        note_upper_attendee(
+            meeting=locked.meeting, name=display_name(locked.user), title=_("Upper-level committee")
+        )
     locked.state, locked.observation, locked.guidance = state, observation, guidance
     locked.recorded_at = timezone.now()
     locked.version += 1
