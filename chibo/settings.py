@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "chibo.meetings",
     "chibo.scoring",
     "chibo.supervision",
+    "chibo.reports",
     "chibo.demo",
 ]
 

@@ -174,6 +174,10 @@ def inspection_of_x001_01() -> list[object]:
     return [item.pk]
 
 
+def export_of(code: str, table: str, fmt: str) -> Callable[[], list[object]]:
+    return lambda: [code, table, fmt]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 # Who manages the whole province, and who reads it all (kiemtra: inspection staff).
 ALL_UNITS = {"admin", "bantochuc"}
@@ -264,6 +268,7 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:amend", meeting_of(code), frozenset())
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
+    yield Case("reports:export", lambda: ["LV", "no-such-table", "csv"], frozenset())
     # An inspection of bithu1's cell by commune 1: its supervisors, and the cell's leaders.
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
@@ -303,6 +308,9 @@ def cases() -> Iterator[Case]:
         cell_managers = MANAGE[code] if code.count(".") else set()
         yield Case("members:member_new", unit(code), frozenset(cell_managers))
         yield Case("scoring:compliance", unit(code), frozenset(users))
+        yield Case("reports:dashboard", unit(code), frozenset(users))
+        for table, fmt in (("summary", "xlsx"), ("units", "csv")):
+            yield Case("reports:export", export_of(code, table, fmt), frozenset(users))
         yield Case("scoring:classification", unit(code), frozenset(users))
         yield Case("scoring:classification_export", unit(code), frozenset(users))
         yield Case("scoring:rate_cell", unit(code), frozenset(users if code.count(".") else ()))

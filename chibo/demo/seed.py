@@ -256,6 +256,9 @@ class ProvinceBuilder:
                     ["Trung cấp", "Cao đẳng", "Đại học", "Thạc sĩ", "12/12", "9/12"]
                 ),
                 phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+                # About one in nine holds a leadership or management post (no draw from
+                # the generator, so that the rest of the province stays as it was).
+                holds_leadership_post=self.card % 9 == 4,
             )
             member.set_name(full)
             self.plan.members.append(member)
@@ -270,7 +273,7 @@ def seed_province(
         plan = ProvinceBuilder(SIZES[size], rng).build()
         progress(f"{len(plan.units)} units, {len(plan.members)} members planned")
         Unit.objects.bulk_create(plan.units, batch_size=1000)
-        units = {u.code: u for u in Unit.objects.only("pk", "code", "path")}
+        units = {u.code: u for u in Unit.objects.only("pk", "code", "path", "cell_type")}
         for member in plan.members:
             member.unit_id = units[member.unit.code].pk
         Member.objects.bulk_create(plan.members, batch_size=2000)
@@ -291,8 +294,18 @@ def seed_province(
         first: dict[int, Member] = {}
         for m in plan.members:
             first.setdefault(m.unit_id, m)
+        cell_types = {u.pk: u.cell_type for u in units.values()}
         Post.objects.bulk_create(
-            Post(member_id=m.pk, unit_id=m.unit_id, kind=PostKind.SECRETARY, started_on=TERM_START)
+            Post(
+                member_id=m.pk,
+                unit_id=m.unit_id,
+                kind=PostKind.SECRETARY,
+                started_on=TERM_START,
+                # Many village secretaries are also the village head; agency secretaries
+                # are often the head of the agency.
+                also_village_head=cell_types.get(m.unit_id) == CellType.VILLAGE and m.pk % 3 == 0,
+                is_head_of_agency=cell_types.get(m.unit_id) == CellType.AGENCY and m.pk % 2 == 0,
+            )
             for m in first.values()
         )
         progress("members, periods and posts inserted")

@@ -56,6 +56,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_see_members": has_perm(request.user, Perm.VIEW_MEMBERS, unit),
             "can_see_meetings": unit.is_cell and has_perm(request.user, Perm.VIEW_MEETINGS, unit),
             "can_see_league": not unit.is_cell and has_perm(request.user, Perm.VIEW_MEETINGS, unit),
+            "can_see_dashboard": has_perm(request.user, Perm.VIEW_MEETINGS, unit),
             "can_see_visits": not unit.is_cell
             and has_perm(request.user, Perm.VIEW_SUPERVISION, unit),
             "can_set_rules": unit.depth == 1 and has_perm(request.user, Perm.MANAGE_RULES, unit),

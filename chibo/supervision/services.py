@@ -366,9 +366,9 @@ class Due:
         return f"{self.year}-H1" if self.half else str(self.year)
 
 
-def reports_due(group: WorkingGroup) -> list[Due]:
+def reports_due(group: WorkingGroup, rules: SupervisionRules | None = None) -> list[Due]:
     """The reports `group` owes: each due date (15/6, 31/12 by default) in its period."""
-    rules = SupervisionRules.for_unit(group.unit)
+    rules = rules or SupervisionRules.for_unit(group.unit)
     dues = []
     for year in range(group.starts_on.year, group.ends_on.year + 1):
         for half, month, day in (

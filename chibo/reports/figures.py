@@ -1,0 +1,364 @@
+"""The figures of a dashboard and of the periodic report, read from the rollups
+(`meetings.CellMonth`) and a few small tables, never from attendance rows; a fixed number of
+queries whatever the number of units."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, NullIf, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chibo.meetings.models import CellMonth
+from chibo.members.models import Post, PostKind
+from chibo.orgs.models import CellType, Unit
+from chibo.orgs.permissions import Perm
+from chibo.reports.periods import Period
+from chibo.scoring.models import AnnualRating, Classification
+from chibo.supervision.models import (
+    GroupReport,
+    InspectionItem,
+    ReportState,
+    SupervisionRules,
+    WorkingGroup,
+)
+from chibo.supervision.services import reports_due
+
+AnyUser = AbstractBaseUser | AnonymousUser
+LEVELS = ["tot", "kha", "trung_binh", "kem"]
+FLAGS = {
+    "weak": "is_weak",
+    "rural": "is_rural",
+    "difficult": "is_difficult_area",
+    "enterprise": "is_non_state_enterprise",
+}
+SUMS = [
+    "meetings", "expected", "present", "speakers", "leaders_expected", "leaders_present",
+    "leaders_speaking", "upper_attended", "level_tot", "level_kha", "level_trung_binh",
+    "level_kem", "unscored",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    cell_type: str = ""
+    flag: str = ""
+
+    @classmethod
+    def from_query(cls, data: Any) -> Filters:
+        cell_type = data.get("type", "")
+        flag = data.get("flag", "")
+        return cls(cell_type if cell_type in CellType.values else "", flag if flag in FLAGS else "")
+
+    def apply(self, cells: QuerySet[Unit]) -> QuerySet[Unit]:
+        if self.cell_type:
+            cells = cells.filter(cell_type=self.cell_type)
+        if self.flag:
+            cells = cells.filter(**{FLAGS[self.flag]: True})
+        return cells
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass
+class Row:
+    """One line of figures: a month, or a sub-unit."""
+
+    key: Any
+    label: str
+    cells: int = 0
+    months: int = 0  # cell-months expected
+    regular: int = 0  # cell-months with a regular meeting
+    sums: dict[str, int] = field(default_factory=dict)
+    url_code: str = ""
+
+    @property
+    def compliance(self) -> float | None:
+        return rate(self.regular, self.months)
+
+    @property
+    def attendance(self) -> float | None:
+        return rate(self.sums.get("present", 0), self.sums.get("expected", 0))
+
+    @property
+    def upper(self) -> float | None:
+        return rate(self.sums.get("upper_attended", 0), self.sums.get("meetings", 0))
+
+    @property
+    def levels(self) -> list[int]:
+        return [self.sums.get(f"level_{level}", 0) for level in LEVELS]
+
+
+@dataclass
+class Dashboard:
+    unit: Unit
+    period: Period
+    filters: Filters
+    cells: int
+    weak_cells: int
+    months: list[datetime.date]
+    total: Row
+    by_month: list[Row]
+    children: list[Row]
+    thematic_done: int
+    thematic_due: int
+    weak_low_by_month: list[int]
+    leaders: dict[str, float | None]
+    secretaries: dict[str, Any]
+    classification: dict[str, dict[str, int]]
+    reports: dict[str, int]
+    inspected: int
+
+    @property
+    def thematic(self) -> float | None:
+        return rate(self.thematic_done, self.thematic_due)
+
+    def tables(self) -> dict[str, tuple[str, list[str], list[list[Any]]]]:
+        """Every table of the dashboard: title, headers, rows (for the page and exports)."""
+        level_names = ["Tốt", "Khá", "Trung bình", "Kém"]
+
+        def line(row: Row) -> list[Any]:
+            return [
+                row.label, row.cells, row.compliance, row.attendance, row.upper,
+                *row.levels, row.sums.get("unscored", 0),
+            ]  # fmt: skip
+
+        heads = [
+            _("Unit"), _("Cells"), _("Regular meetings held (%)"), _("Attendance (%)"),
+            _("Meetings with an upper-level attendee (%)"), *level_names, _("Not scored"),
+        ]  # fmt: skip
+        month_heads = [_("Month"), *heads[1:]]
+        summary: list[list[Any]] = [
+            [_("Cells"), self.cells],
+            [_("Weak cells"), self.weak_cells],
+            [_("Regular meetings held (%)"), self.total.compliance],
+            [_("Thematic meetings held, by quarter (%)"), self.thematic],
+            [_("Attendance (%)"), self.total.attendance],
+            [_("Meetings with an upper-level attendee (%)"), self.total.upper],
+            [_("Leaders' attendance (%)"), self.leaders["attendance"]],
+            [_("Leaders who spoke (%)"), self.leaders["speaking"]],
+            [_("Secretaries also village head (%)"), self.secretaries["village_head"]],
+            [_("Secretaries also head of the unit (%)"), self.secretaries["head_of_unit"]],
+            [_("Cells inspected this year (%)"), rate(self.inspected, self.cells)],
+            [_("Working-group reports due"), self.reports["due"]],
+            [_("Working-group reports submitted"), self.reports["submitted"]],
+            [_("Working-group reports evaluated"), self.reports["evaluated"]],
+            [_("Working-group reports overdue"), self.reports["overdue"]],
+        ]
+        classification = [
+            [str(label), self.classification["cells"].get(value, 0),
+             self.classification["members"].get(value, 0)]
+            for value, label in Classification.choices
+        ]  # fmt: skip
+        return {
+            "summary": (_("Summary"), [_("Figure"), _("Value")], summary),
+            "months": (
+                _("By month"),
+                month_heads,
+                [line(r) for r in self.by_month],
+            ),
+            "units": (_("By unit below"), heads, [line(r) for r in self.children]),
+            "classification": (
+                _("Annual classification %(year)s") % {"year": self.period.end.year},
+                [_("Level"), _("Cells"), _("Members")],
+                classification,
+            ),
+        }
+
+
+def visible_cells(user: AnyUser, unit: Unit, filters: Filters) -> QuerySet[Unit]:
+    return filters.apply(
+        Unit.objects.visible_to(user, Perm.VIEW_MEETINGS).cells().filter(path__startswith=unit.path)
+    )
+
+
+def _sums() -> dict[str, Any]:
+    return {name: Coalesce(Sum(name), 0) for name in SUMS}
+
+
+def build(
+    user: AnyUser,
+    unit: Unit,
+    period: Period,
+    filters: Filters | None = None,
+    *,
+    today: datetime.date | None = None,
+) -> Dashboard:
+    """The dashboard of `unit` for `period` as `user` may see it."""
+    filters = filters or Filters()
+    today = today or timezone.localdate()
+    months = period.months(today)
+    cells = visible_cells(user, unit, filters)
+    counts = cells.order_by().aggregate(n=Count("pk"), weak=Count("pk", filter=Q(is_weak=True)))
+    n_cells = counts["n"]
+    rows = CellMonth.objects.filter(
+        unit__in=cells.values("pk"), month__gte=period.first_month, month__lte=period.last_month
+    )
+    by_month: dict[datetime.date, Row] = {
+        m: Row(m, f"{m:%m/%Y}", cells=n_cells, months=n_cells) for m in months
+    }
+    weak_low: dict[datetime.date, int] = dict.fromkeys(months, 0)
+    for data in (
+        rows.values("month")
+        .annotate(
+            regular=Count("pk", filter=Q(regular_held=True)),
+            weak_low=Coalesce(
+                Sum(F("level_kem") + F("level_trung_binh"), filter=Q(unit__is_weak=True)), 0
+            ),
+            **_sums(),
+        )
+        .order_by("month")
+    ):
+        row = by_month.get(data["month"])
+        if row is None:
+            continue
+        row.regular = data["regular"]
+        row.sums = {name: data[name] for name in SUMS}
+        weak_low[data["month"]] = data["weak_low"]
+    total = Row("total", unit.name, cells=n_cells, months=n_cells * len(months))
+    total.regular = sum(r.regular for r in by_month.values())
+    total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
+    quarters = sorted({(m.month - 1) // 3 + 1 for m in months if _quarter_begun(m, today)})
+    thematic_done = (
+        rows.filter(thematic_held=True, quarter__in=quarters)
+        .values("unit_id", "quarter")
+        .distinct()
+        .count()
+    )
+    children = _children(user, unit, cells, rows, months, period)
+    posts = Post.objects.filter(
+        kind=PostKind.SECRETARY, ended_on__isnull=True, unit__in=cells.values("pk")
+    ).aggregate(
+        n=Count("pk"),
+        village=Count("pk", filter=Q(also_village_head=True)),
+        head=Count("pk", filter=Q(is_head_of_agency=True)),
+    )
+    year = period.end.year
+    ratings: dict[str, dict[str, int]] = {"cells": {}, "members": {}}
+    for member_null, level, n in (
+        AnnualRating.objects.filter(year=year, unit__in=cells.values("pk"))
+        .annotate(
+            current=Coalesce(
+                NullIf("decided_level", Value("")),
+                NullIf("verified_level", Value("")),
+                "self_level",
+            ),
+            collective=ExpressionWrapper(Q(member=None), output_field=BooleanField()),
+        )
+        .values_list("collective", "current")
+        .annotate(n=Count("pk"))
+    ):
+        if level:
+            ratings["cells" if member_null else "members"][level] = n
+    inspected = (
+        InspectionItem.objects.filter(year=year, done=True, target__in=cells.values("pk"))
+        .values("target_id")
+        .distinct()
+        .count()
+    )
+    return Dashboard(
+        unit=unit,
+        period=period,
+        filters=filters,
+        cells=n_cells,
+        weak_cells=counts["weak"],
+        months=months,
+        total=total,
+        by_month=list(by_month.values()),
+        children=children,
+        thematic_done=thematic_done,
+        thematic_due=n_cells * len(quarters),
+        weak_low_by_month=[weak_low[m] for m in months],
+        leaders={
+            "attendance": rate(total.sums["leaders_present"], total.sums["leaders_expected"]),
+            "speaking": rate(total.sums["leaders_speaking"], total.sums["leaders_present"]),
+        },
+        secretaries={
+            "n": posts["n"],
+            "village_head": rate(posts["village"], posts["n"]),
+            "head_of_unit": rate(posts["head"], posts["n"]),
+        },
+        classification=ratings,
+        reports=_report_status(unit, year, today),
+        inspected=inspected,
+    )
+
+
+def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
+    """A quarter is due once its last month has begun."""
+    last = datetime.date(month.year, ((month.month - 1) // 3 + 1) * 3, 1)
+    return last <= today.replace(day=1)
+
+
+def _children(
+    user: AnyUser,
+    unit: Unit,
+    cells: QuerySet[Unit],
+    rows: QuerySet[CellMonth],
+    months: list[datetime.date],
+    period: Period,
+) -> list[Row]:
+    """The figures of each unit directly below (of the cell itself for a cell)."""
+    if unit.is_cell:
+        return []
+    length = len(unit.path) + unit.steplen
+    children = list(
+        Unit.objects.get_children(unit)
+        .filter(path__in=cells.annotate(child=Substr("path", 1, length)).values("child"))
+        .order_by("path")
+        .only("pk", "code", "name", "path")
+    )
+    per_child_cells = dict(
+        cells.order_by()
+        .annotate(child=Substr("path", 1, length))
+        .values("child")
+        .annotate(n=Count("pk"))
+        .values_list("child", "n")
+    )
+    figures = {
+        data["child"]: data
+        for data in rows.order_by()
+        .annotate(child=Substr("unit__path", 1, length))
+        .values("child")
+        .annotate(regular=Count("pk", filter=Q(regular_held=True)), **_sums())
+    }
+    out = []
+    for child in children:
+        n = per_child_cells.get(child.path, 0)
+        data = figures.get(child.path, {})
+        row = Row(child.pk, child.name, cells=n, months=n * len(months), url_code=child.code)
+        row.regular = data.get("regular", 0)
+        row.sums = {name: data.get(name, 0) for name in SUMS}
+        out.append(row)
+    return out
+
+
+def _report_status(unit: Unit, year: int, today: datetime.date) -> dict[str, int]:
+    """Working-group reports of the groups set up at or below `unit`, due in `year`."""
+    groups = list(WorkingGroup.objects.filter(unit__path__startswith=unit.path))
+    rules = SupervisionRules.for_unit(unit)
+    states = {
+        (r.group_id, r.half): r.state
+        for r in GroupReport.objects.filter(group__in=groups, year=year)
+    }
+    status = {"due": 0, "submitted": 0, "evaluated": 0, "overdue": 0}
+    for group in groups:
+        for due in reports_due(group, rules):
+            if due.year != year:
+                continue
+            status["due"] += 1
+            state = states.get((group.pk, due.half), ReportState.DRAFT)
+            if state == ReportState.SUBMITTED:
+                status["submitted"] += 1
+            elif state == ReportState.EVALUATED:
+                status["evaluated"] += 1
+            elif due.due_on < today:
+                status["overdue"] += 1
+    return status

@@ -1,0 +1,130 @@
+"""Dashboards: figures equal to what the meeting records say, flat queries, exports,
+filters and access; periods."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chibo.meetings import services
+from chibo.meetings.models import Attendance, AttendanceStatus, MeetingKind
+from chibo.orgs.models import Unit
+from chibo.reports import figures
+from chibo.reports.periods import PeriodError, parse
+from tests.test_meetings import D, complete, grow_cell, planned
+
+pytestmark = pytest.mark.django_db
+
+TODAY = D(2026, 11, 26)
+
+
+def test_periods() -> None:
+    assert parse("2026-H1").end == D(2026, 6, 15)
+    assert parse("2026").end == D(2026, 12, 31)
+    assert parse("2026-Q3").start == D(2026, 7, 1)
+    assert parse("2026-02").end == D(2026, 2, 28)
+    custom = parse("2026-01-10..2026-03-05")
+    assert [m.month for m in custom.months()] == [1, 2, 3]
+    assert [m.month for m in parse("2026").months(TODAY)] == list(range(1, 12))
+    for bad in ("2026-H3", "26", "2026-13", "2026-05-01..2026-04-01"):
+        with pytest.raises(PeriodError):
+            parse(bad)
+
+
+def held(code: str, day: D, kind: str = MeetingKind.REGULAR, level: str = "") -> None:
+    meeting = complete(planned(code=code, kind=kind, day=day))
+    if level:
+        services.set_quality_level(meeting=meeting, level=level)
+
+
+def test_the_dashboard_matches_the_meeting_records(cast: dict[str, User]) -> None:
+    held("X001.01", D(2026, 3, 5), MeetingKind.COMBINED, "tot")
+    held("X001.01", D(2026, 4, 5), level="kha")
+    held("X002.01", D(2026, 3, 6), level="kem")
+    root = Unit.objects.get(code="LV")
+    board = figures.build(
+        cast["admin"],
+        root,
+        parse("2026-01-01..2026-04-30"),
+        today=TODAY,
+    )
+    cells = Unit.objects.cells().count()
+    assert board.cells == cells
+    assert board.total.regular == 3
+    assert board.total.months == cells * 4
+    rows = Attendance.objects.exclude(
+        status__in=[AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE]
+    ).filter(attached_from_elsewhere=False)
+    assert board.total.sums["expected"] == rows.count()
+    assert board.total.sums["present"] == rows.count()  # complete() marks everyone present
+    march = board.by_month[2]
+    assert march.levels == [1, 0, 0, 1]
+    assert board.thematic_done == 1
+    communes = {row.label: row for row in board.children}
+    x001 = next(row for row in communes.values() if row.url_code == "X001")
+    assert x001.regular == 2
+    assert x001.levels == [1, 1, 0, 0]
+    # The commune's own dashboard has the same figures as its row above.
+    commune = figures.build(cast["admin"], Unit.objects.get(code="X001"), board.period, today=TODAY)
+    assert commune.total.regular == x001.regular
+    assert commune.total.sums == x001.sums
+
+
+def test_uyvien1_sees_only_commune_1(cast: dict[str, User], client_for) -> None:
+    held("X001.01", D(2026, 3, 5))
+    held("X002.01", D(2026, 3, 6))
+    board = figures.build(
+        cast["uyvien1"], Unit.objects.get(code="X001"), parse("2026"), today=TODAY
+    )
+    assert board.total.regular == 1
+    assert client_for("uyvien1").get("/units/LV/dashboard/").status_code == 404
+    assert client_for("uyvien1").get("/units/X002/dashboard/").status_code == 404
+
+
+def test_filters_narrow_the_cells(cast: dict[str, User]) -> None:
+    Unit.objects.filter(code="X001.01").update(is_weak=True)
+    board = figures.build(
+        cast["admin"],
+        Unit.objects.get(code="LV"),
+        parse("2026"),
+        figures.Filters(flag="weak"),
+        today=TODAY,
+    )
+    assert board.cells == 1
+
+
+def test_the_dashboard_and_its_exports_use_flat_queries(client_for) -> None:
+    held("X001.01", D(2026, 3, 5))
+    client = client_for("bantochuc")
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured)
+
+    urls = [
+        "/units/LV/dashboard/?period=2026",
+        "/units/X001/dashboard/?period=2026",
+        "/units/X001.01/dashboard/?period=2026",
+        "/units/LV/dashboard/units.xlsx?period=2026",
+        "/units/LV/dashboard/months.csv?period=2026",
+    ]
+    before = [queries(url) for url in urls]
+    grow_cell("X001.01", 4)
+    parent = Unit.objects.get(code="X002")
+    kind = Unit.objects.get(code="X002.01").kind
+    Unit.objects.add_child(parent, instance=Unit(code="X002.88", name="Chi bộ thôn Mới", kind=kind))
+    held("X002.01", D(2026, 4, 6), level="kha")
+    held("X001.01", D(2026, 4, 5), level="tot")
+    assert [queries(url) for url in urls] == before
+
+
+def test_a_csv_export_holds_the_table(client_for) -> None:
+    held("X001.01", D(2026, 3, 5))
+    response = client_for("bantochuc").get("/units/LV/dashboard/months.csv?period=2026-Q1")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 4  # the header and three months
+    assert lines[3].startswith("03/2026")
