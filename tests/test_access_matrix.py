@@ -174,6 +174,20 @@ def inspection_of_x001_01() -> list[object]:
     return [item.pk]
 
 
+def report_of_x001(*extra: str) -> Callable[[], list[object]]:
+    """The periodic report of commune 1, written."""
+
+    def args() -> list[object]:
+        from chibo.reports.periodic import reserve, write_report
+        from chibo.reports.periods import parse
+
+        report = reserve(Unit.objects.get(code="X001"), parse("2026-H1"), None)
+        write_report(report, User.objects.get(username="admin"))
+        return [str(report.pk), *extra]
+
+    return args
+
+
 def export_of(code: str, table: str, fmt: str) -> Callable[[], list[object]]:
     return lambda: [code, table, fmt]
 
@@ -269,6 +283,9 @@ def cases() -> Iterator[Case]:
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
     yield Case("reports:export", lambda: ["LV", "no-such-table", "csv"], frozenset())
+    yield Case("reports:report", report_of_x001(), frozenset(SEE["X001"]))
+    yield Case("reports:report_file", report_of_x001("docx"), frozenset(SEE["X001"]))
+    yield Case("reports:report_file", report_of_x001("pdf"), frozenset())
     # An inspection of bithu1's cell by commune 1: its supervisors, and the cell's leaders.
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
@@ -309,6 +326,7 @@ def cases() -> Iterator[Case]:
         yield Case("members:member_new", unit(code), frozenset(cell_managers))
         yield Case("scoring:compliance", unit(code), frozenset(users))
         yield Case("reports:dashboard", unit(code), frozenset(users))
+        yield Case("reports:reports", unit(code), frozenset(() if code.count(".") else users))
         for table, fmt in (("summary", "xlsx"), ("units", "csv")):
             yield Case("reports:export", export_of(code, table, fmt), frozenset(users))
         yield Case("scoring:classification", unit(code), frozenset(users))

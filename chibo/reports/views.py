@@ -7,18 +7,26 @@ import csv
 import io
 import tempfile
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from chibo.lib.http import HtmxHttpRequest, actor
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
-from chibo.orgs.access import get_unit_for_user
+from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import CellType
 from chibo.orgs.permissions import Perm
 from chibo.reports import charts, figures
+from chibo.reports.models import JobState, PeriodicReport
+from chibo.reports.periodic import number_of, reserve
 from chibo.reports.periods import Period, PeriodError, parse
+from chibo.reports.tasks import write_periodic_report
 
 LEVEL_NAMES = ["Tốt", "Khá", "Trung bình", "Kém"]
 
@@ -114,3 +122,72 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
     )
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=f"{name}.xlsx")
+
+
+# --- periodic reports ---------------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    period = forms.CharField(
+        label=gettext_lazy("Period"),
+        max_length=30,
+        help_text=gettext_lazy("2026-H1 (to 15/6), 2026 (to 31/12), or 2026-01-01..2026-03-31"),
+    )
+
+    def clean_period(self) -> Period:
+        try:
+            return parse(self.cleaned_data["period"])
+        except PeriodError as error:
+            raise ValidationError(str(error)) from error
+
+
+def reports(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's periodic reports, and a form to write one (in the background)."""
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    if unit.is_cell:
+        raise Http404
+    today = timezone.localdate()
+    form = ReportForm(
+        request.POST or None,
+        initial={"period": f"{today.year}-H1" if today.month <= 6 else str(today.year)},
+    )
+    if request.method == "POST" and form.is_valid():
+        report = reserve(unit, form.cleaned_data["period"], actor(request))
+        if report.created_by_id != request.user.pk:
+            report.created_by = actor(request)
+            report.save(update_fields=["created_by"])
+        transaction.on_commit(lambda: write_periodic_report.enqueue(str(report.pk)))
+        return redirect(report)
+    made = list(PeriodicReport.objects.filter(unit=unit).order_by("-created_at")[:50])
+    return render(request, "reports/reports.html", {"unit": unit, "form": form, "reports": made})
+
+
+def get_report_for_user(request: HttpRequest, pk: str) -> PeriodicReport:
+    """A periodic report of a unit the user may see the meetings of; 404 otherwise."""
+    try:
+        report = PeriodicReport.objects.select_related("unit").filter(pk=pk).first()
+    except ValidationError:
+        report = None
+    if report is None or not has_perm(request.user, Perm.VIEW_MEETINGS, report.unit):
+        raise Http404
+    return report
+
+
+def report_status(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    report = get_report_for_user(request, pk)
+    template = "reports/_report_status.html" if request.htmx else "reports/report.html"
+    return render(
+        request,
+        template,
+        {"report": report, "unit": report.unit, "number": number_of(report)},
+    )
+
+
+def report_file(request: HttpRequest, pk: str, fmt: str) -> FileResponse:
+    report = get_report_for_user(request, pk)
+    field = {"docx": report.docx, "xlsx": report.xlsx}.get(fmt)
+    if field is None or not field or report.state != JobState.DONE:
+        raise Http404
+    return FileResponse(
+        field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1]
+    )

@@ -1,0 +1,83 @@
+"""Periodic reports made (their number, files and progress) and the numbering settings."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportSettings(models.Model):
+    """A province's settings for its documents (the root unit's row applies to its tree)."""
+
+    unit = models.OneToOneField("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    term_start = models.DateField(
+        _("start of the committee term"),
+        default=datetime.date(2025, 10, 1),
+        help_text=_("Document numbers restart with each term."),
+    )
+    place = models.CharField(
+        _("place in the date line"), max_length=80, blank=True, help_text=_("e.g. Lâm Đồng")
+    )
+
+    class Meta:
+        verbose_name = _("document settings")
+        verbose_name_plural = _("document settings")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+    @classmethod
+    def for_unit(cls, unit: Any) -> ReportSettings:
+        root_path = unit.path[: unit.steplen]
+        return cls.objects.filter(unit__path=root_path).first() or cls(unit=unit)
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class PeriodicReport(models.Model):
+    """The periodic report of a unit for a period: its party-style number (kept when it is
+    written again), its DOCX and XLSX, and the progress of the job writing them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=30)
+    term_start = models.DateField()
+    serial = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    docx = models.FileField(upload_to="reports/%Y/", blank=True)
+    xlsx = models.FileField(upload_to="reports/%Y/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic report")
+        verbose_name_plural = _("periodic reports")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period"], name="periodic_report_period"),
+            models.UniqueConstraint(
+                fields=["unit", "term_start", "serial"], name="periodic_report_serial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:report", args=[self.pk])
