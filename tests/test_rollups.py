@@ -101,3 +101,28 @@ def test_rebuild_rollups_command() -> None:
     row = CellMonth.objects.get()
     assert row.regular_held
     assert row.present == row.expected > 0
+
+
+def test_classification_tallies_equal_a_rebuild(cast: dict[str, object]) -> None:
+    from chibo.orgs.models import Unit
+    from chibo.scoring.classification import rate, rebuild_tallies
+    from chibo.scoring.models import RatingTally
+
+    cell = Unit.objects.get(code="X001.01")
+    rate(unit=cell, year=2026, step="self", level="good", by=None)
+    for member, level in zip(
+        Member.objects.filter(unit=cell, status="official")[:3],
+        ["good", "completed", "good"],
+        strict=False,
+    ):
+        rate(unit=cell, member=member, year=2026, step="self", level=level, by=None)
+        rate(unit=cell, member=member, year=2026, step="verify", level=level, by=None)
+    kept = list(
+        RatingTally.objects.values_list("unit_id", "year", "cell_level", "good", "completed")
+    )
+    assert kept == [(cell.pk, 2026, "good", 2, 1)]
+    rebuild_tallies()
+    assert (
+        list(RatingTally.objects.values_list("unit_id", "year", "cell_level", "good", "completed"))
+        == kept
+    )

@@ -35,6 +35,7 @@ from chibo.meetings.services import DEFAULT_AGENDAS
 from chibo.meetings.stats import rebuild as rebuild_rollups
 from chibo.members.models import Member, MemberStatus
 from chibo.scoring.annual import annual_level
+from chibo.scoring.classification import rebuild_tallies
 from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
 from chibo.scoring.models import AnnualRating, MeetingScore, Rubric, ScoringRules
 from chibo.supervision.models import Visit
@@ -446,4 +447,5 @@ def seed_history(
     reset_sequences(Meeting, AgendaItem)
     progress("building the rollups")
     rebuild_rollups()
+    rebuild_tallies()
     return counts

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, NullIf, Substr
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from chibo.members.models import Post, PostKind
 from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
 from chibo.reports.periods import Period
-from chibo.scoring.models import AnnualRating, Classification
+from chibo.scoring.models import Classification, RatingTally
 from chibo.supervision.models import (
     GroupReport,
     InspectionItem,
@@ -242,21 +242,14 @@ def build(
     )
     year = period.end.year
     ratings: dict[str, dict[str, int]] = {"cells": {}, "members": {}}
-    for member_null, level, n in (
-        AnnualRating.objects.filter(year=year, unit__in=cells.values("pk"))
-        .annotate(
-            current=Coalesce(
-                NullIf("decided_level", Value("")),
-                NullIf("verified_level", Value("")),
-                "self_level",
-            ),
-            collective=ExpressionWrapper(Q(member=None), output_field=BooleanField()),
-        )
-        .values_list("collective", "current")
-        .annotate(n=Count("pk"))
-    ):
+    tallies = RatingTally.objects.filter(year=year, unit__in=cells.values("pk")).order_by()
+    for level, n in tallies.values_list("cell_level").annotate(n=Count("pk")):
         if level:
-            ratings["cells" if member_null else "members"][level] = n
+            ratings["cells"][level] = n
+    totals = tallies.aggregate(
+        **{level: Coalesce(Sum(level), 0) for level in ("excellent", "good", "completed", "failed")}
+    )
+    ratings["members"] = {level: n for level, n in totals.items() if n}
     inspected = (
         InspectionItem.objects.filter(year=year, done=True, target__in=cells.values("pk"))
         .values("target_id")

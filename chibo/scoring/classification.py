@@ -39,6 +39,7 @@ from chibo.scoring.models import (
     CLASSIFICATION_RANK,
     AnnualRating,
     Classification,
+    RatingTally,
     ScoringRules,
     Step,
 )
@@ -397,4 +398,41 @@ def rate(
         raise ValidationError(
             _("Someone else saved this classification meanwhile. Reload the page and try again.")
         ) from None
+    refresh_tally(unit, year)
     return rating, findings
+
+
+# --- tallies for the dashboards ----------------------------------------------------------------
+
+
+def _tallies(filters: Q) -> list[RatingTally]:
+    tallies: dict[tuple[int, int], RatingTally] = {}
+    for unit_id, year, member_id, current, n in (
+        AnnualRating.objects.filter(filters)
+        .annotate(current=CURRENT)
+        .values_list("unit_id", "year", "member_id", "current")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        tally = tallies.setdefault((unit_id, year), RatingTally(unit_id=unit_id, year=year))
+        if not current:
+            continue
+        if member_id is None:
+            tally.cell_level = current
+        else:
+            setattr(tally, current, getattr(tally, current) + n)
+    return list(tallies.values())
+
+
+def refresh_tally(unit: Unit, year: int) -> None:
+    """Recompute the tally of one cell and year (called by `rate`, in its transaction)."""
+    RatingTally.objects.filter(unit=unit, year=year).delete()
+    RatingTally.objects.bulk_create(_tallies(Q(unit=unit, year=year)))
+
+
+def rebuild_tallies() -> int:
+    with transaction.atomic():
+        RatingTally.objects.all().delete()
+        rows = _tallies(Q())
+        RatingTally.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -237,3 +237,28 @@ class AnnualRating(models.Model):
     @property
     def step_label(self) -> str:
         return str(Step(self.step).label) if self.step else ""
+
+
+class RatingTally(models.Model):
+    """A cell's classification results of a year in one row (the dashboards read this,
+    not the ratings): its own current level and how many of its members hold each level.
+    Kept by `classification.rate` in the same transaction; rebuilt by `rebuild_tallies`."""
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    cell_level = models.CharField(max_length=16, blank=True)
+    excellent = models.PositiveIntegerField(default=0)
+    good = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("classification tally")
+        verbose_name_plural = _("classification tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="rating_tally_unit_year")
+        ]
+        indexes = [models.Index(fields=["year", "unit"], name="rating_tally_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year}"
