@@ -285,9 +285,9 @@ def build(
 
 
 def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
-    """A quarter is due once its last month has begun."""
+    """A quarter is due once it has ended."""
     last = datetime.date(month.year, ((month.month - 1) // 3 + 1) * 3, 1)
-    return last <= today.replace(day=1)
+    return last < today.replace(day=1)
 
 
 def _children(

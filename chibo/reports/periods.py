@@ -35,13 +35,13 @@ class Period:
         return self.end.replace(day=1)
 
     def months(self, today: datetime.date | None = None) -> list[datetime.date]:
-        """The first days of the months of the period, up to the last one begun by today
-        (a month counts once it has begun: its meeting may already be held)."""
+        """The first days of the months of the period, up to the last one ended by `today`
+        (a month still running would count its meetings not yet held as missed)."""
         months = []
         month = self.first_month
         limit = self.last_month
         if today is not None:
-            limit = min(limit, today.replace(day=1))
+            limit = min(limit, (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1))
         while month <= limit:
             months.append(month)
             month = (month + datetime.timedelta(days=32)).replace(day=1)
