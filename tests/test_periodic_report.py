@@ -128,3 +128,12 @@ def test_libreoffice_converts_the_report(tmp_path: Path, cast: dict[str, User]) 
     assert (tmp_path / "bao-cao.pdf").read_bytes().startswith(b"%PDF")
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(tmp_path / "bao-cao.png", SHOTS / "periodic-report-page1.png")
+
+
+def test_pages_are_numbered_from_the_second(cast: dict[str, User]) -> None:
+    board = board_for(cast["admin"])
+    document = read(periodic_docx(board, number="Số 1-BC/TU", date=D(2026, 6, 15), place="X"))
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    assert 'w:instr="PAGE"' in section.footer._element.xml
+    assert "PAGE" not in section.first_page_footer._element.xml

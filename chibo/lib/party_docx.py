@@ -19,6 +19,8 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
@@ -93,6 +95,18 @@ def build(doc: PartyDocument, body: Callable[[DocxDocument], None]) -> bytes:
     style = document.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(14)
+    # Page numbers from the second page on, centred in the footer.
+    section.different_first_page_header_footer = True
+    number = section.footer.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "2"
+    run.append(text)
+    field.append(run)
+    number._p.append(field)
 
     header = document.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
