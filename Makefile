@@ -6,7 +6,7 @@ CHIBO := $(BIN)/chibo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint fmt typecheck checks pytest messages venv lock clean
+.PHONY: demo test lint fmt typecheck checks pytest bench messages venv lock clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -49,6 +49,12 @@ checks: venv
 
 pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark (not part of `make test`, which runs a small smoke of it): SIZE=demo|province,
+# MONTHS to override the history, JSON to keep the figures.
+SIZE ?= province
+bench: venv
+	$(CHIBO) bench --size $(SIZE) $(if $(MONTHS),--months $(MONTHS)) $(if $(JSON),--json $(JSON))
 
 test: lint typecheck checks pytest
 

@@ -235,6 +235,7 @@ WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}
 
 def cases() -> Iterator[Case]:
     yield Case("home", NO_ARGS, EVERYONE)
+    yield Case("health", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("login", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("password_change", NO_ARGS, EVERYONE)

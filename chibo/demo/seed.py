@@ -265,9 +265,15 @@ class ProvinceBuilder:
 
 
 def seed_province(
-    *, size: str, random_seed: int, progress: Callable[[str], None] = lambda _: None
+    *,
+    size: str,
+    random_seed: int,
+    months: int | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, int]:
-    """Insert the demo province of `size` into an empty database; return row counts."""
+    """Insert the demo province of `size` (with `months` of meeting history instead of the
+    size's own) into an empty database; return row counts."""
+    history_months = SIZES[size].history_months if months is None else months
     rng = random.Random(random_seed)
     with transaction.atomic():
         plan = ProvinceBuilder(SIZES[size], rng).build()
@@ -310,14 +316,14 @@ def seed_province(
         )
         progress("members, periods and posts inserted")
         history: dict[str, int] = {}
-        if SIZES[size].history_months:
+        if history_months:
             visitors = create_committees(units)
             history = seed_history(
                 members=plan.members,
                 weak_cells={units[u.code].pk for u in plan.units if u.is_weak},
                 visitors=visitors,
                 end_month=HISTORY_END,
-                months=SIZES[size].history_months,
+                months=history_months,
                 rng=rng,
                 progress=progress,
             )

@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--size", choices=sorted(SIZES), default="demo")
         parser.add_argument("--random-seed", type=int, default=2026)
         parser.add_argument(
+            "--months",
+            type=int,
+            default=None,
+            help="Months of meeting history (default: the size's).",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing (and succeed) when the database already holds units.",
@@ -32,6 +38,7 @@ class Command(BaseCommand):
         counts = seed_province(
             size=options["size"],
             random_seed=options["random_seed"],
+            months=options["months"],
             progress=lambda line: self.stdout.write(f"  {line}"),
         )
         elapsed = time.monotonic() - started

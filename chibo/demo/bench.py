@@ -1,0 +1,425 @@
+"""The benchmark: the product measured on a seeded province, each figure beside a floor
+measured in the same run (`chibo bench`, see docs/performance.md).
+
+Runs inside a process whose database is the benchmark's own (the command starts it so), with
+production settings (DEBUG off), so that what is measured is what users get.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import io
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from chibo.demo.roster_file import write_demo_roster
+from chibo.meetings.models import Attendance, Meeting, MeetingState
+from chibo.members.models import Member
+from chibo.members.roster_io import import_members
+from chibo.orgs.models import Unit
+from chibo.reports import figures
+from chibo.reports.periodic import periodic_docx, periodic_xlsx
+from chibo.reports.periods import parse
+
+
+class Rollback(Exception):
+    """Raised to undo the measured import."""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def dataset() -> dict[str, int]:
+    return {
+        "units": Unit.objects.count(),
+        "cells": Unit.objects.cells().count(),
+        "members": Member.objects.count(),
+        "meetings": Meeting.objects.count(),
+        "attendance_rows": Attendance.objects.count(),
+    }
+
+
+def last_full_year() -> int:
+    return timezone.localdate().year - 1
+
+
+def targets() -> dict[str, tuple[str, Callable[[], str]]]:
+    """The pages measured: who asks, and the address (found in the seeded data)."""
+
+    def cell_meeting() -> str:
+        meeting = (
+            Meeting.objects.filter(unit__code="X001.01", state=MeetingState.APPROVED)
+            .order_by("-scheduled_at")
+            .first()
+        )
+        assert meeting is not None, "the benchmark needs a seed with meeting history"
+        return f"/meetings/{meeting.pk}/"
+
+    year = last_full_year()
+    return {
+        "cell_meeting": ("bithu1", cell_meeting),
+        "cell_roster": ("bithu1", lambda: "/units/X001.01/members/"),
+        "member_home": ("dangvien1", lambda: "/"),
+        "commune_dashboard": ("uyvien1", lambda: f"/units/X001/dashboard/?period={year}"),
+        "province_dashboard": ("bantochuc", lambda: f"/units/LV/dashboard/?period={year}"),
+    }
+
+
+def measure_page(client: Client, url: str, requests: int) -> dict[str, float]:
+    for _ in range(5):
+        response = client.get(url)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    queries = len(captured)  # now: the next request empties the log
+    times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "queries": queries,
+    }
+
+
+def measure_pages(requests: int) -> tuple[dict[str, dict[str, float]], float]:
+    users = get_user_model().objects
+    pages = {}
+    for name, (username, url) in targets().items():
+        client = Client()
+        client.force_login(users.get(username=username))
+        pages[name] = measure_page(client, url(), requests)
+    floor = measure_page(Client(), "/health/", requests)["p50_ms"]
+    return pages, floor
+
+
+# --- aggregate: the dashboard beside the SQL that computes the same figures ------------------
+
+RAW_SQL = [
+    """SELECT cm.month, COUNT(*) FILTER (WHERE cm.regular_held), SUM(cm.meetings),
+              SUM(cm.expected), SUM(cm.present), SUM(cm.speakers), SUM(cm.leaders_expected),
+              SUM(cm.leaders_present), SUM(cm.leaders_speaking), SUM(cm.upper_attended),
+              SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem),
+              SUM(cm.unscored),
+              SUM(cm.level_kem + cm.level_trung_binh) FILTER (WHERE u.is_weak)
+       FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
+       WHERE u.path LIKE %(path)s AND cm.month BETWEEN %(start)s AND %(end)s
+       GROUP BY cm.month""",
+    """SELECT substr(u.path, 1, %(child)s), COUNT(*) FILTER (WHERE cm.regular_held),
+              SUM(cm.meetings), SUM(cm.expected), SUM(cm.present), SUM(cm.upper_attended),
+              SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem)
+       FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
+       WHERE u.path LIKE %(path)s AND cm.month BETWEEN %(start)s AND %(end)s
+       GROUP BY 1""",
+    """SELECT COUNT(*) FROM (SELECT DISTINCT cm.unit_id, cm.quarter
+       FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
+       WHERE u.path LIKE %(path)s AND cm.thematic_held
+         AND cm.month BETWEEN %(start)s AND %(end)s) AS q""",
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.is_weak)
+       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
+       WHERE k.holds_meetings AND u.path LIKE %(path)s""",
+    """SELECT substr(u.path, 1, %(child)s), COUNT(*)
+       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
+       WHERE k.holds_meetings AND u.path LIKE %(path)s GROUP BY 1""",
+    """SELECT t.cell_level, COUNT(*), SUM(t.excellent), SUM(t.good), SUM(t.completed),
+              SUM(t.failed)
+       FROM scoring_ratingtally t JOIN orgs_unit u ON u.id = t.unit_id
+       WHERE t.year = %(year)s AND u.path LIKE %(path)s GROUP BY t.cell_level""",
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE p.also_village_head),
+              COUNT(*) FILTER (WHERE p.is_head_of_agency)
+       FROM members_post p JOIN orgs_unit u ON u.id = p.unit_id
+       WHERE p.kind = 'secretary' AND p.ended_on IS NULL AND u.path LIKE %(path)s""",
+    """SELECT COUNT(DISTINCT i.target_id) FROM supervision_inspectionitem i
+       JOIN orgs_unit u ON u.id = i.target_id
+       WHERE i.year = %(year)s AND i.done AND u.path LIKE %(path)s""",
+]
+
+
+def raw_sql_ms(repeats: int = 10) -> float:
+    root = Unit.objects.get(code="LV")
+    year = last_full_year()
+    params = {
+        "path": f"{root.path}%",
+        "child": len(root.path) + root.steplen,
+        "start": datetime.date(year, 1, 1),
+        "end": datetime.date(year, 12, 1),
+        "year": year,
+    }
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(repeats + 2):
+            start = time.perf_counter()
+            for sql in RAW_SQL:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times[2:]), 1)
+
+
+# --- import and report ---------------------------------------------------------------------
+
+
+def measure_import(rows: int) -> dict[str, float]:
+    cells = list(Unit.objects.cells().order_by("path").values_list("code", flat=True))
+    root = Unit.objects.get(code="LV")
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_demo_roster(Path(folder) / "roster.xlsx", rows=rows, cell_codes=cells)
+        start = time.perf_counter()
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        read = sum(1 for _row in book.get_sheet_by_index(0).iter_rows())
+        raw = time.perf_counter() - start
+        assert read >= rows
+        start = time.perf_counter()
+        try:
+            with transaction.atomic():
+                result = import_members(
+                    path, unit=root, cells=Unit.objects.cells(), by=None, filename=path.name
+                )
+                assert not result.errors, result.errors[:3]
+                elapsed = time.perf_counter() - start
+                raise Rollback
+        except Rollback:
+            pass
+    return {
+        "rows": rows,
+        "seconds": round(elapsed, 1),
+        "rows_per_s": round(rows / elapsed),
+        "raw_read_seconds": round(raw, 2),
+        "ratio": round(elapsed / raw, 1),
+    }
+
+
+def measure_report() -> float:
+    user = get_user_model().objects.get(username="bantochuc")
+    start = time.perf_counter()
+    board = figures.build(user, Unit.objects.get(code="LV"), parse(str(last_full_year())))
+    periodic_docx(board, number="Số 1-BC/TU", date=timezone.localdate(), place="Lâm Viên")
+    periodic_xlsx(board)
+    return round(time.perf_counter() - start, 2)
+
+
+# --- load: a real server under a load generator ------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def session_cookie(username: str) -> str:
+    """A logged-in session for `username`, as the login page would make it."""
+    user = get_user_model().objects.get(username=username)
+    engine = import_module(settings.SESSION_ENGINE)
+    session: SessionBase = engine.SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    assert session.session_key is not None
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def python_load(
+    port: int, path: str, cookie: str, seconds: float, concurrency: int
+) -> dict[str, float]:
+    """A load generator in threads with keep-alive connections (when wrk is not installed)."""
+    stop = time.perf_counter() + seconds
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        failed = 0
+        while time.perf_counter() < stop:
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Cookie": cookie})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append((time.perf_counter() - start) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "rps": round(len(latencies) / seconds, 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else 0.0,
+        "errors": errors[0],
+    }
+
+
+def wrk_load(
+    port: int, path: str, cookie: str, seconds: float, concurrency: int
+) -> dict[str, float]:
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    output = subprocess.run(  # noqa: S603 - fixed arguments
+        [wrk, "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-H",
+         f"Cookie: {cookie}", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = 0
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {
+        "rps": round(rps, 1),
+        "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 1) if p99 else 0.0,
+        "errors": errors,
+    }
+
+
+def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
+    import os
+
+    path = targets()["cell_meeting"][1]()
+    cookie = session_cookie("bithu1")
+    port = free_port()
+    env = dict(os.environ)
+    server = subprocess.Popen(  # noqa: S603 - our own server
+        [sys.executable, "-m", "gunicorn", "chibo.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/health/")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        generate = wrk_load if shutil.which("wrk") else python_load
+        page = generate(port, path, cookie, seconds, concurrency)
+        hello = generate(port, "/health/", cookie, seconds, concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "generator": "wrk" if shutil.which("wrk") else "python threads",
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "rps": page["rps"],
+        "p99_ms": page["p99_ms"],
+        "errors": page["errors"] + hello["errors"],
+        "hello_rps": hello["rps"],
+        "share_of_hello": round(page["rps"] / hello["rps"], 3) if hello["rps"] else None,
+    }
+
+
+def run(
+    *,
+    size: str,
+    requests: int,
+    load_seconds: float,
+    import_rows: int,
+    seed_seconds: float | None,
+) -> dict[str, Any]:
+    pages, floor = measure_pages(requests)
+    result: dict[str, Any] = {
+        "db": connection.vendor,
+        "size": size,
+        "dataset": dataset(),
+        "seed_seconds": seed_seconds,
+        "pages": pages,
+        "floor": {"hello_p50_ms": floor},
+    }
+    raw = raw_sql_ms()
+    dashboard = pages["province_dashboard"]["p50_ms"]
+    result["aggregate"] = {
+        "province_dashboard_ms": dashboard,
+        "raw_sql_ms": raw,
+        "ratio": round(dashboard / raw, 2) if raw else None,
+    }
+    result["report"] = {"periodic_docx_seconds": measure_report()}
+    result["import"] = measure_import(import_rows) if import_rows else None
+    result["load"] = measure_load(load_seconds) if load_seconds else None
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    d = result["dataset"]
+    out.write(
+        f"{result['db']} · {result['size']} · {d['cells']} cells, {d['members']} members, "
+        f"{d['meetings']} meetings, {d['attendance_rows']} attendance rows · "
+        f"seed {result['seed_seconds']} s\n"
+    )
+    out.write(f"{'page':<20}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}\n")
+    for name, page in result["pages"].items():
+        out.write(f"{name:<20}{page['p50_ms']:>9}{page['p95_ms']:>9}{page['queries']:>9}\n")
+    out.write(f"{'hello (floor)':<20}{result['floor']['hello_p50_ms']:>9}\n")
+    a = result["aggregate"]
+    out.write(
+        f"aggregate: dashboard {a['province_dashboard_ms']} ms, raw SQL {a['raw_sql_ms']} ms, "
+        f"ratio {a['ratio']}\n"
+    )
+    out.write(f"report: {result['report']['periodic_docx_seconds']} s\n")
+    if result["import"]:
+        i = result["import"]
+        out.write(
+            f"import: {i['rows']} rows in {i['seconds']} s ({i['rows_per_s']}/s), "
+            f"reading alone {i['raw_read_seconds']} s, ratio {i['ratio']}\n"
+        )
+    if result["load"]:
+        load = result["load"]
+        out.write(
+            f"load ({load['generator']}, c={load['concurrency']}, {load['seconds']} s): "
+            f"{load['rps']} req/s, p99 {load['p99_ms']} ms, {load['errors']} errors; "
+            f"hello {load['hello_rps']} req/s ({load['share_of_hello']} of it)\n"
+        )
+    return out.getvalue()

@@ -1,0 +1,136 @@
+"""`chibo bench [--size demo|province|small] [--months N] [--json FILE]`: measure the product
+on a seeded province in its own database, beside the floors it cannot beat."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chibo.demo.seed import SIZES
+from chibo.orgs.models import Unit
+
+INNER = "CHIBO_BENCH_INNER"
+
+
+def bench_database(size: str, months: int) -> tuple[str, Path]:
+    """The benchmark database for this size: beside the configured one, never it; and
+    the file that keeps how long its seed took."""
+    name = f"chibo_bench_{size}_{months}"
+    url = os.environ.get("DATABASE_URL", "")
+    var = Path(settings.VAR_DIR)
+    var.mkdir(parents=True, exist_ok=True)
+    if url.startswith(("postgres://", "postgresql://")):
+        config = dj_database_url.parse(url)
+        import psycopg
+
+        with psycopg.connect(
+            host=config["HOST"] or None,
+            port=config["PORT"] or None,
+            user=config["USER"] or None,
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        base = url.rsplit("/", 1)[0]
+        return f"{base}/{name}", var / f"{name}.postgresql.json"
+    path = var / f"{name}.sqlite3"
+    return f"sqlite:///{path}", var / f"{name}.sqlite.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed (once) a benchmark database of the given size and measure pages, a real server "
+        "under load, the dashboard against raw SQL, a roster import and the periodic report."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size", choices=sorted(SIZES), default="demo")
+        parser.add_argument("--months", type=int, default=None, help="Months of history.")
+        parser.add_argument("--json", type=Path, help="Also write the results here.")
+        parser.add_argument("--requests", type=int, default=50, help="Requests per page (50).")
+        parser.add_argument(
+            "--load-seconds", type=float, default=20, help="Seconds of load per page (20; 0: none)."
+        )
+        parser.add_argument(
+            "--import-rows", type=int, default=150_000, help="Rows of the roster import (0: none)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        size = options["size"]
+        months = options["months"] if options["months"] is not None else SIZES[size].history_months
+        if not months:
+            raise CommandError("The benchmark needs meeting history: give --months 12 or more.")
+        if os.environ.get(INNER) != "1":
+            self.outer(size, months, options)
+            return
+        self.inner(size, months, options)
+
+    def outer(self, size: str, months: int, options: dict[str, Any]) -> None:
+        """Run the measurements in a process of their own, on the benchmark database, with
+        production settings."""
+        url, _meta = bench_database(size, months)
+        env = dict(os.environ)
+        env.update(
+            {
+                INNER: "1",
+                "DATABASE_URL": url,
+                "DEBUG": "false",
+                "SECRET_KEY": env.get("SECRET_KEY") or "benchmark-only-" + "x" * 40,
+                "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+                "SECURE_SSL_REDIRECT": "false",
+                "SECURE_HSTS_PRELOAD": "false",
+            }
+        )
+        argv = [sys.executable, "-m", "chibo", "bench", "--size", size, "--months", str(months)]
+        for name in ("requests", "load_seconds", "import_rows"):
+            argv += [f"--{name.replace('_', '-')}", str(options[name])]
+        if options["json"]:
+            argv += ["--json", str(Path(options["json"]).resolve())]
+        completed = subprocess.run(argv, env=env, check=False)  # noqa: S603 - ourselves
+        if completed.returncode:
+            raise CommandError(f"the benchmark failed (exit {completed.returncode})")
+
+    def inner(self, size: str, months: int, options: dict[str, Any]) -> None:
+        import logging
+
+        from chibo.demo import bench
+        from chibo.demo.seed import seed_province
+
+        logging.getLogger("axes").setLevel(logging.WARNING)  # one line per login otherwise
+
+        _url, meta_path = bench_database(size, months)
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", verbosity=0, interactive=False)
+        meta: dict[str, Any] = {}
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+        if not Unit.objects.exists():
+            self.stdout.write(f"Seeding {size} with {months} months of history…")
+            start = time.perf_counter()
+            seed_province(size=size, random_seed=2026, months=months)
+            meta = {"seed_seconds": round(time.perf_counter() - start, 1)}
+            meta_path.write_text(json.dumps(meta))
+        result = bench.run(
+            size=size,
+            requests=options["requests"],
+            load_seconds=options["load_seconds"],
+            import_rows=options["import_rows"],
+            seed_seconds=meta.get("seed_seconds"),
+        )
+        result["months"] = months
+        self.stdout.write(bench.table(result))
+        if options["json"]:
+            Path(options["json"]).write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -1,0 +1,43 @@
+"""A small run of the benchmark, so that it cannot rot (the real one is `make bench`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+KEYS = {
+    "db",
+    "size",
+    "dataset",
+    "seed_seconds",
+    "pages",
+    "floor",
+    "load",
+    "aggregate",
+    "import",
+    "report",
+}
+PAGES = {"cell_meeting", "cell_roster", "member_home", "commune_dashboard", "province_dashboard"}
+
+
+def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "CHIBO_VAR_DIR": str(tmp_path / "var")}
+    env.pop("CHIBO_BENCH_INNER", None)
+    completed = subprocess.run(  # noqa: S603 - the project's own command
+        [sys.executable, "-m", "chibo", "bench", "--size", "small", "--months", "2",
+         "--requests", "3", "--load-seconds", "1", "--import-rows", "300", "--json", str(out)],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result) >= KEYS
+    assert set(result["pages"]) == PAGES
+    assert all(page["queries"] > 0 for page in result["pages"].values())
+    assert result["dataset"]["meetings"] > 0
+    assert result["load"]["errors"] == 0
+    assert result["import"]["rows"] == 300
+    assert result["report"]["periodic_docx_seconds"] > 0
