@@ -198,15 +198,20 @@ def build(
     cells = visible_cells(user, unit, filters)
     counts = cells.order_by().aggregate(n=Count("pk"), weak=Count("pk", filter=Q(is_weak=True)))
     n_cells = counts["n"]
+    last = months[-1] if months else period.first_month - datetime.timedelta(days=1)
     rows = CellMonth.objects.filter(
-        unit__in=cells.values("pk"), month__gte=period.first_month, month__lte=period.last_month
+        unit__in=cells.values("pk"), month__gte=period.first_month, month__lte=last
     )
     by_month: dict[datetime.date, Row] = {
         m: Row(m, f"{m:%m/%Y}", cells=n_cells, months=n_cells) for m in months
     }
     weak_low: dict[datetime.date, int] = dict.fromkeys(months, 0)
+    # One pass over the cell-months gives both the months and the units directly below.
+    length = len(unit.path) + (0 if unit.is_cell else unit.steplen)
+    per_child: dict[str, dict[str, int]] = {}
     for data in (
-        rows.values("month")
+        rows.annotate(child=Substr("unit__path", 1, length))
+        .values("month", "child")
         .annotate(
             regular=Count("pk", filter=Q(regular_held=True)),
             weak_low=Coalesce(
@@ -214,14 +219,18 @@ def build(
             ),
             **_sums(),
         )
-        .order_by("month")
+        .order_by()
     ):
         row = by_month.get(data["month"])
         if row is None:
             continue
-        row.regular = data["regular"]
-        row.sums = {name: data[name] for name in SUMS}
-        weak_low[data["month"]] = data["weak_low"]
+        row.regular += data["regular"]
+        for name in SUMS:
+            row.sums[name] = row.sums.get(name, 0) + data[name]
+        weak_low[data["month"]] += data["weak_low"]
+        child = per_child.setdefault(data["child"], {})
+        for name in ("regular", *SUMS):
+            child[name] = child.get(name, 0) + data[name]
     total = Row("total", unit.name, cells=n_cells, months=n_cells * len(months))
     total.regular = sum(r.regular for r in by_month.values())
     total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
@@ -232,7 +241,7 @@ def build(
         .distinct()
         .count()
     )
-    children = _children(user, unit, cells, rows, months, period)
+    children = _children(unit, cells, per_child, months)
     posts = Post.objects.filter(
         kind=PostKind.SECRETARY, ended_on__isnull=True, unit__in=cells.values("pk")
     ).aggregate(
@@ -291,23 +300,15 @@ def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
 
 
 def _children(
-    user: AnyUser,
     unit: Unit,
     cells: QuerySet[Unit],
-    rows: QuerySet[CellMonth],
+    per_child: dict[str, dict[str, int]],
     months: list[datetime.date],
-    period: Period,
 ) -> list[Row]:
-    """The figures of each unit directly below (of the cell itself for a cell)."""
+    """The figures of each unit directly below (none for a cell)."""
     if unit.is_cell:
         return []
     length = len(unit.path) + unit.steplen
-    children = list(
-        Unit.objects.get_children(unit)
-        .filter(path__in=cells.annotate(child=Substr("path", 1, length)).values("child"))
-        .order_by("path")
-        .only("pk", "code", "name", "path")
-    )
     per_child_cells = dict(
         cells.order_by()
         .annotate(child=Substr("path", 1, length))
@@ -315,17 +316,16 @@ def _children(
         .annotate(n=Count("pk"))
         .values_list("child", "n")
     )
-    figures = {
-        data["child"]: data
-        for data in rows.order_by()
-        .annotate(child=Substr("unit__path", 1, length))
-        .values("child")
-        .annotate(regular=Count("pk", filter=Q(regular_held=True)), **_sums())
-    }
+    children = list(
+        Unit.objects.get_children(unit)
+        .filter(path__in=list(per_child_cells))
+        .order_by("path")
+        .only("pk", "code", "name", "path")
+    )
     out = []
     for child in children:
         n = per_child_cells.get(child.path, 0)
-        data = figures.get(child.path, {})
+        data = per_child.get(child.path, {})
         row = Row(child.pk, child.name, cells=n, months=n * len(months), url_code=child.code)
         row.regular = data.get("regular", 0)
         row.sums = {name: data.get(name, 0) for name in SUMS}
