@@ -1,0 +1,116 @@
+"""Each cast member follows every link and form address they can reach from the home page:
+nothing answers 500, and nothing of a unit outside their reach is ever shown."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import Resolver404, resolve
+
+from chibo.meetings.models import Meeting
+from chibo.members.models import Member
+from chibo.orgs.access import has_perm
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+from tests.conftest import CAST
+from tests.test_meetings import complete, planned
+
+pytestmark = pytest.mark.django_db
+
+MAX_PAGES = 250
+MAX_PER_NAME = 12  # the same page for other objects adds little
+SKIP = re.compile(r"^/(accounts/logout|i18n/setlang|admin/)")
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        target = values.get("href") if tag == "a" else None
+        if tag == "form" and (values.get("method") or "get").lower() == "get":
+            target = values.get("action") or ""
+        if target is not None:
+            self.found.append(target)
+
+
+def allowed(user: User, path: str) -> bool:
+    """Whether the page at `path` may be shown to `user` (its unit, meeting or member)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return True
+    kwargs = match.kwargs
+    unit = None
+    if "code" in kwargs and match.url_name != "cell_calendar":  # a feed speaks for its owner
+        unit = Unit.objects.filter(code=kwargs["code"]).first()
+    if match.namespace == "meetings" and "pk" in kwargs and match.url_name != "task_update":
+        meeting = Meeting.objects.filter(pk=kwargs["pk"]).select_related("unit").first()
+        unit = meeting.unit if meeting else None
+    if (
+        match.namespace == "members"
+        and "pk" in kwargs
+        and match.url_name
+        not in (
+            "import_status",
+            "import_confirm",
+        )
+    ):
+        member = Member.objects.filter(pk=kwargs["pk"]).select_related("unit").first()
+        unit = member.unit if member else None
+    if unit is None:
+        return True
+    return any(
+        has_perm(user, perm, unit)
+        for perm in (Perm.VIEW_UNIT, Perm.VIEW_MEETINGS, Perm.VIEW_MEMBERS, Perm.VIEW_SUPERVISION)
+    )
+
+
+@pytest.mark.parametrize("username", [name for name in CAST if name != "outsider"] + ["outsider"])
+def test_the_crawler_finds_no_error_and_no_leak(username: str, client_for) -> None:
+    # Something to find: a held meeting in each of two cells of different communes.
+    complete(planned(code="X001.01"))
+    complete(planned(code="X002.01"))
+    client = client_for(username)
+    user = User.objects.get(username=username)
+    queue: deque[str] = deque(["/"])
+    seen: set[str] = {"/"}
+    names: Counter[str] = Counter()
+    visited = 0
+    while queue and visited < MAX_PAGES:
+        path = queue.popleft()
+        response = client.get(path)
+        visited += 1
+        assert response.status_code != 500, path
+        if response.status_code == 200:
+            assert allowed(user, urlsplit(path).path), f"{username} reached {path}"
+        content_type = response.get("Content-Type", "")
+        if response.status_code != 200 or not content_type.startswith("text/html"):
+            continue
+        parser = Links()
+        parser.feed(response.content.decode())
+        for link in parser.found:
+            url = urljoin(path, link)
+            parts = urlsplit(url)
+            if parts.netloc or not parts.path.startswith("/") or SKIP.match(parts.path):
+                continue
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target in seen:
+                continue
+            try:
+                name = resolve(parts.path).view_name
+            except Resolver404:
+                name = parts.path
+            if names[name] >= MAX_PER_NAME:
+                continue
+            names[name] += 1
+            seen.add(target)
+            queue.append(target)
+    assert visited > (1 if username == "outsider" else 10)
