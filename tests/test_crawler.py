@@ -28,12 +28,22 @@ SKIP = re.compile(r"^/(accounts/logout|i18n/setlang|admin/)")
 
 
 class Links(HTMLParser):
+    """The links and GET form addresses of a page, and what the Content-Security-Policy
+    would block: inline scripts, event-handler attributes, style attributes."""
+
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
+        self.inline: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        if tag == "script" and not values.get("src"):
+            self.inline.append("<script> without src")
+        if tag == "style":
+            self.inline.append("<style>")
+        self.inline += [name for name in values if name.startswith("on") or name == "style"]
+        self.inline += [name for name in values if name.startswith("hx-on")]
         target = values.get("href") if tag == "a" else None
         if tag == "form" and (values.get("method") or "get").lower() == "get":
             target = values.get("action") or ""
@@ -96,6 +106,7 @@ def test_the_crawler_finds_no_error_and_no_leak(username: str, client_for) -> No
             continue
         parser = Links()
         parser.feed(response.content.decode())
+        assert parser.inline == [], f"{path}: {parser.inline}"
         for link in parser.found:
             url = urljoin(path, link)
             parts = urlsplit(url)

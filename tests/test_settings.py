@@ -97,3 +97,13 @@ def test_every_string_is_translated_and_compiled(language: str) -> None:
         if "\\" not in msgid + msgstr and (catalog.get(msgid) or catalog.get((msgid, 0))) != msgstr
     ]
     assert stale == [], "run `make messages` to recompile the catalogue"
+
+
+def test_pages_carry_a_content_security_policy_without_inline_script(client_for) -> None:
+    response = client_for("bithu1").get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy

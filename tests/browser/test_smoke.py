@@ -54,3 +54,24 @@ def test_secretary_logs_in_opens_tree_and_own_cell_and_logs_out(
     page.wait_for_url("**/accounts/login/")
     page.goto(f"/units/{cell.code}/")
     assert "/accounts/login/" in page.url
+
+
+@pytest.fixture
+def cast_ready(transactional_db: None) -> None:
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+
+
+def test_the_tree_opens_a_branch_without_inline_script(cast_ready: None, page: Any) -> None:
+    """The "+" of the tree loads the units below and stays open (app.js, under the CSP)."""
+    from tests.browser.test_meeting_flow import login
+
+    login(page, "bantochuc")
+    page.goto("/units/")
+    button = page.locator("button[data-expands]").first
+    button.click()
+    page.wait_for_function(
+        "document.querySelector('button[data-expands]').getAttribute('aria-expanded') === 'true'"
+    )
+    assert button.is_disabled()
+    assert page.locator("ul.tree ul li").count() > 0
