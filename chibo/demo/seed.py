@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chibo.demo import names
@@ -330,6 +330,10 @@ def seed_province(
         accounts = create_demo_accounts(units)
         if size == "demo":
             history["planned_visits"] = plan_coming_visits()
+    # Millions of rows arrived at once: give the query planner their statistics now rather
+    # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return {
         "units": len(plan.units),
         "cells": sum(1 for u in plan.units if u.kind.holds_meetings),
