@@ -60,7 +60,18 @@ def _new_database(tmp_path: Path) -> tuple[str, object]:
     return f"postgres://{user}{password}@{host}:{port}/{name}", drop
 
 
-def test_a_backup_restores_into_a_new_database_equal_table_by_table(tmp_path: Path) -> None:
+@pytest.fixture
+def cast_ready(transactional_db: None) -> None:
+    from chibo.orgs.models import Unit
+    from tests.conftest import build_cast
+
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+
+
+def test_a_backup_restores_into_a_new_database_equal_table_by_table(
+    cast_ready: None, tmp_path: Path
+) -> None:
     backup = tmp_path / "chibo.backup"
     call_command("backup", "-o", str(backup), stdout=io.StringIO())
     assert backup.exists()
