@@ -3,6 +3,8 @@
 import calendar
 import datetime
 
+from django.utils import timezone
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day `months` later, or the month's last day if it has no such day."""
@@ -21,3 +23,12 @@ def years_between(start: datetime.date, end: datetime.date) -> int:
 def vn_date(day: datetime.date) -> str:
     """ "ngày 15 tháng 6 năm 2026"."""
     return f"ngày {day.day} tháng {day.month} năm {day.year}"
+
+
+def months_ended(year: int, today: datetime.date | None = None) -> int:
+    """How many months of `year` have ended by `today` (12 for a past year, 0 for a future
+    one): the months whose meetings should have been held."""
+    today = today or timezone.localdate()
+    if year < today.year:
+        return 12
+    return today.month - 1 if year == today.year else 0

@@ -12,7 +12,6 @@ they can be tested on their boundaries without a database.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
@@ -23,6 +22,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib.dates import months_ended
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -245,14 +245,6 @@ def member_record(member: Member, year: int) -> MemberRecord:
     )
 
 
-def months_elapsed(year: int, today: datetime.date | None = None) -> int:
-    """The months of `year` whose meetings should have been held by now."""
-    today = today or timezone.localdate()
-    if year < today.year:
-        return 12
-    return max(0, today.month - 1) if year == today.year else 0
-
-
 # A rating's furthest step's level, as an SQL expression (`.annotate(current=CURRENT)`).
 CURRENT = Coalesce(
     NullIf("decided_level", Value("")), NullIf("verified_level", Value("")), "self_level"
@@ -318,7 +310,7 @@ def evidence_for(
     )
     return Evidence(
         is_cell=True,
-        meeting_quality=annual_meeting_quality(unit, year, months=months_elapsed(year)),
+        meeting_quality=annual_meeting_quality(unit, year, months=months_ended(year)),
         member_levels=[
             levels.get(pk) or "" for pk in rated_members(unit).values_list("pk", flat=True)
         ],

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib.dates import months_ended
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -46,11 +47,6 @@ def cell_compliance(
     return compliance([unit], year, today=today)[unit.pk]
 
 
-def last_month(year: int, today: datetime.date) -> int:
-    """The last month of `year` whose meeting should have been held by `today`."""
-    return 12 if year < today.year else today.month - 1 if year == today.year else 0
-
-
 def compliance(
     cells: list[Unit], year: int, *, today: datetime.date | None = None
 ) -> dict[int, list[Shortfall]]:
@@ -80,7 +76,7 @@ def compliance(
     by_cell: dict[int, list[Meeting]] = {}
     for meeting in meetings:
         by_cell.setdefault(meeting.unit_id, []).append(meeting)
-    months = last_month(year, today)
+    months = months_ended(year, today)
     absent: dict[int, dict[int, int]] = {}
     for cell in cells:
         held_by_cell = by_cell.get(cell.pk, [])

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chibo.lib.dates import months_ended
 from chibo.lib.http import actor, add_validation_errors
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.views import get_meeting_for_user
@@ -30,7 +31,6 @@ from chibo.scoring.compliance import (
     THEMATIC_KINDS,
     cell_compliance,
     compliance,
-    last_month,
 )
 from chibo.scoring.models import Level, MeetingScore, ScoringRules
 
@@ -180,7 +180,7 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
     annual = annual_meeting_quality(
         unit,
         year,
-        months=12 if year < today.year else max(0, today.month - 1) if year == today.year else 0,
+        months=months_ended(year, today),
     )
     return render(
         request,
@@ -206,7 +206,7 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
         year = int(request.GET.get("year", "") or today.year)
     except ValueError:
         year = today.year
-    months = 12 if year < today.year else max(0, today.month - 1) if year == today.year else 0
+    months = months_ended(year, today)
     cells = list(
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
         .cells()
@@ -280,7 +280,7 @@ def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
         year = int(request.GET.get("year", "") or today.year)
     except ValueError:
         year = today.year
-    months = last_month(year, today)
+    months = months_ended(year, today)
     cells = list(
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
         .cells()
