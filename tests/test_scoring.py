@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from chibo.meetings import services as meeting_services
@@ -382,3 +383,12 @@ def test_the_province_sets_its_rules_on_the_web(client_for) -> None:
     bad = client.post("/rules/", {"excellent_quota_percent": 150})
     assert bad.status_code == 200
     assert ScoringRules.objects.get(unit__code="LV").excellent_quota_percent == 20
+
+
+@pytest.mark.parametrize("year", ["0", "99999", "abc", "-5"])
+def test_an_impossible_year_falls_back_to_this_year(client_for, year: str) -> None:
+    client = client_for("bantochuc")
+    for url in ("/units/LV/league/", "/units/X001.01/scorecard/", "/units/LV/compliance/"):
+        response = client.get(f"{url}?year={year}")
+        assert response.status_code == 200, url
+        assert response.context["year"] == timezone.localdate().year

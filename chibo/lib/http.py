@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 
@@ -26,3 +27,14 @@ def add_validation_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def year_param(request: HttpRequest) -> int:
+    """The `year` of the query (or of the form posted), within 2000-2100; this year
+    otherwise (a year out of range would make the date lookups fail)."""
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.POST.get("year") or request.GET.get("year") or this_year)
+    except ValueError:
+        return this_year
+    return year if 2000 <= year <= 2100 else this_year

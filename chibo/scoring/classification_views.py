@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.members.models import Member, MemberStatus
 from chibo.members.views import get_member_for_user
@@ -38,15 +38,6 @@ from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRul
 
 LEVELS = dict(Classification.choices)
 RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
-
-
-def _year(request: HttpRequest) -> int:
-    raw = request.POST.get("year") or request.GET.get("year") or ""
-    try:
-        year = int(raw)
-    except ValueError:
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 class RatingForm(forms.Form):
@@ -100,7 +91,7 @@ def _allowed_steps(
 def _rating_page(
     request: HttpRequest, unit: Unit, member: Member | None, here: str
 ) -> HttpResponse:
-    year = _year(request)
+    year = year_param(request)
     rating = (
         AnnualRating.objects.filter(year=year, unit=unit, member=member)
         .select_related("self_by", "verified_by", "decided_by")
@@ -230,7 +221,7 @@ def _cells_below(request: HttpRequest, unit: Unit) -> list[Unit]:
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's classification for a year: the cell and its members, or the cells below."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
-    year = _year(request)
+    year = year_param(request)
     context: dict[str, Any] = {"unit": unit, "year": year, "levels": LEVELS}
     if unit.is_cell:
         cell_rating = AnnualRating.objects.filter(year=year, unit=unit, member__isnull=True).first()
@@ -326,7 +317,7 @@ def _quota_line(counts: list[tuple[str, int]], rules: ScoringRules) -> str:
 def export(request: HttpRequest, code: str) -> FileResponse:
     """The classification results of every cell and member below a unit, as XLSX."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
-    year = _year(request)
+    year = year_param(request)
     cells = _cells_below(request, unit)
     ids = [c.pk for c in cells]
     ratings = AnnualRating.objects.filter(year=year, unit_id__in=ids).select_related("decided_by")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.dates import months_ended
-from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -161,10 +161,7 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
     if not unit.is_cell:
         raise Http404
-    try:
-        year = int(request.GET.get("year", "") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
+    year = year_param(request)
     meetings = list(
         Meeting.objects.filter(unit=unit, month__year=year)
         .exclude(state=MeetingState.CANCELLED)
@@ -202,10 +199,7 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
     """The cells below a unit ranked by the quality of their year's meetings."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", "") or today.year)
-    except ValueError:
-        year = today.year
+    year = year_param(request)
     months = months_ended(year, today)
     cells = list(
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
@@ -276,10 +270,7 @@ def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
     """The shortfalls of the cells below a unit in a year, to act on."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", "") or today.year)
-    except ValueError:
-        year = today.year
+    year = year_param(request)
     months = months_ended(year, today)
     cells = list(
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)

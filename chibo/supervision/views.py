@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.meetings.views import get_meeting_for_user
 from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -44,14 +44,6 @@ from chibo.supervision.models import (
 )
 
 MONTHS = list(range(1, 13))
-
-
-def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.GET.get("year", "") or request.POST.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 def get_visit_for_user(request: HttpRequest, pk: int) -> Visit:
@@ -88,7 +80,7 @@ def get_group_for_user(request: HttpRequest, pk: int) -> WorkingGroup:
 def plan(request: HttpRequest, code: str) -> HttpResponse:
     """Who attends which cell meeting in a year below a unit, and what was done."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
-    year = _year(request)
+    year = year_param(request)
     can_plan = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
     gaps: list[str] = []
     if request.method == "POST":
@@ -627,7 +619,7 @@ def priority_cells(request: HttpRequest, code: str) -> HttpResponse:
     """Weak, rural, difficult-area and enterprise cells: their compliance, scores and the
     support they received."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
-    year = _year(request)
+    year = year_param(request)
     flag = request.GET.get("flag", "")
     if flag in FLAGS:
         condition = Q(**{FLAGS[flag][0]: True})
@@ -773,7 +765,7 @@ def programme(request: HttpRequest, code: str) -> HttpResponse:
     """A committee's inspection and supervision programme for a year, with the checks of
     the plan and the corrections overdue below it."""
     unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
-    year = _year(request)
+    year = year_param(request)
     can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_INSPECTION, unit)
     form = InspectionForm(
         request.POST or None,
