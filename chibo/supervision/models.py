@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.scoring.models import Level
+
 
 class WorkingGroup(models.Model):
     """A Tổ công tác: set up by a committee to attend, monitor and guide the meetings of
@@ -182,13 +184,8 @@ class GroupReport(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     evaluation = models.TextField(_("evaluation of the Organisation Commission"), blank=True)
     evaluation_level = models.CharField(
-        _("level"), max_length=16, choices=[
-            ("tot", _("Good (Tốt)")),
-            ("kha", _("Fair (Khá)")),
-            ("trung_binh", _("Average (Trung bình)")),
-            ("kem", _("Poor (Kém)")),
-        ], blank=True,
-    )  # fmt: skip
+        _("level"), max_length=16, choices=Level.choices, blank=True
+    )
     evaluated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

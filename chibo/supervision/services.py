@@ -20,7 +20,7 @@ from chibo.members.models import Member
 from chibo.orgs.access import unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
-from chibo.scoring.models import AnnualRating
+from chibo.scoring.models import AnnualRating, Level
 from chibo.supervision.models import (
     Finding,
     GroupReport,
@@ -517,7 +517,7 @@ def evaluate_report(
         )
     if locked.state == ReportState.DRAFT:
         raise ValidationError(_("The report is not submitted yet."))
-    if level not in ("tot", "kha", "trung_binh", "kem"):
+    if level not in Level.values:
         raise ValidationError(_("Choose a level."))
     locked.evaluation_level, locked.evaluation = level, evaluation
     locked.state = ReportState.EVALUATED

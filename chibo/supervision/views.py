@@ -26,7 +26,7 @@ from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring.compliance import compliance
-from chibo.scoring.models import MeetingScore
+from chibo.scoring.models import Level, MeetingScore
 from chibo.scoring.rules_views import get_province_for_rules
 from chibo.supervision import services
 from chibo.supervision.models import (
@@ -497,7 +497,7 @@ class ReportForm(forms.Form):
 class EvaluationForm(forms.Form):
     level = forms.ChoiceField(
         label=gettext_lazy("Level"),
-        choices=GroupReport._meta.get_field("evaluation_level").choices,  # type: ignore[arg-type]
+        choices=Level.choices,
         widget=forms.RadioSelect,
     )
     evaluation = forms.CharField(
