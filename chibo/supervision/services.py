@@ -539,12 +539,18 @@ def overdue_reports(
         .exclude(state=ReportState.DRAFT)
         .values_list("group_id", "year", "half")
     )
-    return [
-        (group, due)
-        for group in groups
-        for due in reports_due(group)
-        if due.due_on < today and (group.pk, due.year, due.half) not in submitted
-    ]
+    rules: dict[str, SupervisionRules] = {}  # one query per province, not per group
+    overdue = []
+    for group in groups:
+        root = group.unit.path[: group.unit.steplen]
+        if root not in rules:
+            rules[root] = SupervisionRules.for_unit(group.unit)
+        overdue += [
+            (group, due)
+            for due in reports_due(group, rules[root])
+            if due.due_on < today and (group.pk, due.year, due.half) not in submitted
+        ]
+    return overdue
 
 
 # --- inspection and supervision programme ----------------------------------------------------
