@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.meetings.models import CellMonth
+from chibo.meetings.services import QUALITY_LABELS
 from chibo.members.models import Post, PostKind
 from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
@@ -122,7 +123,6 @@ class Dashboard:
 
     def tables(self) -> dict[str, tuple[str, list[str], list[list[Any]]]]:
         """Every table of the dashboard: title, headers, rows (for the page and exports)."""
-        level_names = ["Tốt", "Khá", "Trung bình", "Kém"]
 
         def line(row: Row) -> list[Any]:
             return [
@@ -132,7 +132,8 @@ class Dashboard:
 
         heads = [
             _("Unit"), _("Cells"), _("Regular meetings held (%)"), _("Attendance (%)"),
-            _("Meetings with an upper-level attendee (%)"), *level_names, _("Not scored"),
+            _("Meetings with an upper-level attendee (%)"), *QUALITY_LABELS.values(),
+            _("Not scored"),
         ]  # fmt: skip
         month_heads = [_("Month"), *heads[1:]]
         summary: list[list[Any]] = [

@@ -18,21 +18,22 @@ from django.utils import timezone
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from chibo.lib import party_docx
 from chibo.lib.xlsx import Sheet, write_workbook
+from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
 from chibo.reports import figures
+from chibo.reports.charts import LEVEL_COLOURS
 from chibo.reports.models import JobState, PeriodicReport, ReportSettings
 from chibo.reports.periods import Period, parse
 
+COLOURS = [ImageColor.getrgb(colour) for colour in LEVEL_COLOURS]  # the web charts' colours
 FONTS = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 ]
-LEVEL_NAMES = ["Tốt", "Khá", "Trung bình", "Kém"]
-COLOURS = [(46, 125, 50), (156, 204, 101), (255, 179, 0), (198, 40, 40)]
 
 
 def committee_name(unit: Unit) -> str:
@@ -129,7 +130,7 @@ def levels_chart_png(board: figures.Dashboard) -> bytes:
             (x + bar / 2, height - pad + 10), row.label[:2], fill="black", font=small, anchor="mt"
         )
     x = pad
-    for name, colour in zip(LEVEL_NAMES, COLOURS, strict=True):
+    for name, colour in zip(QUALITY_LABELS.values(), COLOURS, strict=True):
         draw.rectangle([(x, 14), (x + 24, 38)], fill=colour)
         draw.text((x + 32, 12), name, fill="black", font=font)
         x += 60 + 18 * len(name)

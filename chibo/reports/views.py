@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from chibo.lib.http import HtmxHttpRequest, actor
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
+from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import CellType
 from chibo.orgs.permissions import Perm
@@ -27,8 +28,6 @@ from chibo.reports.models import JobState, PeriodicReport
 from chibo.reports.periodic import number_of, reserve
 from chibo.reports.periods import Period, PeriodError, parse
 from chibo.reports.tasks import write_periodic_report
-
-LEVEL_NAMES = ["Tốt", "Khá", "Trung bình", "Kém"]
 
 
 def _period(request: HttpRequest) -> Period:
@@ -47,7 +46,9 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     labels = [f"{m:%m}" for m in board.months]
     level_series = [
         (name, colour, [row.levels[i] for row in board.by_month])
-        for i, (name, colour) in enumerate(zip(LEVEL_NAMES, charts.LEVEL_COLOURS, strict=True))
+        for i, (name, colour) in enumerate(
+            zip(QUALITY_LABELS.values(), charts.LEVEL_COLOURS, strict=True)
+        )
     ]
     meetings: list[Meeting] = []
     if unit.is_cell:
