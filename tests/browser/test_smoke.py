@@ -64,14 +64,15 @@ def cast_ready(transactional_db: None) -> None:
 
 def test_the_tree_opens_a_branch_without_inline_script(cast_ready: None, page: Any) -> None:
     """The "+" of the tree loads the units below and stays open (app.js, under the CSP)."""
+    from playwright.sync_api import expect
+
     from tests.browser.test_meeting_flow import login
 
     login(page, "bantochuc")
     page.goto("/units/")
     button = page.locator("button[data-expands]").first
     button.click()
-    page.wait_for_function(
-        "document.querySelector('button[data-expands]').getAttribute('aria-expanded') === 'true'"
-    )
-    assert button.is_disabled()
+    # A locator assertion, not wait_for_function: the CSP forbids the page to evaluate strings.
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(button).to_be_disabled()
     assert page.locator("ul.tree ul li").count() > 0
