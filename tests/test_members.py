@@ -247,6 +247,7 @@ def _form(member: Member) -> dict[str, object]:
         "card_number": member.card_number or "",
         "ethnicity": member.ethnicity,
         "religion": member.religion,
+        "version": member.version,
     }
 
 

@@ -10,11 +10,11 @@ import nh3
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
+from chibo.lib.locking import claim
 from chibo.meetings import stats
 from chibo.meetings.models import (
     AgendaItem,
@@ -75,19 +75,7 @@ def _check_open(meeting: Meeting) -> None:
 
 def _bump(meeting: Meeting, version: int | None) -> None:
     """Take the meeting's next version, or refuse if someone saved it since `version`."""
-    expected = meeting.version if version is None else version
-    updated = Meeting.objects.filter(pk=meeting.pk, version=expected).update(
-        version=F("version") + 1
-    )
-    if not updated:
-        raise ValidationError(
-            _(
-                "Someone else saved this meeting after you opened it. Your changes were "
-                "not saved: they are still in the form below; reload the page to see the "
-                "other changes, then enter yours again."
-            )
-        )
-    meeting.version = expected + 1
+    claim(meeting, version)
 
 
 def _record(obj: Any, by: Actor) -> None:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chibo.lib.locking import VersionField
 from chibo.members.models import Change, LeaveReason, Member, Post, PostEndReason, PostKind
 from chibo.members.roster_io import MAX_BYTES
 from chibo.members.services import IDENTITY_FIELDS
@@ -21,6 +22,8 @@ class DateInput(forms.DateInput):
 
 
 class MemberForm(forms.ModelForm[Member]):
+    version = VersionField(required=False)
+
     class Meta:
         model = Member
         fields = IDENTITY_FIELDS
@@ -35,6 +38,9 @@ class MemberForm(forms.ModelForm[Member]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
         for name in ("birth_date", "admitted_on"):
             self.fields[name].required = True
 

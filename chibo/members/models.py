@@ -175,8 +175,11 @@ class Member(models.Model):
         _("reason for leaving"), max_length=20, choices=LeaveReason.choices, blank=True
     )
 
+    # Raised by every edit of the record (chibo.lib.locking): two people editing at once.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
     objects = MemberQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("party member")

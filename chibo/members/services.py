@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
+from chibo.lib.locking import claim
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -145,7 +146,9 @@ def create_member(
     """Add a member to `unit`. The status is derived from the dates when not given:
     official once the official date is set, probationary otherwise."""
     data = normalise(data)
-    member = Member(unit=unit, **{k: v for k, v in data.items() if k != "full_name"})
+    member = Member(
+        unit=unit, **{k: v for k, v in data.items() if k in IDENTITY_FIELDS and k != "full_name"}
+    )
     member.set_name(data.get("full_name") or "")
     member.status = status or (
         MemberStatus.OFFICIAL if member.official_on else MemberStatus.PROBATIONARY
@@ -160,8 +163,12 @@ def create_member(
 
 
 @transaction.atomic
-def update_member(*, member: Member, data: dict[str, Any], by: Actor) -> Member:
-    """Change identity fields; the history keeps the old values and who changed them."""
+def update_member(
+    *, member: Member, data: dict[str, Any], by: Actor, version: int | None = None
+) -> Member:
+    """Change identity fields; the history keeps the old values and who changed them.
+    Refused if the record was saved since `version` (the one the form was read at)."""
+    claim(member, version)
     data = normalise(data)
     for key, value in data.items():
         if key == "full_name":

@@ -182,7 +182,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = member_forms.MemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_member(member=member, data=form.cleaned_data, by=actor(request))
+            services.update_member(
+                member=member,
+                data=form.cleaned_data,
+                version=form.cleaned_data["version"],
+                by=actor(request),
+            )
         except ValidationError as error:
             add_validation_errors(form, error)
         else:

@@ -44,8 +44,9 @@ class WorkingGroup(models.Model):
     ends_on = models.DateField(_("until"))
     decision = models.CharField(_("decision"), max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[members, units])
+    history = HistoricalRecords(m2m_fields=[members, units], excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("working group")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from chibo.lib.locking import claim
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
@@ -95,8 +96,10 @@ def save_group(
     ends_on: datetime.date,
     decision: str = "",
     by: Actor,
+    version: int | None = None,
 ) -> WorkingGroup:
-    """Create or change a working group; its members' grants follow."""
+    """Create or change a working group; its members' grants follow. A change is refused if
+    the group was saved since `version` (the one the form was read at)."""
     if ends_on < starts_on:
         raise ValidationError(_("The period ends before it starts."))
     outside = [u.code for u in units if not u.path.startswith(unit.path) or u.pk == unit.pk]
@@ -106,6 +109,8 @@ def save_group(
         )
     if not units:
         raise ValidationError(_("Assign at least one unit."))
+    if group is not None:
+        claim(group, version)
     group = group or WorkingGroup(unit=unit)
     group.name, group.leader, group.decision = name, leader, decision
     group.starts_on, group.ends_on = starts_on, ends_on

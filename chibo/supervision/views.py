@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.locking import VersionField
 from chibo.meetings.views import get_meeting_for_user
 from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -321,6 +322,7 @@ class GroupForm(forms.Form):
         label=gettext_lazy("Until"), widget=forms.DateInput(attrs={"type": "date"})
     )
     decision = forms.CharField(label=gettext_lazy("Decision"), max_length=120, required=False)
+    version = VersionField(required=False)
 
     def clean_leader(self) -> User:
         name = self.cleaned_data["leader"].strip()
@@ -355,6 +357,7 @@ def _group_initial(group: WorkingGroup) -> dict[str, Any]:
         "starts_on": group.starts_on,
         "ends_on": group.ends_on,
         "decision": group.decision,
+        "version": group.version,
     }
 
 
@@ -373,6 +376,7 @@ def _save_group(
             starts_on=data["starts_on"],
             ends_on=data["ends_on"],
             decision=data["decision"],
+            version=data["version"],
             by=actor(request),
         )
     except ValidationError as error:
@@ -425,6 +429,8 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_group_for_user(request, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, group.unit)
     form = GroupForm(request.POST or None, initial=_group_initial(group)) if can_manage else None
+    if form is not None:
+        form.fields["version"].required = True
     if request.method == "POST":
         if form is None:
             raise Http404
