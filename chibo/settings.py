@@ -167,6 +167,10 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# Records change through the application's services only (chibo.lib.admin.RecordAdmin):
+# the admin shows their history but cannot "revert" to an old version.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "chibo" / "locale"]

@@ -264,7 +264,7 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:new", unit(code), frozenset(writers))
         yield Case("meetings:schedule", unit(code), frozenset(writers), method="post", ok=302)
         yield Case("meetings:meeting", meeting_of(code), frozenset(SEE[code]))
-        for name in ("minutes_docx", "minutes_pdf", "attendance_sheet"):
+        for name in ("minutes_docx", "minutes_pdf", "attendance_sheet", "seal"):
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(SEE[code]))
         yield Case("meetings:item_remove", item_of(code), frozenset(writers), method="post", ok=302)
         for name in MEETING_FORMS:

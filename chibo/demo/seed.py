@@ -20,6 +20,8 @@ from django.utils import timezone
 from chibo.demo import names
 from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months
+from chibo.meetings import seals as meeting_seals
+from chibo.meetings.models import Meeting
 from chibo.members.models import (
     PROBATION_MONTHS,
     Change,
@@ -32,6 +34,8 @@ from chibo.members.models import (
 )
 from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind
 from chibo.orgs.permissions import Role, Scope
+from chibo.scoring import seals as scoring_seals
+from chibo.scoring.models import AnnualRating, MeetingScore
 from chibo.supervision.services import plan_visits, save_group
 
 DEMO_PASSWORD = "chibo-demo"
@@ -327,6 +331,18 @@ def seed_province(
                 rng=rng,
                 progress=progress,
             )
+        if history_months and size != "province":
+            # Seal what the history made final, as the services do one record at a time
+            # (the province's history is left unsealed: `chibo seals --seal-missing` seals it).
+            history["sealed"] = sum(
+                audit.sealed_now
+                for audit in (
+                    meeting_seals.audit_minutes(Meeting.objects.all(), seal_missing=True),
+                    scoring_seals.audit_scores(MeetingScore.objects.all(), seal_missing=True),
+                    scoring_seals.audit_ratings(AnnualRating.objects.all(), seal_missing=True),
+                )
+            )
+            progress(f"{history['sealed']} final records sealed")
         accounts = create_demo_accounts(units)
         if size == "demo":
             history["planned_visits"] = plan_coming_visits()

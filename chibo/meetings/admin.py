@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from chibo.lib.admin import RecordAdmin
 from chibo.meetings.models import AgendaTemplate, Meeting, Task
 
 
@@ -10,7 +10,7 @@ class AgendaTemplateAdmin(admin.ModelAdmin[AgendaTemplate]):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class MeetingAdmin(RecordAdmin):
     list_display = ["unit", "kind", "scheduled_at", "state"]
     list_filter = ["kind", "state"]
     search_fields = ["unit__code", "unit__name"]
@@ -18,7 +18,7 @@ class MeetingAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 
 @admin.register(Task)
-class TaskAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class TaskAdmin(RecordAdmin):
     list_display = ["title", "owner", "deadline", "status"]
     list_filter = ["status"]
     raw_id_fields = ["meeting", "owner"]

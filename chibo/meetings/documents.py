@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from docx.document import Document as DocxDocument
 
-from chibo.lib import party_docx
+from chibo.lib import party_docx, seal
 from chibo.lib.dates import vn_date
+from chibo.meetings import seals
 from chibo.meetings.models import AttendanceCounts, AttendanceStatus, Meeting, MeetingKind
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
@@ -49,6 +50,7 @@ class MinutesData:
     quality: str = ""
     tasks: list[str] = field(default_factory=list)
     amendments: list[str] = field(default_factory=list)
+    seal: str = ""  # of approved minutes, as printed (chibo.lib.seal.display)
 
 
 def minutes_data(meeting: Meeting) -> MinutesData:
@@ -125,6 +127,7 @@ def minutes_data(meeting: Meeting) -> MinutesData:
             f"Đính chính ngày {timezone.localtime(a.made_at):%d/%m/%Y}: {a.reason}"
             for a in meeting.amendments.all()
         ],
+        seal=seal.display(seals.latest(meeting)) if meeting.is_locked else "",
     )
 
 
@@ -188,6 +191,8 @@ def minutes_docx(data: MinutesData) -> bytes:
             add(document, amendment, italic=True)
         if data.closing:
             add(document, data.closing)
+        if data.seal:
+            add(document, f"Mã kiểm tra nội dung biên bản (SHA-256): {data.seal}", italic=True)
 
     return party_docx.build(frame, body)
 

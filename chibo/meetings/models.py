@@ -157,6 +157,10 @@ class Meeting(models.Model):
     )
     # The secret in the meeting's QR code: members who scan it check themselves in.
     checkin_code = models.CharField(max_length=32, default=new_token_short, editable=False)
+    # The SHA-256 of the minutes as approved (meetings.seals); amendments carry their own.
+    minutes_seal = models.CharField(
+        _("seal of the minutes"), max_length=64, blank=True, default="", db_default=""
+    )
     # Raised by every save through the services: a form sends the version it was read
     # at, and a save made from an older version is refused (two people editing at once).
     version = models.PositiveIntegerField(default=1)
@@ -464,6 +468,8 @@ class Amendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     made_at = models.DateTimeField(default=timezone.now)
+    # The seal of the minutes with this amendment (meetings.seals).
+    seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("amendment")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
 from chibo.lib.locking import claim
-from chibo.meetings import stats
+from chibo.meetings import seals, stats
 from chibo.meetings.models import (
     AgendaItem,
     AgendaTemplate,
@@ -561,6 +561,7 @@ def approve_minutes(*, meeting: Meeting, by: Actor, version: int | None = None) 
     meeting.approved_by = by
     _record(meeting, by)
     meeting.save()
+    seals.seal_minutes(meeting)
     return meeting
 
 
@@ -601,4 +602,5 @@ def amend_minutes(*, meeting: Meeting, field: str, text: str, reason: str, by: A
     setattr(meeting, field, amendment.after)
     _record(meeting, by)
     meeting.save()
+    seals.seal_minutes(meeting, amendment)
     return amendment

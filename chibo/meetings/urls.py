@@ -26,6 +26,7 @@ urlpatterns = [
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
     path("meetings/<int:pk>/approve/", views.meeting_approve, name="approve"),
     path("meetings/<int:pk>/amend/", views.meeting_amend, name="amend"),
+    path("meetings/<int:pk>/seal/", views.minutes_seal, name="seal"),
     path("meetings/<int:pk>/minutes.docx", views.minutes_docx, name="minutes_docx"),
     path("meetings/<int:pk>/minutes.pdf", views.minutes_pdf, name="minutes_pdf"),
     path("meetings/<int:pk>/attendance-sheet/", views.attendance_sheet, name="attendance_sheet"),

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
-from chibo.meetings import calendar, documents, services
+from chibo.meetings import calendar, documents, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.models import (
     AttendanceStatus,
@@ -131,6 +132,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("owner", "meeting")
     )
     can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
+    amendments = list(meeting.amendments.select_related("made_by"))
     return render(
         request,
         "meetings/meeting.html",
@@ -147,7 +149,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "items": items,
             "carried": carried,
             "tasks": list(meeting.tasks.select_related("owner")),
-            "amendments": list(meeting.amendments.select_related("made_by")),
+            "amendments": amendments,
+            "seal": seal.display(
+                next((a.seal for a in reversed(amendments) if a.seal), meeting.minutes_seal)
+            ),
             "guests": list(meeting.guests.all()),
             "visitors": list(meeting.visitors.all()),
             "passed": meeting.vote_passed(counts),
@@ -504,6 +509,16 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 def _document_name(meeting: Meeting, extension: str) -> str:
     local = timezone.localtime(meeting.scheduled_at)
     return f"bien-ban-{meeting.unit.code}-{local:%Y-%m-%d}.{extension}"
+
+
+def minutes_seal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recompute the seal of approved minutes and say whether the content still matches."""
+    meeting = get_meeting_for_user(request, pk)
+    return render(
+        request,
+        "meetings/seal.html",
+        {"meeting": meeting, "unit": meeting.unit, "status": seals.status(meeting)},
+    )
 
 
 def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from chibo.lib.admin import RecordAdmin
 from chibo.scoring.models import MeetingScore, Rubric, ScoringRules
 
 
@@ -22,6 +23,6 @@ class ScoringRulesAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 
 @admin.register(MeetingScore)
-class MeetingScoreAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class MeetingScoreAdmin(RecordAdmin):
     list_display = ["meeting", "cell_total", "cell_level", "upper_total", "upper_level"]
     raw_id_fields = ["meeting", "proposed_by", "confirmed_by"]

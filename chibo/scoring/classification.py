@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib import seal
 from chibo.lib.dates import months_ended
 from chibo.meetings.models import (
     PRESENT_STATUSES,
@@ -33,6 +34,7 @@ from chibo.meetings.models import (
 )
 from chibo.members.models import Member, MemberStatus
 from chibo.orgs.models import Unit
+from chibo.scoring import seals
 from chibo.scoring.annual import AnnualQuality, annual_meeting_quality
 from chibo.scoring.compliance import HELD
 from chibo.scoring.models import (
@@ -382,6 +384,8 @@ def rate(
     setattr(rating, f"{prefix}_by", by)
     setattr(rating, f"{prefix}_at", now)
     rating.version += 1
+    if rating.decided_level:
+        rating.seal = seal.digest(seals.rating_content(rating))
     rating._history_user = by  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
@@ -392,6 +396,23 @@ def rate(
         ) from None
     refresh_tally(unit, year)
     return rating, findings
+
+
+@transaction.atomic
+def note_discipline(*, unit: Unit, year: int, member: Member | None, by: Actor) -> AnnualRating:
+    """Mark the year's classification of a cell or member as disciplined (the inspection
+    app calls this when it records a discipline). A decided classification is sealed anew:
+    the history keeps the decision as it was."""
+    rating = AnnualRating.objects.select_for_update().filter(
+        year=year, unit=unit, member=member
+    ).first() or AnnualRating(year=year, unit=unit, member=member)
+    rating.disciplined = True
+    rating.version += 1
+    if rating.decided_level:
+        rating.seal = seal.digest(seals.rating_content(rating))
+    rating._history_user = by  # type: ignore[attr-defined]
+    rating.save()
+    return rating
 
 
 # --- tallies for the dashboards ----------------------------------------------------------------

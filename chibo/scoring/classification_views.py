@@ -20,6 +20,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.members.models import Member, MemberStatus
@@ -27,6 +28,7 @@ from chibo.members.views import get_member_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
+from chibo.scoring import seals
 from chibo.scoring.classification import (
     CURRENT,
     check_rating,
@@ -172,6 +174,7 @@ def _rating_page(
             "member": member,
             "year": year,
             "rating": rating,
+            "seal_status": seals.rating_status(rating),
             "steps": [
                 (label, LEVELS.get(level, ""), note, by, at)
                 for label, level, note, by, at in history
@@ -328,7 +331,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
 
     def steps(r: AnnualRating | None) -> list[Any]:
         if r is None:
-            return ["", "", "", "", None, "", "", "", ""]
+            return ["", "", "", "", None, "", "", "", "", ""]
         return [
             LEVELS.get(r.self_level, ""),
             LEVELS.get(r.verified_level, ""),
@@ -339,6 +342,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
             r.targets_percent,
             yes if r.disciplined else "",
             r.decided_note or r.verified_note or r.self_note,
+            seal.display(r.seal) if r.seal else "",
         ]
 
     step_headers = [
@@ -351,6 +355,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
         _("Targets met (%)"),
         _("Disciplined"),
         _("Notes"),
+        _("Seal"),
     ]
     members = (
         Member.objects.filter(unit_id__in=ids)
@@ -379,14 +384,14 @@ def export(request: HttpRequest, code: str) -> FileResponse:
                 title,
                 [_("Code"), _("Cell"), *step_headers],
                 ([c.code, c.name, *steps(by_cell.get(c.pk))] for c in cells),
-                widths=[12, 32, 24, 24, 24, 20, 12, 10, 10, 10, 30],
+                widths=[12, 32, 24, 24, 24, 20, 12, 10, 10, 10, 30, 26],
             ),
             Sheet(
                 _("Members"),
                 title,
                 [_("Cell"), _("Full name"), _("Date of birth"), _("Status"), *step_headers],
                 member_rows(),
-                widths=[12, 28, 12, 14, 24, 24, 24, 20, 12, 10, 10, 10, 30],
+                widths=[12, 28, 12, 14, 24, 24, 24, 20, 12, 10, 10, 10, 30, 26],
             ),
         ],
     )

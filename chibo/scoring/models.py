@@ -89,6 +89,8 @@ class MeetingScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The SHA-256 of the confirmed score (scoring.seals), printed with it.
+    seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     history = HistoricalRecords()
 
@@ -198,6 +200,8 @@ class AnnualRating(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
+    # The SHA-256 of the decided classification (scoring.seals), printed with it.
+    seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     history = HistoricalRecords()
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib import seal
 from chibo.meetings.models import (
     Attendance,
     AttendanceStatus,
@@ -24,6 +25,7 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.services import set_quality_level
 from chibo.members.models import MemberStatus
+from chibo.scoring import seals
 from chibo.scoring.engine import (
     COMPUTERS,
     Breakdown,
@@ -190,6 +192,7 @@ def confirm_score(
     score.upper_comment = comment.strip()
     score.confirmed_by = by
     score.confirmed_at = timezone.now()
+    score.seal = seal.digest(seals.score_content(score))
     score._history_user = by  # type: ignore[attr-defined]
     score.save()
     set_quality_level(meeting=meeting, level=score.final_level)

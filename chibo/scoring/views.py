@@ -23,7 +23,7 @@ from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
-from chibo.scoring import services
+from chibo.scoring import seals, services
 from chibo.scoring.annual import RANK, annual_level, annual_meeting_quality
 from chibo.scoring.compliance import (
     HELD,
@@ -139,6 +139,7 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
             "rows": [(names[c.code], c) for c in result.criteria],
             "result": result,
             "score": score,
+            "seal_status": seals.score_status(score),
             "form": form,
             "upper": upper,
             "level_label": Level(result.level).label,

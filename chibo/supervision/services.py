@@ -21,7 +21,8 @@ from chibo.members.models import Member
 from chibo.orgs.access import unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
-from chibo.scoring.models import AnnualRating, Level
+from chibo.scoring.classification import note_discipline
+from chibo.scoring.models import Level
 from chibo.supervision.models import (
     Finding,
     GroupReport,
@@ -667,12 +668,7 @@ def add_sanction(
     sanction.save()
     rated = member.unit if member else unit
     if kind == SanctionKind.DISCIPLINE and rated.is_cell:
-        rating = AnnualRating.objects.filter(
-            year=decided_on.year, unit=rated, member=member
-        ).first() or AnnualRating(year=decided_on.year, unit=rated, member=member)
-        rating.disciplined = True
-        rating._history_user = by  # type: ignore[attr-defined]
-        rating.save()
+        note_discipline(unit=rated, year=decided_on.year, member=member, by=by)
     return sanction
 
 
