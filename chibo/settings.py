@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chibo.orgs.context_processors.navigation",
             ],
+            "libraries": {"richtext": "chibo.lib.richtext"},
         },
     },
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-import nh3
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
 from chibo.lib.locking import claim
+from chibo.lib.richtext import clean_html
 from chibo.meetings import seals, stats
 from chibo.meetings.models import (
     AgendaItem,
@@ -57,13 +57,6 @@ DEFAULT_AGENDAS[MeetingKind.COMBINED] = [
     (ItemKind.TOPIC, "Sinh hoạt chuyên đề"),
     DEFAULT_AGENDAS[MeetingKind.REGULAR][-1],
 ]
-
-# What a minutes secretary may format in the minutes: paragraphs, lists, emphasis.
-ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "u"}
-
-
-def clean_html(text: str) -> str:
-    return nh3.clean(text or "", tags=ALLOWED_TAGS, attributes={}).strip()
 
 
 def _check_open(meeting: Meeting) -> None:

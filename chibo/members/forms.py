@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chibo.lib.locking import VersionField
 from chibo.members.models import Change, LeaveReason, Member, Post, PostEndReason, PostKind
-from chibo.members.roster_io import MAX_BYTES
+from chibo.members.roster_io import MAX_BYTES, ImportFileError, sniff
 from chibo.members.services import IDENTITY_FIELDS
 
 
@@ -159,4 +159,11 @@ class ImportForm(forms.Form):
                 _("The file is larger than %(size)s MB; split it into several files.")
                 % {"size": MAX_BYTES // (1024 * 1024)}
             )
+        # By content, not by name: what is not a roster, or would unpack to too much.
+        try:
+            sniff(upload.read(MAX_BYTES + 1), upload.name or "")
+        except ImportFileError as error:
+            raise forms.ValidationError(str(error)) from error
+        finally:
+            upload.seek(0)
         return upload
