@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from chibo import views
+from chibo.orgs import twofactor
 
 admin.site.site_header = "chibo"
 
@@ -23,6 +24,10 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-factor/", twofactor.status, name="two_factor"),
+    path("accounts/two-factor/setup/", twofactor.setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", twofactor.verify, name="two_factor_verify"),
+    path("accounts/two-factor/disable/", twofactor.disable, name="two_factor_disable"),
     # The language can be chosen before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("units/", include("chibo.orgs.urls")),

@@ -240,6 +240,11 @@ def cases() -> Iterator[Case]:
     yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("password_change", NO_ARGS, EVERYONE)
     yield Case("password_change_done", NO_ARGS, EVERYONE)
+    yield Case("two_factor", NO_ARGS, EVERYONE)
+    yield Case("two_factor_setup", NO_ARGS, EVERYONE)
+    # Without a device there is no code to ask: straight on (or back to the status page).
+    yield Case("two_factor_verify", NO_ARGS, EVERYONE, ok=302)
+    yield Case("two_factor_disable", NO_ARGS, EVERYONE, method="post", ok=302)
     yield Case("set_language", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("orgs:tree", NO_ARGS, EVERYONE)
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
@@ -316,6 +321,7 @@ def cases() -> Iterator[Case]:
     yield Case("scoring:rubric_new", lambda: ["NO-SUCH"], frozenset())
     yield Case("members:import_status", import_job, frozenset({"bithu1"}))
     yield Case("members:import_confirm", import_job, frozenset({"bithu1"}), method="post", ok=302)
+    yield Case("members:import_retry", import_job, frozenset({"bithu1"}), method="post", ok=302)
     for code, users in SEE.items():
         yield Case("orgs:unit", unit(code), frozenset(users))
         yield Case("orgs:unit_history", unit(code), frozenset(users))

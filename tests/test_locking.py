@@ -6,12 +6,21 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
 
+from chibo.lib.locking import STALE
 from chibo.members.models import Member
 from chibo.supervision.models import WorkingGroup
 from tests.html_forms import post_form
 
 pytestmark = pytest.mark.django_db
+
+
+def stale() -> str:
+    """The refusal as the pages show it (in Vietnamese, the default)."""
+    with translation.override("vi"):
+        return escape(str(STALE))
 
 
 def two_forms(
@@ -34,7 +43,7 @@ def test_the_second_of_two_member_edits_is_refused(client_for) -> None:
     assert first.post(url, a).status_code == 302
     response = second.post(url, b)
     assert response.status_code == 200
-    assert "Someone else saved this record" in response.content.decode()
+    assert stale() in response.content.decode()
     # The second person's text is still in the form, the first person's save stands.
     assert "Nông dân" in response.content.decode()
     member.refresh_from_db()
@@ -59,7 +68,7 @@ def test_the_second_of_two_working_group_edits_is_refused(client_for) -> None:
     assert first.post(url, a).status_code == 302
     response = second.post(url, b)
     assert response.status_code == 200
-    assert "Someone else saved this record" in response.content.decode()
+    assert stale() in response.content.decode()
     group.refresh_from_db()
     assert group.name == "Tổ công tác số 1"
 

@@ -423,7 +423,12 @@ class RosterImport(models.Model):
     # The ImportResult of the check, then of the import, as plain data.
     summary = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the job last showed a sign of life (started, progressed); a running job silent
+    # for STALL_AFTER died with its worker and may be run again.
+    touched_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    STALL_AFTER = datetime.timedelta(minutes=15)
 
     class Meta:
         verbose_name = _("roster import")
@@ -439,6 +444,15 @@ class RosterImport(models.Model):
     @property
     def running(self) -> bool:
         return self.state in (ImportState.CHECKING, ImportState.IMPORTING)
+
+    @property
+    def stalled(self) -> bool:
+        return self.running and self.touched_at < timezone.now() - self.STALL_AFTER
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, or stopped with its worker: the file is still there to try again."""
+        return (self.state == ImportState.FAILED or self.stalled) and bool(self.file)
 
     @property
     def percent(self) -> int:

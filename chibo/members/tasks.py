@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -29,7 +31,11 @@ def _summary(result: ImportResult) -> dict[str, Any]:
 
 def _run(job: RosterImport, *, dry_run: bool) -> None:
     def progress(done: int, total: int) -> None:
-        RosterImport.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
+        RosterImport.objects.filter(pk=job.pk).update(
+            rows_done=done, rows_total=total, touched_at=timezone.now()
+        )
+
+    RosterImport.objects.filter(pk=job.pk).update(touched_at=timezone.now())
 
     # The rights are those of the person who uploaded, as they stand now.
     cells = Unit.objects.cells().filter(
@@ -62,9 +68,40 @@ def _run(job: RosterImport, *, dry_run: bool) -> None:
             job.state = ImportState.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "summary", "finished_at"])
-    if job.state in (ImportState.DONE, ImportState.REJECTED, ImportState.FAILED):
-        # The file holds personal data: keep it no longer than needed.
+    if job.state in (ImportState.DONE, ImportState.REJECTED):
+        # The file holds personal data: keep it no longer than needed (a failed job keeps
+        # it so that it can be tried again).
         job.file.delete(save=True)
+
+
+def retry(job: RosterImport) -> bool:
+    """Run a failed or stalled job again from its check (the person then confirms the
+    import again). Every import writes in one transaction, so a job that died wrote
+    nothing. False if the job is not (or no longer) in a state to retry."""
+    if not job.file:
+        return False
+    now = timezone.now()
+    retried = (
+        RosterImport.objects.filter(pk=job.pk)
+        .filter(
+            Q(state=ImportState.FAILED)
+            | Q(
+                state__in=[ImportState.CHECKING, ImportState.IMPORTING],
+                touched_at__lt=now - RosterImport.STALL_AFTER,
+            )
+        )
+        .update(
+            state=ImportState.CHECKING,
+            rows_done=0,
+            rows_total=0,
+            summary={},
+            touched_at=now,
+            finished_at=None,
+        )
+    )
+    if retried:
+        transaction.on_commit(lambda: check_roster.enqueue(str(job.pk)))
+    return bool(retried)
 
 
 @task()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/template.xlsx", views.roster_template, name="template"),
     path("members/imports/<uuid:pk>/", views.import_status, name="import_status"),
     path("members/imports/<uuid:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("members/imports/<uuid:pk>/retry/", views.import_retry, name="import_retry"),
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
     path("members/<int:pk>/history/", views.member_history, name="member_history"),

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors
 from chibo.members import forms as member_forms
-from chibo.members import services
+from chibo.members import services, tasks
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -399,6 +399,14 @@ def import_status(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     job = get_import_for_user(request, pk)
     template = "members/_import_status.html" if request.htmx else "members/import_status.html"
     return render(request, template, {"job": job, "unit": job.unit})
+
+
+@require_POST
+def import_retry(request: HttpRequest, pk: str) -> HttpResponse:
+    job = get_import_for_user(request, pk)
+    if not tasks.retry(job):
+        messages.error(request, _("This import is not stopped: there is nothing to retry."))
+    return redirect(job)
 
 
 @require_POST
