@@ -4,8 +4,10 @@ per test session in the test database; every test then runs inside a transaction
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -19,6 +21,12 @@ override_settings(
     # Background tasks run at once, in the test's own transaction.
     TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
 ).enable()
+
+# Property-based tests run the same examples on every machine, so that CI is repeatable;
+# HYPOTHESIS_EXPLORE=1 draws new ones (FUZZ_EXAMPLES=20 for more per form) to look for bugs.
+hypothesis.settings.register_profile("chibo", derandomize=True, deadline=None, database=None)
+hypothesis.settings.register_profile("explore", deadline=None)
+hypothesis.settings.load_profile("explore" if os.environ.get("HYPOTHESIS_EXPLORE") else "chibo")
 
 CAST = [
     "admin",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -122,6 +123,10 @@ class Visit(models.Model):
         return reverse("supervision:visit", args=[self.pk])
 
 
+MONTH = [MinValueValidator(1), MaxValueValidator(12)]
+DAY = [MinValueValidator(1), MaxValueValidator(31)]
+
+
 class SupervisionRules(models.Model):
     """Attendance quotas and report due dates of a province (its root unit's row applies
     to its tree; the documented defaults otherwise)."""
@@ -133,15 +138,27 @@ class SupervisionRules(models.Model):
         _("a member of the basic-level committee attends every cell every month"), default=True
     )
     commune_visits_per_year = models.PositiveSmallIntegerField(
-        _("visits a year of each commune-level committee member"), default=6
+        _("visits a year of each commune-level committee member"),
+        default=6,
+        validators=[MaxValueValidator(366)],
     )
     province_visits_per_year = models.PositiveSmallIntegerField(
-        _("visits a year of each provincial committee member to residential cells"), default=2
+        _("visits a year of each provincial committee member to residential cells"),
+        default=2,
+        validators=[MaxValueValidator(366)],
     )
-    mid_report_month = models.PositiveSmallIntegerField(_("mid-year report: month"), default=6)
-    mid_report_day = models.PositiveSmallIntegerField(_("mid-year report: day"), default=15)
-    year_report_month = models.PositiveSmallIntegerField(_("year-end report: month"), default=12)
-    year_report_day = models.PositiveSmallIntegerField(_("year-end report: day"), default=31)
+    mid_report_month = models.PositiveSmallIntegerField(
+        _("mid-year report: month"), default=6, validators=MONTH
+    )
+    mid_report_day = models.PositiveSmallIntegerField(
+        _("mid-year report: day"), default=15, validators=DAY
+    )
+    year_report_month = models.PositiveSmallIntegerField(
+        _("year-end report: month"), default=12, validators=MONTH
+    )
+    year_report_day = models.PositiveSmallIntegerField(
+        _("year-end report: day"), default=31, validators=DAY
+    )
 
     history = HistoricalRecords()
 

@@ -996,8 +996,8 @@ class SupervisionRulesForm(forms.ModelForm[SupervisionRules]):
         data = super().clean() or {}
         for prefix in ("mid_report", "year_report"):
             month, day = data.get(f"{prefix}_month"), data.get(f"{prefix}_day")
-            if month is None or day is None:
-                continue
+            if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
+                continue  # out of range: the fields' own validators say so
             try:
                 datetime.date(2025, month, day)  # not a leap year: the date exists every year
             except ValueError:
