@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chibo.meetings",
     "chibo.scoring",
     "chibo.supervision",
+    "chibo.content",
     "chibo.reports",
     "chibo.demo",
 ]
@@ -109,11 +110,14 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ by default (WAL mode), PostgreSQL through DATABASE_URL.
+# Connections are kept for a minute between requests (checked before reuse): opening one
+# costs PostgreSQL a few milliseconds per request; behind PgBouncer set DB_CONN_MAX_AGE=0.
 DEFAULT_SQLITE_PATH = VAR_DIR / "chibo.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}"),
-        conn_max_age=int(env_str("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=int(env_str("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -249,6 +253,8 @@ LOGGING = {
 
 # Reminders that apps above `meetings` add to `chibo send_reminders`.
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
+# Panels that apps above `meetings` add to a meeting's page and its preparation page.
+CHIBO_MEETING_PANELS = ["chibo.content.panels.meeting_materials"]
 # Evidence that apps above `scoring` add to the annual classification pages.
 CHIBO_RATING_EVIDENCE = ["chibo.supervision.evidence.rating_evidence"]
 

@@ -117,6 +117,31 @@ def task_of_dangvien1() -> list[object]:
     return [task.pk]
 
 
+def material_of(code: str) -> Callable[[], list[object]]:
+    """A material published by `code` to every cell below it."""
+
+    def make() -> list[object]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chibo.content.services import publish
+
+        material = publish(
+            unit=Unit.objects.get(code=code),
+            kind="meeting",
+            title="Tài liệu",
+            summary="",
+            month=datetime.date(2026, 3, 1),
+            topic="",
+            file=SimpleUploadedFile("t.pdf", b"%PDF-1.4\n%%EOF\n"),
+            file_type="pdf",
+            cells=[],
+            by=None,
+        )
+        return [material.pk]
+
+    return make
+
+
 def import_job() -> list[object]:
     """A checked roster import uploaded by bithu1 into her cell."""
     job = RosterImport.objects.create(
@@ -322,6 +347,21 @@ def cases() -> Iterator[Case]:
     yield Case("members:import_status", import_job, frozenset({"bithu1"}))
     yield Case("members:import_confirm", import_job, frozenset({"bithu1"}), method="post", ok=302)
     yield Case("members:import_retry", import_job, frozenset({"bithu1"}), method="post", ok=302)
+    # Materials: a unit's list for whoever sees the unit (publishing is for propaganda staff,
+    # tested in test_content); a material for whoever sees the meetings of a cell it reaches
+    # or the publishing unit; who has read it for the publishers and supervisors above.
+    for code in SEE:
+        yield Case("content:materials", unit(code), frozenset(SEE[code]))
+    readers = {"LV": EVERYONE - {"outsider"}, "X001": SEE["X001.01"], "X002": SEE["X002.01"]}
+    for code, who in readers.items():
+        yield Case("content:material", material_of(code), frozenset(who))
+        yield Case("content:file", material_of(code), frozenset(who))
+        yield Case("content:confirm_read", material_of(code), frozenset(who), method="post", ok=302)
+        yield Case(
+            "content:coverage",
+            material_of(code),
+            frozenset(SEE[code] - {"bithu1", "bithu2", "dangvien1"}),
+        )
     for code, users in SEE.items():
         yield Case("orgs:unit", unit(code), frozenset(users))
         yield Case("orgs:unit_history", unit(code), frozenset(users))

@@ -151,3 +151,19 @@ def test_weak_passwords_are_refused(cast) -> None:
     )
     assert response.status_code == 200  # the form again, with the reasons
     assert User.objects.get(username="bithu1").check_password("chibo-demo")  # unchanged
+
+
+def test_a_login_without_a_device_is_checked_once(cast) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login("bithu1")
+    client.get("/units/X001.01/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/units/X001.01/").status_code == 200
+    assert not any("otp_totp" in q["sql"] for q in queries.captured_queries)
+    # A device added since is asked for at the next login.
+    TOTPDevice.objects.create(user=cast["bithu1"], name="chibo", confirmed=True)
+    client.post("/accounts/logout/")
+    client = login("bithu1")
+    assert client.get("/units/X001.01/")["Location"].startswith("/accounts/two-factor/verify/")

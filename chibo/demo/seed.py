@@ -7,6 +7,7 @@ Bulk inserts skip the per-row history: the seed is the initial load, not a chang
 from __future__ import annotations
 
 import datetime
+import io
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ DEMO_ACCOUNTS = [
     ("dangvien1", "Ordinary member of bithu1's cell"),
     ("kiemtra", "Inspection commission staff of the province: reads all, runs inspections"),
     ("tocongtac1", "Provincial working group member assigned to commune 2"),
+    ("tuyengiao", "Propaganda commission staff of the province: publishes materials"),
 ]
 
 
@@ -346,6 +348,7 @@ def seed_province(
         accounts = create_demo_accounts(units)
         if size == "demo":
             history["planned_visits"] = plan_coming_visits()
+            history["materials"] = publish_demo_materials(units["LV"])
     # Millions of rows arrived at once: give the query planner their statistics now rather
     # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x).
     with connection.cursor() as cursor:
@@ -357,6 +360,42 @@ def seed_province(
         **history,
         "accounts": accounts,
     }
+
+
+def publish_demo_materials(province: Unit) -> int:
+    """The province's materials for this month and the next, as DOCX, to every cell."""
+    import docx
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chibo.content.models import MaterialKind
+    from chibo.content.services import publish
+
+    this_month = timezone.localdate().replace(day=1)
+    months = [this_month, add_months(this_month, 1)]
+    for month in months:
+        document = docx.Document()
+        document.add_heading(f"Tài liệu sinh hoạt chi bộ tháng {month:%m/%Y}", level=1)
+        for line in (
+            "1. Thông tin thời sự trong tỉnh và cả nước.",
+            "2. Chuyên đề học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.",
+            "3. Gợi ý nội dung thảo luận tại chi bộ.",
+        ):
+            document.add_paragraph(line)
+        buffer = io.BytesIO()
+        document.save(buffer)
+        publish(
+            unit=province,
+            kind=MaterialKind.MEETING,
+            title=f"Tài liệu sinh hoạt chi bộ tháng {month:%m/%Y}",
+            summary="Thông tin thời sự, chuyên đề học tập và làm theo Bác, gợi ý thảo luận.",
+            month=month,
+            topic="",
+            file=SimpleUploadedFile("tai-lieu.docx", buffer.getvalue()),
+            file_type="docx",
+            cells=[],
+            by=None,
+        )
+    return len(months)
 
 
 def create_demo_accounts(units: dict[str, Unit]) -> int:
@@ -400,6 +439,9 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
         )
     account("dangvien1", cell="X001.01", member_index=1)
     grant(account("kiemtra", cell="T001.01", member_index=1), "LV", Role.INSPECTION, Scope.SUBTREE)
+    grant(
+        account("tuyengiao", cell="T001.01", member_index=3), "LV", Role.PROPAGANDA, Scope.SUBTREE
+    )
     helper = account("tocongtac1", cell="T001.01", member_index=2)
     save_group(
         unit=units["LV"],

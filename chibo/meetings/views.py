@@ -11,6 +11,7 @@ from typing import Any
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -156,6 +158,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "guests": list(meeting.guests.all()),
             "visitors": list(meeting.visitors.all()),
             "passed": meeting.vote_passed(counts),
+            "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
             else [],
@@ -168,6 +171,14 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def panels(request: HttpRequest, meeting: Meeting) -> list[str]:
+    """What the apps above add to a meeting's pages (settings.CHIBO_MEETING_PANELS)."""
+    return [
+        import_string(path)(request, meeting)
+        for path in getattr(settings, "CHIBO_MEETING_PANELS", [])
+    ]
+
+
 def _meeting_form(
     request: HttpRequest,
     pk: int,
@@ -177,6 +188,7 @@ def _meeting_form(
     title: str,
     done: str,
     allow_locked: bool = False,
+    show_panels: bool = False,
 ) -> HttpResponse:
     """A page with one form that changes a meeting, for the cell's record keepers."""
     meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
@@ -197,7 +209,13 @@ def _meeting_form(
     return render(
         request,
         "meetings/form.html",
-        {"form": form, "meeting": meeting, "unit": meeting.unit, "title": title},
+        {
+            "form": form,
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "title": title,
+            "panels": panels(request, meeting) if show_panels else [],
+        },
     )
 
 
@@ -217,6 +235,7 @@ def meeting_preparation(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Preparation"),
         done=_("The preparation is saved."),
+        show_panels=True,
     )
 
 

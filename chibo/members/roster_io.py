@@ -14,7 +14,6 @@ import datetime
 import functools
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from simple_history.utils import bulk_update_with_history
 
 from chibo.lib import vntext
 from chibo.lib.bulk import insert_objects
+from chibo.lib.uploads import unpacked_size, zip_entries
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -193,14 +193,13 @@ def sniff(data: bytes, name: str = "") -> str:
 
 def _check_archive(data: bytes) -> None:
     """Refuse a zip whose content would unpack to too much, from its directory alone."""
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    entries = zip_entries(data)
+    if entries is None:
         raise ImportFileError(
             _("The spreadsheet cannot be read (%(reason)s). Save it again as .xlsx.")
-            % {"reason": str(error)[:120]}
-        ) from error
-    unpacked = sum(entry.file_size for entry in entries)
+            % {"reason": "zip"}
+        )
+    unpacked = unpacked_size(entries)
     if unpacked > MAX_UNPACKED or (
         unpacked > 10 * 1024 * 1024 and unpacked > MAX_PACKING_RATIO * len(data)
     ):

@@ -6,3 +6,6 @@ class OrgsConfig(AppConfig):
     name = "chibo.orgs"
     label = "orgs"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from chibo.orgs import twofactor  # noqa: F401 - connects the login receiver

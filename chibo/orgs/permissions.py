@@ -46,6 +46,10 @@ class Perm(models.TextChoices):
     MANAGE_RULES = "rules.manage", _("Set the province's scoring rules and rubric versions")
     VIEW_SUPERVISION = "supervision.view", _("See visit plans, working groups and observations")
     MANAGE_SUPERVISION = "supervision.manage", _("Set up working groups and plan visits")
+    PUBLISH_MATERIALS = (
+        "content.publish",
+        _("Publish meeting materials, internal information and thematic orientation"),
+    )
     MANAGE_INSPECTION = (
         "inspection.manage",
         _("Run the inspection and supervision programme: findings, corrections, discipline"),
@@ -74,7 +78,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.MANAGE_SUPERVISION,
     },
     Role.INSPECTION: _STAFF | {Perm.MANAGE_INSPECTION},
-    Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT}),
+    Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT, Perm.PUBLISH_MATERIALS}),
     Role.STANDING_READER: _STAFF,
     Role.ADMINISTRATOR: frozenset(Perm),
 }

@@ -13,6 +13,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +29,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chibo.orgs.models import RoleGrant
 
+# The session key that records "this login needs no code".
+CHECKED = "chibo_two_factor_checked"
 # Pages a user between the password and the code may still open.
 OPEN_PATHS = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/health/", "/i18n/")
 
@@ -66,6 +70,12 @@ class TwoFactorMiddleware:
             and not request.path.startswith(OPEN_PATHS)
             and not user.is_verified()  # type: ignore[attr-defined]
         ):
+            # Checked once per login, not on every request: the session remembers that
+            # this login needs no code (bound to the login's time, so that the next login
+            # checks again).
+            login_mark = str(user.last_login)
+            if request.session.get(CHECKED) == login_mark:
+                return self.get_response(request)
             query = (
                 "?" + urlencode({"next": request.get_full_path()})
                 if request.method == "GET"
@@ -75,6 +85,7 @@ class TwoFactorMiddleware:
                 return redirect(reverse("two_factor_verify") + query)
             if required_for(user):
                 return redirect(reverse("two_factor_setup") + query)
+            request.session[CHECKED] = login_mark
         return self.get_response(request)
 
 
@@ -174,3 +185,13 @@ def disable(request: HttpRequest) -> HttpResponse:
     TOTPDevice.objects.filter(user=user).delete()
     messages.success(request, _("Two-factor login is off."))
     return redirect("two_factor")
+
+
+@receiver(user_logged_in)
+def check_at_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    """Decide at login whether this login needs a code, so that pages need not ask (the
+    receiver runs after Django's own, which sets `last_login`)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    if confirmed_device(user) is None and not required_for(user):
+        request.session[CHECKED] = str(user.last_login)

@@ -1,0 +1,32 @@
+"""What `meetings` shows of this app on a meeting's pages (settings.CHIBO_MEETING_PANELS):
+the materials sent to the cell for the meeting's month, with whether the reader opened them."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from chibo.content.access import sent_to, visible_materials
+from chibo.content.models import MaterialRead
+from chibo.meetings.models import Meeting
+
+
+def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
+    user = request.user
+    mine = MaterialRead.objects.filter(material=OuterRef("pk"), user_id=user.pk or 0)
+    materials = list(
+        visible_materials(user)
+        .filter(sent_to(meeting.unit), month=meeting.month)
+        .select_related("unit")
+        .annotate(read=Exists(mine))
+        .order_by("kind", "-published_at")[:20]
+    )
+    return SafeString(
+        render_to_string(
+            "content/_meeting_panel.html",
+            {"materials": materials, "meeting": meeting},
+            request=request,
+        )
+    )
