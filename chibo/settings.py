@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chibo.scoring",
     "chibo.supervision",
     "chibo.content",
+    "chibo.development",
     "chibo.reports",
     "chibo.demo",
 ]
@@ -253,6 +254,8 @@ LOGGING = {
 
 # Reminders that apps above `meetings` add to `chibo send_reminders`.
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
+# Public holidays (ISO dates) skipped when counting working days (the probation clock).
+CHIBO_HOLIDAYS = env_list("CHIBO_HOLIDAYS")
 # Panels that apps above `meetings` add to a meeting's page and its preparation page.
 CHIBO_MEETING_PANELS = ["chibo.content.panels.meeting_materials"]
 # Evidence that apps above `scoring` add to the annual classification pages.

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("chibo.scoring.urls")),
     path("", include("chibo.supervision.urls")),
     path("", include("chibo.content.urls")),
+    path("", include("chibo.development.urls")),
     path("", include("chibo.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -142,6 +142,27 @@ def material_of(code: str) -> Callable[[], list[object]]:
     return make
 
 
+def candidate_of(code: str) -> Callable[[], list[object]]:
+    """A candidate listed by the cell `code`."""
+
+    def make() -> list[object]:
+        from chibo.development.services import add_candidate
+
+        candidate = add_candidate(
+            unit=Unit.objects.get(code=code),
+            data={
+                "full_name": "Nguyễn Văn Mới",
+                "gender": "male",
+                "birth_date": datetime.date(2000, 1, 1),
+            },
+            listed_on=datetime.date(2026, 1, 5),
+            by=None,
+        )
+        return [candidate.pk]
+
+    return make
+
+
 def import_job() -> list[object]:
     """A checked roster import uploaded by bithu1 into her cell."""
     job = RosterImport.objects.create(
@@ -352,6 +373,10 @@ def cases() -> Iterator[Case]:
     # or the publishing unit; who has read it for the publishers and supervisors above.
     for code in SEE:
         yield Case("content:materials", unit(code), frozenset(SEE[code]))
+        yield Case("development:candidates", unit(code), frozenset(SEE[code]))
+        yield Case("development:development", unit(code), frozenset(SEE[code]))
+    for code in ("X001.01", "X002.01"):
+        yield Case("development:candidate", candidate_of(code), frozenset(SEE[code]))
     readers = {"LV": EVERYONE - {"outsider"}, "X001": SEE["X001.01"], "X002": SEE["X002.01"]}
     for code, who in readers.items():
         yield Case("content:material", material_of(code), frozenset(who))

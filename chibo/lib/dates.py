@@ -32,3 +32,16 @@ def months_ended(year: int, today: datetime.date | None = None) -> int:
     if year < today.year:
         return 12
     return today.month - 1 if year == today.year else 0
+
+
+def add_working_days(
+    day: datetime.date, days: int, holidays: frozenset[datetime.date] = frozenset()
+) -> datetime.date:
+    """The date `days` working days after `day` (Monday to Friday, less `holidays`)."""
+    current = day
+    left = days
+    while left > 0:
+        current += datetime.timedelta(days=1)
+        if current.weekday() < 5 and current not in holidays:
+            left -= 1
+    return current

@@ -45,7 +45,7 @@ def test_secretary_logs_in_opens_tree_and_own_cell_and_logs_out(
     page.wait_for_url(f"**/units/{cell.code}/")
     assert page.locator("h1").inner_text() == cell.name
 
-    page.get_by_role("button", name="Đảng viên").click()
+    page.get_by_role("button", name="Đảng viên", exact=True).click()
     page.wait_for_url(f"**/units/{cell.code}/members/")
     assert page.locator("tbody tr").count() == member_count
 

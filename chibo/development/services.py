@@ -1,0 +1,177 @@
+"""Changes to candidates and targets: each stage reached in order, on a date, with the rules
+checked; the ceremony creates the member record, the recognition makes it official."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from chibo.development.models import (
+    ORDER,
+    Candidate,
+    DevelopmentRules,
+    Stage,
+    Target,
+    position,
+)
+from chibo.development.rules import Rules, eligibility_problems, probation_clock
+from chibo.lib.locking import claim
+from chibo.members import services as members
+from chibo.members.models import Member, MemberStatus
+from chibo.orgs.models import Unit
+
+Actor = User | None
+
+
+def rules_for(unit: Unit) -> Rules:
+    row = DevelopmentRules.for_unit(unit)
+    holidays = frozenset(
+        datetime.date.fromisoformat(day) for day in getattr(settings, "CHIBO_HOLIDAYS", [])
+    )
+    return Rules(
+        certificate_valid_months=row.certificate_valid_months,
+        min_age=row.min_age,
+        max_age=row.max_age,
+        review_working_days=row.review_working_days,
+        holidays=holidays,
+    )
+
+
+def problems_on(candidate: Candidate, on: datetime.date) -> list[str]:
+    introducer = candidate.introducer
+    return eligibility_problems(
+        birth_date=candidate.birth_date,
+        certificate_on=candidate.certificate_on,
+        introducer_official=(
+            None if introducer is None else introducer.status == MemberStatus.OFFICIAL
+        ),
+        introducer_known_since=candidate.introducer_known_since,
+        on=on,
+        rules=rules_for(candidate.unit),
+    )
+
+
+@transaction.atomic
+def add_candidate(
+    *, unit: Unit, data: dict[str, Any], listed_on: datetime.date, by: Actor
+) -> Candidate:
+    if not unit.is_cell:
+        raise ValidationError(_("Candidates are listed by a party cell."))
+    candidate = Candidate(
+        unit=unit, listed_on=listed_on, dates={Stage.LISTED: listed_on.isoformat()}
+    )
+    for key, value in data.items():
+        setattr(candidate, key, value)
+    candidate._history_user = by  # type: ignore[attr-defined]
+    candidate.full_clean(exclude=["introducer", "mentor", "member"])
+    candidate.save()
+    return candidate
+
+
+def next_stage(candidate: Candidate) -> Stage | None:
+    if candidate.stage in (Stage.OFFICIAL, Stage.DROPPED):
+        return None
+    return ORDER[position(candidate.stage) + 1]
+
+
+@transaction.atomic
+def advance(
+    *,
+    candidate: Candidate,
+    on: datetime.date,
+    by: Actor,
+    version: int | None = None,
+    certificate_on: datetime.date | None = None,
+    introducer: Member | None = None,
+    introducer_known_since: datetime.date | None = None,
+    mentor: Member | None = None,
+    decision: str = "",
+) -> Candidate:
+    """Record that the candidate reached the next stage on `on`."""
+    stage = next_stage(candidate)
+    if stage is None:
+        raise ValidationError(_("This candidate has no further stage."))
+    last = max(datetime.date.fromisoformat(d) for d in candidate.dates.values())
+    if on < last:
+        raise ValidationError(_("A stage cannot come before the one already reached."))
+    claim(candidate, version)
+    if stage == Stage.CLASS:
+        candidate.certificate_on = certificate_on or on
+    if stage == Stage.INTRODUCED:
+        if introducer is None or introducer.unit_id != candidate.unit_id:
+            raise ValidationError(_("Choose the introducer among the cell's members."))
+        candidate.introducer = introducer
+        candidate.introducer_known_since = introducer_known_since
+    if stage == Stage.CELL_RESOLUTION:
+        problems = problems_on(candidate, on)
+        if problems:
+            raise ValidationError(problems)
+    if stage == Stage.DECIDED:
+        candidate.decision = decision.strip()
+    if stage == Stage.ADMITTED:
+        if mentor is None or mentor.unit_id != candidate.unit_id:
+            raise ValidationError(_("Choose the mentor among the cell's members."))
+        candidate.mentor = mentor
+        candidate.member = members.create_member(
+            unit=candidate.unit,
+            data={
+                "full_name": candidate.full_name,
+                "gender": candidate.gender,
+                "birth_date": candidate.birth_date,
+                "ethnicity": candidate.ethnicity,
+                "religion": candidate.religion,
+                "occupation": candidate.occupation,
+                "admitted_on": on,
+            },
+            status=MemberStatus.PROBATIONARY,
+            on=on,
+            by=by,
+        )
+    if stage == Stage.OFFICIAL:
+        assert candidate.member is not None
+        members.make_official(member=candidate.member, on=on, by=by, decision=decision)
+    candidate.stage = stage
+    candidate.dates = {**candidate.dates, stage: on.isoformat()}
+    candidate._history_user = by  # type: ignore[attr-defined]
+    candidate.save()
+    return candidate
+
+
+@transaction.atomic
+def drop(*, candidate: Candidate, on: datetime.date, reason: str, by: Actor) -> Candidate:
+    if candidate.stage in (Stage.ADMITTED, Stage.OFFICIAL, Stage.DROPPED):
+        raise ValidationError(_("A member's record changes in the registry, not here."))
+    if not reason.strip():
+        raise ValidationError(_("Say why."))
+    claim(candidate, None)
+    candidate.stage = Stage.DROPPED
+    candidate.dates = {**candidate.dates, Stage.DROPPED: on.isoformat()}
+    candidate.notes = f"{candidate.notes}\n{on:%d/%m/%Y}: {reason.strip()}".strip()
+    candidate._history_user = by  # type: ignore[attr-defined]
+    candidate.save()
+    return candidate
+
+
+def clock(candidate: Candidate, rules: Rules | None = None) -> Any:
+    """The probation clock of an admitted candidate (None otherwise); pass the province's
+    `rules` when computing many."""
+    admitted = candidate.dates.get(Stage.ADMITTED)
+    if candidate.stage != Stage.ADMITTED or not admitted:
+        return None
+    return probation_clock(
+        datetime.date.fromisoformat(admitted), rules or rules_for(candidate.unit)
+    )
+
+
+@transaction.atomic
+def set_target(*, unit: Unit, year: int, admissions: int, by: Actor) -> Target:
+    target, _created = Target.objects.update_or_create(
+        unit=unit, year=year, defaults={"admissions": admissions, "set_by": by}
+    )
+    return target

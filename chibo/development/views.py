@@ -1,0 +1,276 @@
+"""Pages of party development: a unit's candidates, one candidate's pipeline, and the
+unit's year (targets, admissions by group, probation clocks)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chibo.development import services
+from chibo.development.models import ORDER, Candidate, Stage, Target, position
+from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.locking import VersionField
+from chibo.members.forms import DateInput
+from chibo.members.models import Member
+from chibo.orgs.access import get_unit_for_user, has_perm, unit_filter
+from chibo.orgs.permissions import Perm
+
+
+class CandidateForm(forms.ModelForm[Candidate]):
+    listed_on = forms.DateField(label=gettext_lazy("Listed on"), widget=DateInput())
+
+    class Meta:
+        model = Candidate
+        fields = [
+            "full_name",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "religion",
+            "occupation",
+            "private_enterprise",
+            "foreign_invested",
+            "business_owner",
+            "rural",
+        ]
+        widgets = {"birth_date": DateInput()}
+
+
+class AdvanceForm(forms.Form):
+    on = forms.DateField(label=gettext_lazy("Reached on"), widget=DateInput())
+    certificate_on = forms.DateField(
+        label=gettext_lazy("Certificate issued on"), widget=DateInput(), required=False
+    )
+    introducer = forms.ModelChoiceField(
+        label=gettext_lazy("Introducer"), queryset=Member.objects.none(), required=False
+    )
+    introducer_known_since = forms.DateField(
+        label=gettext_lazy("Introducer worked with the candidate since"),
+        widget=DateInput(),
+        required=False,
+    )
+    mentor = forms.ModelChoiceField(
+        label=gettext_lazy("Mentor"), queryset=Member.objects.none(), required=False
+    )
+    decision = forms.CharField(label=gettext_lazy("Decision"), max_length=120, required=False)
+    version = VersionField()
+
+    def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = Member.objects.active().filter(unit=candidate.unit).in_vietnamese_order()
+        stage = services.next_stage(candidate)
+        for name, needed in (
+            ("certificate_on", Stage.CLASS),
+            ("introducer", Stage.INTRODUCED),
+            ("introducer_known_since", Stage.INTRODUCED),
+            ("mentor", Stage.ADMITTED),
+            ("decision", Stage.DECIDED),
+        ):
+            if stage != needed and not (name == "decision" and stage == Stage.OFFICIAL):
+                del self.fields[name]
+        for name in ("introducer", "mentor"):
+            if name in self.fields:
+                self.fields[name].queryset = members  # type: ignore[attr-defined]
+
+
+def get_candidate_for_user(request: HttpRequest, pk: int) -> Candidate:
+    candidate = (
+        Candidate.objects.filter(unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"))
+        .select_related("unit", "introducer", "mentor", "member")
+        .filter(pk=pk)
+        .first()
+    )
+    if candidate is None:
+        raise Http404
+    return candidate
+
+
+def candidates(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    can_add = unit.is_cell and has_perm(request.user, Perm.MANAGE_MEMBERS, unit)
+    form = CandidateForm(request.POST or None, initial={"listed_on": timezone.localdate()})
+    if request.method == "POST":
+        if not can_add:
+            raise Http404
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "listed_on"}
+            try:
+                candidate = services.add_candidate(
+                    unit=unit,
+                    data=data,
+                    listed_on=form.cleaned_data["listed_on"],
+                    by=actor(request),
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("The candidate is listed."))
+                return redirect(candidate)
+    stage = request.GET.get("stage", "")
+    shown = Candidate.objects.filter(
+        unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"),
+        unit__path__startswith=unit.path,
+    ).select_related("unit")
+    if stage in Stage.values:
+        shown = shown.filter(stage=stage)
+    page = Paginator(shown.order_by("unit__path", "full_name"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "development/candidates.html",
+        {
+            "unit": unit,
+            "page": page,
+            "form": form if can_add else None,
+            "stages": Stage.choices,
+            "stage": stage,
+        },
+    )
+
+
+def candidate(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_candidate_for_user(request, pk)
+    can_manage = has_perm(request.user, Perm.MANAGE_MEMBERS, item.unit)
+    stage = services.next_stage(item)
+    form = None
+    if can_manage and stage is not None:
+        form = AdvanceForm(
+            request.POST or None,
+            candidate=item,
+            initial={"on": timezone.localdate(), "version": item.version},
+        )
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.advance(
+                    candidate=item,
+                    on=data["on"],
+                    version=data["version"],
+                    certificate_on=data.get("certificate_on"),
+                    introducer=data.get("introducer"),
+                    introducer_known_since=data.get("introducer_known_since"),
+                    mentor=data.get("mentor"),
+                    decision=data.get("decision") or "",
+                    by=actor(request),
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("The stage is recorded."))
+                return redirect(item)
+    today = timezone.localdate()
+    before_resolution = item.stage != Stage.DROPPED and position(item.stage) < position(
+        Stage.CELL_RESOLUTION
+    )
+    return render(
+        request,
+        "development/candidate.html",
+        {
+            "candidate": item,
+            "unit": item.unit,
+            "steps": [(s.label, item.dates.get(s.value)) for s in ORDER],
+            "next_stage": stage.label if stage else "",
+            "form": form,
+            "problems": services.problems_on(item, today) if before_resolution else [],
+            "clock": services.clock(item),
+            "today": today,
+        },
+    )
+
+
+GROUPS = {
+    "women": Q(gender="female"),
+    "ethnic_minority": ~Q(ethnicity__in=["Kinh", ""]),
+    "religious": ~Q(religion__in=["Không", ""]),
+    "private_enterprise": Q(private_enterprise=True),
+    "foreign_invested": Q(foreign_invested=True),
+    "business_owner": Q(business_owner=True),
+    "rural": Q(rural=True),
+}
+
+
+def progress(user: Any, unit: Any, year: int) -> dict[str, Any]:
+    """Admissions of `year` below `unit` against its target, by group (a fixed number of
+    queries)."""
+    below = Candidate.objects.filter(
+        unit_filter(user, Perm.VIEW_MEMBERS, through="unit__"), unit__path__startswith=unit.path
+    )
+    admitted = below.filter(
+        stage__in=[Stage.ADMITTED, Stage.OFFICIAL], dates__admitted__startswith=str(year)
+    )
+    counts = admitted.aggregate(
+        total=Count("pk"), **{name: Count("pk", filter=q) for name, q in GROUPS.items()}
+    )
+    target = Target.objects.filter(unit=unit, year=year).first()
+    by_stage = dict(below.values_list("stage").annotate(n=Count("pk")))
+    return {"counts": counts, "target": target, "by_stage": by_stage}
+
+
+def development(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    year = year_param(request)
+    can_set = has_perm(request.user, Perm.MANAGE_MEMBERS, unit)
+    if request.method == "POST":
+        if not can_set:
+            raise Http404
+        try:
+            admissions = int(request.POST.get("admissions", ""))
+            if not 0 <= admissions <= 100_000:
+                raise ValueError
+        except ValueError:
+            messages.error(request, _("Give the target as a whole number."))
+        else:
+            services.set_target(unit=unit, year=year, admissions=admissions, by=actor(request))
+            messages.success(request, _("The target is saved."))
+        return redirect(f"{request.path}?year={year}")
+    figures = progress(request.user, unit, year)
+    rules = services.rules_for(unit)  # one province, one set of rules
+    waiting = [
+        (c, services.clock(c, rules))
+        for c in Candidate.objects.filter(
+            unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"),
+            unit__path__startswith=unit.path,
+            stage=Stage.ADMITTED,
+        ).select_related("unit")[:200]
+    ]
+    today = timezone.localdate()
+    return render(
+        request,
+        "development/development.html",
+        {
+            "unit": unit,
+            "year": year,
+            "figures": figures,
+            "labels": {s.value: s.label for s in Stage},
+            "waiting": sorted(waiting, key=lambda pair: pair[1].due_by if pair[1] else today),
+            "today": today,
+            "can_set": can_set,
+            "groups": [
+                ("women", _("women")),
+                ("ethnic_minority", _("ethnic minorities")),
+                ("religious", _("religious people")),
+                ("private_enterprise", _("private enterprises")),
+                ("foreign_invested", _("foreign-invested enterprises")),
+                ("business_owner", _("business owners")),
+                ("rural", _("rural areas")),
+            ],
+        },
+    )
+
+
+__all__ = ["datetime"]
