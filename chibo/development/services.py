@@ -143,21 +143,6 @@ def advance(
     return candidate
 
 
-@transaction.atomic
-def drop(*, candidate: Candidate, on: datetime.date, reason: str, by: Actor) -> Candidate:
-    if candidate.stage in (Stage.ADMITTED, Stage.OFFICIAL, Stage.DROPPED):
-        raise ValidationError(_("A member's record changes in the registry, not here."))
-    if not reason.strip():
-        raise ValidationError(_("Say why."))
-    claim(candidate, None)
-    candidate.stage = Stage.DROPPED
-    candidate.dates = {**candidate.dates, Stage.DROPPED: on.isoformat()}
-    candidate.notes = f"{candidate.notes}\n{on:%d/%m/%Y}: {reason.strip()}".strip()
-    candidate._history_user = by  # type: ignore[attr-defined]
-    candidate.save()
-    return candidate
-
-
 def clock(candidate: Candidate, rules: Rules | None = None) -> Any:
     """The probation clock of an admitted candidate (None otherwise); pass the province's
     `rules` when computing many."""
