@@ -163,6 +163,41 @@ def candidate_of(code: str) -> Callable[[], list[object]]:
     return make
 
 
+def regulation_of(code: str) -> Callable[[], list[object]]:
+    def make() -> list[object]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chibo.content.services import adopt_regulation
+
+        regulation = adopt_regulation(
+            unit=Unit.objects.get(code=code),
+            adopted_on=datetime.date(2025, 1, 1),
+            notes="",
+            file=SimpleUploadedFile("q.pdf", b"%PDF-1.4\n%%EOF\n"),
+            file_type="pdf",
+            by=None,
+        )
+        return [regulation.pk]
+
+    return make
+
+
+def course_of(code: str) -> Callable[[], list[object]]:
+    def make() -> list[object]:
+        from chibo.content.models import Course
+
+        course = Course.objects.create(
+            unit=Unit.objects.get(code=code),
+            kind="tap_huan",
+            title="Tập huấn",
+            starts_on=datetime.date(2026, 1, 5),
+            ends_on=datetime.date(2026, 1, 6),
+        )
+        return [course.pk]
+
+    return make
+
+
 def import_job() -> list[object]:
     """A checked roster import uploaded by bithu1 into her cell."""
     job = RosterImport.objects.create(
@@ -375,6 +410,11 @@ def cases() -> Iterator[Case]:
         yield Case("content:materials", unit(code), frozenset(SEE[code]))
         yield Case("development:candidates", unit(code), frozenset(SEE[code]))
         yield Case("development:development", unit(code), frozenset(SEE[code]))
+        yield Case("content:regulations", unit(code), frozenset(SEE[code]))
+        yield Case("content:training", unit(code), frozenset(SEE[code]))
+        yield Case("content:course", course_of(code), frozenset(SEE[code]))
+    for code in ("X001.01", "X002.01"):
+        yield Case("content:regulation_file", regulation_of(code), frozenset(SEE[code]))
     for code in ("X001.01", "X002.01"):
         yield Case("development:candidate", candidate_of(code), frozenset(SEE[code]))
     readers = {"LV": EVERYONE - {"outsider"}, "X001": SEE["X001.01"], "X002": SEE["X002.01"]}

@@ -140,12 +140,12 @@ def test_targets_and_progress_by_group(cast) -> None:
         Candidate.objects.create(
             unit=Unit.objects.get(code="X001.01"), full_name=name, gender=gender,
             birth_date=D(1995, 1, 1), ethnicity=ethnicity, listed_on=D(2025, 1, 1),
-            stage=Stage.ADMITTED, dates={"admitted": "2026-03-01"},
+            stage=Stage.ADMITTED, dates={"admitted": "2026-03-01"}, admitted_on=D(2026, 3, 1),
         )  # fmt: skip
     Candidate.objects.create(
         unit=Unit.objects.get(code="X001.01"), full_name="C", gender="female",
         birth_date=D(1995, 1, 1), listed_on=D(2025, 1, 1), stage=Stage.ADMITTED,
-        dates={"admitted": "2025-03-01"},
+        dates={"admitted": "2025-03-01"}, admitted_on=D(2025, 3, 1),
     )  # fmt: skip
     figures = progress(cast["uyvien1"], commune, 2026)
     assert figures["target"].admissions == 3
@@ -201,3 +201,47 @@ def test_the_secretary_lists_and_advances_a_candidate_on_the_web(client_for) -> 
             listed_on=D(2025, 1, 1), stage=Stage.ADMITTED, dates={"admitted": "2026-01-01"},
         )  # fmt: skip
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_new_members_join_the_dashboard_and_the_periodic_report(cast) -> None:
+    import io as _io
+
+    import docx
+
+    from chibo.reports import figures
+    from chibo.reports.periodic import periodic_docx
+    from chibo.reports.periods import parse
+
+    Candidate.objects.create(
+        unit=Unit.objects.get(code="X001.01"), full_name="Lò Văn Pọm", gender="female",
+        birth_date=D(1998, 1, 1), ethnicity="Tày", business_owner=True, listed_on=D(2025, 1, 1),
+        stage=Stage.ADMITTED, dates={"admitted": "2026-03-01"}, admitted_on=D(2026, 3, 1),
+    )  # fmt: skip
+    services.set_target(unit=Unit.objects.get(code="X001"), year=2026, admissions=4, by=None)
+    board = figures.build(cast["uyvien1"], Unit.objects.get(code="X001"), parse("2026"))
+    assert board.development["total"] == 1
+    assert board.development["women"] == board.development["ethnic_minority"] == 1
+    assert board.development["target"] == 4
+    from django.utils import translation
+
+    with translation.override("en"):
+        summary = {str(k): v for k, v in board.tables()["summary"][2]}
+    assert summary["New members admitted"] == 1
+    # Another commune sees none of it; the first half of the year counts it, 2025 does not.
+    assert (
+        figures.build(cast["bithu2"], Unit.objects.get(code="X002"), parse("2026")).development[
+            "total"
+        ]
+        == 0
+    )
+    assert (
+        figures.build(cast["uyvien1"], Unit.objects.get(code="X001"), parse("2025")).development[
+            "total"
+        ]
+        == 0
+    )
+    content = periodic_docx(board, number="Số 1-BC/ĐU", date=D(2026, 12, 31), place="Lâm Viên")
+    text = "\n".join(p.text for p in docx.Document(_io.BytesIO(content)).paragraphs)
+    assert "Kết nạp 1 đảng viên mới, trong đó: nữ 1, dân tộc thiểu số 1" in text
+    assert "chỉ tiêu năm 2026: 4" in text

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class MaterialKind(models.TextChoices):
@@ -71,3 +72,65 @@ class MaterialRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.material_id} · {self.user_id}"
+
+
+class Regulation(models.Model):
+    """One version of a cell's working regulations (Quy chế làm việc của chi bộ)."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("party cell")
+    )
+    number = models.PositiveSmallIntegerField(_("version"))
+    adopted_on = models.DateField(_("adopted on"))
+    notes = models.TextField(_("what changed"), blank=True)
+    file = models.FileField(_("file"), upload_to="regulations/%Y/")
+    file_type = models.CharField(max_length=8)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("working regulations")
+        verbose_name_plural = _("working regulations")
+        ordering = ["unit", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "number"], name="regulation_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} v{self.number}"
+
+
+class CourseKind(models.TextChoices):
+    REFRESHER = "boi_duong", _("Refresher course (bồi dưỡng)")
+    WORKSHOP = "tap_huan", _("Training workshop (tập huấn)")
+
+
+class Course(models.Model):
+    """A course for cell secretaries and committee members, organised by a unit."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("organised by")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CourseKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    participants = models.ManyToManyField(
+        "members.Member", blank=True, related_name="+", verbose_name=_("participants")
+    )
+
+    history = HistoricalRecords(m2m_fields=[participants])
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:course", args=[self.pk])

@@ -116,6 +116,8 @@ class Candidate(models.Model):
     )
     # The day each stage was reached, by stage code.
     dates = models.JSONField(default=dict)
+    # The ceremony's day again, as a column: what the figures of new members count by.
+    admitted_on = models.DateField(_("admitted on"), null=True, blank=True, editable=False)
     decision = models.CharField(_("admission decision"), max_length=120, blank=True)
     member = models.OneToOneField(
         "members.Member",

@@ -138,6 +138,8 @@ def advance(
         members.make_official(member=candidate.member, on=on, by=by, decision=decision)
     candidate.stage = stage
     candidate.dates = {**candidate.dates, stage: on.isoformat()}
+    if stage == Stage.ADMITTED:
+        candidate.admitted_on = on
     candidate._history_user = by  # type: ignore[attr-defined]
     candidate.save()
     return candidate

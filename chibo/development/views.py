@@ -10,14 +10,14 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.development import services
+from chibo.development import figures, services
 from chibo.development.models import ORDER, Candidate, Stage, Target, position
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.locking import VersionField
@@ -193,29 +193,13 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-GROUPS = {
-    "women": Q(gender="female"),
-    "ethnic_minority": ~Q(ethnicity__in=["Kinh", ""]),
-    "religious": ~Q(religion__in=["Không", ""]),
-    "private_enterprise": Q(private_enterprise=True),
-    "foreign_invested": Q(foreign_invested=True),
-    "business_owner": Q(business_owner=True),
-    "rural": Q(rural=True),
-}
-
-
 def progress(user: Any, unit: Any, year: int) -> dict[str, Any]:
     """Admissions of `year` below `unit` against its target, by group (a fixed number of
     queries)."""
     below = Candidate.objects.filter(
         unit_filter(user, Perm.VIEW_MEMBERS, through="unit__"), unit__path__startswith=unit.path
     )
-    admitted = below.filter(
-        stage__in=[Stage.ADMITTED, Stage.OFFICIAL], dates__admitted__startswith=str(year)
-    )
-    counts = admitted.aggregate(
-        total=Count("pk"), **{name: Count("pk", filter=q) for name, q in GROUPS.items()}
-    )
+    counts = figures.admissions(below, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     target = Target.objects.filter(unit=unit, year=year).first()
     by_stage = dict(below.values_list("stage").annotate(n=Count("pk")))
     return {"counts": counts, "target": target, "by_stage": by_stage}
@@ -271,6 +255,3 @@ def development(request: HttpRequest, code: str) -> HttpResponse:
             ],
         },
     )
-
-
-__all__ = ["datetime"]

@@ -13,7 +13,11 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from chibo.development.figures import admissions
+from chibo.development.figures import target as development_target
+from chibo.development.models import Candidate
 from chibo.meetings.models import CellMonth
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.members.models import Post, PostKind
@@ -56,6 +60,17 @@ class Filters:
         cell_type = data.get("type", "")
         flag = data.get("flag", "")
         return cls(cell_type if cell_type in CellType.values else "", flag if flag in FLAGS else "")
+
+
+NEW_MEMBER_GROUPS = [
+    ("women", gettext_lazy("of whom women")),
+    ("ethnic_minority", gettext_lazy("of whom ethnic minorities")),
+    ("religious", gettext_lazy("of whom religious people")),
+    ("private_enterprise", gettext_lazy("of whom in private enterprises")),
+    ("foreign_invested", gettext_lazy("of whom in foreign-invested enterprises")),
+    ("business_owner", gettext_lazy("of whom business owners")),
+    ("rural", gettext_lazy("of whom in rural areas")),
+]
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -110,6 +125,7 @@ class Dashboard:
     classification: dict[str, dict[str, int]]
     reports: dict[str, int]
     inspected: int
+    development: dict[str, Any]
 
     @property
     def thematic(self) -> float | None:
@@ -146,6 +162,12 @@ class Dashboard:
             [_("Working-group reports submitted"), self.reports["submitted"]],
             [_("Working-group reports evaluated"), self.reports["evaluated"]],
             [_("Working-group reports overdue"), self.reports["overdue"]],
+            [_("New members admitted"), self.development["total"]],
+            *[[label, self.development[key]] for key, label in NEW_MEMBER_GROUPS],
+            [
+                _("Target of new members for %(year)s") % {"year": self.period.end.year},
+                self.development["target"],
+            ],
         ]
         classification = [
             [str(label), self.classification["cells"].get(value, 0),
@@ -283,6 +305,12 @@ def build(
         .distinct()
         .count()
     )
+    development: dict[str, Any] = {
+        **admissions(
+            Candidate.objects.filter(cell_q(user, unit, filters)), period.start, period.end
+        ),
+        "target": development_target(unit, year),
+    }
     return Dashboard(
         unit=unit,
         period=period,
@@ -308,6 +336,7 @@ def build(
         classification=ratings,
         reports=_report_status(unit, year, today),
         inspected=inspected,
+        development=development,
     )
 
 

@@ -231,6 +231,17 @@ def periodic_docx(
             f"Báo cáo của các tổ công tác đến hạn: {r['due']}, đã gửi: {r['submitted']}, "
             f"đã đánh giá: {r['evaluated']}, quá hạn: {r['overdue']}.",
         )
+        add(document, "6. Công tác phát triển đảng viên", bold=True)
+        d = board.development
+        target = f"; chỉ tiêu năm {board.period.end.year}: {d['target']}" if d["target"] else ""
+        add(
+            document,
+            f"Kết nạp {d['total']} đảng viên mới, trong đó: nữ {d['women']}, dân tộc thiểu số "
+            f"{d['ethnic_minority']}, người có đạo {d['religious']}, trong doanh nghiệp tư nhân "
+            f"{d['private_enterprise']}, doanh nghiệp có vốn đầu tư nước ngoài "
+            f"{d['foreign_invested']}, chủ doanh nghiệp {d['business_owner']}, ở nông thôn "
+            f"{d['rural']}{target}.",
+        )
         _blank(document, "Nhận xét, đánh giá")
         add(document, "III. HẠN CHẾ, NGUYÊN NHÂN", bold=True)
         _blank(document, "Phần này do cơ quan tham mưu viết")
