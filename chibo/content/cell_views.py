@@ -3,7 +3,6 @@ members (domain §8)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import forms
@@ -246,6 +245,3 @@ def course(request: HttpRequest, pk: int) -> HttpResponse:
         "content/course.html",
         {"course": item, "unit": item.unit, "people": people, "form": form},
     )
-
-
-__all__ = ["datetime"]

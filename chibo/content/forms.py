@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.content.models import Material, MaterialKind
+from chibo.content.models import MaterialKind
 from chibo.lib.uploads import MAX_DOCUMENT_BYTES, document_type
 from chibo.orgs.models import Unit
 
@@ -88,6 +88,3 @@ class MaterialForm(forms.Form):
         if not data.get("all_cells") and not data.get("cells") and "cells" not in self.errors:
             self.add_error("cells", _("Send it to every cell below, or name the cells."))
         return data
-
-
-__all__ = ["Material", "MaterialForm"]

@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy
 
 from chibo.development.models import Stage, Target
 from chibo.orgs.models import Unit
@@ -21,6 +22,17 @@ GROUPS = {
     "business_owner": Q(business_owner=True),
     "rural": Q(rural=True),
 }
+
+
+GROUP_LABELS = [
+    ("women", gettext_lazy("women")),
+    ("ethnic_minority", gettext_lazy("ethnic minorities")),
+    ("religious", gettext_lazy("religious people")),
+    ("private_enterprise", gettext_lazy("private enterprises")),
+    ("foreign_invested", gettext_lazy("foreign-invested enterprises")),
+    ("business_owner", gettext_lazy("business owners")),
+    ("rural", gettext_lazy("rural areas")),
+]
 
 
 def admissions(candidates: Any, start: datetime.date, end: datetime.date) -> dict[str, int]:

@@ -222,7 +222,7 @@ def development(request: HttpRequest, code: str) -> HttpResponse:
             services.set_target(unit=unit, year=year, admissions=admissions, by=actor(request))
             messages.success(request, _("The target is saved."))
         return redirect(f"{request.path}?year={year}")
-    figures = progress(request.user, unit, year)
+    year_figures = progress(request.user, unit, year)
     rules = services.rules_for(unit)  # one province, one set of rules
     waiting = [
         (c, services.clock(c, rules))
@@ -239,19 +239,11 @@ def development(request: HttpRequest, code: str) -> HttpResponse:
         {
             "unit": unit,
             "year": year,
-            "figures": figures,
+            "figures": year_figures,
             "labels": {s.value: s.label for s in Stage},
             "waiting": sorted(waiting, key=lambda pair: pair[1].due_by if pair[1] else today),
             "today": today,
             "can_set": can_set,
-            "groups": [
-                ("women", _("women")),
-                ("ethnic_minority", _("ethnic minorities")),
-                ("religious", _("religious people")),
-                ("private_enterprise", _("private enterprises")),
-                ("foreign_invested", _("foreign-invested enterprises")),
-                ("business_owner", _("business owners")),
-                ("rural", _("rural areas")),
-            ],
+            "groups": figures.GROUP_LABELS,
         },
     )

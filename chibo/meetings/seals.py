@@ -72,9 +72,12 @@ def seal_minutes(meeting: Meeting, amendment: Amendment | None = None) -> str:
     return value
 
 
-def latest(meeting: Meeting) -> str:
-    """The seal the minutes must match now: the last amendment's, or the approval's."""
-    sealed = [a for a in meeting.amendments.all() if a.seal]
+def latest(meeting: Meeting, amendments: list[Amendment] | None = None) -> str:
+    """The seal the minutes must match now: the last amendment's, or the approval's (pass
+    the meeting's `amendments` when already read)."""
+    if amendments is None:
+        amendments = list(meeting.amendments.all())
+    sealed = [a for a in amendments if a.seal]
     return max(sealed, key=lambda a: (a.made_at, a.pk)).seal if sealed else meeting.minutes_seal
 
 

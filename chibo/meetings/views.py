@@ -152,9 +152,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "carried": carried,
             "tasks": list(meeting.tasks.select_related("owner")),
             "amendments": amendments,
-            "seal": seal.display(
-                next((a.seal for a in reversed(amendments) if a.seal), meeting.minutes_seal)
-            ),
+            "seal": seal.display(seals.latest(meeting, amendments)),
             "guests": list(meeting.guests.all()),
             "visitors": list(meeting.visitors.all()),
             "passed": meeting.vote_passed(counts),

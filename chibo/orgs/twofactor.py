@@ -18,7 +18,6 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chibo.orgs.models import RoleGrant
+from chibo.orgs.access import active_grants
 
 # The session key that records "this login needs no code".
 CHECKED = "chibo_two_factor_checked"
@@ -41,8 +40,7 @@ def required_for(user: User | AnonymousUser) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    today = timezone.localdate()
-    return RoleGrant.objects.active(today).filter(user=user, unit__depth=1).exists()
+    return any(grant.unit.depth == 1 for grant in active_grants(user))
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:

@@ -13,9 +13,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from chibo.development.figures import admissions
+from chibo.development.figures import GROUP_LABELS, admissions
 from chibo.development.figures import target as development_target
 from chibo.development.models import Candidate
 from chibo.meetings.models import CellMonth
@@ -60,17 +59,6 @@ class Filters:
         cell_type = data.get("type", "")
         flag = data.get("flag", "")
         return cls(cell_type if cell_type in CellType.values else "", flag if flag in FLAGS else "")
-
-
-NEW_MEMBER_GROUPS = [
-    ("women", gettext_lazy("of whom women")),
-    ("ethnic_minority", gettext_lazy("of whom ethnic minorities")),
-    ("religious", gettext_lazy("of whom religious people")),
-    ("private_enterprise", gettext_lazy("of whom in private enterprises")),
-    ("foreign_invested", gettext_lazy("of whom in foreign-invested enterprises")),
-    ("business_owner", gettext_lazy("of whom business owners")),
-    ("rural", gettext_lazy("of whom in rural areas")),
-]
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -163,7 +151,10 @@ class Dashboard:
             [_("Working-group reports evaluated"), self.reports["evaluated"]],
             [_("Working-group reports overdue"), self.reports["overdue"]],
             [_("New members admitted"), self.development["total"]],
-            *[[label, self.development[key]] for key, label in NEW_MEMBER_GROUPS],
+            *[
+                [_("of whom %(group)s") % {"group": label}, self.development[key]]
+                for key, label in GROUP_LABELS
+            ],
             [
                 _("Target of new members for %(year)s") % {"year": self.period.end.year},
                 self.development["target"],
