@@ -161,3 +161,14 @@ def test_the_admin_cannot_change_or_delete_records(model: str, client_for) -> No
     revert = client.get(f"{base}/history/{history.history_id}/")
     assert revert.status_code in (200, 403)
     assert 'name="_save"' not in revert.content.decode()
+
+
+def test_staff_without_the_view_permission_read_no_records_in_the_admin(cast) -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    clerk = User.objects.create_user("clerk", password="x", is_staff=True)
+    client = Client()
+    client.force_login(clerk)
+    for model in ("members/member", "meetings/meeting", "scoring/meetingscore"):
+        assert client.get(f"/admin/{model}/").status_code == 403, model
