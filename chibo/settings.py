@@ -257,7 +257,10 @@ CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"
 # Public holidays (ISO dates) skipped when counting working days (the probation clock).
 CHIBO_HOLIDAYS = env_list("CHIBO_HOLIDAYS")
 # Panels that apps above `meetings` add to a meeting's page and its preparation page.
-CHIBO_MEETING_PANELS = ["chibo.content.panels.meeting_materials"]
+CHIBO_MEETING_PANELS = [
+    "chibo.content.panels.meeting_materials",
+    "chibo.content.panels.meeting_topic",
+]
 # Evidence that apps above `scoring` add to the annual classification pages.
 CHIBO_RATING_EVIDENCE = ["chibo.supervision.evidence.rating_evidence"]
 

@@ -71,3 +71,16 @@ def client_for(cast: dict[str, User]):
         return client
 
     return make
+
+
+@pytest.fixture
+def tuyengiao(cast: dict[str, User]) -> User:
+    """Province propaganda staff (not in the cast: the access matrix leaves them out)."""
+    from chibo.orgs.models import RoleGrant, Unit
+    from chibo.orgs.permissions import Role, Scope
+
+    user = User.objects.create_user("tuyengiao_t", password="chibo-demo")
+    RoleGrant.objects.create(
+        user=user, unit=Unit.objects.get(code="LV"), role=Role.PROPAGANDA, scope=Scope.SUBTREE
+    )
+    return user

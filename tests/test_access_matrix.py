@@ -182,6 +182,23 @@ def regulation_of(code: str) -> Callable[[], list[object]]:
     return make
 
 
+def topic_of(code: str) -> Callable[[], list[object]]:
+    """A thematic topic oriented by `code` for this year."""
+
+    def make() -> list[object]:
+        from chibo.content.services import save_topic
+
+        topic = save_topic(
+            topic=None,
+            unit=Unit.objects.get(code=code),
+            data={"year": 2026, "title": "Chuyên đề", "guidance": "", "hcm_content": ""},
+            by=None,
+        )
+        return [topic.pk]
+
+    return make
+
+
 def course_of(code: str) -> Callable[[], list[object]]:
     def make() -> list[object]:
         from chibo.content.models import Course
@@ -411,6 +428,7 @@ def cases() -> Iterator[Case]:
         yield Case("development:candidates", unit(code), frozenset(SEE[code]))
         yield Case("development:development", unit(code), frozenset(SEE[code]))
         yield Case("content:regulations", unit(code), frozenset(SEE[code]))
+        yield Case("content:topics", unit(code), frozenset(SEE[code]))
         yield Case("content:training", unit(code), frozenset(SEE[code]))
         yield Case("content:course", course_of(code), frozenset(SEE[code]))
     for code in ("X001.01", "X002.01"):
@@ -422,6 +440,7 @@ def cases() -> Iterator[Case]:
         yield Case("content:material", material_of(code), frozenset(who))
         yield Case("content:file", material_of(code), frozenset(who))
         yield Case("content:confirm_read", material_of(code), frozenset(who), method="post", ok=302)
+        yield Case("content:topic", topic_of(code), frozenset(who))
         yield Case(
             "content:coverage",
             material_of(code),

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from chibo.content import services
 from chibo.content.models import Material, MaterialKind, MaterialRead
-from chibo.orgs.models import RoleGrant, Unit
-from chibo.orgs.permissions import Role, Scope
+from chibo.orgs.models import Unit
 from tests.test_meetings import planned
 
 pytestmark = pytest.mark.django_db
@@ -50,15 +49,6 @@ def publish(code: str = "LV", cells: list[str] | None = None, month=None) -> Mat
         cells=[Unit.objects.get(code=c) for c in cells or []],
         by=None,
     )
-
-
-@pytest.fixture
-def tuyengiao(cast) -> User:
-    user = User.objects.create_user("tuyengiao_t", password="chibo-demo")
-    RoleGrant.objects.create(
-        user=user, unit=Unit.objects.get(code="LV"), role=Role.PROPAGANDA, scope=Scope.SUBTREE
-    )
-    return user
 
 
 def status(client, url: str) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from chibo.content.models import Material
+from chibo.content.models import Material, ThematicTopic
 from chibo.orgs.access import grants_with, is_superuser
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm, Scope
@@ -62,3 +62,28 @@ def get_material_for_user(user: AnyUser, pk: int) -> Material:
     if material is None:
         raise Http404
     return material
+
+
+def topics_q(user: AnyUser) -> Q:
+    """Thematic topics reach every unit below the one that oriented them: they are seen by
+    whoever sees a unit at or below it, and by whoever sees that unit's subtree."""
+    if is_superuser(user):
+        return Q(pk__isnull=False)
+    q = Q(pk__in=[])
+    for grant in grants_with(user, Perm.VIEW_UNIT) + grants_with(user, Perm.PUBLISH_MATERIALS):
+        q |= Q(unit__path__in=ancestors_and_self(grant.unit.path))
+        if grant.scope == Scope.SUBTREE:
+            q |= Q(unit__path__startswith=grant.unit.path)
+    return q
+
+
+def visible_topics(user: AnyUser) -> QuerySet[ThematicTopic]:
+    topics: QuerySet[ThematicTopic] = ThematicTopic.objects.filter(topics_q(user))
+    return topics
+
+
+def get_topic_for_user(user: AnyUser, pk: int) -> ThematicTopic:
+    topic = visible_topics(user).select_related("unit").filter(pk=pk).first()
+    if topic is None:
+        raise Http404
+    return topic

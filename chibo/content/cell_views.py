@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.content import services
+from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.content.models import Course, CourseKind, Regulation
 from chibo.content.views import CONTENT_TYPES
 from chibo.lib.dates import add_months
@@ -29,9 +29,6 @@ from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
-
-# Regulations older than this are due for review (a party term is five years).
-REGULATION_YEARS = 5
 
 
 class RegulationForm(forms.Form):
@@ -139,7 +136,7 @@ class CourseForm(forms.Form):
 
 
 def _training_years(request: HttpRequest) -> int:
-    default = int(getattr(settings, "CHIBO_TRAINING_YEARS", 2))
+    default = training_years()
     try:
         years = int(request.GET.get("years", default))
     except ValueError:

@@ -134,3 +134,92 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("content:course", args=[self.pk])
+
+
+class ThematicTopic(models.Model):
+    """One topic of a unit's yearly thematic orientation (định hướng sinh hoạt chuyên đề),
+    with the Hồ Chí Minh study content to go with it; cells below adopt it into one of their
+    quarterly thematic meetings."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("oriented by")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    guidance = models.TextField(_("content and guidance"), blank=True)
+    hcm_content = models.TextField(_("Hồ Chí Minh study content"), blank=True)
+    quarter = models.PositiveSmallIntegerField(
+        _("suggested quarter"), null=True, blank=True, choices=[(q, f"{q}") for q in (1, 2, 3, 4)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("thematic topic")
+        verbose_name_plural = _("thematic topics")
+        ordering = ["year", "unit__path", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "number"], name="topic_number_once"),
+            models.CheckConstraint(
+                condition=models.Q(quarter__isnull=True) | models.Q(quarter__range=(1, 4)),
+                name="topic_quarter_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}/{self.number}. {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:topic", args=[self.pk])
+
+
+class TopicAdoption(models.Model):
+    """A cell takes an oriented topic into its thematic meeting of one quarter; the meeting
+    is named once it is planned."""
+
+    topic = models.ForeignKey(ThematicTopic, on_delete=models.PROTECT, related_name="adoptions")
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("party cell")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), choices=[(q, f"{q}") for q in (1, 2, 3, 4)]
+    )
+    meeting = models.ForeignKey(
+        "meetings.Meeting",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("thematic meeting"),
+    )
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    adopted_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("adopted topic")
+        verbose_name_plural = _("adopted topics")
+        ordering = ["year", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "topic"], name="topic_adopted_once"),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=models.Q(meeting__isnull=False),
+                name="topic_one_per_meeting",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quarter__range=(1, 4)), name="adoption_quarter_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "year"], name="adoption_unit_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year}Q{self.quarter}: {self.topic_id}"

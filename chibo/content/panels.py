@@ -1,5 +1,6 @@
 """What `meetings` shows of this app on a meeting's pages (settings.CHIBO_MEETING_PANELS):
-the materials sent to the cell for the meeting's month, with whether the reader opened them."""
+the materials sent to the cell for the meeting's month, with whether the reader opened them,
+and on a thematic meeting the oriented topic it takes up."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from chibo.content.access import sent_to
-from chibo.content.models import Material, MaterialRead
+from chibo.content.models import Material, MaterialRead, TopicAdoption
+from chibo.content.services import THEMATIC_KINDS
 from chibo.meetings.models import Meeting
+from chibo.orgs.access import has_perm
+from chibo.orgs.permissions import Perm
 
 
 def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
@@ -28,6 +32,28 @@ def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
         render_to_string(
             "content/_meeting_panel.html",
             {"materials": materials, "meeting": meeting},
+            request=request,
+        )
+    )
+
+
+def meeting_topic(request: HttpRequest, meeting: Meeting) -> SafeString:
+    """On a thematic meeting: the oriented topic the cell took up for it, with its Hồ Chí
+    Minh study content, or the way to choose one."""
+    if meeting.kind not in THEMATIC_KINDS:
+        return SafeString("")
+    adoption = (
+        TopicAdoption.objects.filter(meeting=meeting).select_related("topic", "topic__unit").first()
+    )
+    return SafeString(
+        render_to_string(
+            "content/_meeting_topic.html",
+            {
+                "adoption": adoption,
+                "meeting": meeting,
+                "year": meeting.month.year,
+                "can_adopt": has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit),
+            },
             request=request,
         )
     )

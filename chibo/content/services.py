@@ -10,7 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chibo.content.models import Course, Material, MaterialRead, Regulation
+from chibo.content.models import (
+    Course,
+    Material,
+    MaterialRead,
+    Regulation,
+    ThematicTopic,
+    TopicAdoption,
+)
+from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 
@@ -98,3 +106,93 @@ def save_course(
     course.save()
     course.participants.set(participants)
     return course
+
+
+THEMATIC_KINDS = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+
+
+def quarter_of(month: datetime.date) -> int:
+    return (month.month - 1) // 3 + 1
+
+
+@transaction.atomic
+def save_topic(
+    *, topic: ThematicTopic | None, unit: Unit, data: dict[str, Any], by: User | None
+) -> ThematicTopic:
+    """Add a topic to `unit`'s orientation for a year (numbered in turn), or change one."""
+    if topic is None:
+        last = (
+            ThematicTopic.objects.select_for_update()
+            .filter(unit=unit, year=data["year"])
+            .order_by("-number")
+            .first()
+        )
+        topic = ThematicTopic(
+            unit=unit, year=data["year"], number=(last.number + 1) if last else 1, created_by=by
+        )
+    for key in ("title", "guidance", "hcm_content"):
+        setattr(topic, key, data[key].strip())
+    topic.quarter = data.get("quarter") or None
+    topic._history_user = by  # type: ignore[attr-defined]
+    topic.save()
+    return topic
+
+
+def delete_topic(topic: ThematicTopic, by: User | None) -> None:
+    if topic.adoptions.exists():
+        raise ValidationError(_("Cells have adopted this topic; it can no longer be deleted."))
+    topic._history_user = by  # type: ignore[attr-defined]
+    topic.delete()
+
+
+@transaction.atomic
+def adopt_topic(
+    *, topic: ThematicTopic, cell: Unit, quarter: int, meeting: Meeting | None, by: User | None
+) -> TopicAdoption:
+    """Take `topic` into the cell's thematic meeting of `quarter` (or move it to another
+    quarter or meeting). Approved minutes are final: a topic whose meeting is approved stays."""
+    if not cell.is_cell or not cell.path.startswith(topic.unit.path) or cell.pk == topic.unit_id:
+        raise ValidationError(_("This topic was not oriented for this cell."))
+    if not 1 <= quarter <= 4:
+        raise ValidationError({"quarter": _("Choose a quarter from 1 to 4.")})
+    if meeting is not None:
+        if meeting.unit_id != cell.pk or meeting.kind not in THEMATIC_KINDS:
+            raise ValidationError({"meeting": _("Choose a thematic meeting of this cell.")})
+        if meeting.month.year != topic.year or quarter_of(meeting.month) != quarter:
+            raise ValidationError(
+                {"meeting": _("The meeting is not in quarter %(q)s of %(year)s.")
+                 % {"q": quarter, "year": topic.year}}
+            )  # fmt: skip
+        if meeting.state == MeetingState.CANCELLED:
+            raise ValidationError({"meeting": _("The meeting was cancelled.")})
+        taken = TopicAdoption.objects.filter(meeting=meeting).exclude(topic=topic).first()
+        if taken is not None:
+            raise ValidationError(
+                {"meeting": _("The meeting already takes up another oriented topic.")}
+            )
+    adoption = (
+        TopicAdoption.objects.select_for_update()
+        .select_related("meeting")
+        .filter(unit=cell, topic=topic)
+        .first()
+    )
+    if adoption is None:
+        adoption = TopicAdoption(unit=cell, topic=topic, year=topic.year, adopted_by=by)
+    elif adoption.meeting is not None and adoption.meeting.is_locked:
+        raise ValidationError(_("The minutes of the meeting on this topic are approved."))
+    adoption.quarter = quarter
+    adoption.meeting = meeting
+    adoption._history_user = by  # type: ignore[attr-defined]
+    adoption.save()
+    return adoption
+
+
+@transaction.atomic
+def withdraw_topic(adoption: TopicAdoption, by: User | None) -> None:
+    adoption = (
+        TopicAdoption.objects.select_for_update().select_related("meeting").get(pk=adoption.pk)
+    )
+    if adoption.meeting is not None and adoption.meeting.is_locked:
+        raise ValidationError(_("The minutes of the meeting on this topic are approved."))
+    adoption._history_user = by  # type: ignore[attr-defined]
+    adoption.delete()

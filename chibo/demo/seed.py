@@ -18,11 +18,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chibo.content.models import TopicAdoption
 from chibo.demo import names
 from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months
 from chibo.meetings import seals as meeting_seals
-from chibo.meetings.models import Meeting
+from chibo.meetings.models import Meeting, MeetingState
 from chibo.members.models import (
     PROBATION_MONTHS,
     Change,
@@ -349,6 +350,7 @@ def seed_province(
         if size == "demo":
             history["planned_visits"] = plan_coming_visits()
             history["materials"] = publish_demo_materials(units["LV"])
+            history["topics_adopted"] = orient_demo_topics(units["LV"])
     # Millions of rows arrived at once: give the query planner their statistics now rather
     # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x).
     with connection.cursor() as cursor:
@@ -396,6 +398,79 @@ def publish_demo_materials(province: Unit) -> int:
             by=None,
         )
     return len(months)
+
+
+DEMO_TOPICS = [
+    (
+        "Nâng cao chất lượng sinh hoạt chi bộ, thực hiện tự phê bình và phê bình",
+        "Tinh thần Nghị quyết Trung ương 4 khóa XI, XII; liên hệ việc thực hiện chế độ sinh "
+        "hoạt, tự phê bình và phê bình tại chi bộ.",
+        'Tư tưởng Hồ Chí Minh về tự phê bình và phê bình: "Sửa đổi lối làm việc" (1947).',
+    ),
+    (
+        "Phát triển kinh tế, xây dựng nông thôn mới ở địa phương",
+        "Kết quả thực hiện nghị quyết đại hội đảng bộ cấp trên; nhiệm vụ của đảng viên.",
+        "Tấm gương cần, kiệm, liêm, chính, chí công vô tư của Chủ tịch Hồ Chí Minh.",
+    ),
+    (
+        "Công tác phát triển đảng viên trong chi bộ",
+        "Tạo nguồn, giới thiệu quần chúng ưu tú; phân công đảng viên giúp đỡ.",
+        "Tư tưởng Hồ Chí Minh về xây dựng Đảng trong sạch, vững mạnh.",
+    ),
+    (
+        "Phòng, chống suy thoái tư tưởng chính trị, đạo đức, lối sống",
+        'Những biểu hiện "tự diễn biến", "tự chuyển hóa"; trách nhiệm nêu gương.',
+        'Bác Hồ với đạo đức cách mạng: "Nâng cao đạo đức cách mạng, quét sạch chủ nghĩa cá nhân".',
+    ),
+]
+
+
+def orient_demo_topics(province: Unit) -> int:
+    """The province's four thematic topics of this year, one suggested per quarter; each
+    cell takes the quarter's topic into the thematic meetings it held or planned."""
+    from chibo.content import services as content_services
+
+    year = timezone.localdate().year
+    topics = [
+        content_services.save_topic(
+            topic=None,
+            unit=province,
+            data={
+                "year": year,
+                "title": title,
+                "guidance": guidance,
+                "hcm_content": hcm,
+                "quarter": quarter,
+            },
+            by=None,
+        )
+        for quarter, (title, guidance, hcm) in enumerate(DEMO_TOPICS, start=1)
+    ]
+    adopted = 0
+    meetings = (
+        Meeting.objects.filter(
+            kind__in=content_services.THEMATIC_KINDS,
+            month__gte=datetime.date(year, 1, 1),
+            month__lte=datetime.date(year, 12, 1),
+        )
+        .exclude(state=MeetingState.CANCELLED)
+        .select_related("unit__kind")
+        .order_by("unit__path", "scheduled_at")
+    )
+    for meeting in meetings:
+        quarter = content_services.quarter_of(meeting.month)
+        topic = topics[quarter - 1]
+        # Two cells in three follow the orientation; the others chose their own topic.
+        if (
+            meeting.unit_id % 3 == 0
+            or TopicAdoption.objects.filter(unit=meeting.unit, topic=topic).exists()
+        ):
+            continue
+        content_services.adopt_topic(
+            topic=topic, cell=meeting.unit, quarter=quarter, meeting=meeting, by=None
+        )
+        adopted += 1
+    return adopted
 
 
 def create_demo_accounts(units: dict[str, Unit]) -> int:

@@ -1,0 +1,179 @@
+"""Figures of what was sent down and learnt, for the cells matched by a filter: the thematic
+topics' coverage per quarter, the materials opened, current working regulations and trained
+secretaries. The content pages, the dashboards and the periodic report all read them from
+here (each a fixed number of queries, whatever the number of cells)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy
+
+from chibo.content.access import ancestors_and_self
+from chibo.content.models import Course, Material, MaterialRead, Regulation, TopicAdoption
+from chibo.lib.dates import add_months
+from chibo.meetings.models import CellMonth, MeetingState
+from chibo.members.models import Post, PostKind
+from chibo.orgs.models import Unit
+
+HELD = (MeetingState.HELD, MeetingState.APPROVED)
+# Regulations older than this are due for review (a party term is five years).
+REGULATION_YEARS = 5
+
+# What a cell did about thematic meetings in a quarter, best first.
+ORIENTED = "oriented"  # held a thematic meeting on a topic oriented from above
+OWN = "own"  # held a thematic meeting on a topic of its own
+PLANNED = "planned"  # adopted an oriented topic, meeting not held (yet)
+NONE = "none"
+STATUS_LABELS = {
+    ORIENTED: gettext_lazy("held on an oriented topic"),
+    OWN: gettext_lazy("held on its own topic"),
+    PLANNED: gettext_lazy("topic adopted, not held"),
+    NONE: gettext_lazy("no thematic meeting"),
+}
+
+
+def training_years() -> int:
+    return int(getattr(settings, "CHIBO_TRAINING_YEARS", 2))
+
+
+def _year_months(year: int) -> dict[str, datetime.date]:
+    return {"month__gte": datetime.date(year, 1, 1), "month__lte": datetime.date(year, 12, 1)}
+
+
+def quarter_statuses(cell_ids: Iterable[int], year: int) -> dict[tuple[int, int], str]:
+    """The status of each (cell, quarter) of `year` for the cells given (two queries)."""
+    ids = list(cell_ids)
+    status: dict[tuple[int, int], str] = {}
+    for unit_id, quarter in (
+        CellMonth.objects.filter(unit_id__in=ids, thematic_held=True, **_year_months(year))
+        .values_list("unit_id", "quarter")
+        .distinct()
+    ):
+        status[unit_id, quarter] = OWN
+    for unit_id, quarter, state in TopicAdoption.objects.filter(
+        unit_id__in=ids, year=year
+    ).values_list("unit_id", "quarter", "meeting__state"):
+        if state in HELD:
+            status[unit_id, quarter] = ORIENTED
+        else:
+            status.setdefault((unit_id, quarter), PLANNED)
+    return status
+
+
+def thematic_by_quarter(cell_q: Q, year: int) -> dict[int, dict[str, int]]:
+    """For each quarter of `year`, how many of the cells matched by `cell_q` (a filter over
+    `unit__`) adopted an oriented topic, held their thematic meeting on one, and held a
+    thematic meeting at all (three queries)."""
+    quarters: dict[int, dict[str, int]] = {
+        q: {"adopted": 0, ORIENTED: 0, "held": 0} for q in (1, 2, 3, 4)
+    }
+    adoptions = TopicAdoption.objects.filter(cell_q, year=year).order_by()
+    for quarter, n in adoptions.values_list("quarter").annotate(n=Count("unit_id", distinct=True)):
+        quarters[quarter]["adopted"] = n
+    for quarter, n in (
+        adoptions.filter(meeting__state__in=HELD)
+        .values_list("quarter")
+        .annotate(n=Count("unit_id", distinct=True))
+    ):
+        quarters[quarter][ORIENTED] = n
+    for quarter, n in (
+        CellMonth.objects.filter(cell_q, thematic_held=True, **_year_months(year))
+        .order_by()
+        .values_list("quarter")
+        .annotate(n=Count("unit_id", distinct=True))
+    ):
+        quarters[quarter]["held"] = n
+    return quarters
+
+
+def materials_opened(
+    cells: QuerySet[Unit], unit: Unit, first_month: datetime.date, last_month: datetime.date
+) -> dict[str, int]:
+    """The materials of the months given that reach the cells, and how many of the
+    (material, cell) pairs they make were opened by someone of the cell (three queries)."""
+    months = {"month__gte": first_month, "month__lte": last_month}
+
+    # Sent to every cell from above (or from the unit itself): every cell counts.
+    from_above = Material.objects.filter(
+        all_cells=True, unit__path__in=ancestors_and_self(unit.path), **months
+    ).count()
+    n_cells = cells.count()
+    due = from_above * n_cells
+    # Sent to every cell from a unit below: the cells under that unit count.
+    below = Material.objects.filter(
+        all_cells=True, unit__path__startswith=unit.path, **months
+    ).exclude(unit_id=unit.pk)
+    reach = (
+        cells.filter(path__startswith=OuterRef("unit__path"))
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    reached = list(below.annotate(reach=Subquery(reach)).values_list("reach", flat=True))
+    due += sum(n or 0 for n in reached)
+    # Sent to chosen cells.
+    material_months = {f"material__{key}": value for key, value in months.items()}
+    chosen = Material.cells.through.objects.filter(
+        unit__in=cells.values("pk"), material__all_cells=False, **material_months
+    ).aggregate(pairs=Count("pk"), materials=Count("material_id", distinct=True))
+    due += chosen["pairs"]
+    opened = (
+        MaterialRead.objects.filter(user__member__unit__in=cells.values("pk"), **material_months)
+        .values("material_id", "user__member__unit_id")
+        .distinct()
+        .count()
+    )
+    return {
+        "materials": from_above + len(reached) + chosen["materials"],
+        "due": due,
+        # A reader may have opened a material that was not sent to their cell.
+        "opened": min(opened, due),
+    }
+
+
+def regulations_current(cells: QuerySet[Unit], today: datetime.date) -> int:
+    """Cells whose working regulations were adopted within the last term."""
+    stale_before = add_months(today, -12 * REGULATION_YEARS)
+    return cells.filter(
+        Exists(Regulation.objects.filter(unit=OuterRef("pk"), adopted_on__gte=stale_before))
+    ).count()
+
+
+def secretaries_trained(cell_q: Q, today: datetime.date, years: int) -> dict[str, int]:
+    """Serving cell secretaries, and those who attended a course within `years` years."""
+    since = add_months(today, -12 * years)
+    recent = Course.participants.through.objects.filter(
+        member_id=OuterRef("member_id"), course__ends_on__gte=since
+    )
+    counts: dict[str, int] = Post.objects.filter(
+        cell_q, kind=PostKind.SECRETARY, ended_on__isnull=True
+    ).aggregate(n=Count("pk"), trained=Count("pk", filter=Q(Exists(recent))))
+    return counts
+
+
+def summary(
+    cell_q: Q,
+    cells: QuerySet[Unit],
+    unit: Unit,
+    first_month: datetime.date,
+    last_month: datetime.date,
+    quarters: list[int],
+    today: datetime.date,
+) -> dict[str, Any]:
+    """Everything the dashboards and the periodic report show of this app."""
+    year = last_month.year
+    thematic = thematic_by_quarter(cell_q, year)
+    years = training_years()
+    return {
+        "oriented_done": sum(thematic[q][ORIENTED] for q in quarters),
+        "adopted": sum(thematic[q]["adopted"] for q in quarters),
+        "materials": materials_opened(cells, unit, first_month, last_month),
+        "regulations_current": regulations_current(cells, today),
+        "secretaries": secretaries_trained(cell_q, today, years),
+        "training_years": years,
+    }
