@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from chibo.content import services as content_services
 from chibo.meetings import services
 from chibo.meetings.models import Attendance, AttendanceStatus, MeetingKind
 from chibo.orgs.models import Unit
 from chibo.reports import figures
 from chibo.reports.periods import PeriodError, parse
+from tests.test_content import PDF
 from tests.test_meetings import D, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +123,17 @@ def test_the_dashboard_and_its_exports_use_flat_queries(client_for) -> None:
     Unit.objects.add_child(parent, instance=Unit(code="X002.88", name="Chi bộ thôn Mới", kind=kind))
     held("X002.01", D(2026, 4, 6), level="kha")
     held("X001.01", D(2026, 4, 5), level="tot")
+    # Materials from more units below, a topic taken up, regulations: no more queries.
+    for code in ("X001", "X002", "X001.01"):
+        content_services.publish(
+            unit=Unit.objects.get(code=code), kind="meeting", title="Tài liệu", summary="",
+            month=D(2026, 4, 1), topic="", file=SimpleUploadedFile("t.pdf", PDF),
+            file_type="pdf", cells=[], by=None,
+        )  # fmt: skip
+    content_services.adopt_regulation(
+        unit=Unit.objects.get(code="X001.01"), adopted_on=D(2026, 1, 5), notes="", by=None,
+        file=SimpleUploadedFile("q.pdf", PDF), file_type="pdf",
+    )  # fmt: skip
     assert [queries(url) for url in urls] == before
 
 

@@ -85,7 +85,7 @@ def test_propaganda_staff_orient_topics_numbered_per_year(tuyengiao, client_for)
         },
     )
     assert response.status_code == 302
-    assert first.history.first().history_user is not None  # type: ignore[attr-defined]
+    assert first.history.first().history_user is not None
     services.adopt_topic(
         topic=first, cell=Unit.objects.select_related("kind").get(code="X001.01"), quarter=1,
         meeting=None, by=None,
@@ -135,7 +135,7 @@ def test_a_cell_adopts_a_topic_into_its_quarterly_thematic_meeting(client_for) -
     assert post(topic=oriented.pk, quarter=2, meeting=june.pk).status_code == 302  # type: ignore[attr-defined]
     adoption = TopicAdoption.objects.get()
     assert (adoption.unit.code, adoption.quarter, adoption.meeting_id) == ("X001.01", 2, june.pk)
-    assert adoption.history.first().history_user.username == "bithu1"  # type: ignore[attr-defined]
+    assert adoption.history.first().history_user.username == "bithu1"
     meeting_page = client_for("dangvien1").get(f"/meetings/{june.pk}/")
     assert "Học Bác" in meeting_page.content.decode()
     # One meeting takes up one oriented topic.
@@ -198,7 +198,7 @@ def test_the_coverage_page_lists_cells_without_a_thematic_meeting(client_for) ->
     codes = {row["cell"].code for row in listed.context["rows"]}
     assert "X001.01" not in codes
     assert len(codes) == n_cells - quarters[1]["held"]
-    assert [t.adopted for t in page.context["topics"]] == [1]  # type: ignore[attr-defined]
+    assert [t.adopted for t in page.context["topics"]] == [1]
 
 
 def test_topic_pages_use_flat_queries(client_for) -> None:
@@ -223,3 +223,71 @@ def test_topic_pages_use_flat_queries(client_for) -> None:
             meeting = thematic(code, n * 3 + 1, state=MeetingState.HELD)
             services.adopt_topic(topic=extra, cell=unit, quarter=n + 1, meeting=meeting, by=None)
     assert [count(user, url) for user, url in urls] == before
+
+
+def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> None:
+    import io
+
+    import docx
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    from chibo.content.models import Course
+    from chibo.members.models import Post, PostKind
+    from chibo.reports import figures as report_figures
+    from chibo.reports.periodic import periodic_docx
+    from chibo.reports.periods import parse
+    from tests.test_content import PDF
+
+    today = datetime.date(2026, 11, 26)
+    cell = Unit.objects.select_related("kind").get(code="X001.01")
+    held = thematic("X001.01", 2, state=MeetingState.APPROVED)
+    services.adopt_topic(topic=topic("LV", quarter=1), cell=cell, quarter=1, meeting=held, by=None)
+
+    def material(code: str) -> object:
+        return services.publish(
+            unit=Unit.objects.get(code=code), kind="meeting", title="Tài liệu", summary="",
+            month=datetime.date(2026, 3, 1), topic="", file=SimpleUploadedFile("t.pdf", PDF),
+            file_type="pdf", cells=[], by=None,
+        )  # fmt: skip
+
+    from_province = material("LV")
+    material("X001")  # reaches every cell of commune 1, opened by none
+    material("X002")  # reaches none of commune 1's cells
+    services.mark_read(from_province, cast["bithu1"])  # type: ignore[arg-type]
+    services.mark_read(from_province, cast["dangvien1"])  # type: ignore[arg-type]  # same cell
+    services.adopt_regulation(
+        unit=cell, adopted_on=datetime.date(2024, 5, 1), notes="", by=None,
+        file=SimpleUploadedFile("q.pdf", PDF), file_type="pdf",
+    )  # fmt: skip
+    secretary = Post.objects.get(unit=cell, kind=PostKind.SECRETARY, ended_on=None).member
+    course = Course.objects.create(
+        unit=Unit.objects.get(code="LV"), kind="tap_huan", title="Tập huấn bí thư",
+        starts_on=datetime.date(2025, 9, 1), ends_on=datetime.date(2025, 9, 3),
+    )  # fmt: skip
+    course.participants.add(secretary)
+    commune = Unit.objects.get(code="X001")
+    board = report_figures.build(cast["uyvien1"], commune, parse("2026"), today=today)
+    n_cells = board.cells
+    assert board.content["oriented_done"] == 1
+    assert board.content["materials"] == {"materials": 2, "due": 2 * n_cells, "opened": 1}
+    assert board.content["regulations_current"] == 1
+    secretaries = Post.objects.filter(
+        unit__path__startswith=commune.path, kind=PostKind.SECRETARY, ended_on=None
+    ).count()
+    assert board.content["secretaries"] == {"n": secretaries, "trained": 1}
+    with translation.override("en"):
+        summary = {str(k): v for k, v in board.tables()["summary"][2]}
+    assert summary["Cells with current working regulations (%)"] == round(100 / n_cells, 1)
+    assert summary["Thematic meetings on an oriented topic, by quarter (%)"] == round(
+        100 / board.thematic_due, 1
+    )
+    # Another commune sees its own material only, opened by no one.
+    other = report_figures.build(cast["bithu2"], Unit.objects.get(code="X002"), parse("2026"))
+    assert other.content["materials"]["opened"] == 0
+    assert other.content["oriented_done"] == 0
+    content = periodic_docx(board, number="Số 1-BC/ĐU", date=today, place="Lâm Viên")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    assert "7. Tài liệu, định hướng chuyên đề, quy chế làm việc, bồi dưỡng bí thư" in text
+    assert f"Chi bộ có quy chế làm việc còn hiệu lực: 1/{n_cells}" in text
+    assert f"tập huấn trong 2 năm gần đây: 1/{secretaries}" in text

@@ -162,11 +162,12 @@ def summary(
     unit: Unit,
     first_month: datetime.date,
     last_month: datetime.date,
+    year: int,
     quarters: list[int],
     today: datetime.date,
 ) -> dict[str, Any]:
-    """Everything the dashboards and the periodic report show of this app."""
-    year = last_month.year
+    """Everything the dashboards and the periodic report show of this app: `quarters` are
+    those of `year` that have ended within the period."""
     thematic = thematic_by_quarter(cell_q, year)
     years = training_years()
     return {

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.content import figures as content_figures
 from chibo.development.figures import GROUP_LABELS, admissions
 from chibo.development.figures import target as development_target
 from chibo.development.models import Candidate
@@ -114,6 +115,7 @@ class Dashboard:
     reports: dict[str, int]
     inspected: int
     development: dict[str, Any]
+    content: dict[str, Any]
 
     @property
     def thematic(self) -> float | None:
@@ -158,6 +160,24 @@ class Dashboard:
             [
                 _("Target of new members for %(year)s") % {"year": self.period.end.year},
                 self.development["target"],
+            ],
+            [
+                _("Thematic meetings on an oriented topic, by quarter (%)"),
+                rate(self.content["oriented_done"], self.thematic_due),
+            ],
+            [_("Materials sent down"), self.content["materials"]["materials"]],
+            [
+                _("Materials opened by the cells they reached (%)"),
+                rate(self.content["materials"]["opened"], self.content["materials"]["due"]),
+            ],
+            [
+                _("Cells with current working regulations (%)"),
+                rate(self.content["regulations_current"], self.cells),
+            ],
+            [
+                _("Secretaries trained in the last %(n)s years (%%)")
+                % {"n": self.content["training_years"]},
+                rate(self.content["secretaries"]["trained"], self.content["secretaries"]["n"]),
             ],
         ]
         classification = [
@@ -302,6 +322,16 @@ def build(
         ),
         "target": development_target(unit, year),
     }
+    content = content_figures.summary(
+        cell_q(user, unit, filters),
+        cells,
+        unit,
+        period.first_month,
+        last,
+        year,
+        quarters,
+        today,
+    )
     return Dashboard(
         unit=unit,
         period=period,
@@ -328,6 +358,7 @@ def build(
         reports=_report_status(unit, year, today),
         inspected=inspected,
         development=development,
+        content=content,
     )
 
 

@@ -243,6 +243,24 @@ def periodic_docx(
             f"{d['rural']}{target}.",
         )
         _blank(document, "Nhận xét, đánh giá")
+        add(document, "7. Tài liệu, định hướng chuyên đề, quy chế làm việc, bồi dưỡng bí thư",
+            bold=True)  # fmt: skip
+        c = board.content
+        materials = c["materials"]
+        secretaries = c["secretaries"]
+        add(
+            document,
+            f"Cấp trên gửi {materials['materials']} tài liệu sinh hoạt chi bộ; tỷ lệ chi bộ đã "
+            f"mở tài liệu: {_pct(figures.rate(materials['opened'], materials['due']))}. "
+            f"Số lượt chi bộ sinh hoạt chuyên đề theo chuyên đề được định hướng: "
+            f"{c['oriented_done']}/{board.thematic_due} "
+            f"({_pct(figures.rate(c['oriented_done'], board.thematic_due))}). "
+            f"Chi bộ có quy chế làm việc còn hiệu lực: {c['regulations_current']}/{board.cells} "
+            f"({_pct(figures.rate(c['regulations_current'], board.cells))}). "
+            f"Bí thư chi bộ được bồi dưỡng, tập huấn trong {c['training_years']} năm gần đây: "
+            f"{secretaries['trained']}/{secretaries['n']} "
+            f"({_pct(figures.rate(secretaries['trained'], secretaries['n']))}).",
+        )
         add(document, "III. HẠN CHẾ, NGUYÊN NHÂN", bold=True)
         _blank(document, "Phần này do cơ quan tham mưu viết")
         add(document, "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", bold=True)
