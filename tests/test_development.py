@@ -245,3 +245,32 @@ def test_new_members_join_the_dashboard_and_the_periodic_report(cast) -> None:
     text = "\n".join(p.text for p in docx.Document(_io.BytesIO(content)).paragraphs)
     assert "Kết nạp 1 đảng viên mới, trong đó: nữ 1, dân tộc thiểu số 1" in text
     assert "chỉ tiêu năm 2026: 4" in text
+
+
+def test_stages_above_the_cell_are_recorded_by_the_upper_level_staff(client_for) -> None:
+    candidate = Candidate.objects.create(
+        unit=Unit.objects.get(code="X001.01"), full_name="Hà Văn Trên", gender="male",
+        birth_date=D(1995, 1, 1), listed_on=D(2025, 1, 1), stage=Stage.CELL_RESOLUTION,
+        dates={"cell_resolution": "2026-03-01"},
+    )  # fmt: skip
+    url = candidate.get_absolute_url()
+    data = {"on": "2026-03-20", "version": candidate.version}
+    secretary = client_for("bithu1")
+    page = secretary.get(url)
+    assert page.context["form"] is None
+    assert page.context["upper_stage"]
+    assert secretary.post(url, data).status_code == 404
+    candidate.refresh_from_db()
+    assert candidate.stage == Stage.CELL_RESOLUTION
+    # The province's organisation commission records the basic committee's resolution.
+    staff = client_for("bantochuc")
+    assert staff.get(url).context["form"] is not None
+    assert staff.post(url, data).status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.stage == Stage.BASIC_RESOLUTION
+    # The stages up to the cell's resolution stay with the secretary.
+    early = Candidate.objects.create(
+        unit=candidate.unit, full_name="Hà Văn Dưới", gender="male", birth_date=D(1995, 1, 1),
+        listed_on=D(2025, 1, 1),
+    )  # fmt: skip
+    assert secretary.get(early.get_absolute_url()).context["form"] is not None

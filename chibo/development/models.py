@@ -34,6 +34,9 @@ class Stage(models.TextChoices):
 
 
 ORDER: list[Stage] = [Stage(value) for value in Stage.values if value != Stage.DROPPED]
+# Decided by the committee above the cell: recorded by its staff (the organisation
+# commission), not by the cell's secretary.
+UPPER_STAGES = frozenset({Stage.BASIC_RESOLUTION, Stage.DECIDED, Stage.OFFICIAL})
 
 
 def position(stage: str) -> int:

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.development import figures, services
-from chibo.development.models import ORDER, Candidate, Stage, Target, position
+from chibo.development.models import ORDER, UPPER_STAGES, Candidate, Stage, Target, position
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.locking import VersionField
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
-from chibo.orgs.access import get_unit_for_user, has_perm, unit_filter
+from chibo.orgs.access import get_unit_for_user, has_perm, has_perm_above, unit_filter
 from chibo.orgs.permissions import Perm
 
 
@@ -144,6 +144,9 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_candidate_for_user(request, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_MEMBERS, item.unit)
     stage = services.next_stage(item)
+    upper_stage = stage in UPPER_STAGES
+    if upper_stage:
+        can_manage = has_perm_above(request.user, Perm.MANAGE_MEMBERS, item.unit)
     form = None
     if can_manage and stage is not None:
         form = AdvanceForm(
@@ -185,6 +188,7 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": item.unit,
             "steps": [(s.label, item.dates.get(s.value)) for s in ORDER],
             "next_stage": stage.label if stage else "",
+            "upper_stage": upper_stage,
             "form": form,
             "problems": services.problems_on(item, today) if before_resolution else [],
             "clock": services.clock(item),
@@ -245,5 +249,7 @@ def development(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
             "can_set": can_set,
             "groups": figures.GROUP_LABELS,
+            # Those whose next stage is decided above the cell.
+            "awaiting_upper": [Stage.CELL_RESOLUTION, Stage.BASIC_RESOLUTION],
         },
     )

@@ -79,6 +79,15 @@ def has_perm(user: AnyUser, perm: Perm, unit: Unit) -> bool:
     return is_superuser(user) or any(g.covers(unit) for g in grants_with(user, perm))
 
 
+def has_perm_above(user: AnyUser, perm: Perm, unit: Unit) -> bool:
+    """Whether `user` holds `perm` over `unit` from a unit above it (its committee's staff,
+    not the unit's own officers)."""
+    return is_superuser(user) or any(
+        g.scope == Scope.SUBTREE and g.unit.depth < unit.depth and g.covers(unit)
+        for g in grants_with(user, perm)
+    )
+
+
 def get_unit_for_user(user: AnyUser, code: str, perm: Perm = Perm.VIEW_UNIT) -> Unit:
     """The unit with `code` if `user` holds `perm` over it; 404 otherwise."""
     unit: Unit | None = Unit.objects.select_related("kind").filter(code=code).first()
