@@ -97,25 +97,24 @@ def materials_opened(
     """The materials of the months given that reach the cells, and how many of the
     (material, cell) pairs they make were opened by someone of the cell (three queries)."""
     months = {"month__gte": first_month, "month__lte": last_month}
-
-    # Sent to every cell from above (or from the unit itself): every cell counts.
-    from_above = Material.objects.filter(
-        all_cells=True, unit__path__in=ancestors_and_self(unit.path), **months
-    ).count()
-    n_cells = cells.count()
-    due = from_above * n_cells
-    # Sent to every cell from a unit below: the cells under that unit count.
-    below = Material.objects.filter(
-        all_cells=True, unit__path__startswith=unit.path, **months
-    ).exclude(unit_id=unit.pk)
+    # Sent to every cell from above, from the unit itself or from a unit below it: the cells
+    # under the publishing unit count.
     reach = (
         cells.filter(path__startswith=OuterRef("unit__path"))
         .order_by()
         .annotate(n=Func(F("pk"), function="COUNT"))
         .values("n")
     )
-    reached = list(below.annotate(reach=Subquery(reach)).values_list("reach", flat=True))
-    due += sum(n or 0 for n in reached)
+    reached = list(
+        Material.objects.filter(
+            Q(unit__path__in=ancestors_and_self(unit.path)) | Q(unit__path__startswith=unit.path),
+            all_cells=True,
+            **months,
+        )
+        .annotate(reach=Subquery(reach))
+        .values_list("reach", flat=True)
+    )
+    due = sum(n or 0 for n in reached)
     # Sent to chosen cells.
     material_months = {f"material__{key}": value for key, value in months.items()}
     chosen = Material.cells.through.objects.filter(
@@ -129,7 +128,7 @@ def materials_opened(
         .count()
     )
     return {
-        "materials": from_above + len(reached) + chosen["materials"],
+        "materials": len(reached) + chosen["materials"],
         "due": due,
         # A reader may have opened a material that was not sent to their cell.
         "opened": min(opened, due),
@@ -168,11 +167,19 @@ def summary(
 ) -> dict[str, Any]:
     """Everything the dashboards and the periodic report show of this app: `quarters` are
     those of `year` that have ended within the period."""
-    thematic = thematic_by_quarter(cell_q, year)
     years = training_years()
+    oriented_done = (
+        TopicAdoption.objects.filter(
+            cell_q, year=year, quarter__in=quarters, meeting__state__in=HELD
+        )
+        .values("unit_id", "quarter")
+        .distinct()
+        .count()
+        if quarters
+        else 0
+    )
     return {
-        "oriented_done": sum(thematic[q][ORIENTED] for q in quarters),
-        "adopted": sum(thematic[q]["adopted"] for q in quarters),
+        "oriented_done": oriented_done,
         "materials": materials_opened(cells, unit, first_month, last_month),
         "regulations_current": regulations_current(cells, today),
         "secretaries": secretaries_trained(cell_q, today, years),

@@ -171,7 +171,7 @@ def adopt_topic(
                 {"meeting": _("The meeting already takes up another oriented topic.")}
             )
     adoption = (
-        TopicAdoption.objects.select_for_update()
+        TopicAdoption.objects.select_for_update(of=("self",))
         .select_related("meeting")
         .filter(unit=cell, topic=topic)
         .first()
@@ -190,7 +190,9 @@ def adopt_topic(
 @transaction.atomic
 def withdraw_topic(adoption: TopicAdoption, by: User | None) -> None:
     adoption = (
-        TopicAdoption.objects.select_for_update().select_related("meeting").get(pk=adoption.pk)
+        TopicAdoption.objects.select_for_update(of=("self",))
+        .select_related("meeting")
+        .get(pk=adoption.pk)
     )
     if adoption.meeting is not None and adoption.meeting.is_locked:
         raise ValidationError(_("The minutes of the meeting on this topic are approved."))

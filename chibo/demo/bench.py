@@ -33,7 +33,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.demo.roster_file import write_demo_roster
+from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingState
 from chibo.members.models import Member
 from chibo.members.roster_io import import_members
@@ -169,18 +171,61 @@ RAW_SQL = [
     """SELECT COUNT(DISTINCT i.target_id) FROM supervision_inspectionitem i
        JOIN orgs_unit u ON u.id = i.target_id
        WHERE i.year = %(year)s AND i.done AND u.path LIKE %(path)s""",
+    # New members by group, and the target (development).
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE c.gender = 'female'),
+              COUNT(*) FILTER (WHERE c.ethnicity NOT IN ('Kinh', '')),
+              COUNT(*) FILTER (WHERE c.religion NOT IN ('Không', '')),
+              COUNT(*) FILTER (WHERE c.private_enterprise),
+              COUNT(*) FILTER (WHERE c.foreign_invested),
+              COUNT(*) FILTER (WHERE c.business_owner), COUNT(*) FILTER (WHERE c.rural)
+       FROM development_candidate c JOIN orgs_unit u ON u.id = c.unit_id
+       WHERE c.stage IN ('admitted', 'official')
+         AND c.admitted_on BETWEEN %(start)s AND %(last_day)s AND u.path LIKE %(path)s""",
+    """SELECT admissions FROM development_target t JOIN orgs_unit u ON u.id = t.unit_id
+       WHERE u.path = %(root)s AND t.year = %(year)s""",
+    # Thematic meetings on an oriented topic, materials opened, regulations, training
+    # (content).
+    """SELECT COUNT(*) FROM (SELECT DISTINCT a.unit_id, a.quarter
+       FROM content_topicadoption a JOIN meetings_meeting m ON m.id = a.meeting_id
+       JOIN orgs_unit u ON u.id = a.unit_id
+       WHERE a.year = %(year)s AND m.state IN ('held', 'approved')
+         AND u.path LIKE %(path)s) AS q""",
+    """SELECT (SELECT COUNT(*) FROM orgs_unit c JOIN orgs_unitkind k ON k.id = c.kind_id
+               WHERE k.holds_meetings AND c.path LIKE p.path || '%%')
+       FROM content_material m JOIN orgs_unit p ON p.id = m.unit_id
+       WHERE m.all_cells AND m.month BETWEEN %(start)s AND %(end)s AND p.path LIKE %(path)s""",
+    """SELECT COUNT(*), COUNT(DISTINCT mc.material_id) FROM content_material_cells mc
+       JOIN content_material m ON m.id = mc.material_id JOIN orgs_unit u ON u.id = mc.unit_id
+       WHERE NOT m.all_cells AND m.month BETWEEN %(start)s AND %(end)s AND u.path LIKE %(path)s""",
+    """SELECT COUNT(*) FROM (SELECT DISTINCT r.material_id, mm.unit_id
+       FROM content_materialread r JOIN content_material m ON m.id = r.material_id
+       JOIN members_member mm ON mm.user_id = r.user_id JOIN orgs_unit u ON u.id = mm.unit_id
+       WHERE m.month BETWEEN %(start)s AND %(end)s AND u.path LIKE %(path)s) AS q""",
+    """SELECT COUNT(DISTINCT r.unit_id) FROM content_regulation r
+       JOIN orgs_unit u ON u.id = r.unit_id
+       WHERE r.adopted_on >= %(stale)s AND u.path LIKE %(path)s""",
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM content_course_participants cp JOIN content_course c ON c.id = cp.course_id
+           WHERE cp.member_id = p.member_id AND c.ends_on >= %(since)s))
+       FROM members_post p JOIN orgs_unit u ON u.id = p.unit_id
+       WHERE p.kind = 'secretary' AND p.ended_on IS NULL AND u.path LIKE %(path)s""",
 ]
 
 
 def raw_sql_ms(repeats: int = 10) -> float:
     root = Unit.objects.get(code="LV")
     first, last = last_twelve_months()
+    today = timezone.localdate()
     params = {
         "path": f"{root.path}%",
+        "root": root.path,
         "child": len(root.path) + root.steplen,
         "start": first,
         "end": last.replace(day=1),
+        "last_day": last,
         "year": last.year,
+        "stale": add_months(today, -12 * REGULATION_YEARS),
+        "since": add_months(today, -12 * training_years()),
     }
     times = []
     with connection.cursor() as cursor:
