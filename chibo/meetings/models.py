@@ -374,7 +374,7 @@ class AgendaItem(models.Model):
     class Meta:
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")
-        ordering = ["meeting", "order"]
+        ordering = ["meeting_id", "order"]
 
     def __str__(self) -> str:
         return self.title
@@ -392,7 +392,7 @@ class Speech(models.Model):
     class Meta:
         verbose_name = _("speech")
         verbose_name_plural = _("speeches")
-        ordering = ["item", "pk"]
+        ordering = ["item_id", "pk"]
 
     def __str__(self) -> str:
         return f"{self.member}: {self.gist[:40]}"
