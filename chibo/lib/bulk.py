@@ -2,8 +2,9 @@
 
 `QuerySet.bulk_create` compiles every value through the ORM, which costs more than the
 database itself at 100,000 rows. Here each column gets one adapter, chosen once, and the
-rows go to the driver's `executemany`. No signals, no history: callers record the load
-themselves.
+rows go to the driver: PostgreSQL's COPY (one stream instead of a statement per row: a
+150,000-member import spent most of its time in row-by-row INSERTs), `executemany`
+elsewhere. No signals, no history: callers record the load themselves.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def insert_objects(objs: Sequence[models.Model], *, batch_size: int = 5000) -> N
                         value = value.isoformat()
                     row.append(value)
                 rows.append(row)
-            cursor.executemany(sql, rows)
+            _write(cursor, sql, rows)
 
 
 def insert_rows(
@@ -68,7 +69,20 @@ def insert_rows(
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        _write(cursor, sql, rows)
+
+
+def _write(cursor: Any, insert: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Send `rows` for the INSERT statement `insert`: as one COPY on PostgreSQL (the same
+    table and columns), through `executemany` elsewhere. Driver errors come out as Django's
+    (IntegrityError and the others), as from any query."""
+    if connection.vendor != "postgresql":
+        cursor.executemany(insert, rows)
+        return
+    copy_sql = insert.replace("INSERT INTO", "COPY", 1).split(" VALUES ", 1)[0] + " FROM STDIN"  # noqa: S608 (quoted names from the model)
+    with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def reset_sequences(*models_: type[models.Model]) -> None:
