@@ -4,18 +4,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0006_seals'),
+        ("meetings", "0006_seals"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='agendaitem',
-            options={'ordering': ['meeting_id', 'order'], 'verbose_name': 'agenda item', 'verbose_name_plural': 'agenda items'},
+            name="agendaitem",
+            options={
+                "ordering": ["meeting_id", "order"],
+                "verbose_name": "agenda item",
+                "verbose_name_plural": "agenda items",
+            },
         ),
         migrations.AlterModelOptions(
-            name='speech',
-            options={'ordering': ['item_id', 'pk'], 'verbose_name': 'speech', 'verbose_name_plural': 'speeches'},
+            name="speech",
+            options={
+                "ordering": ["item_id", "pk"],
+                "verbose_name": "speech",
+                "verbose_name_plural": "speeches",
+            },
         ),
     ]
