@@ -84,3 +84,12 @@ def tuyengiao(cast: dict[str, User]) -> User:
         user=user, unit=Unit.objects.get(code="LV"), role=Role.PROPAGANDA, scope=Scope.SUBTREE
     )
     return user
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: rendered minutes are kept by meeting id and
+    version, which a rolled-back test can hand to the next one's meeting."""
+    from django.core.cache import cache
+
+    cache.clear()

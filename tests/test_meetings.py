@@ -578,3 +578,44 @@ def test_the_meeting_chokepoint_follows_the_grants(cast) -> None:
     assert other.pk not in visible
     assert not Meeting.objects.visible_to(cast["outsider"]).exists()
     assert Meeting.objects.visible_to(cast["bantochuc"]).count() == 2
+
+
+def test_approved_minutes_are_rendered_once_for_every_reader(cast, client_for) -> None:
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    meeting = complete(planned())
+    services.approve_minutes(meeting=meeting, by=None)
+    url = f"/meetings/{meeting.pk}/"
+
+    def page(user: str, address: str = url) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client_for(user).get(address)
+        assert response.status_code == 200
+        return response.content.decode(), len(queries)
+
+    first, cold = page("bithu1")
+    again, warm = page("bithu1")
+    assert warm <= cold - 5  # attendance, items, speeches, guests, amendments
+    token = re.compile(r"[A-Za-z0-9]{64}")  # the CSRF token, new on every request
+    assert token.sub("", again) == token.sub("", first)
+    # Another reader gets the same minutes, with their own rights around them.
+    other, _n = page("dangvien1")
+    assert "Nghị quyết tháng 3" in other
+    assert f"/meetings/{meeting.pk}/amend/" in first
+    assert f"/meetings/{meeting.pk}/amend/" not in other
+    # An amendment is a new version of the minutes: shown at once.
+    services.amend_minutes(
+        meeting=meeting, field="resolution", text="<p>Nghị quyết đã sửa</p>", reason="Sai",
+        by=cast["bithu1"],
+    )  # fmt: skip
+    amended, _n = page("dangvien1")
+    assert "Nghị quyết đã sửa" in amended
+    # Minutes still being written are never kept: a change shows at once.
+    held = complete(planned(day=D(2026, 4, 2)))
+    page("bithu1", f"/meetings/{held.pk}/")
+    services.save_minutes(meeting=held, data={"conclusion": "<p>Kết luận mới</p>"},
+                          item_notes={}, by=None)  # fmt: skip
+    assert "Kết luận mới" in page("bithu1", f"/meetings/{held.pk}/")[0]

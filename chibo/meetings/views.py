@@ -14,13 +14,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -47,15 +50,15 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
     """The meeting `pk` if the user holds `perm` over its cell; 404 otherwise."""
-    meeting = (
-        Meeting.objects.select_related(
-            "unit", "unit__kind", "chair", "minutes_secretary", "drafter"
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    meeting = Meeting.objects.select_related("unit", "unit__kind").filter(pk=pk).first()
     if meeting is None or not has_perm(request.user, perm, meeting.unit):
         raise Http404
+    # The chair, minutes secretary and drafter in one query of their own: joined to the
+    # meeting they cost PostgreSQL more to plan (a millisecond) than the query itself.
+    ids = {meeting.chair_id, meeting.minutes_secretary_id, meeting.drafter_id} - {None}
+    people = {m.pk: m for m in Member.objects.filter(pk__in=ids)} if ids else {}
+    for relation in ("chair", "minutes_secretary", "drafter"):
+        setattr(meeting, relation, people.get(getattr(meeting, f"{relation}_id")))
     return meeting
 
 
@@ -118,6 +121,45 @@ def schedule(request: HttpRequest, code: str) -> HttpResponse:
 
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request, pk)
+    can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
+    editable = can_manage and not meeting.is_locked and meeting.state != MeetingState.CANCELLED
+    return render(
+        request,
+        "meetings/meeting.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "record": minutes_record(request, meeting, editable=editable),
+            "tasks": list(meeting.tasks.select_related("owner")),
+            "visitors": list(meeting.visitors.all()),
+            "panels": panels(request, meeting),
+            "missing": meeting.missing_for_approval()
+            if can_manage and not meeting.is_locked
+            else [],
+            "steps": meeting.preparation_steps(),
+            "can_manage": can_manage,
+            "editable": editable,
+        },
+    )
+
+
+# Approved minutes are read-only, so their rendering is the same for every reader: it is
+# kept (per version of the minutes and language) for this long, which also bounds how long
+# a member's renaming takes to show in old minutes.
+RECORD_SECONDS = 600
+
+
+def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) -> dict[str, str]:
+    """The attendance, the minutes, the vote and the amendments of `meeting`, rendered, with
+    the seal the minutes must match. Those of approved minutes are kept in the cache, keyed
+    by their version (an amendment raises it) and seal."""
+    key = ""
+    if meeting.is_locked:
+        language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+        key = f"minutes:{meeting.pk}:{meeting.version}:{meeting.minutes_seal}:{language}"
+        kept: dict[str, str] | None = cache.get(key)
+        if kept is not None:
+            return {"html": SafeString(kept["html"]), "seal": kept["seal"]}
     attendance = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
     counts = meeting.attendance_counts(attendance)
     items = list(
@@ -125,22 +167,24 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Prefetch("speeches", queryset=Speech.objects.select_related("member"))
         )
     )
-    # The first item of a regular meeting reviews the tasks still open from earlier ones.
-    carried = list(
-        Task.objects.filter(
-            meeting__unit=meeting.unit, meeting__scheduled_at__lt=meeting.scheduled_at
+    # The first item of minutes being written reviews the tasks still open from earlier
+    # meetings; approved minutes keep what was recorded then.
+    carried = (
+        []
+        if meeting.is_locked
+        else list(
+            Task.objects.filter(
+                meeting__unit=meeting.unit, meeting__scheduled_at__lt=meeting.scheduled_at
+            )
+            .still_open()
+            .select_related("owner", "meeting")
         )
-        .still_open()
-        .select_related("owner", "meeting")
     )
-    can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
     amendments = list(meeting.amendments.select_related("made_by"))
-    return render(
-        request,
-        "meetings/meeting.html",
+    html = render_to_string(
+        "meetings/_record.html",
         {
             "meeting": meeting,
-            "unit": meeting.unit,
             "counts": counts,
             "attendance": attendance,
             "absent": [
@@ -150,23 +194,17 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "items": items,
             "carried": carried,
-            "tasks": list(meeting.tasks.select_related("owner")),
             "amendments": amendments,
-            "seal": seal.display(seals.latest(meeting, amendments)),
             "guests": list(meeting.guests.all()),
-            "visitors": list(meeting.visitors.all()),
             "passed": meeting.vote_passed(counts),
-            "panels": panels(request, meeting),
-            "missing": meeting.missing_for_approval()
-            if can_manage and not meeting.is_locked
-            else [],
-            "steps": meeting.preparation_steps(),
-            "can_manage": can_manage,
-            "editable": can_manage
-            and not meeting.is_locked
-            and meeting.state != MeetingState.CANCELLED,
+            "editable": editable,
         },
+        request=request,
     )
+    record = {"html": html, "seal": seal.display(seals.latest(meeting, amendments))}
+    if key:
+        cache.set(key, {"html": str(html), "seal": record["seal"]}, RECORD_SECONDS)
+    return record
 
 
 def panels(request: HttpRequest, meeting: Meeting) -> list[str]:
