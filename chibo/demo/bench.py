@@ -36,7 +36,7 @@ from django.utils import timezone
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.demo.roster_file import write_demo_roster
 from chibo.lib.dates import add_months
-from chibo.meetings.models import Attendance, Meeting, MeetingState
+from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.members.roster_io import import_members
 from chibo.orgs.models import Unit
@@ -84,7 +84,10 @@ def targets() -> dict[str, tuple[str, Callable[[], str]]]:
 
     def cell_meeting() -> str:
         meeting = (
-            Meeting.objects.filter(unit__code="X001.01", state=MeetingState.APPROVED)
+            # The monthly regular meeting (a thematic one adds its topic panel's query).
+            Meeting.objects.filter(
+                unit__code="X001.01", state=MeetingState.APPROVED, kind=MeetingKind.REGULAR
+            )
             .order_by("-scheduled_at")
             .first()
         )
