@@ -136,6 +136,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_str(
+    "DB_WORK_MEM", "16MB"
+):
+    # Memory per sort or hash of a query. PostgreSQL's 4 MB default made the province
+    # dashboard sort its 44,000 cell-months on disk instead of hashing them (43 ms instead
+    # of 20). Set DB_WORK_MEM to "" to leave it to the server (behind PgBouncer, which does
+    # not pass this option on, set it on the role: ALTER ROLE … SET work_mem = '16MB').
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c work_mem={env_str('DB_WORK_MEM', '16MB')}"
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when REDIS_URL is set, otherwise local memory and the

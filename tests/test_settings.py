@@ -44,6 +44,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     assert result.stdout.strip() == "wal"
 
 
+def test_postgresql_sorts_get_their_memory_unless_left_to_the_server() -> None:
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', ''))\n"
+    )
+    url = "postgres://chibo@127.0.0.1:5432/chibo"
+    assert run_python(code, DATABASE_URL=url).stdout.strip() == "-c work_mem=16MB"
+    assert run_python(code, DATABASE_URL=url, DB_WORK_MEM="64MB").stdout.strip() == (
+        "-c work_mem=64MB"
+    )
+    assert run_python(code, DATABASE_URL=url, DB_WORK_MEM="").stdout.strip() == ""
+
+
 def test_defaults_are_vietnamese_and_the_local_time_zone() -> None:
     assert settings.LANGUAGE_CODE == "vi"
     assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]
