@@ -598,7 +598,7 @@ def test_approved_minutes_are_rendered_once_for_every_reader(cast, client_for) -
 
     first, cold = page("bithu1")
     again, warm = page("bithu1")
-    assert warm <= cold - 5  # attendance, items, speeches, guests, amendments
+    assert warm <= cold - 6  # people, attendance, items, speeches, guests, amendments
     token = re.compile(r"[A-Za-z0-9]{64}")  # the CSRF token, new on every request
     assert token.sub("", again) == token.sub("", first)
     # Another reader gets the same minutes, with their own rights around them.

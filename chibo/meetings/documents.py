@@ -55,6 +55,7 @@ class MinutesData:
 
 def minutes_data(meeting: Meeting) -> MinutesData:
     """Read one meeting into plain data (a fixed number of queries)."""
+    meeting.load_people()
     unit = meeting.unit
     parent = (
         Unit.objects.filter(path=unit.path[: -Unit.steplen]).first() if unit.depth > 1 else None

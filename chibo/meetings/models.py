@@ -268,6 +268,16 @@ class Meeting(models.Model):
             missing.append(_("the vote on the resolution"))
         return missing
 
+    def load_people(self) -> Meeting:
+        """Read the chair, the minutes secretary and the drafter in one query. Joined to the
+        meeting's own query they cost PostgreSQL more to plan (a millisecond: three joins to
+        the member table and its twelve indexes) than the query itself."""
+        ids = {self.chair_id, self.minutes_secretary_id, self.drafter_id} - {None}
+        people = {m.pk: m for m in Member.objects.filter(pk__in=ids)} if ids else {}
+        for relation in ("chair", "minutes_secretary", "drafter"):
+            setattr(self, relation, people.get(getattr(self, f"{relation}_id")))
+        return self
+
     def preparation_steps(self) -> list[tuple[Any, bool]]:
         """The preparation steps of HD 12 and whether each is done."""
         day_before = timezone.localtime(self.scheduled_at).date() - datetime.timedelta(days=1)

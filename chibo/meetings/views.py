@@ -53,12 +53,6 @@ def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_M
     meeting = Meeting.objects.select_related("unit", "unit__kind").filter(pk=pk).first()
     if meeting is None or not has_perm(request.user, perm, meeting.unit):
         raise Http404
-    # The chair, minutes secretary and drafter in one query of their own: joined to the
-    # meeting they cost PostgreSQL more to plan (a millisecond) than the query itself.
-    ids = {meeting.chair_id, meeting.minutes_secretary_id, meeting.drafter_id} - {None}
-    people = {m.pk: m for m in Member.objects.filter(pk__in=ids)} if ids else {}
-    for relation in ("chair", "minutes_secretary", "drafter"):
-        setattr(meeting, relation, people.get(getattr(meeting, f"{relation}_id")))
     return meeting
 
 
@@ -136,7 +130,6 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
             else [],
-            "steps": meeting.preparation_steps(),
             "can_manage": can_manage,
             "editable": editable,
         },
@@ -150,9 +143,9 @@ RECORD_SECONDS = 600
 
 
 def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) -> dict[str, str]:
-    """The attendance, the minutes, the vote and the amendments of `meeting`, rendered, with
-    the seal the minutes must match. Those of approved minutes are kept in the cache, keyed
-    by their version (an amendment raises it) and seal."""
+    """The preparation, the attendance, the minutes, the vote and the amendments of
+    `meeting`, rendered, with the seal the minutes must match. Those of approved minutes are
+    kept in the cache, keyed by their version (an amendment raises it) and seal."""
     key = ""
     if meeting.is_locked:
         language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
@@ -160,6 +153,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
         kept: dict[str, str] | None = cache.get(key)
         if kept is not None:
             return {"html": SafeString(kept["html"]), "seal": kept["seal"]}
+    meeting.load_people()
     attendance = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
     counts = meeting.attendance_counts(attendance)
     items = list(
@@ -197,6 +191,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
             "amendments": amendments,
             "guests": list(meeting.guests.all()),
             "passed": meeting.vote_passed(counts),
+            "steps": meeting.preparation_steps(),
             "editable": editable,
         },
         request=request,
