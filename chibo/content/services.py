@@ -18,6 +18,7 @@ from chibo.content.models import (
     ThematicTopic,
     TopicAdoption,
 )
+from chibo.lib.dates import quarter_of
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
@@ -109,10 +110,6 @@ def save_course(
 
 
 THEMATIC_KINDS = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
-
-
-def quarter_of(month: datetime.date) -> int:
-    return (month.month - 1) // 3 + 1
 
 
 @transaction.atomic

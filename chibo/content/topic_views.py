@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from chibo.content import figures, services
 from chibo.content.access import ancestors_and_self, get_topic_for_user, visible_topics
 from chibo.content.models import ThematicTopic, TopicAdoption
+from chibo.lib.dates import quarter_of
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.meetings.models import CellMonth, Meeting, MeetingState
 from chibo.orgs.access import get_unit_for_user, has_perm, unit_filter
@@ -262,7 +263,7 @@ def _cell_topics(request: HttpRequest, cell: Unit, year: int) -> HttpResponse:
             else:
                 # The first free thematic meeting of the suggested quarter, if planned.
                 quarter = topic.quarter or 1
-                free = [m.pk for m in meetings if services.quarter_of(m.month) == quarter
+                free = [m.pk for m in meetings if quarter_of(m.month) == quarter
                         and m.pk not in taken]  # fmt: skip
                 initial = {"quarter": quarter, "meeting": free[0] if free else None}
             row_form = AdoptForm(initial=initial, meetings=meetings)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from chibo.content.models import TopicAdoption
 from chibo.demo import names
 from chibo.demo.history import seed_history
-from chibo.lib.dates import add_months
+from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
 from chibo.meetings.models import Meeting, MeetingState
 from chibo.members.models import (
@@ -458,7 +458,7 @@ def orient_demo_topics(province: Unit) -> int:
         .order_by("unit__path", "scheduled_at")
     )
     for meeting in meetings:
-        quarter = content_services.quarter_of(meeting.month)
+        quarter = quarter_of(meeting.month)
         topic = topics[quarter - 1]
         # Two cells in three follow the orientation; the others chose their own topic.
         if (

@@ -15,6 +15,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
+def quarter_of(day: datetime.date) -> int:
+    """The quarter (1 to 4) of the year that `day` falls in."""
+    return (day.month - 1) // 3 + 1
+
+
 def years_between(start: datetime.date, end: datetime.date) -> int:
     """Whole years from `start` to `end` (an age)."""
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))

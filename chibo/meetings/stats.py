@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Q
 
+from chibo.lib.dates import quarter_of
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -83,7 +84,7 @@ def _meeting_figures(meetings: list[Meeting]) -> dict[int, MeetingStats]:
 
 
 def _cell_month(unit_id: int, month: datetime.date, meetings: list[Meeting]) -> CellMonth:
-    row = CellMonth(unit_id=unit_id, month=month, quarter=(month.month - 1) // 3 + 1)
+    row = CellMonth(unit_id=unit_id, month=month, quarter=quarter_of(month))
     for meeting in meetings:
         s: MeetingStats = meeting.stats_cache  # type: ignore[attr-defined]
         row.meetings += 1

@@ -18,6 +18,7 @@ from chibo.content import figures as content_figures
 from chibo.development.figures import GROUP_LABELS, admissions
 from chibo.development.figures import target as development_target
 from chibo.development.models import Candidate
+from chibo.lib.dates import quarter_of
 from chibo.meetings.models import CellMonth
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.members.models import Post, PostKind
@@ -283,7 +284,7 @@ def build(
     total = Row("total", unit.name, cells=n_cells, months=n_cells * len(months))
     total.regular = sum(r.regular for r in by_month.values())
     total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
-    quarters = sorted({(m.month - 1) // 3 + 1 for m in months if _quarter_begun(m, today)})
+    quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
     thematic_done = (
         rows.filter(thematic_held=True, quarter__in=quarters)
         .values("unit_id", "quarter")
@@ -364,7 +365,7 @@ def build(
 
 def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
     """A quarter is due once it has ended."""
-    last = datetime.date(month.year, ((month.month - 1) // 3 + 1) * 3, 1)
+    last = datetime.date(month.year, quarter_of(month) * 3, 1)
     return last < today.replace(day=1)
 
 
