@@ -45,8 +45,14 @@ def _year_months(year: int) -> dict[str, datetime.date]:
     return {"month__gte": datetime.date(year, 1, 1), "month__lte": datetime.date(year, 12, 1)}
 
 
-def quarter_statuses(cell_ids: Iterable[int], year: int) -> dict[tuple[int, int], str]:
-    """The status of each (cell, quarter) of `year` for the cells given (two queries)."""
+def quarter_statuses(
+    cell_ids: Iterable[int],
+    year: int,
+    adoptions: Iterable[tuple[int, int, str | None]] | None = None,
+) -> dict[tuple[int, int], str]:
+    """The status of each (cell, quarter) of `year` for the cells given. `adoptions`: the
+    cells' adoptions of the year as (cell, quarter, state of the meeting), when the caller
+    has read them already; read here otherwise (one query more)."""
     ids = list(cell_ids)
     status: dict[tuple[int, int], str] = {}
     for unit_id, quarter in (
@@ -55,9 +61,11 @@ def quarter_statuses(cell_ids: Iterable[int], year: int) -> dict[tuple[int, int]
         .distinct()
     ):
         status[unit_id, quarter] = OWN
-    for unit_id, quarter, state in TopicAdoption.objects.filter(
-        unit_id__in=ids, year=year
-    ).values_list("unit_id", "quarter", "meeting__state"):
+    if adoptions is None:
+        adoptions = TopicAdoption.objects.filter(unit_id__in=ids, year=year).values_list(
+            "unit_id", "quarter", "meeting__state"
+        )
+    for unit_id, quarter, state in adoptions:
         if state in HELD:
             status[unit_id, quarter] = ORIENTED
         else:
@@ -68,19 +76,21 @@ def quarter_statuses(cell_ids: Iterable[int], year: int) -> dict[tuple[int, int]
 def thematic_by_quarter(cell_q: Q, year: int) -> dict[int, dict[str, int]]:
     """For each quarter of `year`, how many of the cells matched by `cell_q` (a filter over
     `unit__`) adopted an oriented topic, held their thematic meeting on one, and held a
-    thematic meeting at all (three queries)."""
+    thematic meeting at all (two queries)."""
     quarters: dict[int, dict[str, int]] = {
         q: {"adopted": 0, ORIENTED: 0, "held": 0} for q in (1, 2, 3, 4)
     }
-    adoptions = TopicAdoption.objects.filter(cell_q, year=year).order_by()
-    for quarter, n in adoptions.values_list("quarter").annotate(n=Count("unit_id", distinct=True)):
-        quarters[quarter]["adopted"] = n
-    for quarter, n in (
-        adoptions.filter(meeting__state__in=HELD)
+    for quarter, adopted, oriented in (
+        TopicAdoption.objects.filter(cell_q, year=year)
+        .order_by()
         .values_list("quarter")
-        .annotate(n=Count("unit_id", distinct=True))
+        .annotate(
+            adopted=Count("unit_id", distinct=True),
+            oriented=Count("unit_id", distinct=True, filter=Q(meeting__state__in=HELD)),
+        )
     ):
-        quarters[quarter][ORIENTED] = n
+        quarters[quarter]["adopted"] = adopted
+        quarters[quarter][ORIENTED] = oriented
     for quarter, n in (
         CellMonth.objects.filter(cell_q, thematic_held=True, **_year_months(year))
         .order_by()

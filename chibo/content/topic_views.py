@@ -182,11 +182,15 @@ def _coverage(
         request.GET.get("page")
     )
     cells_on_page = list(page)
-    status = figures.quarter_statuses([c.pk for c in cells_on_page], year)
+    ids = [c.pk for c in cells_on_page]
+    adoptions = list(
+        TopicAdoption.objects.filter(unit_id__in=ids, year=year).values_list(
+            "unit_id", "quarter", "meeting__state", "topic__title"
+        )
+    )
+    status = figures.quarter_statuses(ids, year, [(u, q, s) for u, q, s, _t in adoptions])
     adopted_titles: dict[tuple[int, int], list[str]] = {}
-    for unit_id, quarter, title in TopicAdoption.objects.filter(
-        unit_id__in=[c.pk for c in cells_on_page], year=year
-    ).values_list("unit_id", "quarter", "topic__title"):
+    for unit_id, quarter, _state, title in adoptions:
         adopted_titles.setdefault((unit_id, quarter), []).append(Truncator(title).chars(50))
     rows = [
         {
@@ -250,7 +254,11 @@ def _cell_topics(request: HttpRequest, cell: Unit, year: int) -> HttpResponse:
             form.is_valid()
             add_validation_errors(form, error)
         form_errors[topic.pk] = form
-    status = figures.quarter_statuses([cell.pk], year)
+    status = figures.quarter_statuses(
+        [cell.pk],
+        year,
+        [(cell.pk, a.quarter, a.meeting.state if a.meeting else None) for a in adoptions.values()],
+    )
     taken = {a.meeting_id for a in adoptions.values()}
     rows = []
     for topic in oriented:
