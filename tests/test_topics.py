@@ -291,3 +291,28 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
     assert "7. Tài liệu, định hướng chuyên đề, quy chế làm việc, bồi dưỡng bí thư" in text
     assert f"Chi bộ có quy chế làm việc còn hiệu lực: 1/{n_cells}" in text
     assert f"tập huấn trong 2 năm gần đây: 1/{secretaries}" in text
+
+
+def test_a_meeting_taken_meanwhile_is_a_message_not_an_error() -> None:
+    from unittest import mock
+
+    from django.core.exceptions import ValidationError
+
+    first, second = topic("LV"), topic("LV", "Chuyên đề hai")
+    cell = Unit.objects.select_related("kind").get(code="X001.01")
+    june = thematic("X001.01", 6)
+    services.adopt_topic(topic=first, cell=cell, quarter=2, meeting=june, by=None)
+    # The check that the meeting is free ran before the other adoption was saved.
+    filter_ = TopicAdoption.objects.filter
+
+    def stale(*args: object, **kwargs: object) -> object:
+        if "meeting" in kwargs:
+            return TopicAdoption.objects.none()
+        return filter_(*args, **kwargs)
+
+    with (
+        mock.patch.object(TopicAdoption.objects, "filter", side_effect=stale),
+        pytest.raises(ValidationError),
+    ):
+        services.adopt_topic(topic=second, cell=cell, quarter=2, meeting=june, by=None)
+    assert list(TopicAdoption.objects.values_list("topic_id", flat=True)) == [first.pk]

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,12 @@ from chibo.lib.dates import quarter_of
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
+
+
+def _lock_numbering(unit: Unit) -> None:
+    """Serialise the numbering of a unit's records (regulation versions, topics): locking
+    the rows already numbered does not stop two first numbers, locking the unit does."""
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
 
 
 @transaction.atomic
@@ -73,7 +79,8 @@ def adopt_regulation(
     by: User | None,
 ) -> Regulation:  # fmt: skip
     """A new version of the cell's working regulations (the earlier ones stay)."""
-    last = Regulation.objects.select_for_update().filter(unit=unit).order_by("-number").first()
+    _lock_numbering(unit)
+    last = Regulation.objects.filter(unit=unit).order_by("-number").first()
     regulation = Regulation(
         unit=unit,
         number=(last.number + 1) if last else 1,
@@ -118,12 +125,9 @@ def save_topic(
 ) -> ThematicTopic:
     """Add a topic to `unit`'s orientation for a year (numbered in turn), or change one."""
     if topic is None:
-        last = (
-            ThematicTopic.objects.select_for_update()
-            .filter(unit=unit, year=data["year"])
-            .order_by("-number")
-            .first()
-        )
+        _lock_numbering(unit)
+        numbered = ThematicTopic.objects.filter(unit=unit, year=data["year"])
+        last = numbered.order_by("-number").first()
         topic = ThematicTopic(
             unit=unit, year=data["year"], number=(last.number + 1) if last else 1, created_by=by
         )
@@ -180,7 +184,15 @@ def adopt_topic(
     adoption.quarter = quarter
     adoption.meeting = meeting
     adoption._history_user = by  # type: ignore[attr-defined]
-    adoption.save()
+    try:
+        with transaction.atomic():
+            adoption.save()
+    except IntegrityError:
+        # Someone else took the same topic for this cell, or this meeting for another
+        # topic, between the checks above and now.
+        raise ValidationError(
+            _("The topic or the meeting was just taken by someone else: look again.")
+        ) from None
     return adoption
 
 
