@@ -253,9 +253,11 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
 
     from_province = material("LV")
     material("X001")  # reaches every cell of commune 1, opened by none
-    material("X002")  # reaches none of commune 1's cells
+    elsewhere = material("X002")  # reaches none of commune 1's cells
     services.mark_read(from_province, cast["bithu1"])  # type: ignore[arg-type]
     services.mark_read(from_province, cast["dangvien1"])  # type: ignore[arg-type]  # same cell
+    # Opened by someone of commune 1, but not sent there: not counted for commune 1.
+    services.mark_read(elsewhere, cast["bithu1"])  # type: ignore[arg-type]
     services.adopt_regulation(
         unit=cell, adopted_on=datetime.date(2024, 5, 1), notes="", by=None,
         file=SimpleUploadedFile("q.pdf", PDF), file_type="pdf",

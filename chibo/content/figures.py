@@ -131,8 +131,16 @@ def materials_opened(
         unit__in=cells.values("pk"), material__all_cells=False, **material_months
     ).aggregate(pairs=Count("pk"), materials=Count("material_id", distinct=True))
     due += chosen["pairs"]
+    # Read by someone of a cell the material was sent to (staff may read others' too).
     opened = (
         MaterialRead.objects.filter(user__member__unit__in=cells.values("pk"), **material_months)
+        .filter(
+            Q(
+                material__all_cells=True,
+                user__member__unit__path__startswith=F("material__unit__path"),
+            )
+            | Q(material__all_cells=False, material__cells=F("user__member__unit"))
+        )
         .values("material_id", "user__member__unit_id")
         .distinct()
         .count()
@@ -140,8 +148,7 @@ def materials_opened(
     return {
         "materials": len(reached) + chosen["materials"],
         "due": due,
-        # A reader may have opened a material that was not sent to their cell.
-        "opened": min(opened, due),
+        "opened": opened,
     }
 
 
