@@ -102,6 +102,16 @@ def test_secretaries_not_trained_lately_are_listed(client_for) -> None:
                 "ends_on": "2026-01-06", "participants": ""}  # fmt: skip
         assert admin.post("/units/X001/training/", {**base, **data}).status_code == 200
     assert Course.objects.count() == before
+    # A member of another commune is refused by card number, without their name.
+    other = Member.objects.filter(unit__code__startswith="X002.").first()
+    assert other is not None
+    Member.objects.filter(pk=other.pk).update(card_number="77665544")
+    base = {"kind": "tap_huan", "title": "x", "starts_on": "2026-01-05",
+            "ends_on": "2026-01-06", "participants": "77665544"}  # fmt: skip
+    page = admin.post("/units/X001/training/", base).content.decode()
+    assert "77665544" in page
+    assert other.full_name not in page
+    assert Course.objects.count() == before
     assert client_for("bithu1").post("/units/X001.01/training/", {}).status_code == 404
     assert client_for("bithu2").get(f"/courses/{course.pk}/").status_code == 404
 

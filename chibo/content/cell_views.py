@@ -126,7 +126,10 @@ class CourseForm(forms.Form):
 
     def clean_participants(self) -> list[Member]:
         cards = [c for c in self.cleaned_data["participants"].replace(",", " ").split() if c]
-        found = {m.card_number: m for m in Member.objects.filter(card_number__in=cards)}
+        found = {
+            m.card_number: m
+            for m in Member.objects.filter(card_number__in=cards).select_related("unit")
+        }
         unknown = [c for c in cards if c not in found]
         if unknown:
             raise forms.ValidationError(
@@ -186,7 +189,11 @@ def training(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("member", "unit")
         .order_by("unit__path", "kind", "member__sort_key")
     )
-    courses = Course.objects.filter(unit__path__startswith=unit.path).select_related("unit")
+    courses = Course.objects.filter(
+        unit__in=Unit.objects.visible_to(request.user, Perm.VIEW_MEMBERS).filter(
+            path__startswith=unit.path
+        )
+    ).select_related("unit")
     return render(
         request,
         "content/training.html",

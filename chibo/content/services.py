@@ -102,10 +102,12 @@ def save_course(
     """Create or change a course and its participants (members of the units below)."""
     if data["ends_on"] < data["starts_on"]:
         raise ValidationError(_("The course ends before it starts."))
-    outside = [m.full_name for m in participants if not m.unit.path.startswith(unit.path)]
+    # By card number: the names of members outside the unit are not the user's to see.
+    outside = [str(m.card_number) for m in participants if not m.unit.path.startswith(unit.path)]
     if outside:
         raise ValidationError(
-            _("Not members below this unit: %(names)s.") % {"names": ", ".join(outside[:10])}
+            _("No member below this unit has the card number %(cards)s.")
+            % {"cards": ", ".join(outside[:10])}
         )
     course = course or Course(unit=unit)
     for key in ("kind", "title", "starts_on", "ends_on", "place"):
