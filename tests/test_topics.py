@@ -247,11 +247,11 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
     held = thematic("X001.01", 2, state=MeetingState.APPROVED)
     services.adopt_topic(topic=topic("LV", quarter=1), cell=cell, quarter=1, meeting=held, by=None)
 
-    def material(code: str) -> object:
+    def material(code: str, cells: tuple[str, ...] = ()) -> object:
         return services.publish(
             unit=Unit.objects.get(code=code), kind="meeting", title="Tài liệu", summary="",
             month=datetime.date(2026, 3, 1), topic="", file=SimpleUploadedFile("t.pdf", PDF),
-            file_type="pdf", cells=[], by=None,
+            file_type="pdf", cells=list(Unit.objects.filter(code__in=cells)), by=None,
         )  # fmt: skip
 
     from_province = material("LV")
@@ -261,6 +261,10 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
     services.mark_read(from_province, cast["dangvien1"])  # type: ignore[arg-type]  # same cell
     # Opened by someone of commune 1, but not sent there: not counted for commune 1.
     services.mark_read(elsewhere, cast["bithu1"])  # type: ignore[arg-type]
+    # Sent to two chosen cells of commune 1: opened by the first one's secretary; the second
+    # one's copy is not opened by a read of the first one's.
+    chosen = material("X001", ("X001.01", "X001.02"))
+    services.mark_read(chosen, cast["bithu1"])  # type: ignore[arg-type]
     services.adopt_regulation(
         unit=cell, adopted_on=datetime.date(2024, 5, 1), notes="", by=None,
         file=SimpleUploadedFile("q.pdf", PDF), file_type="pdf",
@@ -275,7 +279,7 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
     board = report_figures.build(cast["uyvien1"], commune, parse("2026"), today=today)
     n_cells = board.cells
     assert board.content["oriented_done"] == 1
-    assert board.content["materials"] == {"materials": 2, "due": 2 * n_cells, "opened": 1}
+    assert board.content["materials"] == {"materials": 3, "due": 2 * n_cells + 2, "opened": 2}
     assert board.content["regulations_current"] == 1
     secretaries = Post.objects.filter(
         unit__path__startswith=commune.path, kind=PostKind.SECRETARY, ended_on=None
