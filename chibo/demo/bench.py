@@ -204,7 +204,9 @@ RAW_SQL = [
        FROM content_materialread r JOIN content_material m ON m.id = r.material_id
        JOIN orgs_unit p ON p.id = m.unit_id
        JOIN members_member mm ON mm.user_id = r.user_id JOIN orgs_unit u ON u.id = mm.unit_id
-       WHERE m.month BETWEEN %(start)s AND %(end)s AND u.path LIKE %(path)s
+       WHERE r.material_id IN (SELECT id FROM content_material
+                               WHERE month BETWEEN %(start)s AND %(end)s)
+         AND m.month BETWEEN %(start)s AND %(end)s AND u.path LIKE %(path)s
          AND ((m.all_cells AND u.path LIKE p.path || '%%')
               OR (NOT m.all_cells AND EXISTS (SELECT 1 FROM content_material_cells mc
                   WHERE mc.material_id = m.id AND mc.unit_id = mm.unit_id)))) AS q""",
