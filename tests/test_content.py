@@ -145,6 +145,27 @@ def test_the_next_meeting_shows_the_months_materials(client_for) -> None:
     )
 
 
+def test_the_meeting_page_ticks_the_materials_the_reader_confirmed(client_for) -> None:
+    meeting = planned()
+    read = publish("LV", month=meeting.month)
+    unread = publish("X001", month=meeting.month)
+    client_for("dangvien1").post(f"/materials/{read.pk}/read/")
+    client_for("bithu1").post(f"/materials/{unread.pk}/read/")  # someone else's confirmation
+
+    def ticked(page: str) -> dict[str, bool]:
+        panel = page[page.index('class="materials-panel"') :]
+        items = panel[: panel.index("</section>")].split("<li>")[1:]
+        return {"LV" if "từ LV" in item else "X001": "✓" in item for item in items}
+
+    page = client_for("dangvien1").get(meeting.get_absolute_url()).content.decode()
+    assert ticked(page) == {"LV": True, "X001": False}
+    page = client_for("bithu1").get(meeting.get_absolute_url()).content.decode()
+    assert ticked(page) == {"LV": False, "X001": True}
+    # Nobody's confirmation shows for a reader who confirmed nothing.
+    page = client_for("uyvien1").get(meeting.get_absolute_url()).content.decode()
+    assert ticked(page) == {"LV": False, "X001": False}
+
+
 def test_lists_keep_their_query_count_as_materials_and_reads_grow(client_for) -> None:
     client = client_for("uyvien1")
 
