@@ -3,11 +3,15 @@ filters and access; periods."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from chibo.content import services as content_services
 from chibo.meetings import services
@@ -74,6 +78,39 @@ def test_the_dashboard_matches_the_meeting_records(cast: dict[str, User]) -> Non
     commune = figures.build(cast["admin"], Unit.objects.get(code="X001"), board.period, today=TODAY)
     assert commune.total.regular == x001.regular
     assert commune.total.sums == x001.sums
+
+
+def test_the_table_of_units_below_shows_their_figures_in_the_readers_language(
+    cast: dict[str, User], client_for
+) -> None:
+    held("X001.01", D(2026, 3, 5), MeetingKind.COMBINED, "tot")
+    held("X001.01", D(2026, 4, 5), level="kha")
+    period = "2026-01-01..2026-04-30"
+    board = figures.build(cast["admin"], Unit.objects.get(code="LV"), parse(period), today=TODAY)
+    client = client_for("admin")
+    for language, decimal in (("vi", ","), ("en", ".")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get(f"/units/LV/dashboard/?period={period}").content.decode()
+        body = page[page.index("<tbody>", page.index("T / K / TB / Kém")) :]
+        rows = re.findall(r"<tr>(.*?)</tr>", body[: body.index("</tbody>")])
+        assert len(rows) == len(board.children)
+        for row, figures_row in zip(rows, board.children, strict=True):
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            link = f'<a href="/units/{figures_row.url_code}/dashboard/?period={period}">'
+            assert cells[0] == f"{link}{escape(figures_row.label)}</a>"
+            assert cells[1] == str(figures_row.cells)
+            for shown, value in zip(
+                cells[2:5],
+                (figures_row.compliance, figures_row.attendance, figures_row.upper),
+                strict=True,
+            ):
+                assert shown == ("—" if value is None else str(value).replace(".", decimal))
+            assert cells[5] == " / ".join(str(n) for n in figures_row.levels)
+        x001 = rows[[r.url_code for r in board.children].index("X001")]
+        assert "1 / 1 / 0 / 0" in x001
+        assert f"100{decimal}0" in x001  # attendance: everyone present
+        # A commune without a meeting in the period: no attendance rate to show.
+        assert any("<td>—</td>" in row for row in rows)
 
 
 def test_uyvien1_sees_only_commune_1(cast: dict[str, User], client_for) -> None:

@@ -12,7 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import numberformat, timezone
+from django.utils.formats import get_format
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +40,42 @@ def _period(request: HttpRequest) -> Period:
         return parse(code)
     except PeriodError:
         return parse(str(timezone.localdate().year))
+
+
+def unit_rows(children: list[figures.Row], query: str) -> SafeString:
+    """The rows of the table of units below, built here as the charts are: a province has a
+    hundred units or more, and the template's loop cost 0.1 ms a row, most of the page's
+    rendering. The same markup and number formats as the template's (`{{ value }}`
+    localizes), the separators looked up once instead of for every number."""
+    decimal = get_format("DECIMAL_SEPARATOR")
+    grouping = get_format("NUMBER_GROUPING")
+    thousands = get_format("THOUSAND_SEPARATOR")
+
+    def shown(value: float | None) -> str:
+        if value is None:
+            return "—"
+        return numberformat.format(
+            value, decimal, grouping=grouping, thousand_sep=thousands, use_l10n=True
+        )
+
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}?{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
+        '<td class="hide-small">{}</td><td class="hide-small">{}</td></tr>',
+        (
+            (
+                reverse("reports:dashboard", args=[row.url_code]),
+                query,
+                row.label,
+                shown(row.cells),
+                shown(row.compliance),
+                shown(row.attendance),
+                shown(row.upper),
+                " / ".join(str(n) for n in row.levels),
+            )
+            for row in children
+        ),
+    )
 
 
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
@@ -86,6 +126,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                 title=_("Attendance by month (%)"),
             ),
             "meetings": meetings,
+            "unit_rows": unit_rows(board.children, query),
             "cell_types": CellType.choices,
             "flags": [
                 ("weak", _("weak cell")),
