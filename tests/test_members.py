@@ -275,3 +275,31 @@ def _form_data(card_number: str = "81239999") -> dict[str, str]:
         "religion": "Không",
         "ethnicity": "Kinh",
     }
+
+
+def test_the_roster_pages_through_the_members_its_counts_announce(client_for) -> None:
+    from tests.test_meetings import grow_cell
+
+    grow_cell("X001.01", 105)
+    gone = Member.objects.filter(unit__code="X001.01").first()
+    assert gone is not None
+    services.record_leaving(
+        member=gone, on=D(2026, 4, 1), reason=LeaveReason.DECEASED, note="", by=None
+    )
+    commune = Unit.objects.get(code="X001")
+    in_commune = Member.objects.filter(unit__path__startswith=commune.path)
+    client = client_for("uyvien1")
+    for query, expected in (("", in_commune.active()), ("?all=1", in_commune)):
+        first = client.get(f"/units/X001/members/{query}")
+        assert first.context["page"].paginator.count == expected.count() > 100
+        separator = "&" if query else "?"
+        second = client.get(f"/units/X001/members/{query}{separator}page=2")
+        shown = [member.pk for member, _posts in first.context["rows"] + second.context["rows"]]
+        assert len(first.context["rows"]) == 100
+        assert sorted(shown) == sorted(expected.values_list("pk", flat=True))
+    # A search counts its own matches.
+    found = client.get("/units/X001/members/?q=Thêm")
+    assert (
+        found.context["page"].paginator.count
+        == in_commune.active().filter(full_name__contains="Thêm").count()
+    )

@@ -82,14 +82,18 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
         members.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     query = request.GET.get("q", "").strip()
-    show = members.active() if request.GET.get("all") != "1" else members
+    show_active = request.GET.get("all") != "1"
+    show = members.active() if show_active else members
     if query:
         show = show.search(query)
     if not query:
         show = show.in_vietnamese_order()
-    page = Paginator(show.select_related("unit", "attached_to"), ROSTER_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    active_count = sum(status_counts.get(s, 0) for s in ACTIVE_STATUSES)
+    paginator = Paginator(show.select_related("unit", "attached_to"), ROSTER_PAGE_SIZE)
+    if not query:
+        # The counts by status already say how many there are: no query to count them again.
+        paginator.count = active_count if show_active else sum(status_counts.values())
+    page = paginator.get_page(request.GET.get("page"))
     posts = _current_posts(list(page))
     context = {
         "unit": unit,
@@ -101,7 +105,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
             for value, label in MemberStatus.choices
             if value != MemberStatus.LEFT
         ],
-        "active_count": sum(status_counts.get(s, 0) for s in ACTIVE_STATUSES),
+        "active_count": active_count,
         "can_manage": has_perm(request.user, Perm.MANAGE_MEMBERS, unit),
     }
     if request.htmx and request.htmx.target == "roster-rows":
