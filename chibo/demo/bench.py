@@ -37,7 +37,7 @@ from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.demo.roster_file import write_demo_roster
 from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
-from chibo.members.models import Member
+from chibo.members.models import Member, MembershipPeriod
 from chibo.members.roster_io import import_members
 from chibo.orgs.models import Unit
 from chibo.reports import figures
@@ -271,6 +271,16 @@ def measure_import(rows: int) -> dict[str, float]:
                 raise Rollback
         except Rollback:
             pass
+    if connection.vendor == "postgresql":
+        # The rolled-back rows stay in the tables as dead tuples until a vacuum; where
+        # autovacuum is off (or late) they slowed the next run's pages: planning a query that
+        # joins the members went from 0.5 to 1.6 ms after four imports.
+        with connection.cursor() as cursor:
+            tables = ", ".join(
+                connection.ops.quote_name(model._meta.db_table)
+                for model in (Member, MembershipPeriod)
+            )
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
     return {
         "rows": rows,
         "seconds": round(elapsed, 1),
