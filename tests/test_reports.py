@@ -186,3 +186,40 @@ def test_a_csv_export_holds_the_table(client_for) -> None:
     lines = response.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 4  # the header and three months
     assert lines[3].startswith("03/2026")
+
+
+def test_the_dashboard_counts_weak_cells_and_the_years_classification(
+    cast: dict[str, User],
+) -> None:
+    from chibo.members.models import Member
+    from chibo.scoring.classification import rate
+
+    Unit.objects.filter(code__in=["X001.01", "X002.01"]).update(is_weak=True)
+    cell, other = Unit.objects.get(code="X001.01"), Unit.objects.get(code="X002.01")
+    rate(unit=cell, year=2026, step="self", level="good", by=None)
+    rate(unit=other, year=2026, step="self", level="completed", by=None)
+    for member, level in zip(
+        Member.objects.filter(unit=cell, status="official")[:3],
+        ["good", "completed", "good"],
+        strict=True,
+    ):
+        rate(unit=cell, member=member, year=2026, step="self", level=level, by=None)
+        rate(unit=cell, member=member, year=2026, step="verify", level=level, by=None)
+    province = figures.build(cast["admin"], Unit.objects.get(code="LV"), parse("2026"), today=TODAY)
+    assert province.cells == Unit.objects.cells().count()
+    assert province.weak_cells == 2
+    assert province.classification == {
+        "cells": {"good": 1, "completed": 1},
+        "members": {"good": 2, "completed": 1},
+    }
+    commune_unit = Unit.objects.get(code="X001")
+    x001 = next(row for row in province.children if row.url_code == "X001")
+    assert x001.cells == Unit.objects.cells().filter(path__startswith=commune_unit.path).count()
+    commune = figures.build(cast["admin"], commune_unit, parse("2026"), today=TODAY)
+    assert (commune.cells, commune.weak_cells) == (x001.cells, 1)
+    assert commune.classification == {
+        "cells": {"good": 1},
+        "members": {"good": 2, "completed": 1},
+    }
+    own = figures.build(cast["admin"], cell, parse("2026"), today=TODAY)
+    assert (own.cells, own.weak_cells, own.children) == (1, 1, [])

@@ -17,7 +17,6 @@ from chibo.content.access import ancestors_and_self
 from chibo.content.models import Course, Material, MaterialRead, Regulation, TopicAdoption
 from chibo.lib.dates import add_months
 from chibo.meetings.models import CellMonth, MeetingState
-from chibo.members.models import Post, PostKind
 from chibo.orgs.models import Unit
 
 HELD = (MeetingState.HELD, MeetingState.APPROVED)
@@ -174,16 +173,17 @@ def regulations_current(cells: QuerySet[Unit], today: datetime.date) -> int:
     ).count()
 
 
-def secretaries_trained(cell_q: Q, today: datetime.date, years: int) -> dict[str, int]:
-    """Serving cell secretaries, and those who attended a course within `years` years."""
+def trained_within(today: datetime.date, years: int) -> Q:
+    """A filter of cell posts whose holder attended a course within `years` years: the
+    dashboards count the serving secretaries with it in their own query of the posts."""
     since = add_months(today, -12 * years)
-    recent = Course.participants.through.objects.filter(
-        member_id=OuterRef("member_id"), course__ends_on__gte=since
+    return Q(
+        Exists(
+            Course.participants.through.objects.filter(
+                member_id=OuterRef("member_id"), course__ends_on__gte=since
+            )
+        )
     )
-    counts: dict[str, int] = Post.objects.filter(
-        cell_q, kind=PostKind.SECRETARY, ended_on__isnull=True
-    ).aggregate(n=Count("pk"), trained=Count("pk", filter=Q(Exists(recent))))
-    return counts
 
 
 def summary(
@@ -196,9 +196,9 @@ def summary(
     quarters: list[int],
     today: datetime.date,
 ) -> dict[str, Any]:
-    """Everything the dashboards and the periodic report show of this app: `quarters` are
-    those of `year` that have ended within the period."""
-    years = training_years()
+    """What the dashboards and the periodic report show of this app, but the trained
+    secretaries (counted with the other figures of the secretaries, `trained_within`):
+    `quarters` are those of `year` that have ended within the period."""
     oriented_done = (
         TopicAdoption.objects.filter(
             cell_q, year=year, quarter__in=quarters, meeting__state__in=HELD
@@ -213,6 +213,4 @@ def summary(
         "oriented_done": oriented_done,
         "materials": materials_opened(cells, unit, first_month, last_month),
         "regulations_current": regulations_current(cells, today),
-        "secretaries": secretaries_trained(cell_q, today, years),
-        "training_years": years,
     }

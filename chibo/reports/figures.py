@@ -247,8 +247,16 @@ def build(
     today = today or timezone.localdate()
     months = period.months(today)
     cells = visible_cells(user, unit, filters)
-    counts = cells.order_by().aggregate(n=Count("pk"), weak=Count("pk", filter=Q(is_weak=True)))
-    n_cells = counts["n"]
+    # The cells, and the weak ones, per unit directly below (one group for a cell).
+    length = len(unit.path) + (0 if unit.is_cell else unit.steplen)
+    cell_counts = {
+        child: (n, weak)
+        for child, n, weak in cells.order_by()
+        .annotate(child=Substr("path", 1, length))
+        .values_list("child")
+        .annotate(n=Count("pk"), weak=Count("pk", filter=Q(is_weak=True)))
+    }
+    n_cells = sum(n for n, _weak in cell_counts.values())
     last = months[-1] if months else period.first_month - datetime.timedelta(days=1)
     rows = CellMonth.objects.filter(
         cell_q(user, unit, filters), month__gte=period.first_month, month__lte=last
@@ -260,7 +268,6 @@ def build(
     # One pass over the cell-months gives both the months and the units directly below. The
     # figures come as tuples and are added up position by position (a province's twelve
     # months make 1,700 rows of 15 figures).
-    length = len(unit.path) + (0 if unit.is_cell else unit.steplen)
     month_sums = {m: [0] * len(SUMS) for m in months}
     child_sums: dict[str, list[int]] = {}
     for month, child, regular, low, *sums in (
@@ -301,24 +308,32 @@ def build(
         .distinct()
         .count()
     )
-    children = _children(unit, cells, per_child, months)
+    children = _children(unit, cell_counts, per_child, months)
+    training_years = content_figures.training_years()
     posts = Post.objects.filter(
         cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
     ).aggregate(
         n=Count("pk"),
         village=Count("pk", filter=Q(also_village_head=True)),
         head=Count("pk", filter=Q(is_head_of_agency=True)),
+        trained=Count("pk", filter=content_figures.trained_within(today, training_years)),
     )
     year = period.end.year
     ratings: dict[str, dict[str, int]] = {"cells": {}, "members": {}}
-    tallies = RatingTally.objects.filter(cell_q(user, unit, filters), year=year).order_by()
-    for level, n in tallies.values_list("cell_level").annotate(n=Count("pk")):
+    member_levels = ("excellent", "good", "completed", "failed")
+    by_cell_level = list(
+        RatingTally.objects.filter(cell_q(user, unit, filters), year=year)
+        .order_by()
+        .values_list("cell_level")
+        .annotate(n=Count("pk"), **{level: Sum(level) for level in member_levels})
+    )
+    for level, n, *_members in by_cell_level:
         if level:
             ratings["cells"][level] = n
-    totals = tallies.aggregate(
-        **{level: Coalesce(Sum(level), 0) for level in ("excellent", "good", "completed", "failed")}
-    )
-    ratings["members"] = {level: n for level, n in totals.items() if n}
+    for i, level in enumerate(member_levels, start=2):
+        total_members = sum(row[i] or 0 for row in by_cell_level)
+        if total_members:
+            ratings["members"][level] = total_members
     inspected = (
         InspectionItem.objects.filter(
             cell_q(user, unit, filters, through="target__", of_cells=False), year=year, done=True
@@ -333,22 +348,26 @@ def build(
         ),
         "target": development_target(unit, year),
     }
-    content = content_figures.summary(
-        cell_q(user, unit, filters),
-        cells,
-        unit,
-        period.first_month,
-        last,
-        year,
-        quarters,
-        today,
-    )
+    content = {
+        **content_figures.summary(
+            cell_q(user, unit, filters),
+            cells,
+            unit,
+            period.first_month,
+            last,
+            year,
+            quarters,
+            today,
+        ),
+        "secretaries": {"n": posts["n"], "trained": posts["trained"]},
+        "training_years": training_years,
+    }
     return Dashboard(
         unit=unit,
         period=period,
         filters=filters,
         cells=n_cells,
-        weak_cells=counts["weak"],
+        weak_cells=sum(weak for _n, weak in cell_counts.values()),
         months=months,
         total=total,
         by_month=list(by_month.values()),
@@ -381,30 +400,23 @@ def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
 
 def _children(
     unit: Unit,
-    cells: QuerySet[Unit],
+    cell_counts: dict[str, tuple[int, int]],
     per_child: dict[str, dict[str, int]],
     months: list[datetime.date],
 ) -> list[Row]:
-    """The figures of each unit directly below (none for a cell)."""
+    """The figures of each unit directly below (none for a cell); `cell_counts` holds
+    their cells (and weak cells) by path."""
     if unit.is_cell:
         return []
-    length = len(unit.path) + unit.steplen
-    per_child_cells = dict(
-        cells.order_by()
-        .annotate(child=Substr("path", 1, length))
-        .values("child")
-        .annotate(n=Count("pk"))
-        .values_list("child", "n")
-    )
     children = list(
         Unit.objects.get_children(unit)
-        .filter(path__in=list(per_child_cells))
+        .filter(path__in=list(cell_counts))
         .order_by("path")
         .only("pk", "code", "name", "path")
     )
     out = []
     for child in children:
-        n = per_child_cells.get(child.path, 0)
+        n = cell_counts.get(child.path, (0, 0))[0]
         data = per_child.get(child.path, {})
         row = Row(child.pk, child.name, cells=n, months=n * len(months), url_code=child.code)
         row.regular = data.get("regular", 0)
