@@ -191,20 +191,14 @@ def test_a_csv_export_holds_the_table(client_for) -> None:
 def test_the_dashboard_counts_weak_cells_and_the_years_classification(
     cast: dict[str, User],
 ) -> None:
-    from chibo.members.models import Member
     from chibo.scoring.classification import rate
+    from tests.test_rollups import rate_members
 
     Unit.objects.filter(code__in=["X001.01", "X002.01"]).update(is_weak=True)
     cell, other = Unit.objects.get(code="X001.01"), Unit.objects.get(code="X002.01")
     rate(unit=cell, year=2026, step="self", level="good", by=None)
     rate(unit=other, year=2026, step="self", level="completed", by=None)
-    for member, level in zip(
-        Member.objects.filter(unit=cell, status="official")[:3],
-        ["good", "completed", "good"],
-        strict=True,
-    ):
-        rate(unit=cell, member=member, year=2026, step="self", level=level, by=None)
-        rate(unit=cell, member=member, year=2026, step="verify", level=level, by=None)
+    rate_members(cell, ["good", "completed", "good"])
     province = figures.build(cast["admin"], Unit.objects.get(code="LV"), parse("2026"), today=TODAY)
     assert province.cells == Unit.objects.cells().count()
     assert province.weak_cells == 2

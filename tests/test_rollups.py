@@ -13,6 +13,7 @@ from chibo.meetings import services
 from chibo.meetings.models import AttendanceStatus, CellMonth, MeetingKind, MeetingStats
 from chibo.meetings.stats import rebuild
 from chibo.members.models import Member
+from chibo.orgs.models import Unit
 from tests.test_meetings import D, complete, planned
 
 pytestmark = pytest.mark.django_db
@@ -103,20 +104,23 @@ def test_rebuild_rollups_command() -> None:
     assert row.present == row.expected > 0
 
 
+def rate_members(cell: Unit, levels: list[str], year: int = 2026) -> None:
+    """Rate the cell's first official members with `levels`, self-assessed and verified."""
+    from chibo.scoring.classification import rate
+
+    members = Member.objects.filter(unit=cell, status="official")[: len(levels)]
+    for member, level in zip(members, levels, strict=True):
+        rate(unit=cell, member=member, year=year, step="self", level=level, by=None)
+        rate(unit=cell, member=member, year=year, step="verify", level=level, by=None)
+
+
 def test_classification_tallies_equal_a_rebuild(cast: dict[str, object]) -> None:
-    from chibo.orgs.models import Unit
     from chibo.scoring.classification import rate, rebuild_tallies
     from chibo.scoring.models import RatingTally
 
     cell = Unit.objects.get(code="X001.01")
     rate(unit=cell, year=2026, step="self", level="good", by=None)
-    for member, level in zip(
-        Member.objects.filter(unit=cell, status="official")[:3],
-        ["good", "completed", "good"],
-        strict=False,
-    ):
-        rate(unit=cell, member=member, year=2026, step="self", level=level, by=None)
-        rate(unit=cell, member=member, year=2026, step="verify", level=level, by=None)
+    rate_members(cell, ["good", "completed", "good"])
     kept = list(
         RatingTally.objects.values_list("unit_id", "year", "cell_level", "good", "completed")
     )
