@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from chibo.members.models import Member
@@ -56,6 +57,40 @@ def test_subtree_counts_match_the_rows_in_one_query() -> None:
         counts[commune.pk].members
         == Member.objects.filter(unit__path__startswith=commune.path).count()
     )
+
+
+def test_subtree_filters_write_the_path_into_the_statement() -> None:
+    """On PostgreSQL a subtree's path is part of the statement, not a parameter, so that a
+    prepared statement is never planned for one subtree and reused for another; the answers
+    are those of the plain filter, also for a value that is not a path."""
+    root = Unit.objects.get(code="LV")
+    commune = Unit.objects.get(code="X001")
+    on_postgresql = connection.vendor == "postgresql"
+    for unit in (root, commune):
+        expected = {u.pk for u in Unit.objects.all() if u.path.startswith(unit.path)}
+        with CaptureQueriesContext(connection) as queries:
+            # Often enough for the connection to prepare it (five runs by default).
+            for _ in range(7):
+                found = set(
+                    Member.objects.filter(unit__path__startswith=unit.path).values_list(
+                        "unit_id", flat=True
+                    )
+                ) | set(
+                    Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+                )
+                assert found == expected
+        assert len(queries) == 14
+        sql, params = Member.objects.filter(
+            unit__path__startswith=unit.path
+        ).query.sql_with_params()
+        assert (f"LIKE '{unit.path}%%'" in sql) == on_postgresql
+        assert (f"{unit.path}%" in params) != on_postgresql
+    # Not a path of the tree: passed as a parameter and matched literally.
+    for value in ("", "0001%", "00'01", "x"):
+        matched = set(Unit.objects.filter(path__startswith=value).values_list("pk", flat=True))
+        assert matched == {u.pk for u in Unit.objects.all() if u.path.startswith(value)}
+    # An expression on the right keeps working.
+    assert Unit.objects.filter(path__startswith=F("path")).count() == Unit.objects.count()
 
 
 def test_tree_can_hold_the_historic_district_shape() -> None:

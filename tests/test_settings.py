@@ -58,6 +58,23 @@ def test_postgresql_sorts_get_their_memory_unless_left_to_the_server() -> None:
     assert run_python(code, DATABASE_URL=url, DB_WORK_MEM="").stdout.strip() == ""
 
 
+def test_postgresql_prepares_repeated_statements_unless_told_not_to() -> None:
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "o = settings.DATABASES['default'].get('OPTIONS', {})\n"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))\n"
+    )
+    url = "postgres://chibo@127.0.0.1:5432/chibo"
+    assert run_python(code, DATABASE_URL=url).stdout.strip() == "True 5"
+    assert run_python(code, DATABASE_URL=url, DB_PREPARE_THRESHOLD="2").stdout.strip() == ("True 2")
+    # Off: parameters bound by the client, as a pooler without prepared statements needs.
+    assert run_python(code, DATABASE_URL=url, DB_PREPARE_THRESHOLD="").stdout.strip() == (
+        "None None"
+    )
+    assert run_python(code).stdout.strip() == "None None"
+
+
 def test_defaults_are_vietnamese_and_the_local_time_zone() -> None:
     assert settings.LANGUAGE_CODE == "vi"
     assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]

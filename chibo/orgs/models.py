@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -199,6 +201,31 @@ class Unit(MP_Node):  # type: ignore[misc]
         """Labels of the flags the plan asks to follow, for display."""
         names = ["is_rural", "is_difficult_area", "is_weak", "is_non_state_enterprise"]
         return [self._meta.get_field(n).verbose_name for n in names if getattr(self, n)]
+
+
+class SubtreeLookup(StartsWith):
+    """`path__startswith` on PostgreSQL with the path written into the SQL rather than
+    passed as a parameter. The database prepares the queries a connection repeats and may
+    then plan them once for any parameter; a subtree's size is what decides the plan (a cell
+    or the whole province), so it must be in the statement. Paths are written by the tree
+    from its own alphabet; any other value (an expression, a string with other characters)
+    keeps the parameter."""
+
+    safe_path = re.compile(r"[0-9A-Z]{1,255}")
+
+    def process_rhs(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if (
+            connection.vendor == "postgresql"
+            and isinstance(self.rhs, str)
+            and self.safe_path.fullmatch(self.rhs)
+        ):
+            # Doubled: the SQL goes through the driver's parameter formatting.
+            return f"'{self.rhs}%%'", []
+        sql, params = super().process_rhs(compiler, connection)
+        return sql, list(params)
+
+
+Unit._meta.get_field("path").register_lookup(SubtreeLookup, lookup_name="startswith")
 
 
 class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
