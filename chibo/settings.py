@@ -156,8 +156,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_str
     # plan made for a cell is not reused for the province. Set DB_PREPARE_THRESHOLD to ""
     # behind a pooler that shares connections between transactions without tracking prepared
     # statements (PgBouncer in transaction mode before 1.21 or without max_prepared_statements).
+    threshold = env_str("DB_PREPARE_THRESHOLD", "5")
+    if not threshold.isdigit() or int(threshold) < 1:
+        # 0 would prepare every statement, and a statement of several commands cannot be.
+        raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be a whole number from 1, or empty.")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=int(env_str("DB_PREPARE_THRESHOLD", "5"))
+        server_side_binding=True, prepare_threshold=int(threshold)
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DB_WORK_MEM", "DB_PREPARE_THRESHOLD"}
+    }
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         env={**clean, "DJANGO_SETTINGS_MODULE": "chibo.settings", **env},
@@ -73,6 +77,10 @@ def test_postgresql_prepares_repeated_statements_unless_told_not_to() -> None:
         "None None"
     )
     assert run_python(code).stdout.strip() == "None None"
+    for wrong in ("0", "-1", "five"):
+        result = run_python(code, DATABASE_URL=url, DB_PREPARE_THRESHOLD=wrong)
+        assert result.returncode != 0
+        assert "DB_PREPARE_THRESHOLD must be a whole number from 1" in result.stderr
 
 
 def test_defaults_are_vietnamese_and_the_local_time_zone() -> None:
