@@ -167,3 +167,49 @@ def test_a_login_without_a_device_is_checked_once(cast) -> None:
     client.post("/accounts/logout/")
     client = login("bithu1")
     assert client.get("/units/X001.01/")["Location"].startswith("/accounts/two-factor/verify/")
+
+
+def test_the_session_user_comes_with_their_grants_in_one_query(cast) -> None:
+    """A page asks the database for the session's user and their grants once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chibo.orgs.access import active_grants, grants_of
+    from chibo.orgs.backends import SessionUserBackend
+
+    backend = SessionUserBackend()
+    user = cast["bithu1"]
+    with CaptureQueriesContext(connection) as queries:
+        loaded = backend.get_user(user.pk)
+        assert loaded == user
+        grants = active_grants(loaded)
+    assert len(queries) == 1
+    assert grants == list(grants_of(user.pk))
+    assert grants
+    assert all(grant.user is loaded for grant in grants)
+
+    # Through a page: no query of its own for the user or the grants.
+    client = login("bithu1")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/units/X001.01/members/").status_code == 200
+    tables = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries.captured_queries]
+    assert tables.count('"orgs_rolegrant"') == 1
+    assert '"auth_user"' not in tables
+
+    # Grants no longer valid are left out; the user still logs in, with no grant.
+    user.role_grants.update(
+        valid_from=datetime.date(2019, 1, 1), valid_until=datetime.date(2020, 1, 1)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        loaded = backend.get_user(user.pk)
+        assert loaded == user
+        assert active_grants(loaded) == []
+    assert len(queries) == 2
+
+    # An inactive user is nobody, with or without grants; so is an unknown one.
+    other = cast["uyvien1"]
+    User.objects.filter(pk__in=[user.pk, other.pk]).update(is_active=False)
+    assert backend.get_user(user.pk) is None
+    assert backend.get_user(other.pk) is None
+    assert backend.get_user(10**9) is None
+    assert client.get("/units/X001.01/members/").status_code == 302

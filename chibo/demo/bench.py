@@ -315,7 +315,7 @@ def session_cookie(username: str) -> str:
     engine = import_module(settings.SESSION_ENGINE)
     session: SessionBase = engine.SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     assert session.session_key is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from chibo.orgs.models import RoleGrant, Unit
@@ -24,20 +24,31 @@ _NOTHING = Q(pk__in=[])
 _CACHE_ATTR = "_chibo_active_grants"
 
 
+def grants_of(user_id: int) -> QuerySet[RoleGrant]:
+    """The query of the grants of user `user_id` valid today, with their units."""
+    return (
+        RoleGrant.objects.active()
+        .filter(user_id=user_id)
+        .select_related("unit", "unit__kind")
+        .order_by("unit__path", "role")
+    )
+
+
+def keep_grants(user: AnyUser, grants: list[RoleGrant]) -> None:
+    """Remember `grants`, read from `grants_of(user.pk)`, as the user's for this request."""
+    setattr(user, _CACHE_ATTR, grants)
+
+
 def active_grants(user: AnyUser) -> list[RoleGrant]:
     """The user's grants valid today, with their units; cached on the user object, so
-    one request asks the database once."""
+    one request asks the database once (none at all when the session's user was loaded
+    with them: orgs.backends.SessionUserBackend)."""
     if not user.is_authenticated:
         return []
     cached: list[RoleGrant] | None = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(
-            RoleGrant.objects.active()
-            .filter(user_id=user.pk)
-            .select_related("unit", "unit__kind")
-            .order_by("unit__path", "role")
-        )
-        setattr(user, _CACHE_ATTR, cached)
+        cached = list(grants_of(user.pk))
+        keep_grants(user, cached)
     return cached
 
 
