@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "chibo.orgs.backends.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "chibo.orgs.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -213,3 +213,16 @@ def test_the_session_user_comes_with_their_grants_in_one_query(cast) -> None:
     assert backend.get_user(other.pk) is None
     assert backend.get_user(10**9) is None
     assert client.get("/units/X001.01/members/").status_code == 302
+
+
+def test_the_health_check_reads_neither_session_nor_database(cast) -> None:
+    """Load balancers ask it often; a session cookie sent along changes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login("bithu1")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert len(queries) == 0

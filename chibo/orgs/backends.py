@@ -1,10 +1,13 @@
-"""The authentication backend: Django's model backend, with the grants loaded with the user."""
+"""Authentication: Django's model backend with the grants loaded with the user, and its
+login requirement asking for the user only where a login is required."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequired
+from django.http import HttpRequest, HttpResponseBase
 
 from chibo.orgs.access import grants_of, keep_grants
 
@@ -28,3 +31,15 @@ class SessionUserBackend(ModelBackend):
             grant.user = user
         keep_grants(user, grants)
         return user
+
+
+class LoginRequiredMiddleware(BaseLoginRequired):
+    """Django's, looking at the view before the user: an open view (the health check, the
+    login page) then loads neither the session nor the user."""
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        if not getattr(view_func, "login_required", True):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -63,9 +63,10 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # The open paths first: they do not load the session's user (the health check).
         if (
-            user.is_authenticated
-            and not request.path.startswith(OPEN_PATHS)
+            not request.path.startswith(OPEN_PATHS)
+            and user.is_authenticated
             and not user.is_verified()  # type: ignore[attr-defined]
         ):
             # Checked once per login, not on every request: the session remembers that
