@@ -146,9 +146,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_s
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c work_mem={env_str('DB_WORK_MEM', '16MB')}"
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_str(
-    "DB_PREPARE_THRESHOLD", "5"
-):
+PREPARE_THRESHOLD = env_str("DB_PREPARE_THRESHOLD", "5")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE_THRESHOLD:
     # Prepared statements: a kept connection prepares a query after it has run it this many
     # times, and PostgreSQL then skips most of the planning, which is most of what it spends
     # on a cell's page (1.2 of 1.4 ms a query). They need the parameters bound on the server.
@@ -156,12 +155,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_str
     # plan made for a cell is not reused for the province. Set DB_PREPARE_THRESHOLD to ""
     # behind a pooler that shares connections between transactions without tracking prepared
     # statements (PgBouncer in transaction mode before 1.21 or without max_prepared_statements).
-    threshold = env_str("DB_PREPARE_THRESHOLD", "5")
-    if not threshold.isdigit() or int(threshold) < 1:
+    if not PREPARE_THRESHOLD.isdigit() or int(PREPARE_THRESHOLD) < 1:
         # 0 would prepare every statement, and a statement of several commands cannot be.
         raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be a whole number from 1, or empty.")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=int(threshold)
+        server_side_binding=True, prepare_threshold=int(PREPARE_THRESHOLD)
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

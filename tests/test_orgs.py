@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -85,6 +86,13 @@ def test_subtree_filters_write_the_path_into_the_statement() -> None:
         ).query.sql_with_params()
         assert (f"LIKE '{unit.path}%%'" in sql) == on_postgresql
         assert (f"{unit.path}%" in params) != on_postgresql
+    if on_postgresql and settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold"):
+        # The connection did prepare them, one statement per subtree.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [statement for (statement,) in cursor.fetchall()]
+        for unit in (root, commune):
+            assert any(f"LIKE '{unit.path}%'" in statement for statement in prepared)
     # Not a path of the tree: passed as a parameter and matched literally.
     for value in ("", "0001%", "00'01", "x"):
         matched = set(Unit.objects.filter(path__startswith=value).values_list("pk", flat=True))

@@ -39,6 +39,7 @@ from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member, MembershipPeriod
 from chibo.members.roster_io import import_members
+from chibo.orgs.backends import SessionUserBackend
 from chibo.orgs.models import Unit
 from chibo.reports import figures
 from chibo.reports.periodic import periodic_docx, periodic_xlsx
@@ -315,7 +316,9 @@ def session_cookie(username: str) -> str:
     engine = import_module(settings.SESSION_ENGINE)
     session: SessionBase = engine.SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]
+    session["_auth_user_backend"] = (
+        f"{SessionUserBackend.__module__}.{SessionUserBackend.__qualname__}"
+    )
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     assert session.session_key is not None

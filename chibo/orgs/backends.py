@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequired
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
 
 from chibo.orgs.access import grants_of, keep_grants
@@ -17,7 +18,7 @@ class SessionUserBackend(ModelBackend):
     grants valid today, in the same query: the access chokepoint asks for them on nearly
     every page, so a request makes one query fewer."""
 
-    def get_user(self, user_id: Any) -> Any:
+    def get_user(self, user_id: Any) -> User | None:
         grants = list(grants_of(user_id).select_related("user"))
         if not grants:
             user = super().get_user(user_id)
