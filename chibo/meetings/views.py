@@ -13,10 +13,11 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import IntegerField, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -29,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.statements import Param, Statement
 from chibo.meetings import calendar, documents, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.models import (
@@ -48,12 +50,26 @@ from chibo.orgs.permissions import Perm
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+# What every meeting page reads, built and compiled once (chibo.lib.statements).
+MEETING = Statement(
+    lambda: Meeting.objects.select_related("unit", "unit__kind").filter(
+        pk=Param("pk", IntegerField())
+    )
+)
+MEETING_TASKS = Statement(
+    lambda: Task.objects.filter(meeting=Param("meeting", IntegerField())).select_related("owner")
+)
+MEETING_VISITORS = Statement(
+    lambda: get_user_model().objects.filter(meetings_to_attend=Param("meeting", IntegerField()))
+)
+
+
 def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
     """The meeting `pk` if the user holds `perm` over its cell; 404 otherwise."""
-    meeting = Meeting.objects.select_related("unit", "unit__kind").filter(pk=pk).first()
-    if meeting is None or not has_perm(request.user, perm, meeting.unit):
+    found = MEETING(pk=pk)
+    if not found or not has_perm(request.user, perm, found[0].unit):
         raise Http404
-    return meeting
+    return found[0]
 
 
 def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
@@ -124,8 +140,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "unit": meeting.unit,
             "record": minutes_record(request, meeting, editable=editable),
-            "tasks": list(meeting.tasks.select_related("owner")),
-            "visitors": list(meeting.visitors.all()),
+            "tasks": MEETING_TASKS(meeting=meeting.pk),
+            "visitors": MEETING_VISITORS(meeting=meeting.pk),
             "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
