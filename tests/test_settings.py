@@ -146,3 +146,26 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client_for)
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (as in CI)")
+def test_the_redis_cache_keeps_one_client_and_serves_every_thread() -> None:
+    import threading
+
+    from chibo.lib.redis_cache import RedisCache
+
+    cache = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-kept-client"})
+    client = cache._cache  # type: ignore[attr-defined]
+    assert client.get_client() is client.get_client(write=True)
+    cache.set("k", {"value": 1})
+    answers: list[object] = []
+    threads = [threading.Thread(target=lambda: answers.append(cache.get("k"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [{"value": 1}] * 4
+    assert cache.add("n", 1)
+    assert cache.incr("n") == 2
+    cache.delete_many(["k", "n"])
+    assert cache.get("k") is None
