@@ -174,3 +174,28 @@ def test_vietnamese_is_the_default_whatever_the_browser_says(client_for) -> None
     html = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
     assert "Xin chào" in html
     assert '<html lang="vi">' in html
+
+
+@pytest.mark.parametrize("prefix", ["/", "/chibo/"])
+def test_every_page_links_to_the_pages_of_the_menu_under_the_script_prefix(
+    client_for, prefix: str
+) -> None:
+    """The menu's addresses are reversed once per process and prefix
+    (orgs.context_processors.LINKS); they must be those `reverse` gives under the prefix."""
+    from django.urls import set_script_prefix
+
+    from chibo.orgs.context_processors import LINKS
+
+    client = client_for("admin")  # sees every link of the menu
+    # (As the WSGI handler sets it from SCRIPT_NAME; Django's test client does not.)
+    set_script_prefix(prefix)
+    try:
+        expected = {name: reverse(name) for name in LINKS}
+        html = client.get("/").content.decode()
+        login = client_for(None).get("/accounts/login/").content.decode()
+    finally:
+        set_script_prefix("/")
+    for name, url in expected.items():
+        assert url.startswith(prefix), name
+        assert f'href="{url}"' in html or f'action="{url}"' in html, name
+    assert f'action="{expected["set_language"]}"' in login
