@@ -10,7 +10,10 @@ iteration (`select_related`, converters, `Model.from_db`), so it returns what th
 queryset built with those values returns.
 
 Only querysets whose SQL does not depend on the values belong here: no `__in` lists that
-grow, no filters added or left out by a value. Anything else stays an ordinary queryset.
+grow, no filters added or left out by a value (a statement per shape then, as
+`content.panels.materials_of_month` has one per depth of the tree). Anything else stays an
+ordinary queryset. Everything in `build()` that is not a `Param` is fixed at the first run
+for the life of the process: today's date, a setting, a user must be parameters.
 """
 
 from __future__ import annotations
