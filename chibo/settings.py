@@ -6,6 +6,7 @@ the database, not settings.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -168,7 +169,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # database, so that a single machine needs nothing else.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "chibo.lib.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
@@ -179,6 +180,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Each process's own copy of values that never change under their key (chibo.lib.near_cache).
+CACHES["near"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "near",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

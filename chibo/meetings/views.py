@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.near_cache import near_get, near_set
 from chibo.lib.statements import Param, Statement
 from chibo.meetings import calendar, documents, seals, services
 from chibo.meetings import forms as meeting_forms
@@ -161,12 +161,13 @@ RECORD_SECONDS = 600
 def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) -> dict[str, str]:
     """The preparation, the attendance, the minutes, the vote and the amendments of
     `meeting`, rendered, with the seal the minutes must match. Those of approved minutes are
-    kept in the cache, keyed by their version (an amendment raises it) and seal."""
+    kept in the cache (and a copy in each process: `near_cache`), keyed by their version
+    (an amendment raises it) and seal."""
     key = ""
     if meeting.is_locked:
         language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         key = f"minutes:{meeting.pk}:{meeting.version}:{meeting.minutes_seal}:{language}"
-        kept: dict[str, str] | None = cache.get(key)
+        kept: dict[str, str] | None = near_get(key)
         if kept is not None:
             return {"html": SafeString(kept["html"]), "seal": kept["seal"]}
     meeting.load_people()
@@ -214,7 +215,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
     )
     record = {"html": html, "seal": seal.display(seals.latest(meeting, amendments))}
     if key:
-        cache.set(key, {"html": str(html), "seal": record["seal"]}, RECORD_SECONDS)
+        near_set(key, {"html": str(html), "seal": record["seal"]}, RECORD_SECONDS)
     return record
 
 
