@@ -162,6 +162,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(PREPARE_THRESHOLD)
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check of kept connections that makes no round trip.
+    DATABASES["default"]["ENGINE"] = "chibo.lib.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -169,3 +169,45 @@ def test_the_redis_cache_keeps_one_client_and_serves_every_thread() -> None:
     assert cache.incr("n") == 2
     cache.delete_many(["k", "n"])
     assert cache.get("k") is None
+
+
+def _on_postgresql() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_kept_postgresql_connection_is_checked_without_a_round_trip() -> None:
+    import time
+    from unittest import mock
+
+    import psycopg
+    from django.db import close_old_connections, connection
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
+
+    assert settings.DATABASES["default"]["ENGINE"] == "chibo.lib.postgresql"
+    connection.ensure_connection()
+    assert connection.health_check_enabled  # type: ignore[attr-defined]
+    with mock.patch.object(DjangoWrapper, "is_usable", side_effect=AssertionError("SELECT 1")):
+        assert connection.is_usable()
+    # The server ends the connection, as a restart or a failover would.
+    pid = connection.connection.info.backend_pid
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
+        password=params["PASSWORD"], dbname=params["NAME"], autocommit=True,
+    ) as other:  # fmt: skip
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 5
+    while connection.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not connection.is_usable()
+    # The next request works on a new connection: as a request served by a real server
+    # begins (the test client leaves this out), then its first query.
+    close_old_connections()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    assert connection.connection.info.backend_pid != pid
