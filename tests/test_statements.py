@@ -21,7 +21,7 @@ from chibo.content.access import sent_to
 from chibo.content.models import Material, MaterialRead
 from chibo.content.panels import materials_of_month
 from chibo.content.services import mark_read
-from chibo.lib.statements import Param, Statement
+from chibo.lib.statements import Param, Run, Statement, run_together
 from chibo.meetings.models import Meeting, Task
 from chibo.meetings.services import add_task
 from chibo.meetings.views import MEETING, MEETING_TASKS, MEETING_VISITORS
@@ -201,3 +201,93 @@ def test_a_date_parameter_is_sent_as_a_date_field_sends_it(cast: dict[str, User]
         g.pk for g in RoleGrant.objects.active(today).filter(user=cast["bithu1"])
     }
     assert statement(on=datetime.date(1900, 1, 1)) == []
+
+
+def meeting_runs(pk: int) -> tuple[Run[Any], ...]:
+    return (MEETING.bind(pk=pk), MEETING_TASKS.bind(meeting=pk), MEETING_VISITORS.bind(meeting=pk))
+
+
+def test_runs_together_answer_what_each_run_answers(cast: dict[str, User]) -> None:
+    meetings = [planned(day=datetime.date(2026, 2, 5)), planned(day=datetime.date(2026, 3, 5))]
+    owner = Member.objects.get(user__username="dangvien1")
+    for title in ("Thu đảng phí", "Phát triển đảng viên"):
+        add_task(
+            meeting=meetings[0], title=title, deadline=datetime.date(2026, 2, 28),
+            owner=owner, by=None,
+        )  # fmt: skip
+    meetings[-1].visitors.add(cast["uyvien1"], cast["bantochuc"])
+    for pk in [m.pk for m in meetings] + [0]:
+        with CaptureQueriesContext(connection) as captured:
+            found, tasks, visitors = run_together(*meeting_runs(pk))
+        assert len(captured) == 3  # each query still counted (and logged) by Django
+        alone_found, alone_tasks, alone_visitors = (run.run() for run in meeting_runs(pk))
+        assert [(fields(m), fields(m.unit), fields(m.unit.kind)) for m in found] == [
+            (fields(m), fields(m.unit), fields(m.unit.kind)) for m in alone_found
+        ]
+        assert [(fields(t), t.owner and fields(t.owner)) for t in tasks] == [
+            (fields(t), t.owner and fields(t.owner)) for t in alone_tasks
+        ]
+        assert [fields(u) for u in visitors] == [fields(u) for u in alone_visitors]
+    assert [len(r) for r in run_together(*meeting_runs(meetings[0].pk))] == [1, 2, 0]
+    assert [len(r) for r in run_together(*meeting_runs(meetings[1].pk))] == [1, 0, 2]
+    assert run_together(MEETING.bind(pk=meetings[0].pk))[0][0].pk == meetings[0].pk
+    assert run_together() == []
+
+
+def test_runs_must_be_on_one_database() -> None:
+    import dataclasses
+
+    run = MEETING.bind(pk=1)
+    elsewhere = dataclasses.replace(run, queryset=run.queryset.using("elsewhere"))
+    with pytest.raises(ValueError, match="several databases"):
+        run_together(run, elsewhere)
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only (as in CI)"
+)
+
+
+@on_postgresql
+def test_runs_together_are_one_round_trip_on_postgresql() -> None:
+    import tempfile
+
+    from psycopg import pq
+
+    pk = planned().pk
+    run_together(*meeting_runs(pk))  # the connection is open
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            run_together(*meeting_runs(pk))
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        messages = [" ".join(line.rstrip("\n").split("\t")[:3:2]) for line in trace]
+    # All three queries and one Sync go out before the server's first answer comes back.
+    first_answer = next(i for i, m in enumerate(messages) if m.startswith("B "))
+    sent = messages[:first_answer]
+    assert sent.count("F Execute") == 3
+    assert sent.count("F Sync") == 1
+    assert messages[first_answer:].count("F Sync") == 0
+    assert messages.count("B ReadyForQuery") == 1
+
+
+@on_postgresql
+def test_an_error_in_runs_together_is_raised_and_the_connection_goes_on() -> None:
+    from django.db import DataError, transaction
+    from django.db.models import Value
+    from django.db.models.functions import Cast
+
+    broken = Statement(
+        lambda: Unit.objects.filter(pk=Param("pk", IntegerField())).annotate(
+            n=Cast(Value("not a number"), IntegerField())
+        )
+    )
+    meeting = planned()
+    with pytest.raises(DataError), transaction.atomic():
+        run_together(MEETING.bind(pk=meeting.pk), broken.bind(pk=1))
+    (found,) = MEETING(pk=meeting.pk)
+    assert found.pk == meeting.pk

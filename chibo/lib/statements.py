@@ -14,11 +14,16 @@ grow, no filters added or left out by a value (a statement per shape then, as
 `content.panels.materials_of_month` has one per depth of the tree). Anything else stays an
 ordinary queryset. Everything in `build()` that is not a `Param` is fixed at the first run
 for the life of the process: today's date, a setting, a user must be parameters.
+
+A page that needs several statements whose values it knows at once (a meeting, its tasks,
+its visitors) binds each (`Statement.bind`) and runs them with `run_together`: on
+PostgreSQL they travel to the server and back in one round trip instead of one each.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +33,8 @@ from typing import Any, Generic, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression, Field, Model, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, cursor_iter
+from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
 
 M = TypeVar("M", bound=Model)
 
@@ -78,6 +84,11 @@ class Statement(Generic[M]):
         self._lock = threading.Lock()
 
     def __call__(self, **values: Any) -> list[M]:
+        return self.bind(**values).run()
+
+    def bind(self, **values: Any) -> Run[M]:
+        """A run of the statement with these values, to be made by `run()` or, with other
+        runs, by `run_together()`."""
         compiled = self._compiled.get(self.using) or self._compile()
         if values.keys() != compiled.names:
             raise TypeError(
@@ -102,7 +113,7 @@ class Statement(Generic[M]):
         compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
         queryset = compiled.queryset.all()
         queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
-        return list(queryset)
+        return Run(queryset, compiler, sql, bound)
 
     def _compile(self) -> _Compiled[M]:
         with self._lock:
@@ -121,4 +132,72 @@ def _bind(slot: _Slot, values: Mapping[str, Any], connection: BaseDatabaseWrappe
     return slot.field.get_db_prep_value(values[slot.name], connection, prepared=False)
 
 
-__all__: Sequence[str] = ["Param", "Statement"]
+@dataclass(frozen=True)
+class Run(Generic[M]):
+    """A statement bound to its values (`Statement.bind`), not yet run."""
+
+    queryset: QuerySet[M]
+    compiler: SQLCompiler
+    sql: str
+    params: tuple[Any, ...]
+
+    def run(self) -> list[M]:
+        return list(self.queryset)
+
+    def _run_on(self, rows: list[Any]) -> list[M]:
+        """The run's objects, built by Django's iteration from `rows`, fetched already in
+        the shape `execute_sql` returns them (chunks of rows)."""
+        self.compiler.execute_sql = lambda *args, **kwargs: rows  # type: ignore[method-assign,assignment]
+        return list(self.queryset)
+
+
+def run_together(*runs: Run[Any]) -> list[list[Any]]:
+    """The objects of each run, as `run()` returns them, with the queries sent to the
+    database at once: on PostgreSQL one round trip for all of them (psycopg's pipeline
+    mode), where one after another would wait for each answer in turn. Elsewhere, or for
+    a single run, they run one after another. The runs are on one database; they are read
+    as one implicit transaction, so they see the same state."""
+    aliases = {run.queryset.db for run in runs}
+    if len(aliases) > 1:
+        raise ValueError(f"runs on several databases: {sorted(aliases)}")
+    if len(runs) < 2:
+        return [run.run() for run in runs]
+    connection = connections[aliases.pop()]
+    if connection.vendor != "postgresql" or not _pipelines():
+        return [run.run() for run in runs]
+    # Django's cursors (its checks, error wrapping and query log), opened before the
+    # pipeline so that a connection is made or checked outside it.
+    cursors = [connection.cursor() for _ in runs]
+    try:
+        with connection.wrap_database_errors:
+            # Leaving the pipeline sends the queries with one Sync and reads all the
+            # answers into the cursors: a single round trip.
+            with connection.connection.pipeline():
+                for cursor, run in zip(cursors, runs, strict=True):
+                    cursor.execute(run.sql, run.params)
+            # What execute_sql returns for a list of rows, from each cursor in turn.
+            fetched = [
+                list(
+                    cursor_iter(
+                        cursor,
+                        connection.features.empty_fetchmany_value,
+                        run.compiler.col_count if run.compiler.has_extra_select else None,
+                        GET_ITERATOR_CHUNK_SIZE,
+                    )
+                )
+                for cursor, run in zip(cursors, runs, strict=True)
+            ]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return [run._run_on(rows) for run, rows in zip(runs, fetched, strict=True)]
+
+
+@functools.cache
+def _pipelines() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
+__all__: Sequence[str] = ["Param", "Run", "Statement", "run_together"]

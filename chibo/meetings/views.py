@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
 from chibo.lib.near_cache import near_get, near_set
-from chibo.lib.statements import Param, Statement
+from chibo.lib.statements import Param, Statement, run_together
 from chibo.meetings import calendar, documents, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.models import (
@@ -66,7 +66,13 @@ MEETING_VISITORS = Statement(
 
 def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
     """The meeting `pk` if the user holds `perm` over its cell; 404 otherwise."""
-    found = MEETING(pk=pk)
+    return _allowed(request, MEETING(pk=pk), perm)
+
+
+def _allowed(request: HttpRequest, found: list[Meeting], perm: Perm) -> Meeting:
+    """The meeting found (by `MEETING`) if the user holds `perm` over its cell; 404
+    otherwise: the check of `get_meeting_for_user`, for a page that reads the meeting
+    together with what it shows of it."""
     if not found or not has_perm(request.user, perm, found[0].unit):
         raise Http404
     return found[0]
@@ -130,7 +136,12 @@ def schedule(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk)
+    # The meeting, its tasks and its expected visitors in one round trip to the database;
+    # the lists are dropped unread when the meeting is not the user's to see.
+    found, tasks, visitors = run_together(
+        MEETING.bind(pk=pk), MEETING_TASKS.bind(meeting=pk), MEETING_VISITORS.bind(meeting=pk)
+    )
+    meeting = _allowed(request, found, Perm.VIEW_MEETINGS)
     can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
     editable = can_manage and not meeting.is_locked and meeting.state != MeetingState.CANCELLED
     return render(
@@ -140,8 +151,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "unit": meeting.unit,
             "record": minutes_record(request, meeting, editable=editable),
-            "tasks": MEETING_TASKS(meeting=meeting.pk),
-            "visitors": MEETING_VISITORS(meeting=meeting.pk),
+            "tasks": tasks,
+            "visitors": visitors,
             "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
