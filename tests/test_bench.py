@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 KEYS = {
     "db",
     "size",
@@ -41,3 +43,21 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert result["load"]["errors"] == 0
     assert result["import"]["rows"] == 300
     assert result["report"]["periodic_docx_seconds"] > 0
+
+
+@pytest.mark.django_db
+def test_the_seed_record_is_kept_with_the_database(tmp_path: Path) -> None:
+    from django.db import connection
+
+    from chibo.demo.management.commands.bench import SeedRecord
+
+    if connection.vendor == "postgresql":
+        # Kept in the database itself: another checkout (another var/) reads it too.
+        server, name = connection.settings_dict, connection.settings_dict["NAME"]
+        SeedRecord(tmp_path / "one.json", server, name).write({"seed_seconds": 12.5})
+        assert SeedRecord(tmp_path / "other.json", server, name).read() == {"seed_seconds": 12.5}
+        assert not (tmp_path / "one.json").exists()
+    else:
+        SeedRecord(tmp_path / "one.json").write({"seed_seconds": 12.5})
+        assert SeedRecord(tmp_path / "one.json").read() == {"seed_seconds": 12.5}
+        assert SeedRecord(tmp_path / "other.json").read() == {}

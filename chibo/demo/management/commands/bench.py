@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +23,74 @@ from chibo.orgs.models import Unit
 INNER = "CHIBO_BENCH_INNER"
 
 
-def bench_database(size: str, months: int) -> tuple[str, Path]:
+class SeedRecord:
+    """How long the seed of a benchmark database took, kept with its data: in a file beside
+    a SQLite database, as the comment of a PostgreSQL one (so that every checkout measuring
+    the same database reports it; a file from before is still read)."""
+
+    def __init__(self, path: Path, server: Mapping[str, Any] | None = None, name: str = "") -> None:
+        self.path = path
+        self.server = server
+        self.name = name
+
+    def read(self) -> dict[str, Any]:
+        if self.server is not None:
+            with _connect(self.server) as conn:
+                row = conn.execute(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                    " WHERE datname = %s",
+                    [self.name],
+                ).fetchone()
+            if row and row[0]:
+                return dict(json.loads(row[0]))
+        if self.path.exists():
+            return dict(json.loads(self.path.read_text()))
+        return {}
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.server is None:
+            self.path.write_text(json.dumps(record))
+            return
+        from psycopg import sql
+
+        with _connect(self.server) as conn:
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(self.name), sql.Literal(json.dumps(record))
+                )
+            )
+
+
+def _connect(server: Mapping[str, Any]) -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        host=server["HOST"] or None,
+        port=server["PORT"] or None,
+        user=server["USER"] or None,
+        password=server["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def bench_database(size: str, months: int) -> tuple[str, SeedRecord]:
     """The benchmark database for this size: beside the configured one, never it; and
-    the file that keeps how long its seed took."""
+    the record of how long its seed took."""
     name = f"chibo_bench_{size}_{months}"
     url = os.environ.get("DATABASE_URL", "")
     var = Path(settings.VAR_DIR)
     var.mkdir(parents=True, exist_ok=True)
     if url.startswith(("postgres://", "postgresql://")):
-        config = dj_database_url.parse(url)
-        import psycopg
-
-        with psycopg.connect(
-            host=config["HOST"] or None,
-            port=config["PORT"] or None,
-            user=config["USER"] or None,
-            password=config["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
+        server = dj_database_url.parse(url)
+        with _connect(server) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         base = url.rsplit("/", 1)[0]
-        return f"{base}/{name}", var / f"{name}.postgresql.json"
+        return f"{base}/{name}", SeedRecord(var / f"{name}.postgresql.json", server, name)
     path = var / f"{name}.sqlite3"
-    return f"sqlite:///{path}", var / f"{name}.sqlite.json"
+    return f"sqlite:///{path}", SeedRecord(var / f"{name}.sqlite.json")
 
 
 class Command(BaseCommand):
@@ -81,7 +124,7 @@ class Command(BaseCommand):
     def outer(self, size: str, months: int, options: dict[str, Any]) -> None:
         """Run the measurements in a process of their own, on the benchmark database, with
         production settings."""
-        url, _meta = bench_database(size, months)
+        url, _record = bench_database(size, months)
         env = dict(os.environ)
         env.update(
             {
@@ -111,18 +154,16 @@ class Command(BaseCommand):
 
         logging.getLogger("axes").setLevel(logging.WARNING)  # one line per login otherwise
 
-        _url, meta_path = bench_database(size, months)
+        _url, record = bench_database(size, months)
         call_command("migrate", verbosity=0)
         call_command("collectstatic", verbosity=0, interactive=False)
-        meta: dict[str, Any] = {}
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text())
+        meta = record.read()
         if not Unit.objects.exists():
             self.stdout.write(f"Seeding {size} with {months} months of history…")
             start = time.perf_counter()
             seed_province(size=size, random_seed=2026, months=months)
             meta = {"seed_seconds": round(time.perf_counter() - start, 1)}
-            meta_path.write_text(json.dumps(meta))
+            record.write(meta)
         result = bench.run(
             size=size,
             requests=options["requests"],
