@@ -154,9 +154,9 @@ class Run(Generic[M]):
 def run_together(*runs: Run[Any]) -> list[list[Any]]:
     """The objects of each run, as `run()` returns them, with the queries sent to the
     database at once: on PostgreSQL one round trip for all of them (psycopg's pipeline
-    mode), where one after another would wait for each answer in turn. Elsewhere, or for
-    a single run, they run one after another. The runs are on one database; they are read
-    as one implicit transaction, so they see the same state."""
+    mode), where one after another would wait for each answer in turn, and as one implicit
+    transaction, so they see the same state. Elsewhere, or for a single run, they run one
+    after another, as separate calls would. The runs are on one database."""
     aliases = {run.queryset.db for run in runs}
     if len(aliases) > 1:
         raise ValueError(f"runs on several databases: {sorted(aliases)}")
