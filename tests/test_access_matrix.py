@@ -458,6 +458,8 @@ def cases() -> Iterator[Case]:
         yield Case("scoring:compliance", unit(code), frozenset(users))
         yield Case("reports:dashboard", unit(code), frozenset(users))
         yield Case("reports:reports", unit(code), frozenset(() if code.count(".") else users))
+        # The record audit: organisation and inspection staff, and committee members above.
+        yield Case("reports:audit", unit(code), frozenset(users & (READ_ALL | {"uyvien1"})))
         for table, fmt in (("summary", "xlsx"), ("units", "csv")):
             yield Case("reports:export", export_of(code, table, fmt), frozenset(users))
         yield Case("scoring:classification", unit(code), frozenset(users))

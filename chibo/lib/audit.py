@@ -3,7 +3,7 @@
 A violation is one stored record that breaks one rule of docs/rules.md. Each app checks its
 own records in its `audit.py`: a tuple `CHECKS` of functions that take an `AuditScope` and
 yield `Violation`s, each calling the rule's one function rather than a copy of it.
-`chibo.reports.audit` runs them all.
+`chibo.reports.record_audit` runs them all.
 """
 
 from __future__ import annotations

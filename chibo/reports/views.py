@@ -31,6 +31,7 @@ from chibo.reports import charts, figures
 from chibo.reports.models import JobState, PeriodicReport
 from chibo.reports.periodic import number_of, reserve
 from chibo.reports.periods import Period, PeriodError, parse
+from chibo.reports.record_audit import may_audit
 from chibo.reports.tasks import write_periodic_report
 
 
@@ -135,6 +136,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                 ("enterprise", _("in a non-state enterprise")),
             ],
             "query": query,
+            "can_audit": may_audit(request.user, unit),
         },
     )
 
