@@ -153,27 +153,34 @@ def test_a_member_who_leaves_drops_off_the_roll_but_keeps_the_past() -> None:
 
 def test_a_cell_post_grants_its_role_for_its_term(cast) -> None:
     member = Member.objects.get(user=cast["dangvien1"])
+    # dangvien1 was admitted on 04/06/2025: official after the 12 months, then eligible.
+    services.make_official(member=member, on=D(2026, 6, 4), by=None)
     cell_ = member.unit
     assert not has_perm(cast["dangvien1"], Perm.MANAGE_MEMBERS, cell_)
     post = services.appoint_post(
         member=member,
         kind=PostKind.DEPUTY_SECRETARY,
-        on=D(2025, 8, 1),
+        on=D(2026, 8, 1),
         by=None,
         also_village_head=True,
     )
     user = type(cast["dangvien1"]).objects.get(pk=cast["dangvien1"].pk)
     assert has_perm(user, Perm.MANAGE_MEMBERS, cell_)
-    other = cell_.members.exclude(pk=member.pk).exclude(user__isnull=False).first()
+    other = (
+        cell_.members.filter(status=MemberStatus.OFFICIAL)
+        .exclude(pk=member.pk)
+        .exclude(user__isnull=False)
+        .first()
+    )
     assert other is not None
     with pytest.raises(ValidationError):  # one deputy at a time
         services.appoint_post(
-            member=other, kind=PostKind.DEPUTY_SECRETARY, on=D(2025, 9, 1), by=None
+            member=other, kind=PostKind.DEPUTY_SECRETARY, on=D(2026, 9, 1), by=None
         )
-    services.end_post(post=post, on=D(2025, 12, 1), reason=PostEndReason.REMOVED, by=None)
+    services.end_post(post=post, on=D(2026, 11, 1), reason=PostEndReason.REMOVED, by=None)
     assert post.grant is not None
     post.grant.refresh_from_db()
-    assert post.grant.valid_until == D(2025, 11, 30)
+    assert post.grant.valid_until == D(2026, 10, 31)
     user = type(cast["dangvien1"]).objects.get(pk=cast["dangvien1"].pk)
     assert not has_perm(user, Perm.MANAGE_MEMBERS, cell_)
 

@@ -325,7 +325,7 @@ def test_bithu1_cannot_import_into_another_cell(tmp_path: Path) -> None:
 
 def test_the_template_reads_back_as_one_valid_row(tmp_path: Path) -> None:
     path = tmp_path / "template.xlsx"
-    roster_io.write_xlsx(path, [], example=True)
+    roster_io.write_xlsx(path, [], user=None, example=True)
     result = run(path, dry_run=True)
     assert result.ok, result.errors
     assert result.rows == 1
@@ -407,7 +407,19 @@ def test_an_update_records_official_status_as_a_new_period(tmp_path: Path) -> No
         },
     )
     result = run(xlsx(tmp_path / "q.xlsx", [too_early]), update=True)
-    assert result.ok  # the same day as the period's start is allowed
+    # PROB-1: not before the 12 months of probation.
+    assert [(e.row, e.column) for e in result.errors] == [(4, "Ngày chính thức")]
+    assert "01/12/2026" in str(result.errors[0])
+    due = row(
+        1,
+        **{
+            "Ngày chính thức": D(2026, 12, 1),
+            "Trạng thái": "Chính thức",
+            "Ngày vào Đảng": D(2025, 12, 1),
+        },
+    )
+    result = run(xlsx(tmp_path / "q2.xlsx", [due]), update=True)
+    assert result.ok
     member.refresh_from_db()
     assert member.status == MemberStatus.OFFICIAL
     assert list(member.periods.order_by("pk").values_list("status", "change")) == [
@@ -420,23 +432,24 @@ def test_an_official_date_before_the_present_situation_is_a_row_error(tmp_path: 
     from chibo.members import services
 
     probationary = row(
-        1, **{"Ngày chính thức": None, "Trạng thái": "Dự bị", "Ngày vào Đảng": D(2025, 12, 1)}
+        1, **{"Ngày chính thức": None, "Trạng thái": "Dự bị", "Ngày vào Đảng": D(2025, 11, 1)}
     )
     run(xlsx(tmp_path / "p.xlsx", [probationary]))
     member = Member.objects.get(card_number="90000001")
     services.attach_member(
         member=member,
         host=Unit.objects.select_related("kind").get(code="X001.02"),
-        on=D(2026, 2, 1),
+        on=D(2026, 11, 20),
         reason="",
         by=None,
     )
     early = row(
         1,
         **{
-            "Ngày chính thức": D(2026, 1, 15),
+            # After the 12 months of probation, but before the attachment began.
+            "Ngày chính thức": D(2026, 11, 10),
             "Trạng thái": "Chính thức",
-            "Ngày vào Đảng": D(2025, 12, 1),
+            "Ngày vào Đảng": D(2025, 11, 1),
         },
     )
     result = run(xlsx(tmp_path / "q.xlsx", [early]), update=True)

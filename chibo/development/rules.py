@@ -1,5 +1,5 @@
 """The admission rules as pure functions: eligibility when the cell considers a candidate,
-and the probation clock (domain §9)."""
+and the probation clock (domain §9; its rule lives in members.rules)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from chibo.lib.dates import add_months, add_working_days, years_between
+from chibo.lib.dates import add_months, years_between
+from chibo.members.rules import Clock
+from chibo.members.rules import probation_clock as members_probation_clock
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,9 @@ def eligibility_problems(
     return problems
 
 
-@dataclass(frozen=True)
-class Clock:
-    """When a probationary member's official status is due to be considered."""
-
-    due_from: datetime.date  # 12 months after the ceremony
-    due_by: datetime.date  # the last working day the cell may consider it
-
-    def overdue(self, today: datetime.date) -> bool:
-        return today > self.due_by
-
-
 def probation_clock(admitted_on: datetime.date, rules: Rules) -> Clock:
-    due_from = add_months(admitted_on, 12)
-    return Clock(due_from, add_working_days(due_from, rules.review_working_days, rules.holidays))
+    """The probation clock with the province's review window and holidays: the rule
+    itself lives in members.rules (PROB-1), which recognition calls too."""
+    return members_probation_clock(
+        admitted_on, review_working_days=rules.review_working_days, holidays=rules.holidays
+    )

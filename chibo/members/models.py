@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chibo.lib import vntext
-from chibo.lib.dates import add_months, years_between
+from chibo.lib.dates import years_between
+from chibo.members.rules import PROBATION_MONTHS, probation_ends_on, recognition_problem
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Scope
 
-# A probationary member may be recognised as official after this many months.
-PROBATION_MONTHS = 12
+__all__ = ["PROBATION_MONTHS"]  # kept here too: the demo seed and others import it from here
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -102,14 +102,18 @@ class MemberQuerySet(models.QuerySet["Member"]):
             .values("member_id")
         )
 
-    def search(self, text: str) -> MemberQuerySet:
+    def search(self, text: str, *, citizen_id_within: models.Q | None = None) -> MemberQuerySet:
         """Names in which every word of `text` starts a word, with or without diacritics,
-        the exact name first; or the party card or citizen ID number."""
+        the exact name first; or the party card or citizen ID number (the latter only among
+        the members `citizen_id_within` matches, when given: members.access's field rule)."""
         folded = vntext.fold(text)
         if not folded:
             return self.none()
         if folded.isdigit():
-            return self.filter(models.Q(card_number=folded) | models.Q(citizen_id=folded))
+            by_id = models.Q(citizen_id=folded)
+            if citizen_id_within is not None:
+                by_id &= citizen_id_within
+            return self.filter(models.Q(card_number=folded) | by_id)
         condition = models.Q()
         for word in folded.split(" "):
             condition &= models.Q(search_name__startswith=word) | models.Q(
@@ -245,10 +249,24 @@ class Member(models.Model):
                     "official_on",
                     gettext("The official date cannot come before the date of admission."),
                 )
+            elif self.admitted_on and (
+                problem := recognition_problem(
+                    admitted_on=self.admitted_on, official_on=self.official_on
+                )
+            ):
+                add("official_on", problem)
             if self.official_on > today:
                 add("official_on", gettext("The official date cannot be in the future."))
             if self.status == MemberStatus.PROBATIONARY:
                 add("official_on", gettext("A probationary member has no official date yet."))
+        elif (
+            self.status == MemberStatus.OFFICIAL
+            and self.admitted_on
+            and (problem := recognition_problem(admitted_on=self.admitted_on, official_on=today))
+        ):
+            # Official without an official date (a roster saying "Chính thức"): it can
+            # only be true once the probation has ended.
+            add("status", problem)
         if self.citizen_id and not (len(self.citizen_id) == 12 and self.citizen_id.isdigit()):
             add("citizen_id", gettext("A citizen ID number has exactly 12 digits."))
         if self.card_number and not self.card_number.replace(".", "").replace("-", "").isalnum():
@@ -265,7 +283,7 @@ class Member(models.Model):
         """When a probationary member's 12 months end."""
         if self.admitted_on is None:
             return None
-        return add_months(self.admitted_on, PROBATION_MONTHS)
+        return probation_ends_on(self.admitted_on)
 
     @property
     def is_active(self) -> bool:

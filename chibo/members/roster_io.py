@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import python_calamine
 import xlsxwriter
@@ -31,6 +31,8 @@ from simple_history.utils import bulk_update_with_history
 from chibo.lib import vntext
 from chibo.lib.bulk import insert_objects
 from chibo.lib.uploads import unpacked_size, zip_entries
+from chibo.members import rules
+from chibo.members.access import hidden_fields, may_name_member
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -41,6 +43,11 @@ from chibo.members.models import (
 )
 from chibo.members.services import IDENTITY_FIELDS, next_period
 from chibo.orgs.models import Unit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
 
 MAX_BYTES = 40 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -561,25 +568,30 @@ def _write_batch(
         match = by_card.get(card) if card else by_id.get(cid)
         other = by_id.get(cid) if cid else None
         if other is not None and other is not match:
-            result.errors.append(
-                RowError(
-                    parsed.row,
-                    "Số CCCD",
-                    _("this number belongs to %(name)s (%(unit)s)")
-                    % {"name": other.full_name, "unit": other.unit.code},
-                )
+            message = (
+                _("this number belongs to %(name)s (%(unit)s)")
+                % {"name": other.full_name, "unit": other.unit.code}
+                if may_name_member(by, other)
+                else _outside_reach()
             )
+            result.errors.append(RowError(parsed.row, "Số CCCD", message))
             continue
         if match is None:
             to_create.append(parsed.member)
             continue
-        problem = _update_problem(match, parsed, allowed=allowed, update=update)
+        problem = _update_problem(match, parsed, allowed=allowed, update=update, by=by)
         if problem:
             result.errors.append(RowError(parsed.row, "Số thẻ đảng viên", problem))
             continue
         if _apply(match, parsed):
             if parsed.status == MemberStatus.OFFICIAL and match.status == MemberStatus.PROBATIONARY:
                 on = match.official_on or today
+                if problem := rules.recognition_problem(
+                    admitted_on=match.admitted_on, official_on=on
+                ):
+                    result.errors.append(RowError(parsed.row, "Ngày chính thức", problem))
+                    continue
+                match.official_on = on
                 began = period_starts.get(match.pk)
                 if began is not None and on < began:
                     result.errors.append(
@@ -656,9 +668,22 @@ def _read_back_keys(members: list[Member]) -> None:
             member.pk = pk
 
 
+def _outside_reach() -> str:
+    # Neither name nor cell: numbers tried one after another must not tell who is a member
+    # where (only that the number is taken, which the unique number makes unavoidable).
+    return _("this number is registered outside your reach")
+
+
 def _update_problem(
-    member: Member, parsed: ParsedRow, *, allowed: dict[int, Unit], update: bool
+    member: Member,
+    parsed: ParsedRow,
+    *,
+    allowed: dict[int, Unit],
+    update: bool,
+    by: AnyUser | None,
 ) -> str | None:
+    if not may_name_member(by, member):
+        return _outside_reach()
     if not update:
         return _(
             "this member is already registered (%(name)s, %(unit)s); "
@@ -703,9 +728,11 @@ def _apply(member: Member, parsed: ParsedRow) -> bool:
 # --- writing ----------------------------------------------------------------------------
 
 
-def export_rows(members: Iterable[Member]) -> Iterator[list[Any]]:
-    """The roster columns of each member, as typed values."""
+def export_rows(members: Iterable[Member], *, user: AnyUser | None = None) -> Iterator[list[Any]]:
+    """The roster columns of each member, as typed values; the fields `user` may not see
+    (members.access's field rule; None: the machine's operator) are left empty."""
     for m in members:
+        hidden = hidden_fields(user, m)
         yield [
             m.full_name,
             m.birth_date,
@@ -713,22 +740,28 @@ def export_rows(members: Iterable[Member]) -> Iterator[list[Any]]:
             m.ethnicity,
             m.religion,
             m.card_number or "",
-            m.citizen_id or "",
+            "" if "citizen_id" in hidden else m.citizen_id or "",
             m.admitted_on,
             m.official_on,
             m.unit.code,
             STATUS_LABELS.get(MemberStatus(m.status), ""),
             m.occupation,
-            m.phone,
+            "" if "phone" in hidden else m.phone,
             m.education,
             m.notes,
         ]
 
 
 def write_xlsx(
-    target: Path | IO[bytes], members: Iterable[Member], *, title: str = "", example: bool = False
+    target: Path | IO[bytes],
+    members: Iterable[Member],
+    *,
+    user: AnyUser | None,
+    title: str = "",
+    example: bool = False,
 ) -> None:
-    """Write a roster workbook (or the empty template) that `import_members` reads back."""
+    """Write a roster workbook (or the empty template) that `import_members` reads back,
+    as `user` may see it (None: the machine's operator)."""
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
     sheet = workbook.add_worksheet("Danh sách đảng viên")
     bold = workbook.add_format({"bold": True, "font_name": "Times New Roman", "font_size": 12})
@@ -750,7 +783,7 @@ def write_xlsx(
     header_row = 2
     sheet.write_row(header_row, 0, [c.header for c in COLUMNS], head)
     sheet.freeze_panes(header_row + 1, 1)
-    rows: Iterable[list[Any]] = export_rows(members)
+    rows: Iterable[list[Any]] = export_rows(members, user=user)
     if example:
         rows = [
             [

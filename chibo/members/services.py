@@ -13,11 +13,13 @@ from typing import Any
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
 from chibo.lib.locking import claim
+from chibo.members import rules
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -203,6 +205,17 @@ def transfer_member(
     _record(member, by)
     member.save()
     next_period(member, on=on, change=Change.TRANSFERRED, by=by, reason=reason)
+    # The member grant follows the member: it ends in the old cell and starts in the new.
+    end_outlived_grants(member=member, on=on)
+    if member.user_id is not None:
+        RoleGrant.objects.create(
+            user_id=member.user_id,
+            unit=to_unit,
+            role=Role.MEMBER,
+            scope=Scope.UNIT,
+            valid_from=on,
+            note=_("Party member of the cell"),
+        )
     return member
 
 
@@ -210,6 +223,8 @@ def transfer_member(
 def make_official(*, member: Member, on: datetime.date, by: Actor, decision: str = "") -> Member:
     if member.status != MemberStatus.PROBATIONARY:
         raise ValidationError(_("Only a probationary member can be recognised as official."))
+    if problem := rules.recognition_problem(admitted_on=member.admitted_on, official_on=on):
+        raise ValidationError({"on": problem})
     member.status = MemberStatus.OFFICIAL
     member.official_on = on
     _validate(member)
@@ -290,6 +305,7 @@ def record_leaving(
     _record(member, by)
     member.save()
     next_period(member, on=on, change=Change.LEFT, by=by, reason=note)
+    end_outlived_grants(member=member, on=on)
     return member
 
 
@@ -301,13 +317,24 @@ def appoint_post(
     _require_active(member)
     if member.status == MemberStatus.EXEMPTED:
         raise ValidationError(_("An exempted member cannot hold a post."))
-    if kind in (PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY):
-        held = Post.objects.filter(unit=member.unit, kind=kind, ended_on__isnull=True)
-        if held.exists():
-            raise ValidationError(
-                _("The cell already has a %(post)s: end that term first.")
-                % {"post": PostKind(kind).label.lower()}
-            )
+    if kind not in PostKind.values:
+        raise ValidationError({"kind": _("Choose the post.")})
+    # Lock the cell's row: two appointments at once must not both pass the count below.
+    Unit.objects.select_for_update().filter(pk=member.unit_id).first()
+    if problem := rules.holder_problem(
+        official=member.status == MemberStatus.OFFICIAL, official_on=member.official_on, on=on
+    ):
+        raise ValidationError({"member": problem})
+    held = list(
+        Post.objects.filter(unit=member.unit, started_on__lte=on)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+        .values_list("kind", flat=True)
+    )
+    problems = rules.committee_problems(
+        kinds=[*held, kind], official_members=official_members_on(member.unit, on)
+    )
+    if problems:
+        raise ValidationError({"kind": problems})
     post = Post(member=member, unit=member.unit, kind=kind, started_on=on, **flags)
     if member.user_id is not None:
         post.grant = RoleGrant.objects.create(
@@ -334,7 +361,51 @@ def end_post(*, post: Post, on: datetime.date, reason: PostEndReason | str, by: 
     post._history_user = by  # type: ignore[attr-defined]
     post.save()
     if post.grant is not None:
-        # The role holds up to the day before the term's end.
-        post.grant.valid_until = max(post.grant.valid_from, on - datetime.timedelta(days=1))
-        post.grant.save(update_fields=["valid_until"])
+        end_grant(post.grant, on)
     return post
+
+
+def end_grant(grant: RoleGrant, on: datetime.date) -> None:
+    """End `grant` so that it no longer holds on `on` (it holds up to the day before). A
+    grant that would not have begun by then is removed (its history keeps it)."""
+    if grant.valid_from >= on:
+        grant.delete()
+    elif grant.valid_until is None or grant.valid_until >= on:
+        grant.valid_until = on - datetime.timedelta(days=1)
+        grant.save(update_fields=["valid_until"])
+
+
+def end_outlived_grants(*, member: Member, on: datetime.date) -> int:
+    """End, from `on`, the grants of the member's account that what gave them no longer
+    supports (POST-3: leaving ends them all, a transfer the member grant of the old cell,
+    an ended post its own). How many ended."""
+    if member.user_id is None:
+        return 0
+    ended = 0
+    grants = (
+        RoleGrant.objects.filter(user_id=member.user_id)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .select_related("post")
+        .select_for_update(of=("self",))
+    )
+    for grant in grants:
+        post: Post | None = getattr(grant, "post", None)
+        if rules.grant_outlives_membership(
+            role=grant.role,
+            grant_unit_id=grant.unit_id,
+            member_active=member.status in ACTIVE_STATUSES,
+            member_unit_id=member.unit_id,
+            post_current=None if post is None else post.ended_on is None or post.ended_on > on,
+        ):
+            end_grant(grant, on)
+            ended += 1
+    return ended
+
+
+def official_members_on(unit: Unit, on: datetime.date) -> int:
+    """How many official members `unit` has on `on` (the committee's size depends on it)."""
+    return (
+        MembershipPeriod.objects.covering(on)
+        .filter(unit=unit, status=MemberStatus.OFFICIAL)
+        .count()
+    )

@@ -26,6 +26,7 @@ from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors
 from chibo.members import forms as member_forms
 from chibo.members import services, tasks
+from chibo.members.access import citizen_id_search_filter, hidden_fields, sees_personal_fields
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -85,7 +86,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
     show_active = request.GET.get("all") != "1"
     show = members.active() if show_active else members
     if query:
-        show = show.search(query)
+        show = show.search(query, citizen_id_within=citizen_id_search_filter(request.user))
     if not query:
         show = show.in_vietnamese_order()
     active_count = sum(status_counts.get(s, 0) for s in ACTIVE_STATUSES)
@@ -119,7 +120,11 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     results = Member.objects.none()
     if query:
-        results = Member.objects.visible_to(request.user).search(query).select_related("unit")
+        results = (
+            Member.objects.visible_to(request.user)
+            .search(query, citizen_id_within=citizen_id_search_filter(request.user))
+            .select_related("unit")
+        )
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "members/search.html", {"query": query, "page": page})
 
@@ -138,8 +143,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "periods": list(periods),
             "posts": list(member.posts.select_related("unit").order_by("-started_on")),
             "can_manage": can_manage,
-            # Identity numbers and phone are shown to those who keep the records.
-            "can_see_personal": can_manage or request.user == member.user,
+            "can_see_personal": sees_personal_fields(request.user, member),
             "actions": [a for a in ACTIONS.values() if a.allowed(member)] if can_manage else [],
         },
     )
@@ -151,7 +155,12 @@ def member_history(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "history.html",
-        {"object": member, "entries": history_entries(records, hidden=_DERIVED_FIELDS)},
+        {
+            "object": member,
+            "entries": history_entries(
+                records, hidden=_DERIVED_FIELDS | hidden_fields(request.user, member)
+            ),
+        },
     )
 
 
@@ -290,7 +299,8 @@ ACTIONS = {
             "post",
             gettext_lazy("Appoint to a cell post"),
             member_forms.PostForm,
-            lambda m: m.status in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY),
+            # Posts are for official members only (POST-1; the service says why).
+            lambda m: m.status == MemberStatus.OFFICIAL,
             lambda r, m, d: services.appoint_post(
                 member=m,
                 kind=d["kind"],
@@ -356,7 +366,12 @@ def export_roster(request: HttpRequest, code: str) -> FileResponse:
         .order_by("unit__path", "sort_key", "pk")
     )
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(spool, members.iterator(chunk_size=2000), title=f"DANH SÁCH ĐẢNG VIÊN — {unit.name}")
+    write_xlsx(
+        spool,
+        members.iterator(chunk_size=2000),
+        title=f"DANH SÁCH ĐẢNG VIÊN — {unit.name}",
+        user=request.user,
+    )
     spool.seek(0)
     stamp = datetime.date.today().strftime("%Y%m%d")  # noqa: DTZ011 - a file name
     return FileResponse(spool, as_attachment=True, filename=f"dang-vien-{unit.code}-{stamp}.xlsx")
@@ -364,7 +379,7 @@ def export_roster(request: HttpRequest, code: str) -> FileResponse:
 
 def roster_template(request: HttpRequest) -> FileResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(spool, [], example=True)
+    write_xlsx(spool, [], user=request.user, example=True)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename="mau-danh-sach-dang-vien.xlsx")
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unit, _user, cells = resolve(options["unit"], options["username"], Perm.VIEW_MEMBERS)
+        unit, user, cells = resolve(options["unit"], options["username"], Perm.VIEW_MEMBERS)
         output: Path = options["output"]
         if output.suffix.lower() != ".xlsx":
             raise CommandError("The output file must end in .xlsx.")
@@ -33,5 +33,6 @@ class Command(BaseCommand):
             .order_by("unit__path", "sort_key", "pk")
         )
         title = f"DANH SÁCH ĐẢNG VIÊN — {unit.name}"
-        write_xlsx(output, members.iterator(chunk_size=2000), title=title)
+        # Without --as the operator sees every field; with it, what that user may see.
+        write_xlsx(output, members.iterator(chunk_size=2000), title=title, user=user)
         self.stdout.write(f"Wrote {members.count()} members to {output}.")
