@@ -24,8 +24,8 @@ from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
 from chibo.meetings.models import Meeting, MeetingState
+from chibo.members import rules
 from chibo.members.models import (
-    PROBATION_MONTHS,
     Change,
     Gender,
     Member,
@@ -258,7 +258,7 @@ class ProvinceBuilder:
                 citizen_id=citizen_id,
                 status=MemberStatus.PROBATIONARY if probationary else MemberStatus.OFFICIAL,
                 admitted_on=admitted,
-                official_on=None if probationary else add_months(admitted, PROBATION_MONTHS),
+                official_on=None if probationary else rules.probation_ends_on(admitted),
                 education=rng.choice(
                     ["Trung cấp", "Cao đẳng", "Đại học", "Thạc sĩ", "12/12", "9/12"]
                 ),
@@ -303,10 +303,14 @@ def seed_province(
             ),
             batch_size=2000,
         )
-        # The first member of each cell is its secretary.
+        # The first member of each cell who was official when the term began is its
+        # secretary (POST-1: probationary members hold no post).
         first: dict[int, Member] = {}
         for m in plan.members:
-            first.setdefault(m.unit_id, m)
+            if not rules.holder_problem(
+                official=m.status == MemberStatus.OFFICIAL, official_on=m.official_on, on=TERM_START
+            ):
+                first.setdefault(m.unit_id, m)
         cell_types = {u.pk: u.cell_type for u in units.values()}
         Post.objects.bulk_create(
             Post(
@@ -488,7 +492,13 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
             username=username, password=password, email=f"{username}@example.invalid", **extra
         )
         if cell is not None:
-            member = Member.objects.filter(unit=units[cell]).order_by("pk")[member_index]
+            members = Member.objects.filter(unit=units[cell]).order_by("pk")
+            if username.startswith("bithu"):
+                # A secretary's account is the holder of the cell's secretary post.
+                secretary = Post.objects.filter(unit=units[cell], kind=PostKind.SECRETARY)
+                member = members.get(pk__in=secretary.values("member_id"))
+            else:
+                member = members[member_index]
             member.user = user
             member.save(update_fields=["user"])
             RoleGrant.objects.create(

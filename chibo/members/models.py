@@ -113,7 +113,7 @@ class MemberQuerySet(models.QuerySet["Member"]):
             by_id = models.Q(citizen_id=folded)
             if citizen_id_within is not None:
                 by_id &= citizen_id_within
-            return self.filter(models.Q(card_number=folded) | by_id)
+            return self.filter(models.Q(card_number=folded) | by_id).order_by("sort_key", "pk")
         condition = models.Q()
         for word in folded.split(" "):
             condition &= models.Q(search_name__startswith=word) | models.Q(

@@ -1,0 +1,172 @@
+"""Stored member records that break the rules of probation and posts (docs/rules.md): each
+check reads in bulk (a fixed number of queries) and asks the rule's one function in
+members.rules."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chibo.lib.audit import AuditScope, Violation
+from chibo.members import rules
+from chibo.members.models import ACTIVE_STATUSES, Member, MemberStatus, Post
+from chibo.orgs.models import RoleGrant, Unit
+from chibo.orgs.permissions import Role
+
+
+def _record(name: str, unit_name: str) -> str:
+    return f"{name} — {unit_name}"
+
+
+def _member_url(pk: int) -> str:
+    return reverse("members:member", args=[pk])
+
+
+def recognised_before_probation_ended(scope: AuditScope) -> Iterator[Violation]:
+    """PROB-1: official dates earlier than 12 months after admission."""
+    # A coarse filter in the database (official within 13 months of admission), the exact
+    # rule in Python: month arithmetic differs between databases.
+    early = ExpressionWrapper(
+        F("admitted_on") + datetime.timedelta(days=31 * 13), output_field=DateField()
+    )
+    members = Member.objects.filter(
+        scope.units(), official_on__isnull=False, admitted_on__isnull=False
+    ).filter(official_on__lt=early)
+    if scope.year:
+        members = members.filter(official_on__year=scope.year)
+    rows = members.order_by("unit__path", "sort_key").values_list(
+        "pk", "full_name", "unit__name", "admitted_on", "official_on"
+    )
+    for pk, name, unit_name, admitted_on, official_on in rows:
+        if problem := rules.recognition_problem(admitted_on=admitted_on, official_on=official_on):
+            yield Violation("PROB-1", _record(name, unit_name), _member_url(pk), problem)
+
+
+def _posts_in(scope: AuditScope, on: datetime.date) -> Q:
+    return (
+        scope.units()
+        & Q(started_on__lte=on)
+        & (Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+    )
+
+
+def _audit_day(scope: AuditScope) -> datetime.date:
+    """The day whose posts are audited: today, or the last day of a past year."""
+    today = timezone.localdate()
+    if scope.year and scope.year < today.year:
+        return datetime.date(scope.year, 12, 31)
+    return today
+
+
+def posts_held_by_non_official_members(scope: AuditScope) -> Iterator[Violation]:
+    """POST-1: posts held by a member who was not official when the term began."""
+    on = _audit_day(scope)
+    rows = (
+        Post.objects.filter(_posts_in(scope, on))
+        .order_by("unit__path", "member__sort_key")
+        .values_list(
+            "member_id",
+            "member__full_name",
+            "unit__name",
+            "member__status",
+            "member__official_on",
+            "started_on",
+        )
+    )
+    for pk, name, unit_name, status, official_on, started_on in rows:
+        if problem := rules.holder_problem(
+            official=status == MemberStatus.OFFICIAL, official_on=official_on, on=started_on
+        ):
+            yield Violation("POST-1", _record(name, unit_name), _member_url(pk), problem)
+
+
+def cells_with_too_many_posts(scope: AuditScope) -> Iterator[Violation]:
+    """POST-2: cells whose posts held at once break the committee's size or make-up."""
+    on = _audit_day(scope)
+    kinds: dict[int, list[str]] = defaultdict(list)
+    for unit_id, kind in Post.objects.filter(_posts_in(scope, on)).values_list("unit_id", "kind"):
+        kinds[unit_id].append(kind)
+    if not kinds:
+        return
+    officials = dict(
+        Member.objects.filter(unit__in=list(kinds), status=MemberStatus.OFFICIAL)
+        .values("unit_id")
+        .annotate(n=Count("pk"))
+        .values_list("unit_id", "n")
+    )
+    units = Unit.objects.filter(pk__in=list(kinds)).order_by("path")
+    for unit in units:
+        problems = rules.committee_problems(
+            kinds=kinds[unit.pk], official_members=officials.get(unit.pk, 0)
+        )
+        if problems:
+            yield Violation(
+                "POST-2", unit.name, reverse("members:roster", args=[unit.code]), " ".join(problems)
+            )
+
+
+def grants_outliving_membership(scope: AuditScope) -> Iterator[Violation]:
+    """POST-3: roles still valid today for a member who left, changed cell or ended a post."""
+    labels = dict(Role.choices)
+    rows = (
+        RoleGrant.objects.active()
+        .filter(scope.units("user__member__unit__"))
+        .filter(user__member__isnull=False)
+        .order_by("user__member__unit__path", "user__member__sort_key", "pk")
+        .values_list(
+            "role",
+            "unit_id",
+            "unit__name",
+            "user__member__pk",
+            "user__member__full_name",
+            "user__member__unit__name",
+            "user__member__status",
+            "user__member__unit_id",
+            "post__pk",
+            "post__ended_on",
+        )
+    )
+    today = timezone.localdate()
+    for (
+        role,
+        unit_id,
+        unit_name,
+        pk,
+        name,
+        member_unit_name,
+        status,
+        member_unit_id,
+        post_pk,
+        post_ended_on,
+    ) in rows:
+        if rules.grant_outlives_membership(
+            role=role,
+            grant_unit_id=unit_id,
+            member_active=status in ACTIVE_STATUSES,
+            member_unit_id=member_unit_id,
+            post_current=None if post_pk is None else post_ended_on is None or post_ended_on > today,
+        ):
+            yield Violation(
+                "POST-3",
+                _record(name, member_unit_name),
+                _member_url(pk),
+                _(
+                    "The role “%(role)s” over %(unit)s is still valid, though the membership "
+                    "or the post that gave it has ended."
+                )
+                % {"role": labels.get(role, role), "unit": unit_name},
+            )
+
+
+CHECKS: tuple[Callable[[AuditScope], Iterator[Violation]], ...] = (
+    recognised_before_probation_ended,
+    posts_held_by_non_official_members,
+    cells_with_too_many_posts,
+    grants_outliving_membership,
+)
