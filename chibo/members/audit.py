@@ -49,11 +49,7 @@ def recognised_before_probation_ended(scope: AuditScope) -> Iterator[Violation]:
 
 
 def _posts_in(scope: AuditScope, on: datetime.date) -> Q:
-    return (
-        scope.units()
-        & Q(started_on__lte=on)
-        & (Q(ended_on__isnull=True) | Q(ended_on__gt=on))
-    )
+    return scope.units() & Q(started_on__lte=on) & (Q(ended_on__isnull=True) | Q(ended_on__gt=on))
 
 
 def _audit_day(scope: AuditScope) -> datetime.date:
@@ -150,7 +146,9 @@ def grants_outliving_membership(scope: AuditScope) -> Iterator[Violation]:
             grant_unit_id=unit_id,
             member_active=status in ACTIVE_STATUSES,
             member_unit_id=member_unit_id,
-            post_current=None if post_pk is None else post_ended_on is None or post_ended_on > today,
+            post_current=(
+                None if post_pk is None else post_ended_on is None or post_ended_on > today
+            ),
         ):
             yield Violation(
                 "POST-3",
