@@ -18,7 +18,7 @@ from chibo.meetings import services as meeting_services
 from chibo.meetings.models import MeetingKind
 from chibo.members import services
 from chibo.members.access import PERSONAL_FIELDS, hidden_fields, sees_personal_fields
-from chibo.members.models import LeaveReason, Member, MemberStatus, RosterImport
+from chibo.members.models import LeaveReason, Member, RosterImport
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Role
 from tests.test_roster_io import row, xlsx
@@ -291,12 +291,3 @@ def test_a_future_leaving_keeps_access_until_the_day_before(cast) -> None:
     services.record_leaving(member=member, on=on, reason=LeaveReason.DECEASED, note="", by=None)
     assert RoleGrant.objects.active().filter(user=cast["dangvien1"]).exists()
     assert not RoleGrant.objects.active(on).filter(user=cast["dangvien1"]).exists()
-
-
-def test_an_expelled_member_is_no_longer_active(cast) -> None:
-    member = Member.objects.get(user=cast["dangvien1"])
-    services.record_leaving(
-        member=member, on=timezone.localdate(), reason=LeaveReason.EXPELLED, note="", by=None
-    )
-    member.refresh_from_db()
-    assert member.status == MemberStatus.LEFT
