@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from chibo.lib.dates import add_months, add_working_days
 from chibo.orgs.permissions import Role
 
-# PROB-1. Charter (Điều lệ Đảng) Art. 5: probation lasts twelve months from the admission
+# PROB-1. Charter (Điều lệ Đảng) Art. 5.1: probation lasts twelve months from the admission
 # ceremony. The months are calendar months: Tết and public holidays fall inside them and
 # count like any other day (domain §3, §9); only the cell's 30-day review window after
 # them is counted in working days.
@@ -84,7 +84,8 @@ def probation_clock(
 
 def holder_problem(*, official: bool, official_on: datetime.date | None, on: datetime.date) -> str:
     """Why a member cannot hold a cell post from `on` (empty: they can). POST-1: a
-    probationary member may not stand for election (Charter Art. 5)."""
+    probationary member may not vote, stand or elect the Party's leading bodies (Charter
+    Art. 3.2)."""
     if not official or official_on is None or official_on > on:
         return _(
             "Only an official member can hold a cell post: a probationary member "
