@@ -291,3 +291,26 @@ def test_a_future_leaving_keeps_access_until_the_day_before(cast) -> None:
     services.record_leaving(member=member, on=on, reason=LeaveReason.DECEASED, note="", by=None)
     assert RoleGrant.objects.active().filter(user=cast["dangvien1"]).exists()
     assert not RoleGrant.objects.active(on).filter(user=cast["dangvien1"]).exists()
+
+
+def test_a_member_who_left_gets_no_cell_meetings_in_their_calendar(cast) -> None:
+    from django.test import Client
+
+    from chibo.meetings.models import CalendarFeed
+
+    feed, _created = CalendarFeed.objects.get_or_create(user=cast["dangvien1"])
+    meeting = meeting_services.plan_meeting(
+        unit=Unit.objects.select_related("kind").get(code="X001.01"),
+        kind=MeetingKind.REGULAR,
+        scheduled_at=timezone.now() + datetime.timedelta(days=7),
+        place="Nhà văn hóa",
+        by=None,
+    )
+    uid = f"meeting-{meeting.pk}@chibo"
+    url = f"/calendar/{feed.token}/me.ics"
+    assert uid in Client().get(url).content.decode()
+    member = Member.objects.get(user=cast["dangvien1"])
+    services.record_leaving(
+        member=member, on=timezone.localdate(), reason=LeaveReason.EXPELLED, note="", by=None
+    )
+    assert uid not in Client().get(url).content.decode()

@@ -674,7 +674,8 @@ def _ics(request: HttpRequest, meetings: Any, name: str) -> HttpResponse:
 @login_not_required
 def person_calendar(request: HttpRequest, token: str) -> HttpResponse:
     user = _feed_user(token)
-    member = Member.objects.filter(user=user).first()
+    # Only a member on the rolls has a cell's meetings (one who left keeps none).
+    member = Member.objects.active().filter(user=user).first()
     if member is None:  # an upper-level member without a record here: their visits
         return _ics(request, Meeting.objects.filter(visitors=user), _("My party cell meetings"))
     cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
