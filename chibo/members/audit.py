@@ -44,6 +44,8 @@ def recognised_before_probation_ended(scope: AuditScope) -> Iterator[Violation]:
         "pk", "full_name", "unit__name", "admitted_on", "official_on"
     )
     for pk, name, unit_name, admitted_on, official_on in rows:
+        if official_on is None:  # excluded by the query; said again for the type checker
+            continue
         if problem := rules.recognition_problem(admitted_on=admitted_on, official_on=official_on):
             yield Violation("PROB-1", _record(name, unit_name), _member_url(pk), problem)
 
