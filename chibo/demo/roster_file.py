@@ -9,6 +9,7 @@ from pathlib import Path
 import xlsxwriter
 
 from chibo.demo import names
+from chibo.members import rules
 from chibo.members.roster_io import COLUMNS
 
 
@@ -38,7 +39,7 @@ def write_demo_roster(path: Path, *, rows: int, cell_codes: list[str], seed: int
             "Số thẻ đảng viên": f"{90_000_000 + n}",
             "Số CCCD": f"099{n:09d}",
             "Ngày vào Đảng": admitted,
-            "Ngày chính thức": admitted + datetime.timedelta(days=365),
+            "Ngày chính thức": rules.probation_ends_on(admitted),
             "Chi bộ": cell_codes[n % len(cell_codes)],
             "Trạng thái": "Chính thức",
             "Chức vụ": "",
