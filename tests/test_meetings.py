@@ -277,7 +277,8 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     item = meeting.items.get(kind="criticism")
     assert (
         secretary.post(
-            url + "speeches/new/", {"item": item.pk, "member": members[2].pk, "gist": "Tự phê bình"}
+            url + "speeches/new/",
+            {"version": 4, "item": item.pk, "member": members[2].pk, "gist": "Tự phê bình"},
         ).status_code
         == 302
     )
@@ -285,18 +286,18 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert (
         secretary.post(
             url + "tasks/new/",
-            {"title": "Vận động đoàn viên", "owner": owner.pk, "deadline": "2026-12-31"},
+            {"version": 5, "title": "Vận động đoàn viên", "owner": owner.pk, "deadline": "2026-12-31"},
         ).status_code
         == 302
     )
     assert (
         secretary.post(
             url + "vote/",
-            {"version": 4, "votes_for": len(members) - 1, "votes_against": 0, "votes_abstain": 0},
+            {"version": 6, "votes_for": len(members) - 1, "votes_against": 0, "votes_abstain": 0},
         ).status_code
         == 302
     )
-    response = secretary.post(url + "approve/", {"version": 5})
+    response = secretary.post(url + "approve/", {"version": 7})
     meeting.refresh_from_db()
     assert meeting.state == MeetingState.APPROVED, [str(m) for m in response.wsgi_request._messages]
     page = secretary.get(url).content.decode()
@@ -483,17 +484,22 @@ def test_the_agenda_is_adjusted_per_meeting_and_guests_are_recorded(client_for) 
     url = f"/meetings/{meeting.pk}/"
     assert (
         secretary.post(
-            url + "items/new/", {"title": "Bầu bổ sung chi ủy", "kind": "other"}
+            url + "items/new/", {"version": 1, "title": "Bầu bổ sung chi ủy", "kind": "other"}
         ).status_code
         == 302
     )
     added = meeting.items.get(title="Bầu bổ sung chi ủy")
     assert added.order == meeting.items.count()
-    secretary.post(url + f"items/{added.pk}/remove/")
+    secretary.post(url + f"items/{added.pk}/remove/", {"version": 2})
     assert not meeting.items.filter(pk=added.pk).exists()
     response = secretary.post(
         url + "guests/new/",
-        {"name": "Trần Văn Khách", "title": "Đảng ủy viên xã", "is_upper_attendee": "on"},
+        {
+            "version": 3,
+            "name": "Trần Văn Khách",
+            "title": "Đảng ủy viên xã",
+            "is_upper_attendee": "on",
+        },
     )
     assert response.status_code == 302
     assert meeting.guests.get().is_upper_attendee

@@ -111,7 +111,7 @@ class MinutesForm(VersionedForm):
         return {item.pk: self.cleaned_data.get(f"item_{item.pk}", "") for item in self.items}
 
 
-class SpeechForm(forms.Form):
+class SpeechForm(VersionedForm):
     gist = forms.CharField(
         label=_("Gist of what was said"), widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -125,7 +125,7 @@ class SpeechForm(forms.Form):
         self.order_fields(["item", "member", "gist"])
 
 
-class GuestForm(forms.Form):
+class GuestForm(VersionedForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     title = forms.CharField(label=_("Post or unit"), max_length=200, required=False)
     is_upper_attendee = forms.BooleanField(
@@ -133,7 +133,7 @@ class GuestForm(forms.Form):
     )
 
 
-class AgendaItemForm(forms.Form):
+class AgendaItemForm(VersionedForm):
     title = forms.CharField(label=_("Agenda item"), max_length=300)
     kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices, initial=ItemKind.OTHER)
 
@@ -144,7 +144,7 @@ class VoteForm(VersionedForm):
     votes_abstain = forms.IntegerField(label=_("Abstain"), min_value=0, initial=0)
 
 
-class TaskForm(forms.Form):
+class TaskForm(VersionedForm):
     title = forms.CharField(label=_("Task"), max_length=300)
     owned_by_committee = forms.BooleanField(label=_("Owned by the cell committee"), required=False)
     deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
@@ -160,7 +160,7 @@ class TaskUpdateForm(forms.Form):
     progress = forms.CharField(label=_("Progress"), max_length=500, required=False)
 
 
-class AmendForm(forms.Form):
+class AmendForm(VersionedForm):
     field = forms.ChoiceField(
         label=_("Part of the minutes"),
         choices=[("conclusion", _("Chair's conclusion")), ("resolution", _("Resolution"))],

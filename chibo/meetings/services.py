@@ -66,9 +66,29 @@ def _check_open(meeting: Meeting) -> None:
         )
 
 
-def _bump(meeting: Meeting, version: int | None) -> None:
-    """Take the meeting's next version, or refuse if someone saved it since `version`."""
-    claim(meeting, version)
+def lock_meeting(
+    meeting: Meeting, *, version: int | None = None, open_only: bool = True, bump: bool = True
+) -> Meeting:
+    """The one way into a change of a meeting or of anything recorded with it (attendance,
+    agenda, speeches, guests, tasks, vote, score, amendments), called first inside the
+    writer's transaction. It takes the meeting's row lock until the transaction ends and
+    reads the meeting again under it (into `meeting`, which the caller read earlier, without
+    a lock, perhaps before someone approved it); refuses a change to approved minutes
+    unless `open_only` is False; and takes the meeting's next version, refusing when
+    someone saved it since `version` (the one the form was read at; None: whatever it is
+    now). So two writers of one meeting run one after the other, and the second judges what
+    the first left: nothing is added to minutes after they are sealed. `bump=False` is for
+    changes that leave the minutes as they are (the progress of a task)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_meeting is called inside the writer's transaction")
+    meeting.refresh_from_db(from_queryset=Meeting.objects.select_for_update())
+    if open_only:
+        _check_open(meeting)
+    if bump:
+        claim(meeting, version)
+    elif version is not None and version != meeting.version:
+        claim(meeting, version)  # refuses: the form was read at an older version
+    return meeting
 
 
 def _record(obj: Any, by: Actor) -> None:
@@ -175,11 +195,11 @@ def edit_meeting(
 ) -> Meeting:
     """Change a planned meeting (a generated schedule is edited this way); a change of
     date is not a postponement, which keeps its reason."""
+    lock_meeting(meeting, version=version)
     if meeting.state != MeetingState.PLANNED:
         raise ValidationError(_("Only a planned meeting is edited; postpone or cancel it instead."))
     if kind in (MeetingKind.THEMATIC, MeetingKind.COMBINED) and not topic.strip():
         raise ValidationError({"topic": _("A thematic meeting needs its topic.")})
-    _bump(meeting, version)
     meeting.kind = kind
     meeting.scheduled_at = scheduled_at
     meeting.month = _local_month(scheduled_at)
@@ -194,11 +214,11 @@ def edit_meeting(
 def postpone_meeting(
     *, meeting: Meeting, to: datetime.datetime, reason: str, by: Actor, version: int | None = None
 ) -> Meeting:
+    lock_meeting(meeting, version=version)
     if meeting.state not in (MeetingState.PLANNED, MeetingState.POSTPONED):
         raise ValidationError(_("Only a meeting not yet held can be postponed."))
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
-    _bump(meeting, version)
     meeting.scheduled_at = to
     meeting.state = MeetingState.POSTPONED
     meeting.state_reason = reason.strip()
@@ -211,11 +231,11 @@ def postpone_meeting(
 def cancel_meeting(
     *, meeting: Meeting, reason: str, by: Actor, version: int | None = None
 ) -> Meeting:
+    lock_meeting(meeting, version=version)
     if meeting.state not in (MeetingState.PLANNED, MeetingState.POSTPONED):
         raise ValidationError(_("Only a meeting not yet held can be cancelled."))
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason.")})
-    _bump(meeting, version)
     meeting.state = MeetingState.CANCELLED
     meeting.state_reason = reason.strip()
     _record(meeting, by)
@@ -236,11 +256,10 @@ PREPARATION_FIELDS = [
 def save_preparation(
     *, meeting: Meeting, data: dict[str, Any], by: Actor, version: int | None = None
 ) -> Meeting:
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     drafter = data.get("drafter")
     if drafter is not None and drafter.unit_id != meeting.unit_id:
         raise ValidationError({"drafter": _("The drafter must be a member of the cell.")})
-    _bump(meeting, version)
     for field in PREPARATION_FIELDS:
         if field in data:
             setattr(meeting, field, data[field])
@@ -283,7 +302,7 @@ def record_attendance(
     version: int | None = None,
 ) -> list[Attendance]:
     """Write the attendance sheet: `entries` maps each member to (status, reason)."""
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     if meeting.state == MeetingState.CANCELLED:
         raise ValidationError(_("A cancelled meeting has no attendance."))
     roster = {m.pk: m for m, _row in attendance_roster(meeting)}
@@ -300,7 +319,6 @@ def record_attendance(
             )
     if errors:
         raise ValidationError(errors)
-    _bump(meeting, version)
     existing = {a.member_id: a for a in meeting.attendance.all()}
     rows = []
     for member_id, (status, reason) in entries.items():
@@ -331,9 +349,11 @@ LATE_AFTER = datetime.timedelta(minutes=15)
 
 
 @transaction.atomic
-def check_in(*, meeting: Meeting, member: Member, by: Actor) -> Attendance:
+def check_in(
+    *, meeting: Meeting, member: Member, by: Actor, version: int | None = None
+) -> Attendance:
     """A member marks their own presence by scanning the meeting's QR code."""
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     now = timezone.now()
     start = meeting.started_at or meeting.scheduled_at
     end = meeting.ended_at or start + CHECKIN_CLOSES
@@ -377,7 +397,7 @@ def save_minutes(
 ) -> Meeting:
     """Write the minutes: who chaired, the times, each item, the conclusion, the resolution.
     Saving minutes marks the meeting as held."""
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     if meeting.state == MeetingState.CANCELLED:
         raise ValidationError(_("A cancelled meeting has no minutes."))
     for field in ("chair", "minutes_secretary"):
@@ -387,7 +407,6 @@ def save_minutes(
     start, end = data.get("started_at"), data.get("ended_at")
     if start and end and end <= start:
         raise ValidationError({"ended_at": _("The meeting must end after it starts.")})
-    _bump(meeting, version)
     for field in MINUTES_FIELDS:
         if field in data:
             setattr(meeting, field, data[field])
@@ -410,9 +429,15 @@ def save_minutes(
 
 @transaction.atomic
 def add_guest(
-    *, meeting: Meeting, name: str, title: str, is_upper_attendee: bool, by: Actor
+    *,
+    meeting: Meeting,
+    name: str,
+    title: str,
+    is_upper_attendee: bool,
+    by: Actor,
+    version: int | None = None,
 ) -> Guest:
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     if not name.strip():
         raise ValidationError({"name": _("Give the guest's name.")})
     guest = Guest.objects.create(
@@ -426,20 +451,29 @@ def add_guest(
 
 
 @transaction.atomic
-def note_upper_attendee(*, meeting: Meeting, name: str, title: str) -> None:
-    """Record that an upper-level member attended (supervision calls this when a visit is
-    recorded, even after the minutes are approved: it is a fact, not part of the minutes)."""
+def note_upper_attendee(*, meeting: Meeting, name: str, title: str) -> bool:
+    """Add the upper-level member who attended to the guests of minutes still being
+    written (supervision calls this when a visit is recorded). Approved minutes stay as the
+    meeting approved them: the visit itself is the record of the attendance then, and
+    nothing is written here (False)."""
+    lock_meeting(meeting, open_only=False, bump=False)
+    if meeting.is_locked:
+        return False
     if not meeting.guests.filter(name=vntext.nfc(name), is_upper_attendee=True).exists():
         Guest.objects.create(
             meeting=meeting, name=vntext.nfc(name), title=vntext.nfc(title), is_upper_attendee=True
         )
+        claim(meeting, None)  # the minutes changed: forms read before are out of date
         stats.refresh(meeting)
+    return True
 
 
 @transaction.atomic
-def add_agenda_item(*, meeting: Meeting, title: str, kind: str, by: Actor) -> AgendaItem:
+def add_agenda_item(
+    *, meeting: Meeting, title: str, kind: str, by: Actor, version: int | None = None
+) -> AgendaItem:
     """Adjust the agenda of one meeting: a new item goes last."""
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     last = meeting.items.order_by("-order").values_list("order", flat=True).first() or 0
     item = AgendaItem(meeting=meeting, order=last + 1, kind=kind, title=vntext.nfc(title))
     _record(item, by)
@@ -448,8 +482,8 @@ def add_agenda_item(*, meeting: Meeting, title: str, kind: str, by: Actor) -> Ag
 
 
 @transaction.atomic
-def remove_agenda_item(*, item: AgendaItem, by: Actor) -> None:
-    _check_open(item.meeting)
+def remove_agenda_item(*, item: AgendaItem, by: Actor, version: int | None = None) -> None:
+    lock_meeting(item.meeting, version=version)
     if item.speeches.exists() or item.notes:
         raise ValidationError(_("This item already has minutes: clear them first."))
     _record(item, by)
@@ -457,8 +491,10 @@ def remove_agenda_item(*, item: AgendaItem, by: Actor) -> None:
 
 
 @transaction.atomic
-def add_speech(*, item: AgendaItem, member: Member, gist: str, by: Actor) -> Speech:
-    _check_open(item.meeting)
+def add_speech(
+    *, item: AgendaItem, member: Member, gist: str, by: Actor, version: int | None = None
+) -> Speech:
+    lock_meeting(item.meeting, version=version)
     if member.unit_id != item.meeting.unit_id and member.attached_to_id != item.meeting.unit_id:
         raise ValidationError({"member": _("Choose a member of the cell.")})
     if not gist.strip():
@@ -480,7 +516,7 @@ def record_vote(
     by: Actor,
     version: int | None = None,
 ) -> Meeting:
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     counts = meeting.attendance_counts()
     if min(votes_for, against, abstain) < 0:
         raise ValidationError(_("Votes cannot be negative."))
@@ -489,7 +525,6 @@ def record_vote(
             _("%(n)s votes were counted but only %(present)s members were present.")
             % {"n": votes_for + against + abstain, "present": counts.present}
         )
-    _bump(meeting, version)
     meeting.votes_for, meeting.votes_against, meeting.votes_abstain = votes_for, against, abstain
     _record(meeting, by)
     meeting.save()
@@ -505,8 +540,9 @@ def add_task(
     by: Actor,
     owner: Member | None = None,
     owned_by_committee: bool = False,
+    version: int | None = None,
 ) -> Task:
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     if owner is None and not owned_by_committee:
         raise ValidationError(
             {"owner": _("Give the task an owner: a member or the cell committee.")}
@@ -527,7 +563,10 @@ def add_task(
 
 @transaction.atomic
 def update_task(*, task: Task, status: str, progress: str, by: Actor) -> Task:
-    """Tasks move on after approval too: their progress is reviewed at later meetings."""
+    """Tasks move on after approval too: their progress is reviewed at later meetings
+    (not part of the sealed minutes, so the meeting's version stays)."""
+    lock_meeting(task.meeting, open_only=False, bump=False)
+    task.refresh_from_db(from_queryset=Task.objects.select_for_update())
     if status not in TaskStatus.values:
         raise ValidationError({"status": _("Choose a status.")})
     task.status = status
@@ -542,13 +581,12 @@ def update_task(*, task: Task, status: str, progress: str, by: Actor) -> Task:
 
 @transaction.atomic
 def approve_minutes(*, meeting: Meeting, by: Actor, version: int | None = None) -> Meeting:
-    _check_open(meeting)
+    lock_meeting(meeting, version=version)
     missing = meeting.missing_for_approval()
     if missing:
         raise ValidationError(
             _("The minutes still lack: %(items)s.") % {"items": ", ".join(str(m) for m in missing)}
         )
-    _bump(meeting, version)
     meeting.state = MeetingState.APPROVED
     meeting.approved_at = timezone.now()
     meeting.approved_by = by
@@ -575,15 +613,17 @@ AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution"
 
 
 @transaction.atomic
-def amend_minutes(*, meeting: Meeting, field: str, text: str, reason: str, by: Actor) -> Amendment:
+def amend_minutes(
+    *, meeting: Meeting, field: str, text: str, reason: str, by: Actor, version: int | None = None
+) -> Amendment:
     """Correct approved minutes: the original stays beside the correction."""
+    lock_meeting(meeting, version=version, open_only=False)
     if not meeting.is_locked:
         raise ValidationError(_("Minutes not yet approved are edited directly."))
     if field not in AMENDABLE:
         raise ValidationError({"field": _("This part of the minutes cannot be amended.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the minutes are corrected.")})
-    _bump(meeting, None)
     amendment = Amendment.objects.create(
         meeting=meeting,
         field=field,

@@ -257,6 +257,10 @@ def _meeting_form(
         )
         return redirect(meeting)
     form = make_form(meeting, request.POST or None)
+    if "version" in form.fields:
+        # The version the page was read at travels with the form; the service refuses a
+        # save over a newer one (services.lock_meeting).
+        form.initial.setdefault("version", meeting.version)
     if request.method == "POST" and form.is_valid():
         try:
             run(meeting, form)
@@ -333,6 +337,7 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
             item=f.cleaned_data["item"],
             member=f.cleaned_data["member"],
             gist=f.cleaned_data["gist"],
+            version=f.cleaned_data["version"],
             by=actor(request),
         ),
         title=_("Add a speaker"),
@@ -369,7 +374,11 @@ def meeting_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResp
     if item is None:
         raise Http404
     try:
-        services.remove_agenda_item(item=item, by=actor(request))
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    try:
+        services.remove_agenda_item(item=item, version=version, by=actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
