@@ -25,13 +25,15 @@ from chibo.meetings import seals, services
 from chibo.meetings.models import Meeting, MeetingKind
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
+from chibo.supervision import services as supervision
+from chibo.supervision.models import Visit
 
 NOW_MINUS = datetime.timedelta(minutes=40)
 
 
-def meeting_on_now(code: str = "X001.01") -> Meeting:
+def meeting_on_now(code: str = "X001.01", visitor: User | None = None) -> Meeting:
     """Minutes complete and ready for approval, of a meeting that is on right now (so that
-    members may still check in)."""
+    members may still check in), attended by `visitor` from the upper level."""
     start = timezone.now() - NOW_MINUS
     meeting = services.plan_meeting(
         unit=Unit.objects.get(code=code),
@@ -40,6 +42,8 @@ def meeting_on_now(code: str = "X001.01") -> Meeting:
         place="Nhà văn hóa thôn",
         by=None,
     )
+    if visitor is not None:
+        supervision.assign_visit(meeting=meeting, user=visitor, by=None)
     roster = [m for m, _row in services.attendance_roster(meeting)]
     services.record_attendance(
         meeting=meeting,
@@ -53,7 +57,7 @@ def meeting_on_now(code: str = "X001.01") -> Meeting:
             "minutes_secretary": roster[1],
             "started_at": start,
             "ended_at": start + datetime.timedelta(hours=2),
-            "conclusion": "<p>Thống nhất</p>",
+            "conclusion": "<p>Thống nhất triển khai nghị quyết</p>",
             "resolution": "<p>Nghị quyết</p>",
         },
         item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
@@ -134,6 +138,60 @@ def test_a_writer_sending_an_older_version_is_refused(cast: dict[str, User]) -> 
             version=version,
         )
     assert list(meeting.guests.values_list("name", flat=True)) == ["Khách A"]
+
+
+@pytest.mark.django_db
+def test_recording_a_visit_leaves_approved_minutes_as_approved(cast: dict[str, User]) -> None:
+    meeting = meeting_on_now(visitor=cast["uyvien1"])
+    services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
+    visit = Visit.objects.get(meeting=meeting)
+    supervision.record_observation(
+        visit=visit,
+        state="done",
+        observation="Chi bộ sinh hoạt nghiêm túc.",
+        guidance="",
+        version=visit.version,
+        by=cast["uyvien1"],
+    )
+    assert not meeting.guests.exists()
+    assert seals.status(Meeting.objects.get(pk=meeting.pk)).intact  # type: ignore[union-attr]
+    assert changed_records() == []
+    # The visit itself is the record of the attendance.
+    visit.refresh_from_db()
+    assert visit.state == "done"
+
+
+@pytest.mark.django_db
+def test_a_visit_recorded_before_approval_names_the_attendee_in_the_minutes(
+    cast: dict[str, User],
+) -> None:
+    meeting = meeting_on_now(visitor=cast["uyvien1"])
+    visit = Visit.objects.get(meeting=meeting)
+    supervision.record_observation(
+        visit=visit, state="done", observation="Tốt.", guidance="", version=visit.version, by=None
+    )
+    assert meeting.guests.get().is_upper_attendee
+
+
+@pytest.mark.django_db
+def test_the_meeting_page_shows_a_warning_instead_of_minutes_changed_behind_its_back(
+    cast: dict[str, User], client_for
+) -> None:
+    meeting = meeting_on_now()
+    services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
+    reader = client_for("dangvien1")
+    url = f"/meetings/{meeting.pk}/"
+    assert "Thống nhất triển khai nghị quyết" in reader.get(url).content.decode()  # now cached
+    Meeting.objects.filter(pk=meeting.pk).update(conclusion="<p>Nội dung sửa lén</p>")
+    for _view in range(2):  # the kept copy, then a new rendering: neither is shown
+        page = reader.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Thống nhất triển khai nghị quyết" not in page
+        assert "Nội dung sửa lén" not in page
+        assert "no longer match their seal" in page or "không còn khớp" in page
+    Meeting.objects.filter(pk=meeting.pk).update(
+        conclusion="<p>Thống nhất triển khai nghị quyết</p>"
+    )
+    assert "Thống nhất triển khai nghị quyết" in reader.get(url).content.decode()
 
 
 # --- real threads, real connections -----------------------------------------------------

@@ -7,10 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
 
 from chibo.lib import seal
-from chibo.meetings.models import Amendment, Meeting, MeetingState
+from chibo.lib.statements import Param, Statement, run_together
+from chibo.meetings.models import (
+    AgendaItem,
+    Amendment,
+    Attendance,
+    Guest,
+    Meeting,
+    MeetingState,
+    Speech,
+)
 
 PREFETCH = ("attendance", "guests", "items__speeches", "amendments")
 
@@ -18,8 +27,31 @@ PREFETCH = ("attendance", "guests", "items__speeches", "amendments")
 def minutes_content(meeting: Meeting) -> dict[str, Any]:
     """The minutes in a canonical form: five queries, or none when the meeting comes with
     PREFETCH done (as `sealed_meetings` gives them)."""
-    items = sorted(meeting.items.all(), key=lambda item: (item.order, item.pk))
-    amendments = sorted(meeting.amendments.all(), key=lambda a: (a.made_at, a.pk))
+    items = list(meeting.items.all())
+    return _content(
+        meeting,
+        attendance=list(meeting.attendance.all()),
+        guests=list(meeting.guests.all()),
+        items=items,
+        speeches=[s for item in items for s in item.speeches.all()],
+        amendments=list(meeting.amendments.all()),
+    )
+
+
+def _content(
+    meeting: Meeting,
+    *,
+    attendance: list[Attendance],
+    guests: list[Guest],
+    items: list[AgendaItem],
+    speeches: list[Speech],
+    amendments: list[Amendment],
+) -> dict[str, Any]:
+    items = sorted(items, key=lambda item: (item.order, item.pk))
+    amendments = sorted(amendments, key=lambda a: (a.made_at, a.pk))
+    spoken: dict[int, list[Speech]] = {}
+    for speech in speeches:
+        spoken.setdefault(speech.item_id, []).append(speech)
     return {
         "meeting": meeting.pk,
         "unit": meeting.unit_id,
@@ -37,15 +69,15 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
         "votes": [meeting.votes_for, meeting.votes_against, meeting.votes_abstain],
         "approved_at": meeting.approved_at,
         "approved_by": meeting.approved_by_id,
-        "attendance": sorted([a.member_id, a.status, a.reason] for a in meeting.attendance.all()),
-        "guests": [[g.name, g.title] for g in sorted(meeting.guests.all(), key=lambda g: g.pk)],
+        "attendance": sorted([a.member_id, a.status, a.reason] for a in attendance),
+        "guests": [[g.name, g.title] for g in sorted(guests, key=lambda g: g.pk)],
         "items": [
             {
                 "order": item.order,
                 "kind": item.kind,
                 "title": item.title,
                 "notes": item.notes,
-                "speeches": sorted([s.member_id, s.gist] for s in item.speeches.all()),
+                "speeches": sorted([s.member_id, s.gist] for s in spoken.get(item.pk, [])),
             }
             for item in items
         ],
@@ -53,6 +85,36 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
             [a.field, a.before, a.after, a.reason, a.made_by_id, a.made_at] for a in amendments
         ],
     }
+
+
+# What the seal covers, read for one meeting at once (one round trip on PostgreSQL): the
+# meeting page checks approved minutes against their seal on every view.
+CONTENT = (
+    Statement(lambda: Attendance.objects.filter(meeting=Param("meeting", IntegerField()))),
+    Statement(lambda: Guest.objects.filter(meeting=Param("meeting", IntegerField()))),
+    Statement(lambda: AgendaItem.objects.filter(meeting=Param("meeting", IntegerField()))),
+    Statement(lambda: Speech.objects.filter(item__meeting=Param("meeting", IntegerField()))),
+    Statement(lambda: Amendment.objects.filter(meeting=Param("meeting", IntegerField()))),
+)
+
+
+def broken(meeting: Meeting) -> bool:
+    """Whether sealed minutes no longer match the seal they must match now (one round trip
+    on PostgreSQL; the meeting row is the one given). Minutes never sealed have nothing to
+    match (`chibo seals` counts them)."""
+    attendance, guests, items, speeches, amendments = run_together(
+        *(statement.bind(meeting=meeting.pk) for statement in CONTENT)
+    )
+    stored = latest(meeting, amendments)
+    content = _content(
+        meeting,
+        attendance=attendance,
+        guests=guests,
+        items=items,
+        speeches=speeches,
+        amendments=amendments,
+    )
+    return bool(stored) and seal.digest(content) != stored
 
 
 def compute(meeting: Meeting) -> str:

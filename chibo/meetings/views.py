@@ -176,6 +176,17 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
     (an amendment raises it) and seal."""
     key = ""
     if meeting.is_locked:
+        # Checked on every view, cached or not: a copy kept from before a change made
+        # behind the application's back would otherwise hide the change, and a new
+        # rendering would show the changed text as the approved minutes.
+        if seals.broken(meeting):
+            return {
+                "html": render_to_string(
+                    "meetings/_broken_seal.html", {"meeting": meeting}, request=request
+                ),
+                "seal": "",
+                "broken": "1",
+            }
         language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         key = f"minutes:{meeting.pk}:{meeting.version}:{meeting.minutes_seal}:{language}"
         kept: dict[str, str] | None = near_get(key)
