@@ -93,14 +93,17 @@ def test_the_score_pages(client_for) -> None:
     page = client_for("bithu1").get(url).content.decode()
     assert "HD12-100" in page
     response = client_for("bithu1").post(
-        url, {"judged_3c": 9, "judged_3e": 4, "judged_3f": 5, "members_for": 6}
+        url, {"version": 4, "judged_3c": 9, "judged_3e": 4, "judged_3f": 5, "members_for": 6}
     )
     assert response.status_code == 302
     response = client_for("bithu1").post(url, {"judged_3c": 99})
     assert response.status_code == 200  # out of range: the form says so
     assert (
         client_for("uyvien1")
-        .post(url + "confirm/", {"judged_3c": 8, "judged_3e": 4, "judged_3f": 5, "comment": "Đạt"})
+        .post(
+            url + "confirm/",
+            {"version": 5, "judged_3c": 8, "judged_3e": 4, "judged_3f": 5, "comment": "Đạt"},
+        )
         .status_code
         == 302
     )

@@ -13,6 +13,7 @@ they can be tested on their boundaries without a database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -41,6 +42,7 @@ from chibo.scoring.models import (
     CLASSIFICATION_RANK,
     AnnualRating,
     Classification,
+    RatingAmendment,
     RatingTally,
     ScoringRules,
     Step,
@@ -337,12 +339,15 @@ def rate(
     targets_percent: int | None = None,
     disciplined: bool = False,
     version: int | None = None,
+    reason: str = "",
     by: Actor,
 ) -> tuple[AnnualRating, list[Finding]]:
     """Record one step of a classification; refuse it when a rule says no.
 
     Returns the rating and the warnings the rules raised. `version` is the version the
-    person saw: a save over someone else's newer save is refused.
+    person saw: a save over someone else's newer save is refused. A decided classification
+    is final: deciding again corrects it, which needs a `reason` and is recorded as an
+    amendment beside the original decision (who decided and when stay as they were).
     """
     if level not in Classification.values or step not in Step.values:
         raise ValidationError(_("Choose a level."))
@@ -365,6 +370,12 @@ def rate(
         raise ValidationError(
             _("The classification is decided; only the deciding level can change it.")
         )
+    amending = step == Step.DECIDE and bool(rating.decided_level)
+    if amending and not reason.strip():
+        raise ValidationError(
+            {"reason": _("The classification is decided and final: say why it is corrected.")}
+        )
+    before = _decision(rating)
     rating.kem_criterion = kem_criterion
     rating.targets_percent = targets_percent
     rating.disciplined = disciplined
@@ -381,11 +392,12 @@ def rate(
     prefix = {Step.SELF: "self", Step.VERIFY: "verified", Step.DECIDE: "decided"}[Step(step)]
     setattr(rating, f"{prefix}_level", level)
     setattr(rating, f"{prefix}_note", note)
-    setattr(rating, f"{prefix}_by", by)
-    setattr(rating, f"{prefix}_at", now)
+    if not amending:
+        setattr(rating, f"{prefix}_by", by)
+        setattr(rating, f"{prefix}_at", now)
     rating.version += 1
-    if rating.decided_level:
-        rating.seal = seal.digest(seals.rating_content(rating))
+    if rating.decided_level and not amending:
+        rating.seal = seal.digest(seals.rating_content(rating, []))
     rating._history_user = by  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
@@ -394,8 +406,31 @@ def rate(
         raise ValidationError(
             _("Someone else saved this classification meanwhile. Reload the page and try again.")
         ) from None
+    if amending:
+        _amend(rating, before, reason.strip(), by)
     refresh_tally(unit, year)
     return rating, findings
+
+
+def _decision(rating: AnnualRating) -> dict[str, Any]:
+    """What a decision holds, as an amendment keeps it before and after."""
+    return {
+        "level": rating.decided_level,
+        "note": rating.decided_note,
+        "kem_criterion": rating.kem_criterion,
+        "targets_percent": rating.targets_percent,
+        "disciplined": rating.disciplined,
+    }
+
+
+def _amend(rating: AnnualRating, before: dict[str, Any], reason: str, by: Actor) -> None:
+    """Record the correction of a decided (and saved) classification; it carries the seal
+    the classification must match from now on, its own seal keeps the decision's."""
+    amendment = RatingAmendment.objects.create(
+        rating=rating, before=before, after=_decision(rating), reason=reason, made_by=by
+    )
+    amendment.seal = seal.digest(seals.rating_content(rating))
+    amendment.save(update_fields=["seal"])
 
 
 @transaction.atomic
@@ -406,12 +441,16 @@ def note_discipline(*, unit: Unit, year: int, member: Member | None, by: Actor) 
     rating = AnnualRating.objects.select_for_update().filter(
         year=year, unit=unit, member=member
     ).first() or AnnualRating(year=year, unit=unit, member=member)
+    if rating.disciplined:
+        return rating
+    before = _decision(rating)
     rating.disciplined = True
     rating.version += 1
-    if rating.decided_level:
-        rating.seal = seal.digest(seals.rating_content(rating))
     rating._history_user = by  # type: ignore[attr-defined]
     rating.save()
+    if rating.decided_level:
+        # The decision is final: the discipline reaches it as an amendment beside it.
+        _amend(rating, before, _("A discipline was recorded after the decision."), by)
     return rating
 
 

@@ -62,11 +62,19 @@ class RatingForm(forms.Form):
     disciplined = forms.BooleanField(
         label=gettext_lazy("Disciplined during the year"), required=False
     )
+    reason = forms.CharField(
+        label=gettext_lazy("Why the decided classification is corrected"),
+        help_text=gettext_lazy("Only to correct a decided classification: kept beside it."),
+        max_length=300,
+        required=False,
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     year = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, steps: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, steps: list[str], decided: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not decided:
+            del self.fields["reason"]
         field = self.fields["step"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(value, Step(value).label) for value in steps]
@@ -110,7 +118,12 @@ def _rating_page(
             targets_percent=rating.targets_percent,
             disciplined=rating.disciplined,
         )
-    form = RatingForm(request.POST or None, steps=steps, initial=initial)
+    form = RatingForm(
+        request.POST or None,
+        steps=steps,
+        decided=bool(rating and rating.decided_level),
+        initial=initial,
+    )
     if request.method == "POST":
         if not steps:
             raise Http404
@@ -128,6 +141,7 @@ def _rating_page(
                     targets_percent=data["targets_percent"],
                     disciplined=data["disciplined"],
                     version=data["version"],
+                    reason=data.get("reason", ""),
                     by=actor(request),
                 )
             except ValidationError as error:
@@ -175,6 +189,14 @@ def _rating_page(
             "year": year,
             "rating": rating,
             "seal_status": seals.rating_status(rating),
+            "amendments": [
+                (
+                    a,
+                    LEVELS.get(a.before.get("level", ""), ""),
+                    LEVELS.get(a.after.get("level", ""), ""),
+                )
+                for a in (rating.amendments.select_related("made_by") if rating else [])
+            ],
             "steps": [
                 (label, LEVELS.get(level, ""), note, by, at)
                 for label, level, note, by, at in history

@@ -9,10 +9,38 @@ from django.db.models import QuerySet
 
 from chibo.lib import seal
 from chibo.meetings import seals as meeting_seals
-from chibo.scoring.models import AnnualRating, MeetingScore
+from chibo.scoring.models import AnnualRating, MeetingScore, RatingAmendment, ScoreAmendment
+
+Amendments = list[ScoreAmendment] | list[RatingAmendment]
 
 
-def score_content(score: MeetingScore) -> dict[str, Any]:
+def _amended(content: dict[str, Any], amendments: Amendments) -> dict[str, Any]:
+    """The content with its amendments, in order; without any, the content alone (so that
+    the seals made before amendments existed still match)."""
+    if amendments:
+        ordered = sorted(amendments, key=lambda a: (a.made_at, a.pk))
+        content["amendments"] = [
+            [a.before, a.after, a.reason, a.made_by_id, a.made_at] for a in ordered
+        ]
+    return content
+
+
+def _latest(own: str, amendments: Amendments) -> str:
+    """The seal the record must match now: its last amendment's, or its own."""
+    sealed = [a for a in amendments if a.seal]
+    return max(sealed, key=lambda a: (a.made_at, a.pk)).seal if sealed else own
+
+
+def score_content(
+    score: MeetingScore, amendments: list[ScoreAmendment] | None = None
+) -> dict[str, Any]:
+    """The confirmed score in a canonical form, with its amendments (read when not given)."""
+    if amendments is None:
+        amendments = list(score.amendments.all())
+    return _amended(score_fields(score), amendments)
+
+
+def score_fields(score: MeetingScore) -> dict[str, Any]:
     return {
         "meeting": score.meeting_id,
         "rubric": score.rubric_id,
@@ -24,7 +52,17 @@ def score_content(score: MeetingScore) -> dict[str, Any]:
     }
 
 
-def rating_content(rating: AnnualRating) -> dict[str, Any]:
+def rating_content(
+    rating: AnnualRating, amendments: list[RatingAmendment] | None = None
+) -> dict[str, Any]:
+    """The decided classification in a canonical form, with its amendments (read when not
+    given; none before the rating is saved)."""
+    if amendments is None:
+        amendments = list(rating.amendments.all()) if rating.pk else []
+    return _amended(rating_fields(rating), amendments)
+
+
+def rating_fields(rating: AnnualRating) -> dict[str, Any]:
     return {
         "year": rating.year,
         "unit": rating.unit_id,
@@ -50,14 +88,20 @@ def score_status(score: MeetingScore | None) -> seal.Status | None:
     """None until the upper level confirms the score."""
     if score is None or score.confirmed_at is None:
         return None
-    return seal.Status(score.seal, seal.digest(score_content(score)) if score.seal else None)
+    amendments = list(score.amendments.all())
+    stored = _latest(score.seal, amendments)
+    return seal.Status(stored, seal.digest(score_content(score, amendments)) if stored else None)
 
 
 def rating_status(rating: AnnualRating | None) -> seal.Status | None:
     """None until the classification is decided."""
     if rating is None or not rating.decided_level:
         return None
-    return seal.Status(rating.seal, seal.digest(rating_content(rating)) if rating.seal else None)
+    amendments = list(rating.amendments.all())
+    stored = _latest(rating.seal, amendments)
+    return seal.Status(
+        stored, seal.digest(rating_content(rating, amendments)) if stored else None
+    )
 
 
 def audit_scores(
@@ -65,16 +109,22 @@ def audit_scores(
 ) -> meeting_seals.Audit:
     """Check the seal of every confirmed score among `scores`."""
     found = meeting_seals.Audit()
-    confirmed = scores.filter(confirmed_at__isnull=False).select_related("meeting__unit")
+    confirmed = (
+        scores.filter(confirmed_at__isnull=False)
+        .select_related("meeting__unit")
+        .prefetch_related("amendments")
+    )
     for score in confirmed.order_by("pk").iterator(chunk_size=2000):
-        value = seal.digest(score_content(score))
-        if not score.seal:
+        amendments = list(score.amendments.all())
+        value = seal.digest(score_content(score, amendments))
+        stored = _latest(score.seal, amendments)
+        if not stored:
             if seal_missing:
                 MeetingScore.objects.filter(pk=score.pk).update(seal=value)
                 found.sealed_now += 1
             else:
                 found.unsealed += 1
-        elif value == score.seal:
+        elif value == stored:
             found.intact += 1
         else:
             found.broken.append(f"{score.meeting.unit.code} {score.meeting.get_absolute_url()}")
@@ -86,16 +136,18 @@ def audit_ratings(
 ) -> meeting_seals.Audit:
     """Check the seal of every decided classification among `ratings`."""
     found = meeting_seals.Audit()
-    decided = ratings.exclude(decided_level="").select_related("unit")
+    decided = ratings.exclude(decided_level="").select_related("unit").prefetch_related("amendments")
     for rating in decided.order_by("pk").iterator(chunk_size=2000):
-        value = seal.digest(rating_content(rating))
-        if not rating.seal:
+        amendments = list(rating.amendments.all())
+        value = seal.digest(rating_content(rating, amendments))
+        stored = _latest(rating.seal, amendments)
+        if not stored:
             if seal_missing:
                 AnnualRating.objects.filter(pk=rating.pk).update(seal=value)
                 found.sealed_now += 1
             else:
                 found.unsealed += 1
-        elif value == rating.seal:
+        elif value == stored:
             found.intact += 1
         else:
             who = f"member {rating.member_id}" if rating.member_id else "cell"

@@ -23,7 +23,7 @@ from chibo.meetings.models import (
     Speech,
     TaskStatus,
 )
-from chibo.meetings.services import set_quality_level
+from chibo.meetings.services import lock_meeting, set_quality_level
 from chibo.members.models import MemberStatus
 from chibo.scoring import seals
 from chibo.scoring.engine import (
@@ -34,7 +34,7 @@ from chibo.scoring.engine import (
     MemberFact,
     evaluate,
 )
-from chibo.scoring.models import MeetingScore, Rubric
+from chibo.scoring.models import MeetingScore, Rubric, ScoreAmendment
 
 Actor = User | None
 ABSENT = (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
@@ -148,6 +148,20 @@ def _points(result: Breakdown) -> dict[str, Any]:
     return {c.code: c.points for c in result.criteria}
 
 
+FINAL = _(
+    "The score is confirmed and final. A correction is recorded as an amendment, with its "
+    "reason, beside the original."
+)
+
+
+def _locked_score(meeting: Meeting, version: int | None) -> MeetingScore | None:
+    """Take the meeting's row lock (every writer of a meeting and its score does, so they
+    run one after another) and refuse a form read before someone else's save; then the
+    score as it is now."""
+    lock_meeting(meeting, version=version, open_only=False)
+    return MeetingScore.objects.filter(meeting=meeting).first()
+
+
 @transaction.atomic
 def propose_score(
     *,
@@ -156,15 +170,17 @@ def propose_score(
     members_for: int | None,
     members_against: int | None,
     by: Actor,
+    version: int | None = None,
 ) -> MeetingScore:
     """The cell's score: computed criteria from the record, judged ones as proposed, and
-    the members' vote on the proposed level."""
+    the members' vote on the proposed level. Refused once the upper level has confirmed."""
+    existing = _locked_score(meeting, version)
+    if existing is not None and existing.confirmed_at is not None:
+        raise ValidationError(FINAL)
     if meeting.state in (MeetingState.PLANNED, MeetingState.POSTPONED, MeetingState.CANCELLED):
         raise ValidationError(_("Only a meeting that was held can be scored."))
     result = breakdown(meeting, judged)
-    score, _created = MeetingScore.objects.get_or_create(
-        meeting=meeting, defaults={"rubric": rubric_for(meeting)}
-    )
+    score = existing or MeetingScore(meeting=meeting, rubric=rubric_for(meeting))
     score.cell_points = _points(result)
     score.cell_total = result.total
     score.cell_level = result.level
@@ -179,12 +195,21 @@ def propose_score(
 
 @transaction.atomic
 def confirm_score(
-    *, meeting: Meeting, judged: dict[str, int], comment: str, by: Actor
+    *,
+    meeting: Meeting,
+    judged: dict[str, int],
+    comment: str,
+    by: Actor,
+    version: int | None = None,
 ) -> MeetingScore:
-    """The attending upper-level member confirms or adjusts the judged points."""
-    score = MeetingScore.objects.filter(meeting=meeting).first()
+    """The attending upper-level member confirms or adjusts the judged points, once: a
+    confirmed score is final (a second confirmation, even one sent at the same moment, is
+    refused; corrections are amendments)."""
+    score = _locked_score(meeting, version)
     if score is None or score.cell_total is None:
         raise ValidationError(_("The cell has not proposed a score yet."))
+    if score.confirmed_at is not None:
+        raise ValidationError(FINAL)
     result = breakdown(meeting, judged)
     score.upper_points = _points(result)
     score.upper_total = result.total
@@ -192,11 +217,54 @@ def confirm_score(
     score.upper_comment = comment.strip()
     score.confirmed_by = by
     score.confirmed_at = timezone.now()
-    score.seal = seal.digest(seals.score_content(score))
+    score.seal = seal.digest(seals.score_content(score, []))
     score._history_user = by  # type: ignore[attr-defined]
     score.save()
     set_quality_level(meeting=meeting, level=score.final_level)
     return score
+
+
+def _upper(score: MeetingScore) -> dict[str, Any]:
+    return {
+        "points": score.upper_points,
+        "total": score.upper_total,
+        "level": score.upper_level,
+        "comment": score.upper_comment,
+    }
+
+
+@transaction.atomic
+def amend_score(
+    *,
+    meeting: Meeting,
+    judged: dict[str, int],
+    comment: str,
+    reason: str,
+    by: Actor,
+    version: int | None = None,
+) -> ScoreAmendment:
+    """Correct a confirmed score: the upper level's points, level and comment change, the
+    amendment keeps them as they were, with who, when and why, and is sealed in turn."""
+    score = _locked_score(meeting, version)
+    if score is None or score.confirmed_at is None:
+        raise ValidationError(_("Only a confirmed score is amended; confirm it instead."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the score is corrected.")})
+    result = breakdown(meeting, judged)
+    before = _upper(score)
+    score.upper_points = _points(result)
+    score.upper_total = result.total
+    score.upper_level = result.level
+    score.upper_comment = comment.strip()
+    amendment = ScoreAmendment.objects.create(
+        score=score, before=before, after=_upper(score), reason=reason.strip(), made_by=by
+    )
+    amendment.seal = seal.digest(seals.score_content(score))
+    amendment.save(update_fields=["seal"])
+    score._history_user = by  # type: ignore[attr-defined]
+    score.save()
+    set_quality_level(meeting=meeting, level=score.final_level)
+    return amendment
 
 
 CODE_PATTERN = re.compile(r"^[0-9]{1,2}[a-z]{0,2}$")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.dates import months_ended
 from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.locking import VersionField
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -36,7 +37,10 @@ from chibo.scoring.models import Level, MeetingScore, ScoringRules
 
 
 class ScoreForm(forms.Form):
-    """Points for the judged criteria, plus what each flow adds."""
+    """Points for the judged criteria, plus what each flow adds, and the version of the
+    meeting the page was read at (a save over a newer one is refused)."""
+
+    version = VersionField()
 
     def __init__(
         self, *args: Any, criteria: list[Any], initial_points: dict[str, int], **kwargs: Any
@@ -78,6 +82,12 @@ class ConfirmForm(ScoreForm):
     )
 
 
+class AmendScoreForm(ConfirmForm):
+    """A confirmed score is final: the upper level corrects it with a reason."""
+
+    reason = forms.CharField(label=gettext_lazy("Why the score is corrected"), max_length=300)
+
+
 def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
     perm = Perm.CONFIRM_SCORES if upper else Perm.MANAGE_MEETINGS
     meeting = get_meeting_for_user(request, pk, perm)
@@ -93,23 +103,40 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
         if score and upper
         else (score.cell_points if score else {})
     )
-    form_class = ConfirmForm if upper else ProposeForm
-    initial: dict[str, Any] = {}
+    final = score is not None and score.confirmed_at is not None
+    form_class: type[ScoreForm] = (
+        (AmendScoreForm if final else ConfirmForm) if upper else ProposeForm
+    )
+    initial: dict[str, Any] = {"version": meeting.version}
     if score is not None and not upper:
-        initial = {"members_for": score.members_for, "members_against": score.members_against}
+        initial["members_for"] = score.members_for
+        initial["members_against"] = score.members_against
     if score is not None and upper:
-        initial = {"comment": score.upper_comment}
+        initial["comment"] = score.upper_comment
     form = form_class(
         request.POST or None, criteria=spec.criteria, initial_points=previous, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and final and not upper:
+        messages.error(request, services.FINAL)
+    elif request.method == "POST" and form.is_valid():
+        version = form.cleaned_data["version"]
         try:
-            if upper:
+            if isinstance(form, AmendScoreForm):
+                services.amend_score(
+                    meeting=meeting,
+                    judged=form.judged(),
+                    comment=form.cleaned_data["comment"],
+                    reason=form.cleaned_data["reason"],
+                    version=version,
+                    by=actor(request),
+                )
+            elif upper:
                 assert isinstance(form, ConfirmForm)
                 services.confirm_score(
                     meeting=meeting,
                     judged=form.judged(),
                     comment=form.cleaned_data["comment"],
+                    version=version,
                     by=actor(request),
                 )
             else:
@@ -119,6 +146,7 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
                     judged=form.judged(),
                     members_for=form.cleaned_data["members_for"],
                     members_against=form.cleaned_data["members_against"],
+                    version=version,
                     by=actor(request),
                 )
         except ValidationError as error:
@@ -140,13 +168,22 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
             "result": result,
             "score": score,
             "seal_status": seals.score_status(score),
-            "form": form,
+            "amendments": [
+                (a, _level_label(a.before.get("level")), _level_label(a.after.get("level")))
+                for a in (score.amendments.select_related("made_by") if score else [])
+            ],
+            "final": final,
+            "form": None if final and not upper else form,
             "upper": upper,
             "level_label": Level(result.level).label,
             "can_propose": has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit),
             "can_confirm": has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
         },
     )
+
+
+def _level_label(value: str | None) -> str:
+    return str(Level(value).label) if value in Level.values else ""
 
 
 def meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
