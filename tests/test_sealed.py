@@ -141,6 +141,26 @@ def test_a_writer_sending_an_older_version_is_refused(cast: dict[str, User]) -> 
 
 
 @pytest.mark.django_db
+def test_every_form_that_changes_a_meeting_carries_its_version(client_for) -> None:
+    meeting = meeting_on_now()
+    secretary = client_for("bithu1")
+    url = f"/meetings/{meeting.pk}/"
+    hidden = f'name="version" value="{meeting.version}"'
+    for form in ("speeches/new/", "guests/new/", "items/new/", "tasks/new/", "minutes/", "vote/"):
+        assert hidden in secretary.get(url + form).content.decode(), form
+    assert hidden in secretary.get(url).content.decode()  # approval, removing an item
+    response = secretary.post(
+        url + "guests/new/", {"version": meeting.version - 1, "name": "Khách muộn", "title": ""}
+    )
+    assert response.status_code == 200  # refused, the form shown again with what was typed
+    assert "Khách muộn" in response.content.decode()
+    assert not meeting.guests.exists()
+    services.approve_minutes(meeting=meeting, version=meeting.version, by=None)
+    hidden = f'name="version" value="{meeting.version}"'
+    assert hidden in secretary.get(url + "amend/").content.decode()
+
+
+@pytest.mark.django_db
 def test_recording_a_visit_leaves_approved_minutes_as_approved(cast: dict[str, User]) -> None:
     meeting = meeting_on_now(visitor=cast["uyvien1"])
     services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
@@ -279,4 +299,175 @@ def test_approval_racing_a_writer_leaves_the_seal_intact(
         )
         # One of the two went first; the other was judged against what it left.
         assert [approved, written].count("ok") == 1, (head_start, approved, written)
+        assert changed_records() == []
+
+
+# --- final scores and classifications -------------------------------------------------------
+
+
+def scored(cast: dict[str, User]) -> Meeting:
+    """Approved minutes whose score the cell proposed and the upper level confirmed."""
+    from chibo.scoring import services as scoring
+
+    meeting = meeting_on_now()
+    services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
+    scoring.propose_score(
+        meeting=meeting, judged={}, members_for=7, members_against=0, by=cast["bithu1"]
+    )
+    scoring.confirm_score(meeting=meeting, judged={"3c": 8}, comment="Đạt", by=cast["uyvien1"])
+    return Meeting.objects.get(pk=meeting.pk)
+
+
+@pytest.mark.django_db
+def test_a_confirmed_score_is_final_for_the_cell_and_for_the_upper_level(
+    cast: dict[str, User],
+) -> None:
+    from chibo.scoring import services as scoring
+    from chibo.scoring.models import MeetingScore
+
+    meeting = scored(cast)
+    confirmed = MeetingScore.objects.get(meeting=meeting)
+    with pytest.raises(ValidationError, match=r"(?i)final|cuối cùng"):
+        scoring.propose_score(
+            meeting=meeting, judged={}, members_for=1, members_against=6, by=cast["bithu1"]
+        )
+    with pytest.raises(ValidationError, match=r"(?i)final|cuối cùng"):
+        scoring.confirm_score(meeting=meeting, judged={"3c": 0}, comment="", by=cast["bantochuc"])
+    score = MeetingScore.objects.get(meeting=meeting)
+    assert (score.cell_points, score.upper_points, score.confirmed_by_id) == (
+        confirmed.cell_points,
+        confirmed.upper_points,
+        cast["uyvien1"].pk,
+    )
+    assert changed_records() == []
+
+
+@pytest.mark.django_db
+def test_a_correction_of_a_confirmed_score_is_an_amendment_beside_the_original(
+    cast: dict[str, User], client_for
+) -> None:
+    from chibo.scoring import seals as scoring_seals
+    from chibo.scoring import services as scoring
+    from chibo.scoring.models import MeetingScore
+
+    meeting = scored(cast)
+    original = MeetingScore.objects.get(meeting=meeting)
+    with pytest.raises(ValidationError):
+        scoring.amend_score(
+            meeting=meeting, judged={"3c": 2}, comment="Sửa", reason=" ", by=cast["uyvien1"]
+        )
+    amendment = scoring.amend_score(
+        meeting=meeting,
+        judged={"3c": 2},
+        comment="Chấm lại tiêu chí 3c",
+        reason="Cộng nhầm điểm tiêu chí 3c",
+        by=cast["bantochuc"],
+    )
+    score = MeetingScore.objects.get(meeting=meeting)
+    assert amendment.before["total"] == original.upper_total
+    assert amendment.after["total"] == score.upper_total == original.upper_total - 6
+    assert (amendment.made_by, amendment.reason) == (
+        cast["bantochuc"],
+        "Cộng nhầm điểm tiêu chí 3c",
+    )
+    assert (score.confirmed_by_id, score.confirmed_at) == (
+        original.confirmed_by_id,
+        original.confirmed_at,
+    )
+    assert scoring_seals.score_status(score).intact  # type: ignore[union-attr]
+    assert changed_records() == []
+    page = client_for("bithu1").get(f"/meetings/{meeting.pk}/score/").content.decode()
+    assert "Cộng nhầm điểm tiêu chí 3c" in page
+    assert "Chấm lại tiêu chí 3c" in page and "Đạt" in page  # the original beside it
+    # Changed behind the application, amended or not, it still shows.
+    MeetingScore.objects.filter(pk=score.pk).update(upper_total=99)
+    assert not scoring_seals.score_status(MeetingScore.objects.get(pk=score.pk)).intact  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_the_score_forms_carry_the_version_and_a_stale_one_is_refused(client_for) -> None:
+    from chibo.scoring.models import MeetingScore
+
+    meeting = meeting_on_now()
+    url = f"/meetings/{meeting.pk}/score/"
+    secretary = client_for("bithu1")
+    assert f'name="version" value="{meeting.version}"' in secretary.get(url).content.decode()
+    services.add_guest(meeting=meeting, name="Khách", title="", is_upper_attendee=False, by=None)
+    response = secretary.post(url, {"version": meeting.version - 1, "members_for": 6})
+    assert response.status_code == 200
+    assert not MeetingScore.objects.filter(meeting=meeting).exists()
+
+
+@pytest.mark.django_db
+def test_a_decided_classification_is_final_and_corrected_by_amendment(
+    cast: dict[str, User], client_for
+) -> None:
+    from chibo.scoring import seals as scoring_seals
+    from chibo.scoring.classification import note_discipline, rate
+    from chibo.scoring.models import AnnualRating
+
+    unit = Unit.objects.get(code="X001.01")
+    rate(unit=unit, year=2026, step="self", level="good", by=cast["bithu1"])
+    rate(unit=unit, year=2026, step="verify", level="good", by=cast["bantochuc"])
+    decided, _ = rate(unit=unit, year=2026, step="decide", level="good", by=cast["uyvien1"])
+    with pytest.raises(ValidationError, match=r"(?i)final|cuối cùng|why|lý do"):
+        rate(unit=unit, year=2026, step="decide", level="completed", by=cast["admin"])
+    assert AnnualRating.objects.get(pk=decided.pk).decided_level == "good"
+    rating, _ = rate(
+        unit=unit,
+        year=2026,
+        step="decide",
+        level="completed",
+        reason="Kết luận kiểm tra bổ sung",
+        by=cast["admin"],
+    )
+    assert (rating.decided_by, rating.decided_at) == (cast["uyvien1"], decided.decided_at)
+    amendment = rating.amendments.get()
+    assert (amendment.before["level"], amendment.after["level"]) == ("good", "completed")
+    assert (amendment.made_by, amendment.reason) == (cast["admin"], "Kết luận kiểm tra bổ sung")
+    note_discipline(unit=unit, year=2026, member=None, by=cast["kiemtra"])
+    rating = AnnualRating.objects.get(pk=decided.pk)
+    assert rating.amendments.count() == 2
+    assert scoring_seals.rating_status(rating).intact  # type: ignore[union-attr]
+    assert changed_records() == []
+    page = (
+        client_for("bantochuc")
+        .get(f"/units/{unit.code}/classification/cell/?year=2026")
+        .content.decode()
+    )
+    assert "Kết luận kiểm tra bổ sung" in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_confirmations_sent_at_once_the_second_is_refused(
+    cast_ready: dict[str, User],
+) -> None:
+    from chibo.scoring import services as scoring
+    from chibo.scoring.models import MeetingScore
+
+    for head_start in ("first", "second"):
+        meeting = meeting_on_now()
+        scoring.propose_score(
+            meeting=meeting, judged={}, members_for=7, members_against=0, by=cast_ready["bithu1"]
+        )
+        version = Meeting.objects.get(pk=meeting.pk).version
+        people = (cast_ready["uyvien1"], cast_ready["bantochuc"])
+        outcome = race(
+            *(
+                lambda who=who: scoring.confirm_score(  # type: ignore[misc]
+                    meeting=Meeting.objects.get(pk=meeting.pk),
+                    judged={"3c": 8 if who == people[0] else 0},
+                    comment=who.username,
+                    version=version,
+                    by=who,
+                )
+                for who in people
+            ),
+            head_start=head_start,
+        )
+        assert outcome.count("ok") == 1, outcome
+        assert not any(o.startswith("ERROR") for o in outcome), outcome
+        score = MeetingScore.objects.get(meeting=meeting)
+        winner = people[outcome.index("ok")]
+        assert (score.confirmed_by_id, score.upper_comment) == (winner.pk, winner.username)
         assert changed_records() == []
