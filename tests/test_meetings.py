@@ -286,7 +286,12 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert (
         secretary.post(
             url + "tasks/new/",
-            {"version": 5, "title": "Vận động đoàn viên", "owner": owner.pk, "deadline": "2026-12-31"},
+            {
+                "version": 5,
+                "title": "Vận động đoàn viên",
+                "owner": owner.pk,
+                "deadline": "2026-12-31",
+            },
         ).status_code
         == 302
     )

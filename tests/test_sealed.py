@@ -6,6 +6,7 @@ reads it) and with real threads on their own database connections."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import threading
@@ -79,7 +80,7 @@ WRITERS: dict[str, Callable[[Meeting], Any]] = {
         meeting=m, name="Khách đến muộn", title="", is_upper_attendee=False, by=None
     ),
     "speech": lambda m: services.add_speech(
-        item=m.items.order_by("order").first(),
+        item=m.items.order_by("order")[0],
         member=_member(m),
         gist="Phát biểu sau khi duyệt",
         by=None,
@@ -101,10 +102,8 @@ WRITERS: dict[str, Callable[[Meeting], Any]] = {
 def changed_records() -> list[str]:
     """What `chibo seals` lists as changed since it was sealed."""
     out = io.StringIO()
-    try:
+    with contextlib.suppress(CommandError):  # it fails when something changed
         call_command("seals", stdout=out)
-    except CommandError:
-        pass
     return [line.strip() for line in out.getvalue().splitlines() if "CHANGED" in line]
 
 
@@ -293,10 +292,8 @@ def test_approval_racing_a_writer_leaves_the_seal_intact(
             lambda m=for_writer: WRITERS[writer](m),  # type: ignore[misc]
             head_start=head_start,
         )
-        assert not approved.startswith("ERROR") and not written.startswith("ERROR"), (
-            approved,
-            written,
-        )
+        assert not approved.startswith("ERROR"), approved
+        assert not written.startswith("ERROR"), written
         # One of the two went first; the other was judged against what it left.
         assert [approved, written].count("ok") == 1, (head_start, approved, written)
         assert changed_records() == []
@@ -378,7 +375,8 @@ def test_a_correction_of_a_confirmed_score_is_an_amendment_beside_the_original(
     assert changed_records() == []
     page = client_for("bithu1").get(f"/meetings/{meeting.pk}/score/").content.decode()
     assert "Cộng nhầm điểm tiêu chí 3c" in page
-    assert "Chấm lại tiêu chí 3c" in page and "Đạt" in page  # the original beside it
+    assert "Chấm lại tiêu chí 3c" in page
+    assert "Đạt" in page  # the original beside it
     # Changed behind the application, amended or not, it still shows.
     MeetingScore.objects.filter(pk=score.pk).update(upper_total=99)
     assert not scoring_seals.score_status(MeetingScore.objects.get(pk=score.pk)).intact  # type: ignore[union-attr]
@@ -454,12 +452,14 @@ def test_two_confirmations_sent_at_once_the_second_is_refused(
         people = (cast_ready["uyvien1"], cast_ready["bantochuc"])
         outcome = race(
             *(
-                lambda who=who: scoring.confirm_score(  # type: ignore[misc]
-                    meeting=Meeting.objects.get(pk=meeting.pk),
-                    judged={"3c": 8 if who == people[0] else 0},
-                    comment=who.username,
-                    version=version,
-                    by=who,
+                lambda who=who, pk=meeting.pk, v=version, points=8 if who == people[0] else 0: (
+                    scoring.confirm_score(
+                        meeting=Meeting.objects.get(pk=pk),
+                        judged={"3c": points},
+                        comment=who.username,
+                        version=v,
+                        by=who,
+                    )
                 )
                 for who in people
             ),

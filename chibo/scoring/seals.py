@@ -3,6 +3,7 @@ confirmed it, an annual classification once the upper-level committee has decide
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,7 +12,7 @@ from chibo.lib import seal
 from chibo.meetings import seals as meeting_seals
 from chibo.scoring.models import AnnualRating, MeetingScore, RatingAmendment, ScoreAmendment
 
-Amendments = list[ScoreAmendment] | list[RatingAmendment]
+Amendments = Sequence[ScoreAmendment | RatingAmendment]
 
 
 def _amended(content: dict[str, Any], amendments: Amendments) -> dict[str, Any]:
@@ -99,9 +100,7 @@ def rating_status(rating: AnnualRating | None) -> seal.Status | None:
         return None
     amendments = list(rating.amendments.all())
     stored = _latest(rating.seal, amendments)
-    return seal.Status(
-        stored, seal.digest(rating_content(rating, amendments)) if stored else None
-    )
+    return seal.Status(stored, seal.digest(rating_content(rating, amendments)) if stored else None)
 
 
 def audit_scores(
@@ -136,7 +135,9 @@ def audit_ratings(
 ) -> meeting_seals.Audit:
     """Check the seal of every decided classification among `ratings`."""
     found = meeting_seals.Audit()
-    decided = ratings.exclude(decided_level="").select_related("unit").prefetch_related("amendments")
+    decided = (
+        ratings.exclude(decided_level="").select_related("unit").prefetch_related("amendments")
+    )
     for rating in decided.order_by("pk").iterator(chunk_size=2000):
         amendments = list(rating.amendments.all())
         value = seal.digest(rating_content(rating, amendments))

@@ -7,47 +7,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scoring', '0007_seals'),
+        ("scoring", "0007_seals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RatingAmendment',
+            name="RatingAmendment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('before', models.JSONField(verbose_name='before')),
-                ('after', models.JSONField(verbose_name='after')),
-                ('reason', models.CharField(max_length=300, verbose_name='why')),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seal', models.CharField(blank=True, default='', max_length=64)),
-                ('made_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rating', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='amendments', to='scoring.annualrating')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("before", models.JSONField(verbose_name="before")),
+                ("after", models.JSONField(verbose_name="after")),
+                ("reason", models.CharField(max_length=300, verbose_name="why")),
+                ("made_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seal", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rating",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="amendments",
+                        to="scoring.annualrating",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'classification amendment',
-                'verbose_name_plural': 'classification amendments',
-                'ordering': ['made_at', 'pk'],
+                "verbose_name": "classification amendment",
+                "verbose_name_plural": "classification amendments",
+                "ordering": ["made_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ScoreAmendment',
+            name="ScoreAmendment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('before', models.JSONField(verbose_name='before')),
-                ('after', models.JSONField(verbose_name='after')),
-                ('reason', models.CharField(max_length=300, verbose_name='why')),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seal', models.CharField(blank=True, default='', max_length=64)),
-                ('made_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('score', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='amendments', to='scoring.meetingscore')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("before", models.JSONField(verbose_name="before")),
+                ("after", models.JSONField(verbose_name="after")),
+                ("reason", models.CharField(max_length=300, verbose_name="why")),
+                ("made_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seal", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "score",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="amendments",
+                        to="scoring.meetingscore",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'score amendment',
-                'verbose_name_plural': 'score amendments',
-                'ordering': ['made_at', 'pk'],
+                "verbose_name": "score amendment",
+                "verbose_name_plural": "score amendments",
+                "ordering": ["made_at", "pk"],
             },
         ),
     ]
