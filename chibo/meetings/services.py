@@ -353,7 +353,10 @@ def check_in(
     *, meeting: Meeting, member: Member, by: Actor, version: int | None = None
 ) -> Attendance:
     """A member marks their own presence by scanning the meeting's QR code."""
-    lock_meeting(meeting, version=version)
+    # Members check in while the secretary is typing the minutes: a check-in leaves the
+    # meeting's version as it is, so that it does not refuse the secretary's next save. The
+    # row lock still orders it against approval.
+    lock_meeting(meeting, version=version, bump=False)
     now = timezone.now()
     start = meeting.started_at or meeting.scheduled_at
     end = meeting.ended_at or start + CHECKIN_CLOSES
