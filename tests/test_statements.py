@@ -22,17 +22,26 @@ from chibo.content.models import Material, MaterialRead
 from chibo.content.panels import materials_of_month
 from chibo.content.services import mark_read
 from chibo.lib.statements import Param, Run, Statement, run_together
+from chibo.meetings.access import meeting_for_user_run
 from chibo.meetings.models import Meeting, Task
 from chibo.meetings.services import add_task
-from chibo.meetings.views import MEETING, MEETING_TASKS, MEETING_VISITORS
+from chibo.meetings.views import MEETING_TASKS, MEETING_VISITORS
 from chibo.members.models import Member
 from chibo.orgs.access import GRANTS_WITH_USER, grants_of
 from chibo.orgs.models import RoleGrant, Unit
-from chibo.orgs.permissions import Role, Scope
+from chibo.orgs.permissions import Perm, Role, Scope
 from tests.test_content import publish, this_month
 from tests.test_meetings import planned
 
 pytestmark = pytest.mark.django_db
+
+# A meeting by its number with its cell, as a page reads it (the pages read it through
+# chibo.meetings.access, whose statement also holds the access check: tested below).
+MEETING = Statement(
+    lambda: Meeting.objects.select_related("unit", "unit__kind").filter(
+        pk=Param("pk", IntegerField())
+    )
+)
 
 
 def fields(obj: Model) -> dict[str, Any]:
@@ -291,3 +300,21 @@ def test_an_error_in_runs_together_is_raised_and_the_connection_goes_on() -> Non
         run_together(MEETING.bind(pk=meeting.pk), broken.bind(pk=1))
     (found,) = MEETING(pk=meeting.pk)
     assert found.pk == meeting.pk
+
+
+@pytest.mark.parametrize("action", [Perm.VIEW_MEETINGS, Perm.MANAGE_MEETINGS, Perm.CONFIRM_SCORES])
+def test_the_meeting_statement_reaches_what_the_access_layer_reaches(
+    cast: dict[str, User], action: Perm
+) -> None:
+    """The meeting pages' statement checks the grants in SQL; it must let through exactly
+    the meetings that `Meeting.objects.visible_to` (the grants in Python) lets through."""
+    by_unit = {
+        cell.pk: planned(cell.code)
+        for cell in Unit.objects.cells().filter(members__isnull=False).distinct()
+    }
+    for user in cast.values():
+        reached = set(Meeting.objects.visible_to(user, action).values_list("pk", flat=True))
+        for meeting in by_unit.values():
+            found = meeting_for_user_run(user, meeting.pk, action=action).run()
+            assert bool(found) == (meeting.pk in reached), (user.username, meeting.unit_id)
+    assert len(by_unit) > 5

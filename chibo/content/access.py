@@ -1,16 +1,28 @@
-"""The access chokepoint of materials, on the grants of chibo.orgs.access: a material is seen
-by whoever may see the meetings of a cell it is sent to, and by those who may publish or see
-the unit that published it."""
+"""The access to what is sent down to the cells, on the grants of chibo.orgs.access.
+
+- `Material.objects.visible_to(user, action)`: a material is seen by whoever may see the
+  meetings of a cell it is sent to, and by those who may publish or see the unit that
+  published it (`materials_q`). Read confirmations are reached through the material.
+- `ThematicTopic.objects.visible_to(user, action)`: a topic reaches every unit below the
+  one that oriented it (`topics_q`); adoptions are reached through the topic and the cell.
+- `Regulation.objects.visible_to(user, action)`: a cell's working regulations, to whoever
+  sees its meetings (VIEW_MEETINGS).
+- `Course.objects.visible_to(user, action)`: courses, to whoever sees the members of the
+  unit that organises them (VIEW_MEMBERS).
+
+The getters take the user (never a request) and filter in the query: an absent and a
+forbidden object give the same 404.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, IntegerField, Q, QuerySet
+from django.db.models import CharField, IntegerField, Q
 from django.http import Http404
 
-from chibo.content.models import Material, ThematicTopic
+from chibo.content.models import Course, Material, Regulation, ThematicTopic
 from chibo.lib.statements import Param
 from chibo.orgs.access import grants_with, is_superuser
 from chibo.orgs.models import Unit
@@ -72,13 +84,10 @@ def materials_q(user: AnyUser) -> Q:
     return q
 
 
-def visible_materials(user: AnyUser) -> QuerySet[Material]:
-    materials: QuerySet[Material] = Material.objects.filter(materials_q(user))
-    return materials
-
-
-def get_material_for_user(user: AnyUser, pk: int) -> Material:
-    material = visible_materials(user).select_related("unit").filter(pk=pk).first()
+def get_material_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEETINGS) -> Material:
+    material = (
+        Material.objects.visible_to(user, action).select_related("unit").filter(pk=pk).first()
+    )
     if material is None:
         raise Http404
     return material
@@ -97,13 +106,30 @@ def topics_q(user: AnyUser) -> Q:
     return q
 
 
-def visible_topics(user: AnyUser) -> QuerySet[ThematicTopic]:
-    topics: QuerySet[ThematicTopic] = ThematicTopic.objects.filter(topics_q(user))
-    return topics
-
-
-def get_topic_for_user(user: AnyUser, pk: int) -> ThematicTopic:
-    topic = visible_topics(user).select_related("unit").filter(pk=pk).first()
+def get_topic_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_UNIT) -> ThematicTopic:
+    topic = (
+        ThematicTopic.objects.visible_to(user, action).select_related("unit").filter(pk=pk).first()
+    )
     if topic is None:
         raise Http404
     return topic
+
+
+def get_regulation_for_user(
+    user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEETINGS
+) -> Regulation:
+    """A version of a cell's working regulations, to whoever sees the cell's meetings."""
+    regulation = (
+        Regulation.objects.visible_to(user, action).select_related("unit").filter(pk=pk).first()
+    )
+    if regulation is None:
+        raise Http404
+    return regulation
+
+
+def get_course_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEMBERS) -> Course:
+    """A course, to whoever sees the members of the unit that organises it."""
+    course = Course.objects.visible_to(user, action).select_related("unit").filter(pk=pk).first()
+    if course is None:
+        raise Http404
+    return course

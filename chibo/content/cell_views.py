@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.content import services
+from chibo.content.access import get_course_for_user, get_regulation_for_user
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.content.models import Course, CourseKind, Regulation
-from chibo.content.views import CONTENT_TYPES
 from chibo.lib.dates import add_months
 from chibo.lib.http import actor, add_validation_errors
-from chibo.lib.uploads import MAX_DOCUMENT_BYTES, document_type
+from chibo.lib.uploads import CONTENT_TYPES, MAX_DOCUMENT_BYTES, document_type
 from chibo.members.forms import DateInput
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -55,7 +55,7 @@ class RegulationForm(forms.Form):
 def regulations(request: HttpRequest, code: str) -> HttpResponse:
     """A cell's versions (and a form to add one); above a cell, the cells below with the date
     of their regulations, those without current ones first."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     can_add = unit.is_cell and has_perm(request.user, Perm.MANAGE_MEETINGS, unit)
     form = RegulationForm(request.POST or None, request.FILES or None) if can_add else None
     if request.method == "POST":
@@ -100,9 +100,7 @@ def regulations(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def regulation_file(request: HttpRequest, pk: int) -> FileResponse:
-    regulation = Regulation.objects.select_related("unit").filter(pk=pk).first()
-    if regulation is None or not has_perm(request.user, Perm.VIEW_MEETINGS, regulation.unit):
-        raise Http404
+    regulation = get_regulation_for_user(request.user, pk)
     return FileResponse(
         regulation.file.open("rb"),
         as_attachment=True,
@@ -150,7 +148,7 @@ def _training_years(request: HttpRequest) -> int:
 def training(request: HttpRequest, code: str) -> HttpResponse:
     """The courses organised at or below a unit, and the secretaries, deputies and cell
     committee members below it not trained within the last N years."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     can_add = not unit.is_cell and has_perm(request.user, Perm.MANAGE_MEMBERS, unit)
     form = CourseForm(request.POST or None) if can_add else None
     if request.method == "POST":
@@ -209,9 +207,7 @@ def training(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def course(request: HttpRequest, pk: int) -> HttpResponse:
-    item = Course.objects.select_related("unit").filter(pk=pk).first()
-    if item is None or not has_perm(request.user, Perm.VIEW_MEMBERS, item.unit):
-        raise Http404
+    item = get_course_for_user(request.user, pk)
     can_edit = has_perm(request.user, Perm.MANAGE_MEMBERS, item.unit)
     people = list(item.participants.select_related("unit").order_by("unit__path", "sort_key"))
     form = None

@@ -3,6 +3,8 @@ HCM study content and thematic orientation, each with who has read it (domain §
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -10,12 +12,32 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.orgs.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
 
 class MaterialKind(models.TextChoices):
     MEETING = "meeting", _("Meeting materials")
     INTERNAL = "internal", _("Internal information")
     HCM = "hcm", _("Studying and following Hồ Chí Minh")
     THEMATIC = "thematic", _("Thematic orientation")
+
+
+class MaterialQuerySet(models.QuerySet["Material"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEETINGS) -> MaterialQuerySet:
+        """Materials that reach the cells whose meetings `user` sees (and those of the units
+        they publish for); for another `action`, those published by a unit over which the
+        user holds it (chibo.content.access)."""
+        from chibo.content.access import materials_q
+        from chibo.orgs.access import unit_filter
+
+        if action == Perm.VIEW_MEETINGS:
+            return self.filter(materials_q(user))
+        return self.filter(unit_filter(user, action, through="unit__"))
 
 
 class Material(models.Model):
@@ -42,6 +64,8 @@ class Material(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+
+    objects = MaterialQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("material")
@@ -74,6 +98,14 @@ class MaterialRead(models.Model):
         return f"{self.material_id} · {self.user_id}"
 
 
+class RegulationQuerySet(models.QuerySet["Regulation"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEETINGS) -> RegulationQuerySet:
+        """Working regulations of the cells over which `user` holds `action`."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="unit__"))
+
+
 class Regulation(models.Model):
     """One version of a cell's working regulations (Quy chế làm việc của chi bộ)."""
 
@@ -89,6 +121,8 @@ class Regulation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = RegulationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("working regulations")
@@ -107,6 +141,14 @@ class CourseKind(models.TextChoices):
     WORKSHOP = "tap_huan", _("Training workshop (tập huấn)")
 
 
+class CourseQuerySet(models.QuerySet["Course"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEMBERS) -> CourseQuerySet:
+        """Courses organised by the units over which `user` holds `action`."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="unit__"))
+
+
 class Course(models.Model):
     """A course for cell secretaries and committee members, organised by a unit."""
 
@@ -122,6 +164,7 @@ class Course(models.Model):
         "members.Member", blank=True, related_name="+", verbose_name=_("participants")
     )
 
+    objects = CourseQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[participants])
 
     class Meta:
@@ -134,6 +177,18 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("content:course", args=[self.pk])
+
+
+class ThematicTopicQuerySet(models.QuerySet["ThematicTopic"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_UNIT) -> ThematicTopicQuerySet:
+        """Topics that reach a unit `user` sees (chibo.content.access); for another
+        `action`, those oriented by a unit over which the user holds it."""
+        from chibo.content.access import topics_q
+        from chibo.orgs.access import unit_filter
+
+        if action == Perm.VIEW_UNIT:
+            return self.filter(topics_q(user))
+        return self.filter(unit_filter(user, action, through="unit__"))
 
 
 class ThematicTopic(models.Model):
@@ -156,6 +211,7 @@ class ThematicTopic(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
+    objects = ThematicTopicQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

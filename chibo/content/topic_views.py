@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.content import figures, services
-from chibo.content.access import ancestors_and_self, get_topic_for_user, visible_topics
+from chibo.content.access import ancestors_and_self, get_topic_for_user
 from chibo.content.models import ThematicTopic, TopicAdoption
 from chibo.lib.dates import quarter_of
 from chibo.lib.http import actor, add_validation_errors, year_param
@@ -94,7 +94,7 @@ def thematic_meetings(cell: Unit, year: int) -> list[Meeting]:
 def _oriented_for(unit: Unit, year: int, user: Any) -> list[ThematicTopic]:
     """The year's topics that reach `unit`: oriented by it or by a unit above it."""
     return list(
-        visible_topics(user)
+        ThematicTopic.objects.visible_to(user)
         .filter(unit__path__in=ancestors_and_self(unit.path), year=year)
         .select_related("unit")
         .order_by("unit__path", "number")
@@ -105,7 +105,7 @@ def topics(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's thematic orientation for a year. Above a cell: its topics and those from
     above, the form to orient a new one (for those who may publish), and the coverage of
     the cells below per quarter. A cell: the topics it may adopt and its quarters."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_UNIT)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_UNIT)
     year = year_param(request)
     if unit.is_cell:
         return _cell_topics(request, unit, year)

@@ -13,29 +13,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chibo.content import services
-from chibo.content.access import get_material_for_user, sent_to, visible_materials
+from chibo.content.access import get_material_for_user, sent_to
 from chibo.content.forms import MaterialForm
 from chibo.content.models import Material, MaterialRead
 from chibo.lib.http import actor
+from chibo.lib.uploads import CONTENT_TYPES
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
-
 
 def materials(request: HttpRequest, code: str) -> HttpResponse:
     """What reaches this unit from above and what it published; the publishing form for
     those who may publish here."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_UNIT)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_UNIT)
     can_publish = not unit.is_cell and has_perm(request.user, Perm.PUBLISH_MATERIALS, unit)
     form = (
         MaterialForm(request.POST or None, request.FILES or None, unit=unit)
@@ -63,7 +55,7 @@ def materials(request: HttpRequest, code: str) -> HttpResponse:
             return redirect(material)
     user: User = request.user  # type: ignore[assignment]
     shown = (
-        visible_materials(request.user)
+        Material.objects.visible_to(request.user)
         .filter(sent_to(unit) | Q(unit__path__startswith=unit.path))
         .select_related("unit")
         .annotate(read=Exists(MaterialRead.objects.filter(material=OuterRef("pk"), user=user)))

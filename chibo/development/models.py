@@ -3,7 +3,7 @@ clock and each unit's yearly targets."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chibo.members.models import Gender
+from chibo.orgs.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Stage(models.TextChoices):
@@ -77,6 +83,14 @@ class DevelopmentRules(models.Model):
         return cls.objects.filter(unit__path=root).first() or cls(unit=unit)
 
 
+class CandidateQuerySet(models.QuerySet["Candidate"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEMBERS) -> CandidateQuerySet:
+        """Candidates of the cells over which `user` holds `action` (chibo.development.access)."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="unit__"))
+
+
 class Candidate(models.Model):
     """A person on the way to membership, in one cell."""
 
@@ -135,6 +149,7 @@ class Candidate(models.Model):
     version = models.PositiveIntegerField(default=0, editable=False)
 
     history = HistoricalRecords(excluded_fields=["version"])
+    objects = CandidateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("candidate")

@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.development import figures, services
+from chibo.development.access import get_candidate_for_user
 from chibo.development.models import ORDER, UPPER_STAGES, Candidate, Stage, Target, position
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.locking import VersionField
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
-from chibo.orgs.access import get_unit_for_user, has_perm, has_perm_above, unit_filter
+from chibo.orgs.access import get_unit_for_user, has_perm, has_perm_above
 from chibo.orgs.permissions import Perm
 
 
@@ -84,20 +85,8 @@ class AdvanceForm(forms.Form):
                 self.fields[name].queryset = members  # type: ignore[attr-defined]
 
 
-def get_candidate_for_user(request: HttpRequest, pk: int) -> Candidate:
-    candidate = (
-        Candidate.objects.filter(unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"))
-        .select_related("unit", "introducer", "mentor", "member")
-        .filter(pk=pk)
-        .first()
-    )
-    if candidate is None:
-        raise Http404
-    return candidate
-
-
 def candidates(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     can_add = unit.is_cell and has_perm(request.user, Perm.MANAGE_MEMBERS, unit)
     form = CandidateForm(request.POST or None, initial={"listed_on": timezone.localdate()})
     if request.method == "POST":
@@ -118,10 +107,13 @@ def candidates(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("The candidate is listed."))
                 return redirect(candidate)
     stage = request.GET.get("stage", "")
-    shown = Candidate.objects.filter(
-        unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"),
-        unit__path__startswith=unit.path,
-    ).select_related("unit")
+    shown = (
+        Candidate.objects.visible_to(request.user)
+        .filter(
+            unit__path__startswith=unit.path,
+        )
+        .select_related("unit")
+    )
     if stage in Stage.values:
         shown = shown.filter(stage=stage)
     page = Paginator(shown.order_by("unit__path", "full_name"), 50).get_page(
@@ -141,7 +133,7 @@ def candidates(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def candidate(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_candidate_for_user(request, pk)
+    item = get_candidate_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_MEMBERS, item.unit)
     stage = services.next_stage(item)
     upper_stage = stage in UPPER_STAGES
@@ -200,9 +192,7 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
 def progress(user: Any, unit: Any, year: int) -> dict[str, Any]:
     """Admissions of `year` below `unit` against its target, by group (a fixed number of
     queries)."""
-    below = Candidate.objects.filter(
-        unit_filter(user, Perm.VIEW_MEMBERS, through="unit__"), unit__path__startswith=unit.path
-    )
+    below = Candidate.objects.visible_to(user).filter(unit__path__startswith=unit.path)
     counts = figures.admissions(below, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     target = Target.objects.filter(unit=unit, year=year).first()
     by_stage = dict(below.values_list("stage").annotate(n=Count("pk")))
@@ -210,7 +200,7 @@ def progress(user: Any, unit: Any, year: int) -> dict[str, Any]:
 
 
 def development(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     year = year_param(request)
     can_set = has_perm(request.user, Perm.MANAGE_MEMBERS, unit)
     if request.method == "POST":
@@ -230,11 +220,12 @@ def development(request: HttpRequest, code: str) -> HttpResponse:
     rules = services.rules_for(unit)  # one province, one set of rules
     waiting = [
         (c, services.clock(c, rules))
-        for c in Candidate.objects.filter(
-            unit_filter(request.user, Perm.VIEW_MEMBERS, through="unit__"),
+        for c in Candidate.objects.visible_to(request.user)
+        .filter(
             unit__path__startswith=unit.path,
             stage=Stage.ADMITTED,
-        ).select_related("unit")[:200]
+        )
+        .select_related("unit")[:200]
     ]
     today = timezone.localdate()
     return render(

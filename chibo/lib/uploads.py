@@ -22,6 +22,17 @@ def unpacked_size(entries: list[zipfile.ZipInfo]) -> int:
     return sum(entry.file_size for entry in entries)
 
 
+# The media type of each kind `document_type` recognises, for serving the file back.
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+
 def document_type(data: bytes, *, max_unpacked: int = 200 * 1024 * 1024) -> str | None:
     """ "pdf", "docx", "png", "jpeg", "gif" or "webp" by the first bytes (and, for DOCX, the
     archive's content, bounded against zip bombs); None for anything else."""

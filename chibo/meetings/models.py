@@ -67,12 +67,13 @@ class ItemKind(models.TextChoices):
 
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def visible_to(
-        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEETINGS
+        self, user: AbstractBaseUser | AnonymousUser, action: Perm = Perm.VIEW_MEETINGS
     ) -> MeetingQuerySet:
-        """Meetings of the cells over which `user` holds `perm`: the chokepoint."""
+        """Meetings of the cells over which `user` holds `action`: the chokepoint
+        (chibo.meetings.access)."""
         from chibo.orgs.access import unit_filter
 
-        return self.filter(unit__in=Unit.objects.filter(unit_filter(user, perm)).values("pk"))
+        return self.filter(unit__in=Unit.objects.filter(unit_filter(user, action)).values("pk"))
 
     def upcoming(self) -> MeetingQuerySet:
         return self.filter(
@@ -419,6 +420,16 @@ OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 
 
 class TaskQuerySet(models.QuerySet["Task"]):
+    def visible_to(
+        self, user: AbstractBaseUser | AnonymousUser, action: Perm = Perm.VIEW_MEETINGS
+    ) -> TaskQuerySet:
+        """Tasks of meetings of the cells over which `user` holds `action`, and the user's
+        own tasks (an owner reports progress on their task whatever their role)."""
+        from chibo.orgs.access import unit_filter
+
+        own = models.Q(owner__user_id=user.pk) if user.is_authenticated else models.Q(pk__in=[])
+        return self.filter(own | unit_filter(user, action, through="meeting__unit__"))
+
     def still_open(self) -> TaskQuerySet:
         return self.filter(status__in=OPEN_TASK_STATUSES)
 

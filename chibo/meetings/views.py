@@ -31,8 +31,9 @@ from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
 from chibo.lib.near_cache import near_get, near_set
 from chibo.lib.statements import Param, Statement, run_together
-from chibo.meetings import calendar, documents, seals, services
+from chibo.meetings import access, calendar, documents, seals, services
 from chibo.meetings import forms as meeting_forms
+from chibo.meetings.access import get_meeting_for_user, get_task_for_user
 from chibo.meetings.models import (
     AttendanceStatus,
     CalendarFeed,
@@ -50,12 +51,7 @@ from chibo.orgs.permissions import Perm
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-# What every meeting page reads, built and compiled once (chibo.lib.statements).
-MEETING = Statement(
-    lambda: Meeting.objects.select_related("unit", "unit__kind").filter(
-        pk=Param("pk", IntegerField())
-    )
-)
+# What the meeting page lists, built and compiled once (chibo.lib.statements).
 MEETING_TASKS = Statement(
     lambda: Task.objects.filter(meeting=Param("meeting", IntegerField())).select_related("owner")
 )
@@ -64,22 +60,8 @@ MEETING_VISITORS = Statement(
 )
 
 
-def get_meeting_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEETINGS) -> Meeting:
-    """The meeting `pk` if the user holds `perm` over its cell; 404 otherwise."""
-    return _allowed(request, MEETING(pk=pk), perm)
-
-
-def _allowed(request: HttpRequest, found: list[Meeting], perm: Perm) -> Meeting:
-    """The meeting found (by `MEETING`) if the user holds `perm` over its cell; 404
-    otherwise: the check of `get_meeting_for_user`, for a page that reads the meeting
-    together with what it shows of it."""
-    if not found or not has_perm(request.user, perm, found[0].unit):
-        raise Http404
-    return found[0]
-
-
 def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     if not unit.is_cell:
         raise Http404
     meetings = list(Meeting.objects.filter(unit=unit).order_by("-scheduled_at")[:60])
@@ -100,7 +82,7 @@ def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEETINGS)
     if not unit.is_cell:
         raise Http404
     form = meeting_forms.PlanForm(request.POST or None)
@@ -119,7 +101,7 @@ def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def schedule(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEETINGS)
     if not unit.is_cell:
         raise Http404
     form = meeting_forms.ScheduleForm(request.POST)
@@ -139,9 +121,11 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The meeting, its tasks and its expected visitors in one round trip to the database;
     # the lists are dropped unread when the meeting is not the user's to see.
     found, tasks, visitors = run_together(
-        MEETING.bind(pk=pk), MEETING_TASKS.bind(meeting=pk), MEETING_VISITORS.bind(meeting=pk)
+        access.meeting_for_user_run(request.user, pk),
+        MEETING_TASKS.bind(meeting=pk),
+        MEETING_VISITORS.bind(meeting=pk),
     )
-    meeting = _allowed(request, found, Perm.VIEW_MEETINGS)
+    meeting = access.found_or_404(found)
     can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
     editable = can_manage and not meeting.is_locked and meeting.state != MeetingState.CANCELLED
     return render(
@@ -261,7 +245,7 @@ def _meeting_form(
     show_panels: bool = False,
 ) -> HttpResponse:
     """A page with one form that changes a meeting, for the cell's record keepers."""
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     if meeting.is_locked and not allow_locked:
         messages.error(
             request, _("These minutes are approved and read-only; record an amendment instead.")
@@ -380,7 +364,7 @@ def meeting_item(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def meeting_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     item = meeting.items.filter(pk=item_pk).first()
     if item is None:
         raise Http404
@@ -481,7 +465,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     if not meeting.is_locked:
         raise Http404
     return _meeting_form(
@@ -497,7 +481,7 @@ def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
@@ -512,7 +496,7 @@ def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     if meeting.is_locked:
         messages.error(
             request, _("These minutes are approved and read-only; record an amendment instead.")
@@ -562,19 +546,8 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def get_task_for_user(request: HttpRequest, pk: int) -> Task:
-    """A task may be changed by the cell's record keepers and by its owner."""
-    task = Task.objects.select_related("meeting", "meeting__unit", "owner").filter(pk=pk).first()
-    if task is None:
-        raise Http404
-    is_owner = task.owner is not None and task.owner.user_id == request.user.pk
-    if not (is_owner or has_perm(request.user, Perm.MANAGE_MEETINGS, task.meeting.unit)):
-        raise Http404
-    return task
-
-
 def task_update(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_task_for_user(request, pk)
+    task = get_task_for_user(request.user, pk)
     form = meeting_forms.TaskUpdateForm(request.POST or None, initial={"status": task.status})
     if request.method == "POST" and form.is_valid():
         services.update_task(task=task, by=actor(request), **form.cleaned_data)
@@ -611,7 +584,7 @@ def _document_name(meeting: Meeting, extension: str) -> str:
 
 def minutes_seal(request: HttpRequest, pk: int) -> HttpResponse:
     """Recompute the seal of approved minutes and say whether the content still matches."""
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     return render(
         request,
         "meetings/seal.html",
@@ -620,7 +593,7 @@ def minutes_seal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     content = documents.minutes_docx(documents.minutes_data(meeting))
     response = HttpResponse(content, content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{_document_name(meeting, "docx")}"'
@@ -628,7 +601,7 @@ def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     try:
         content = documents.minutes_pdf(documents.minutes_data(meeting))
     except documents.PdfUnavailableError:
@@ -643,7 +616,7 @@ def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable sheet for signatures, one line per member expected at the meeting."""
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     roster = services.attendance_roster(meeting)
     return render(
         request,
@@ -706,13 +679,13 @@ def person_calendar(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 def cell_calendar(request: HttpRequest, token: str, code: str) -> HttpResponse:
     user = _feed_user(token)
-    unit = get_unit_for_user(user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(user, code, action=Perm.VIEW_MEETINGS)
     return _ics(request, Meeting.objects.filter(unit=unit), unit.name)
 
 
 def meeting_qr(request: HttpRequest, pk: int) -> HttpResponse:
     """The QR code members scan to check in (an SVG, for the secretary's screen)."""
-    meeting = get_meeting_for_user(request, pk, Perm.MANAGE_MEETINGS)
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     url = request.build_absolute_uri(
         reverse("meetings:checkin", args=[meeting.pk, meeting.checkin_code])
     )
@@ -723,7 +696,7 @@ def meeting_qr(request: HttpRequest, pk: int) -> HttpResponse:
 
 def meeting_checkin(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """A member checks in by scanning the meeting's code, while the meeting is on."""
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     if not secrets.compare_digest(code, meeting.checkin_code):
         raise Http404
     member = Member.objects.filter(pk__in=[]).first()

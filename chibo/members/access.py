@@ -1,20 +1,63 @@
-"""Access to member records."""
+"""The access to member records and roster imports, on the grants of chibo.orgs.access.
+
+- `Member.objects.visible_to(user, action)`: members whose unit the user holds `action`
+  over (VIEW_MEMBERS by default). A member's periods and posts are reached through the
+  member only.
+- `RosterImport.objects.visible_to(user, action)`: the user's own uploads, while they
+  hold `action` (MANAGE_MEMBERS) over the unit.
+
+The getters take the user (never a request) and filter in the query: an absent and a
+forbidden object give the same 404. The field rules (who sees which fields of a record)
+follow them.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 
+from chibo.members.models import Member, RosterImport
 from chibo.orgs.access import has_perm, is_superuser, unit_filter
 from chibo.orgs.permissions import Perm
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from chibo.orgs.access import AnyUser
 
-    from chibo.members.models import Member
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+def get_member_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEMBERS) -> Member:
+    """The member `pk` if `user` holds `action` over the member's unit; 404 otherwise."""
+    member = (
+        Member.objects.visible_to(user, action)
+        .select_related("unit", "unit__kind", "attached_to")
+        .filter(pk=pk)
+        .first()
+    )
+    if member is None:
+        raise Http404
+    return member
+
+
+def get_import_for_user(
+    user: AnyUser, pk: str, *, action: Perm = Perm.MANAGE_MEMBERS
+) -> RosterImport:
+    """The roster import `pk` if `user` uploaded it and still holds `action` over its
+    unit; 404 otherwise (also for a malformed id)."""
+    try:
+        job = (
+            RosterImport.objects.visible_to(user, action)
+            .select_related("unit", "unit__kind")
+            .filter(pk=pk)
+            .first()
+        )
+    except ValidationError:
+        job = None
+    if job is None:
+        raise Http404
+    return job
+
 
 # --- Field rules ---------------------------------------------------------------------------
 # Who sees which fields of a member record: the one decision used by the member page, its

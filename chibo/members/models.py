@@ -67,19 +67,19 @@ class Change(models.TextChoices):
 
 class MemberQuerySet(models.QuerySet["Member"]):
     def visible_to(
-        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_MEMBERS
+        self, user: AbstractBaseUser | AnonymousUser, action: Perm = Perm.VIEW_MEMBERS
     ) -> MemberQuerySet:
-        """Members whose unit `user` holds `perm` over: the access chokepoint for members."""
+        """Members whose unit `user` holds `action` over: the access chokepoint for members."""
         from chibo.orgs.access import grants_with, is_superuser, unit_filter
 
         if is_superuser(user):
             return self.all()
-        if any(g.scope == Scope.SUBTREE and g.unit.depth == 1 for g in grants_with(user, perm)):
+        if any(g.scope == Scope.SUBTREE and g.unit.depth == 1 for g in grants_with(user, action)):
             # A whole province: scanning members with their unit's path is cheapest.
-            return self.filter(unit_filter(user, perm, through="unit__"))
+            return self.filter(unit_filter(user, action, through="unit__"))
         # A commune or a cell: choose the units first and reach their members through
         # the unit index, instead of reading every member of the province.
-        units = Unit.objects.visible_to(user, perm).order_by().values("pk")
+        units = Unit.objects.visible_to(user, action).order_by().values("pk")
         return self.filter(unit__in=units)
 
     def in_vietnamese_order(self) -> MemberQuerySet:
@@ -422,6 +422,19 @@ class ImportState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RosterImportQuerySet(models.QuerySet["RosterImport"]):
+    def visible_to(
+        self, user: AbstractBaseUser | AnonymousUser, action: Perm = Perm.MANAGE_MEMBERS
+    ) -> RosterImportQuerySet:
+        """An import is seen only by the person who uploaded it, while they still hold
+        `action` over its unit."""
+        from chibo.orgs.access import unit_filter
+
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(unit_filter(user, action, through="unit__"), created_by_id=user.pk)
+
+
 class RosterImport(models.Model):
     """A roster file uploaded from the web: checked first, imported when confirmed."""
 
@@ -445,6 +458,8 @@ class RosterImport(models.Model):
     # for STALL_AFTER died with its worker and may be run again.
     touched_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RosterImportQuerySet.as_manager()
 
     STALL_AFTER = datetime.timedelta(minutes=15)
 

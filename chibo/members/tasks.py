@@ -12,7 +12,6 @@ from django_tasks import task
 
 from chibo.members.models import ImportState, RosterImport
 from chibo.members.roster_io import ImportFileError, ImportResult, import_members
-from chibo.orgs.access import unit_filter
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
@@ -38,8 +37,10 @@ def _run(job: RosterImport, *, dry_run: bool) -> None:
     RosterImport.objects.filter(pk=job.pk).update(touched_at=timezone.now())
 
     # The rights are those of the person who uploaded, as they stand now.
-    cells = Unit.objects.cells().filter(
-        unit_filter(job.created_by, Perm.MANAGE_MEMBERS), path__startswith=job.unit.path
+    cells = (
+        Unit.objects.visible_to(job.created_by, Perm.MANAGE_MEMBERS)
+        .cells()
+        .filter(path__startswith=job.unit.path)
     )
     try:
         with job.file.open("rb") as source:

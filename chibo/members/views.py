@@ -26,7 +26,13 @@ from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors
 from chibo.members import forms as member_forms
 from chibo.members import services, tasks
-from chibo.members.access import citizen_id_search_filter, hidden_fields, sees_personal_fields
+from chibo.members.access import (
+    citizen_id_search_filter,
+    get_import_for_user,
+    get_member_for_user,
+    hidden_fields,
+    sees_personal_fields,
+)
 from chibo.members.models import (
     ACTIVE_STATUSES,
     Change,
@@ -45,16 +51,6 @@ from chibo.orgs.permissions import Perm
 ROSTER_PAGE_SIZE = 100
 SEARCH_PAGE_SIZE = 50
 _DERIVED_FIELDS = frozenset({"sort_key", "search_name", "family_name", "middle_name", "given_name"})
-
-
-def get_member_for_user(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_MEMBERS) -> Member:
-    """The member `pk` if the user holds `perm` over the member's unit; 404 otherwise."""
-    member = (
-        Member.objects.select_related("unit", "unit__kind", "attached_to").filter(pk=pk).first()
-    )
-    if member is None or not has_perm(request.user, perm, member.unit):
-        raise Http404
-    return member
 
 
 def _visible_members(request: HttpRequest, unit: Unit) -> Any:
@@ -77,7 +73,7 @@ def _current_posts(members: list[Member]) -> dict[int, list[Post]]:
 
 def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Members of the unit and the units below it, in Vietnamese name order."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     members = _visible_members(request, unit)
     status_counts = dict(
         members.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
@@ -130,7 +126,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_member_for_user(request, pk)
+    member = get_member_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_MEMBERS, member.unit)
     periods = member.periods.select_related("unit", "attached_to", "recorded_by").order_by(
         "-started_on", "-pk"
@@ -150,7 +146,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def member_history(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_member_for_user(request, pk)
+    member = get_member_for_user(request.user, pk)
     records = list(member.history.select_related("history_user").order_by("-history_date"))
     return render(
         request,
@@ -165,7 +161,7 @@ def member_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def member_new(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEMBERS)
     if not unit.is_cell:
         raise Http404
     form = member_forms.MemberForm(request.POST or None)
@@ -191,7 +187,7 @@ def member_new(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_member_for_user(request, pk, Perm.MANAGE_MEMBERS)
+    member = get_member_for_user(request.user, pk, action=Perm.MANAGE_MEMBERS)
     form = member_forms.MemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         try:
@@ -227,7 +223,7 @@ class Action:
 
 def _cell(request: HttpRequest, code: str) -> Unit:
     try:
-        return get_unit_for_user(request.user, code.strip(), Perm.MANAGE_MEMBERS)
+        return get_unit_for_user(request.user, code.strip(), action=Perm.MANAGE_MEMBERS)
     except Http404:
         raise ValidationError(_("No party cell with this code is within your reach.")) from None
 
@@ -334,7 +330,7 @@ ACTIONS = {
 
 
 def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    member = get_member_for_user(request, pk, Perm.MANAGE_MEMBERS)
+    member = get_member_for_user(request.user, pk, action=Perm.MANAGE_MEMBERS)
     spec = ACTIONS.get(action)
     if spec is None or not spec.allowed(member):
         raise Http404
@@ -358,7 +354,7 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def export_roster(request: HttpRequest, code: str) -> FileResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     members = (
         _visible_members(request, unit)
         .active()
@@ -385,7 +381,7 @@ def roster_template(request: HttpRequest) -> FileResponse:
 
 
 def import_roster_form(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEMBERS)
     form = member_forms.ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -401,28 +397,15 @@ def import_roster_form(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "members/import.html", {"unit": unit, "form": form})
 
 
-def get_import_for_user(request: HttpRequest, pk: str) -> RosterImport:
-    """An import is seen only by the person who uploaded it, while they may still write
-    to its unit."""
-    job = RosterImport.objects.select_related("unit", "unit__kind").filter(pk=pk).first()
-    if (
-        job is None
-        or job.created_by_id != request.user.pk
-        or not has_perm(request.user, Perm.MANAGE_MEMBERS, job.unit)
-    ):
-        raise Http404
-    return job
-
-
 def import_status(request: HtmxHttpRequest, pk: str) -> HttpResponse:
-    job = get_import_for_user(request, pk)
+    job = get_import_for_user(request.user, pk)
     template = "members/_import_status.html" if request.htmx else "members/import_status.html"
     return render(request, template, {"job": job, "unit": job.unit})
 
 
 @require_POST
 def import_retry(request: HttpRequest, pk: str) -> HttpResponse:
-    job = get_import_for_user(request, pk)
+    job = get_import_for_user(request.user, pk)
     if not tasks.retry(job):
         messages.error(request, _("This import is not stopped: there is nothing to retry."))
     return redirect(job)
@@ -430,7 +413,7 @@ def import_retry(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: str) -> HttpResponse:
-    job = get_import_for_user(request, pk)
+    job = get_import_for_user(request.user, pk)
     updated = RosterImport.objects.filter(pk=job.pk, state=ImportState.CHECKED).update(
         state=ImportState.IMPORTING, rows_done=0
     )

@@ -1,5 +1,7 @@
-"""The access chokepoint: every page, export, API endpoint and command acting for a user
-asks here what that user may see and do.
+"""The grant mechanics: who holds which role over which unit, on a date, and the access to
+units themselves. Each app's own `access.py` builds the access to its types on these
+(docs/security.md, "The access layer"); every page, export, document, command and task
+acting for a user asks there, with the user (never a request).
 
 Unknown and forbidden objects get the same answer (404), so that nobody learns that an
 object exists outside their reach.
@@ -10,8 +12,19 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import DateField, IntegerField, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Length, Substr
 from django.http import Http404
+from django.utils import timezone
 
 from chibo.lib.statements import Param, Statement
 from chibo.orgs.models import RoleGrant, Unit
@@ -110,12 +123,24 @@ def has_perm_above(user: AnyUser, perm: Perm, unit: Unit) -> bool:
     )
 
 
-def get_unit_for_user(user: AnyUser, code: str, perm: Perm = Perm.VIEW_UNIT) -> Unit:
-    """The unit with `code` if `user` holds `perm` over it; 404 otherwise."""
-    unit: Unit | None = Unit.objects.select_related("kind").filter(code=code).first()
-    if unit is None or not has_perm(user, perm, unit):
+def get_unit_for_user(user: AnyUser, code: str, *, action: Perm = Perm.VIEW_UNIT) -> Unit:
+    """The unit with `code` if `user` holds `action` over it; 404 otherwise (the access
+    is in the query: absent and forbidden are one answer)."""
+    unit: Unit | None = (
+        Unit.objects.visible_to(user, action).select_related("kind").filter(code=code).first()
+    )
+    if unit is None:
         raise Http404
     return unit
+
+
+def get_province_for_user(user: AnyUser, *, action: Perm = Perm.MANAGE_RULES) -> Unit:
+    """The province (a root unit) over which `user` holds `action` as a whole (a grant on
+    the root itself): where the province's rules are set; 404 otherwise."""
+    for unit in top_units(user, action):
+        if unit.depth == 1 and has_perm(user, action, unit):
+            return unit
+    raise Http404
 
 
 def top_units(user: AnyUser, perm: Perm = Perm.VIEW_UNIT) -> list[Unit]:
@@ -131,3 +156,39 @@ def top_units(user: AnyUser, perm: Perm = Perm.VIEW_UNIT) -> list[Unit]:
         for unit in sorted(units.values(), key=lambda u: u.path)
         if not any(unit.path.startswith(p) and unit.path != p for p in subtree_paths)
     ]
+
+
+# --- the same check inside a statement (chibo.lib.statements) -----------------------------
+
+
+def roles_with(action: Perm) -> list[str]:
+    return sorted(role for role, perms in ROLE_PERMISSIONS.items() if action in perms)
+
+
+def reach_in_statement(action: Perm, *, through: str) -> Q:
+    """`unit_filter(user, action, through=...)` written for a statement: the user's grants
+    are read by the query itself (a fixed shape, compiled once), from the parameters that
+    `reach_values(user)` gives. `through` names the relation to the unit ("unit__")."""
+    grants = RoleGrant.objects.active(Param("reach_on", DateField())).filter(
+        Q(user_id=Param("reach_user", IntegerField())), role__in=roles_with(action)
+    )
+    unit_id = OuterRef(f"{through}pk") if through else OuterRef("pk")
+    unit_path = OuterRef(f"{through}path") if through else OuterRef("path")
+    # A subtree grant reaches a unit whose path begins with the grant's unit's path.
+    in_subtree = grants.filter(scope=Scope.SUBTREE).filter(
+        unit__path=Substr(unit_path, 1, Length("unit__path"))
+    )
+    return (
+        Q(ExpressionWrapper(Param("reach_all", BooleanField()), output_field=BooleanField()))
+        | Q(Exists(grants.filter(scope=Scope.UNIT, unit_id=unit_id)))
+        | Q(Exists(in_subtree))
+    )
+
+
+def reach_values(user: AnyUser) -> dict[str, object]:
+    """The parameters of `reach_in_statement` for `user`."""
+    return {
+        "reach_all": is_superuser(user),
+        "reach_user": user.pk if user.is_authenticated else 0,
+        "reach_on": timezone.localdate(),
+    }

@@ -62,12 +62,12 @@ class CellType(models.TextChoices):
 
 class UnitQuerySet(MP_NodeQuerySet):  # type: ignore[misc]
     def visible_to(
-        self, user: AbstractBaseUser | AnonymousUser, perm: Perm = Perm.VIEW_UNIT
+        self, user: AbstractBaseUser | AnonymousUser, action: Perm = Perm.VIEW_UNIT
     ) -> UnitQuerySet:
-        """Units over which `user` holds `perm`: the access chokepoint for units."""
+        """Units over which `user` holds `action`: the access chokepoint for units."""
         from chibo.orgs.access import unit_filter
 
-        return self.filter(unit_filter(user, perm))
+        return self.filter(unit_filter(user, action))
 
     def active(self, on: datetime.date | None = None) -> UnitQuerySet:
         on = on or timezone.localdate()

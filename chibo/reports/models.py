@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from chibo.orgs.permissions import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class ReportSettings(models.Model):
@@ -46,6 +53,16 @@ class JobState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class PeriodicReportQuerySet(models.QuerySet["PeriodicReport"]):
+    def visible_to(
+        self, user: AnyUser, action: Perm = Perm.VIEW_MEETINGS
+    ) -> PeriodicReportQuerySet:
+        """Periodic reports of the units over which `user` holds `action` (chibo.reports.access)."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="unit__"))
+
+
 class PeriodicReport(models.Model):
     """The periodic report of a unit for a period: its party-style number (kept when it is
     written again), its DOCX and XLSX, and the progress of the job writing them."""
@@ -65,6 +82,8 @@ class PeriodicReport(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PeriodicReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("periodic report")

@@ -24,10 +24,11 @@ from chibo.lib.http import HtmxHttpRequest, actor
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
 from chibo.meetings.services import QUALITY_LABELS
-from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.access import get_unit_for_user
 from chibo.orgs.models import CellType
 from chibo.orgs.permissions import Perm
 from chibo.reports import charts, figures
+from chibo.reports.access import get_report_for_user
 from chibo.reports.models import JobState, PeriodicReport
 from chibo.reports.periodic import number_of, reserve
 from chibo.reports.periods import Period, PeriodError, parse
@@ -80,7 +81,7 @@ def unit_rows(children: list[figures.Row], query: str) -> SafeString:
 
 
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     period = _period(request)
     filters = figures.Filters.from_query(request.GET)
     board = figures.build(request.user, unit, period, filters)
@@ -143,7 +144,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse | FileResponse:
     """One dashboard table as XLSX or CSV (the same figures as the page, the same access)."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     period = _period(request)
     board = figures.build(request.user, unit, period, figures.Filters.from_query(request.GET))
     tables = board.tables()
@@ -187,7 +188,7 @@ class ReportForm(forms.Form):
 
 def reports(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's periodic reports, and a form to write one (in the background)."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     if unit.is_cell:
         raise Http404
     today = timezone.localdate()
@@ -206,19 +207,8 @@ def reports(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "reports/reports.html", {"unit": unit, "form": form, "reports": made})
 
 
-def get_report_for_user(request: HttpRequest, pk: str) -> PeriodicReport:
-    """A periodic report of a unit the user may see the meetings of; 404 otherwise."""
-    try:
-        report = PeriodicReport.objects.select_related("unit").filter(pk=pk).first()
-    except ValidationError:
-        report = None
-    if report is None or not has_perm(request.user, Perm.VIEW_MEETINGS, report.unit):
-        raise Http404
-    return report
-
-
 def report_status(request: HtmxHttpRequest, pk: str) -> HttpResponse:
-    report = get_report_for_user(request, pk)
+    report = get_report_for_user(request.user, pk)
     template = "reports/_report_status.html" if request.htmx else "reports/report.html"
     return render(
         request,
@@ -228,7 +218,7 @@ def report_status(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 
 def report_file(request: HttpRequest, pk: str, fmt: str) -> FileResponse:
-    report = get_report_for_user(request, pk)
+    report = get_report_for_user(request.user, pk)
     field = {"docx": report.docx, "xlsx": report.xlsx}.get(fmt)
     if field is None or not field or report.state != JobState.DONE:
         raise Http404

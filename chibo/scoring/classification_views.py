@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy
 from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.xlsx import Sheet, write_workbook
+from chibo.members.access import get_member_for_user
 from chibo.members.models import Member, MemberStatus
-from chibo.members.views import get_member_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -218,14 +218,14 @@ def _rating_page(
 
 
 def rate_cell(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     if not unit.is_cell:
         raise Http404
     return _rating_page(request, unit, None, reverse("scoring:rate_cell", args=[unit.code]))
 
 
 def rate_member(request: HttpRequest, pk: int) -> HttpResponse:
-    member = get_member_for_user(request, pk)
+    member = get_member_for_user(request.user, pk)
     if member.status == MemberStatus.LEFT:
         raise Http404
     return _rating_page(
@@ -245,7 +245,7 @@ def _cells_below(request: HttpRequest, unit: Unit) -> list[Unit]:
 
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's classification for a year: the cell and its members, or the cells below."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     year = year_param(request)
     context: dict[str, Any] = {"unit": unit, "year": year, "levels": LEVELS}
     if unit.is_cell:
@@ -341,7 +341,7 @@ def _quota_line(counts: list[tuple[str, int]], rules: ScoringRules) -> str:
 
 def export(request: HttpRequest, code: str) -> FileResponse:
     """The classification results of every cell and member below a unit, as XLSX."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     year = year_param(request)
     cells = _cells_below(request, unit)
     ids = [c.pk for c in cells]

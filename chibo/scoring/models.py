@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.orgs.permissions import Perm
 from chibo.scoring.engine import RubricSpec
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Level(models.TextChoices):
@@ -62,6 +68,15 @@ class Rubric(models.Model):
         return RubricSpec.from_data(f"{self.code} v{self.version}", data)
 
 
+class MeetingScoreQuerySet(models.QuerySet["MeetingScore"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEETINGS) -> MeetingScoreQuerySet:
+        """Scores of meetings of the cells over which `user` holds `action`
+        (chibo.scoring.access)."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="meeting__unit__"))
+
+
 class MeetingScore(models.Model):
     """A meeting's score: the cell's proposal and the upper level's confirmation, both kept."""
 
@@ -92,6 +107,7 @@ class MeetingScore(models.Model):
     # The SHA-256 of the confirmed score (scoring.seals), printed with it.
     seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
+    objects = MeetingScoreQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -163,6 +179,15 @@ class Step(models.TextChoices):
     DECIDE = "decide", _("Decision")
 
 
+class AnnualRatingQuerySet(models.QuerySet["AnnualRating"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEMBERS) -> AnnualRatingQuerySet:
+        """Classifications of the cells, and of their members, over which `user` holds
+        `action` (chibo.scoring.access)."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(unit_filter(user, action, through="unit__"))
+
+
 class AnnualRating(models.Model):
     """The classification of a cell (member empty) or of one of its members for a year:
     the self-assessment, the advisory body's verification and the decision, each kept."""
@@ -203,6 +228,7 @@ class AnnualRating(models.Model):
     # The SHA-256 of the decided classification (scoring.seals), printed with it.
     seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
+    objects = AnnualRatingQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

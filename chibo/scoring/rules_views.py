@@ -14,21 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors
-from chibo.orgs.access import has_perm, top_units
-from chibo.orgs.models import Unit
-from chibo.orgs.permissions import Perm
+from chibo.orgs.access import get_province_for_user
 from chibo.scoring import services
 from chibo.scoring.models import Rubric, ScoringRules
 
 EXTRA_CRITERIA = 3
-
-
-def get_province_for_rules(request: HttpRequest) -> Unit:
-    """The province whose rules the user may set (a grant on its root unit); 404 otherwise."""
-    for unit in top_units(request.user, Perm.MANAGE_RULES):
-        if unit.depth == 1 and has_perm(request.user, Perm.MANAGE_RULES, unit):
-            return unit
-    raise Http404
 
 
 class RulesForm(forms.ModelForm[ScoringRules]):
@@ -54,7 +44,7 @@ class RulesForm(forms.ModelForm[ScoringRules]):
 
 
 def rules(request: HttpRequest) -> HttpResponse:
-    province = get_province_for_rules(request)
+    province = get_province_for_user(request.user)
     current = ScoringRules.for_unit(province)
     form = RulesForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
@@ -175,7 +165,7 @@ class RubricForm(forms.Form):
 
 
 def rubric_new(request: HttpRequest, code: str) -> HttpResponse:
-    get_province_for_rules(request)
+    get_province_for_user(request.user)
     latest = Rubric.objects.latest_of(code)
     if latest is None:
         raise Http404

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from chibo.lib.dates import months_ended
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.locking import VersionField
+from chibo.meetings.access import get_meeting_for_user
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
-from chibo.meetings.views import get_meeting_for_user
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -90,7 +90,7 @@ class AmendScoreForm(ConfirmForm):
 
 def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
     perm = Perm.CONFIRM_SCORES if upper else Perm.MANAGE_MEETINGS
-    meeting = get_meeting_for_user(request, pk, perm)
+    meeting = get_meeting_for_user(request.user, pk, action=perm)
     score = MeetingScore.objects.filter(meeting=meeting).first()
     try:
         rubric = services.rubric_for(meeting)
@@ -196,7 +196,7 @@ def confirm_meeting_score(request: HttpRequest, pk: int) -> HttpResponse:
 
 def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
     """A cell's year: each month's meetings with the cell's and the upper level's scores."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     if not unit.is_cell:
         raise Http404
     year = year_param(request)
@@ -235,7 +235,7 @@ def cell_scorecard(request: HttpRequest, code: str) -> HttpResponse:
 
 def league(request: HttpRequest, code: str) -> HttpResponse:
     """The cells below a unit ranked by the quality of their year's meetings."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     today = timezone.localdate()
     year = year_param(request)
     months = months_ended(year, today)
@@ -306,7 +306,7 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
 
 def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
     """The shortfalls of the cells below a unit in a year, to act on."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_MEETINGS)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     today = timezone.localdate()
     year = year_param(request)
     months = months_ended(year, today)

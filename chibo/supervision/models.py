@@ -3,7 +3,7 @@ observed, and the province's supervision settings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,7 +13,78 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.orgs.permissions import Perm
 from chibo.scoring.models import Level
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def _user_id(user: AnyUser) -> int:
+    return int(user.pk) if user.is_authenticated else 0
+
+
+class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
+    def visible_to(
+        self, user: AnyUser, action: Perm = Perm.VIEW_SUPERVISION
+    ) -> WorkingGroupQuerySet:
+        """Working groups seen by whoever holds `action` over the committee that set them
+        up, and by their leader and members (chibo.supervision.access)."""
+        from chibo.orgs.access import unit_filter
+
+        uid = _user_id(user)
+        members = WorkingGroup.members.through.objects.filter(user_id=uid).values("workinggroup_id")
+        return self.filter(
+            unit_filter(user, action, through="unit__")
+            | models.Q(leader_id=uid)
+            | models.Q(pk__in=members)
+        )
+
+
+class VisitQuerySet(models.QuerySet["Visit"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_MEETINGS) -> VisitQuerySet:
+        """The user's own visits, and the visits of meetings of cells over which they hold
+        `action` (chibo.supervision.access)."""
+        from chibo.orgs.access import unit_filter
+
+        return self.filter(
+            models.Q(user_id=_user_id(user)) | unit_filter(user, action, through="meeting__unit__")
+        )
+
+
+class InspectionItemQuerySet(models.QuerySet["InspectionItem"]):
+    def visible_to(
+        self, user: AnyUser, action: Perm = Perm.VIEW_SUPERVISION
+    ) -> InspectionItemQuerySet:
+        """Inspections (their subject, findings and conclusion) seen by whoever holds
+        `action` over the inspecting unit; for VIEW_SUPERVISION also over the inspected
+        unit, and by the inspected cell's leaders (who must act on it)."""
+        from chibo.orgs.access import unit_filter
+
+        q = unit_filter(user, action, through="unit__")
+        if action == Perm.VIEW_SUPERVISION:
+            q |= unit_filter(user, action, through="target__")
+            q |= unit_filter(user, Perm.MANAGE_MEETINGS, through="target__")
+        return self.filter(q)
+
+
+class SanctionQuerySet(models.QuerySet["Sanction"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_SUPERVISION) -> SanctionQuerySet:
+        """The field rule of discipline: a member's or a unit's discipline is seen by
+        whoever holds `action` over its unit (supervision staff), for VIEW_SUPERVISION also
+        by the unit's leaders (as on the inspection page), and by the disciplined member;
+        a commendation by whoever sees the unit's members too."""
+        from chibo.orgs.access import unit_filter
+
+        q = unit_filter(user, action, through="unit__") | models.Q(member__user_id=_user_id(user))
+        if action == Perm.VIEW_SUPERVISION:
+            q |= unit_filter(user, Perm.MANAGE_MEETINGS, through="unit__")
+        commendations = models.Q(kind=SanctionKind.COMMENDATION) & unit_filter(
+            user, Perm.VIEW_MEMBERS, through="unit__"
+        )
+        return self.filter(q | commendations)
 
 
 class WorkingGroup(models.Model):
@@ -47,6 +118,7 @@ class WorkingGroup(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0, editable=False)
 
+    objects = WorkingGroupQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[members, units], excluded_fields=["version"])
 
     class Meta:
@@ -107,6 +179,7 @@ class Visit(models.Model):
     planned_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0)
 
+    objects = VisitQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -285,6 +358,7 @@ class InspectionItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0)
 
+    objects = InspectionItemQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -358,6 +432,7 @@ class Sanction(models.Model):
         Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="sanctions"
     )
 
+    objects = SanctionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

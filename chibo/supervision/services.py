@@ -18,9 +18,8 @@ from chibo.lib.locking import claim
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
-from chibo.orgs.access import unit_filter
 from chibo.orgs.models import CellType, RoleGrant, Unit
-from chibo.orgs.permissions import Perm, Role, Scope
+from chibo.orgs.permissions import Role, Scope
 from chibo.scoring.classification import note_discipline
 from chibo.scoring.models import Level
 from chibo.supervision.models import (
@@ -347,11 +346,6 @@ def plan_visits(
             )
         report.created = len(plan.assignments)
     return report
-
-
-def visible_visits(user: User) -> Q:
-    """Visits the user may open: their own, and those of meetings of cells they may see."""
-    return Q(user=user) | unit_filter(user, Perm.VIEW_MEETINGS, through="meeting__unit__")
 
 
 # --- working-group reports -----------------------------------------------------------------

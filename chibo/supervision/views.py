@@ -21,15 +21,19 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors, year_param
 from chibo.lib.locking import VersionField
-from chibo.meetings.views import get_meeting_for_user
+from chibo.meetings.access import get_meeting_for_user
 from chibo.members.models import Member
-from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.access import get_province_for_user, get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring.compliance import compliance
 from chibo.scoring.models import Level, MeetingScore
-from chibo.scoring.rules_views import get_province_for_rules
 from chibo.supervision import services
+from chibo.supervision.access import (
+    get_group_for_user,
+    get_inspection_for_user,
+    get_visit_for_user,
+)
 from chibo.supervision.models import (
     Finding,
     GroupReport,
@@ -47,40 +51,12 @@ from chibo.supervision.models import (
 MONTHS = list(range(1, 13))
 
 
-def get_visit_for_user(request: HttpRequest, pk: int) -> Visit:
-    """The visit if it is the user's own or of a meeting of a cell they may see; 404."""
-    assert isinstance(request.user, User)
-    visit = (
-        Visit.objects.filter(services.visible_visits(request.user), pk=pk)
-        .select_related("meeting__unit", "user", "group")
-        .first()
-    )
-    if visit is None:
-        raise Http404
-    return visit
-
-
-def get_group_for_user(request: HttpRequest, pk: int) -> WorkingGroup:
-    """A working group seen by supervision staff over its committee, or by its members."""
-    group = WorkingGroup.objects.select_related("unit", "leader").filter(pk=pk).first()
-    if group is None:
-        raise Http404
-    user = request.user
-    if not (
-        has_perm(user, Perm.VIEW_SUPERVISION, group.unit)
-        or group.leader_id == user.pk
-        or group.members.filter(pk=user.pk or 0).exists()
-    ):
-        raise Http404
-    return group
-
-
 # --- the plan and its coverage ------------------------------------------------------------
 
 
 def plan(request: HttpRequest, code: str) -> HttpResponse:
     """Who attends which cell meeting in a year below a unit, and what was done."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
     year = year_param(request)
     can_plan = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
     gaps: list[str] = []
@@ -202,7 +178,7 @@ class ObservationForm(forms.Form):
 
 
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = get_visit_for_user(request, pk)
+    visit = get_visit_for_user(request.user, pk)
     own = visit.user_id == request.user.pk
     form = None
     if own:
@@ -256,7 +232,7 @@ class AssignForm(forms.Form):
 
 
 def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_meeting_for_user(request, pk)
+    meeting = get_meeting_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, meeting.unit)
     form = AssignForm(request.POST or None) if can_manage else None
     if request.method == "POST":
@@ -385,7 +361,7 @@ def _save_group(
 
 
 def groups(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
     can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
     form = None
     if can_manage:
@@ -426,7 +402,7 @@ def groups(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_group_for_user(request, pk)
+    group = get_group_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, group.unit)
     form = GroupForm(request.POST or None, initial=_group_initial(group)) if can_manage else None
     if form is not None:
@@ -517,7 +493,7 @@ PERIOD = re.compile(r"^(\d{4})(-H1)?$")
 
 
 def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
-    group = get_group_for_user(request, pk)
+    group = get_group_for_user(request.user, pk)
     match = PERIOD.match(period)
     if match is None:
         raise Http404
@@ -624,7 +600,7 @@ def _quarter_averages(cell_ids: list[int], year: int) -> dict[int, list[int | No
 def priority_cells(request: HttpRequest, code: str) -> HttpResponse:
     """Weak, rural, difficult-area and enterprise cells: their compliance, scores and the
     support they received."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
     year = year_param(request)
     flag = request.GET.get("flag", "")
     if flag in FLAGS:
@@ -680,7 +656,7 @@ class SupportForm(forms.ModelForm[SupportAction]):
 
 def cell_support(request: HttpRequest, code: str) -> HttpResponse:
     """The support a cell received and the trend of its scores since."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
     if not unit.is_cell:
         raise Http404
     can_record = has_perm(request.user, Perm.MANAGE_SUPERVISION, unit) or has_perm(
@@ -734,20 +710,6 @@ def cell_support(request: HttpRequest, code: str) -> HttpResponse:
 # --- inspection and supervision programme -------------------------------------------------------
 
 
-def get_inspection_for_user(request: HttpRequest, pk: int) -> InspectionItem:
-    """An inspection seen by supervision staff over the inspecting or the inspected unit,
-    or by the inspected cell's leaders (who must act on it); 404 otherwise."""
-    item = InspectionItem.objects.select_related("unit", "target").filter(pk=pk).first()
-    user = request.user
-    if item is None or not (
-        has_perm(user, Perm.VIEW_SUPERVISION, item.unit)
-        or has_perm(user, Perm.VIEW_SUPERVISION, item.target)
-        or has_perm(user, Perm.MANAGE_MEETINGS, item.target)
-    ):
-        raise Http404
-    return item
-
-
 class InspectionForm(forms.ModelForm[InspectionItem]):
     target_code = forms.CharField(label=gettext_lazy("Inspected unit (code)"), max_length=40)
 
@@ -770,7 +732,7 @@ class InspectionForm(forms.ModelForm[InspectionItem]):
 def programme(request: HttpRequest, code: str) -> HttpResponse:
     """A committee's inspection and supervision programme for a year, with the checks of
     the plan and the corrections overdue below it."""
-    unit = get_unit_for_user(request.user, code, Perm.VIEW_SUPERVISION)
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
     year = year_param(request)
     can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_INSPECTION, unit)
     form = InspectionForm(
@@ -875,7 +837,7 @@ class SanctionForm(forms.Form):
 
 
 def inspection(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_inspection_for_user(request, pk)
+    item = get_inspection_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_INSPECTION, item.unit)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     bound = request.POST if action else None
@@ -1007,7 +969,7 @@ class SupervisionRulesForm(forms.ModelForm[SupervisionRules]):
 
 def rules(request: HttpRequest) -> HttpResponse:
     """Attendance quotas and report due dates of the province."""
-    province = get_province_for_rules(request)
+    province = get_province_for_user(request.user)
     form = SupervisionRulesForm(request.POST or None, instance=SupervisionRules.for_unit(province))
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)

@@ -8,7 +8,6 @@ from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from chibo.orgs.access import unit_filter
 from chibo.orgs.models import Unit, UnitQuerySet
 from chibo.orgs.permissions import Perm
 
@@ -25,9 +24,8 @@ def resolve(code: str, username: str | None, perm: Perm) -> tuple[Unit, User | N
     unit = Unit.objects.select_related("kind").filter(code=code).first()
     if unit is None:
         raise CommandError(f"No unit has the code {code!r} (see `chibo units`).")
-    cells = Unit.objects.cells().filter(path__startswith=unit.path).select_related("kind")
-    if user is not None:
-        cells = cells.filter(unit_filter(user, perm))
-        if not cells.exists():
-            raise CommandError(f"No unit has the code {code!r} (see `chibo units`).")
+    reach = Unit.objects.all() if user is None else Unit.objects.visible_to(user, perm)
+    cells = reach.cells().filter(path__startswith=unit.path).select_related("kind")
+    if user is not None and not cells.exists():
+        raise CommandError(f"No unit has the code {code!r} (see `chibo units`).")
     return unit, user, cells

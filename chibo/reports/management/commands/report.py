@@ -9,9 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 from django.utils import timezone, translation
 
-from chibo.orgs.access import has_perm
+from chibo.orgs.access import get_unit_for_user
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.reports import figures
@@ -48,14 +49,17 @@ class Command(BaseCommand):
             period = parse(options["period"])
         except PeriodError as error:
             raise CommandError(str(error)) from error
-        unit = Unit.objects.filter(code=options["unit"]).first()
         user: Any = None
         if options["username"]:
             user = get_user_model().objects.filter(username=options["username"]).first()
-            if user is None or unit is None or not has_perm(user, Perm.VIEW_MEETINGS, unit):
-                unit = None
         else:  # the operator of the machine sees everything
             user = get_user_model()(is_superuser=True, is_active=True)
+        unit: Unit | None = None
+        if user is not None:
+            try:
+                unit = get_unit_for_user(user, options["unit"], action=Perm.VIEW_MEETINGS)
+            except Http404:
+                unit = None
         if unit is None:
             raise CommandError(f"No unit has the code {options['unit']!r} (see `chibo units`).")
         if unit.is_cell:

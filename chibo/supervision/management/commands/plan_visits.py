@@ -8,9 +8,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 from django.utils import timezone, translation
 
-from chibo.orgs.access import has_perm
+from chibo.orgs.access import get_unit_for_user
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.supervision.services import display_name, plan_visits
@@ -39,8 +40,14 @@ class Command(BaseCommand):
         user = None
         if options["username"]:
             user = get_user_model().objects.filter(username=options["username"]).first()
-            if user is None or not has_perm(user, Perm.MANAGE_SUPERVISION, unit):
-                raise CommandError(f"No unit has the code {options['unit']!r} (see `chibo units`).")
+            try:
+                if user is None:
+                    raise Http404
+                unit = get_unit_for_user(user, unit.code, action=Perm.MANAGE_SUPERVISION)
+            except Http404:
+                raise CommandError(
+                    f"No unit has the code {options['unit']!r} (see `chibo units`)."
+                ) from None
         year = options["year"] or timezone.localdate().year
         try:
             report = plan_visits(unit=unit, year=year, by=user, dry_run=options["dry_run"])
