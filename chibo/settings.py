@@ -297,8 +297,12 @@ CHIBO_MEETING_PANELS = [
     "chibo.content.panels.meeting_materials",
     "chibo.content.panels.meeting_topic",
 ]
-# Evidence that apps above `scoring` add to the annual classification pages.
+# Evidence that apps above `scoring` add to the annual classification pages, each called
+# with the reader (user, unit, member, year) and filtering through its own access layer.
 CHIBO_RATING_EVIDENCE = ["chibo.supervision.evidence.rating_evidence"]
+# Who may see the discipline of a unit or member (user, unit, member): the rating's
+# "disciplined" mark, written by supervision, is shown only to them.
+CHIBO_DISCIPLINE_VISIBLE = "chibo.supervision.access.sees_discipline"
 
 # Content-Security-Policy (django-csp): scripts, styles and everything else from this site
 # only; no inline script or style, no eval, no framing.

@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+import python_calamine
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -586,3 +587,63 @@ def test_the_province_sets_its_visit_quotas_and_report_dates(client_for) -> None
     bad = client.post("/rules/supervision/", {**data, "mid_report_month": 2, "mid_report_day": 30})
     assert bad.status_code == 200
     assert SupervisionRules.objects.get().mid_report_day == 30
+
+
+@pytest.mark.django_db
+def test_the_rating_pages_show_inspections_and_discipline_only_within_supervision_access(
+    cast: dict[str, User], client_for
+) -> None:
+    """The rating pages (scoring) need only VIEW_MEMBERS; what supervision adds to them
+    goes through supervision's access: an ordinary member who gets 404 on the inspection
+    reads neither its subject nor its conclusion there, nor a fellow member's discipline."""
+    from chibo.members.models import Member, MemberStatus
+
+    cell = Unit.objects.get(code="X001.01")
+    item = services.add_inspection(
+        unit=Unit.objects.get(code="X001"), year=2026, kind="inspection", target=cell,
+        subject="Thu nộp đảng phí quý III", starts_on=D(2026, 10, 1), ends_on=D(2026, 10, 15),
+        by=None,
+    )  # fmt: skip
+    services.conclude_inspection(
+        item=item, conclusion="Chi bộ chậm nộp đảng phí hai tháng.",
+        concluded_on=D(2026, 10, 15), version=0, by=None,
+    )  # fmt: skip
+    fellow = (
+        Member.objects.filter(unit=cell, status=MemberStatus.OFFICIAL)
+        .exclude(user=cast["dangvien1"])
+        .first()
+    )
+    assert fellow is not None
+    services.add_sanction(
+        kind="discipline", unit=cell, member=fellow, form="Khiển trách",
+        decided_on=D(2026, 10, 20), decision="12-QĐ/ĐU", by=None,
+    )  # fmt: skip
+    secrets = {"thu nộp đảng phí quý iii", "chậm nộp đảng phí", "khiển trách", "kỷ luật trong năm"}
+
+    def shown(username: str) -> set[str]:
+        client = client_for(username)
+        pages = [
+            client.get("/units/X001.01/classification/cell/?year=2026"),
+            client.get(f"/classification/members/{fellow.pk}/?year=2026"),
+        ]
+        assert [page.status_code for page in pages] == [200, 200]
+        text = " ".join(page.content.decode() for page in pages).lower()
+        return {secret for secret in secrets if secret in text}
+
+    def exported(username: str) -> object:
+        """The "disciplined" column of the fellow's row in the classification export."""
+        response = client_for(username).get("/units/X001.01/classification/export/?year=2026")
+        book = python_calamine.CalamineWorkbook.from_filelike(
+            io.BytesIO(b"".join(response.streaming_content))
+        )
+        rows = book.get_sheet_by_index(1).to_python()
+        return next(row for row in rows[3:] if row[1] == fellow.full_name)[11]
+
+    assert client_for("dangvien1").get(item.get_absolute_url()).status_code == 404
+    assert shown("dangvien1") == set()
+    assert exported("dangvien1") == ""
+    # Those who may open the inspection and see discipline still read it all.
+    for username in ("bithu1", "kiemtra", "uyvien1"):
+        assert client_for(username).get(item.get_absolute_url()).status_code == 200
+        assert shown(username) == secrets, username
+        assert exported(username) == "có", username

@@ -3,7 +3,9 @@ and the XLSX of a unit's results."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -39,6 +41,19 @@ from chibo.scoring.compliance import cell_compliance
 from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRules, Step
 
 LEVELS = dict(Classification.choices)
+
+
+def discipline_rule() -> Callable[[Any, Unit, Member | None], bool]:
+    """Whether a user may see the discipline of a member (or of a cell, for None): the rule
+    of the app that records discipline (`settings.CHIBO_DISCIPLINE_VISIBLE`); without one,
+    everyone who sees the classification."""
+    path = getattr(settings, "CHIBO_DISCIPLINE_VISIBLE", "")
+    rule: Callable[[Any, Unit, Member | None], bool] = (
+        import_string(path) if path else (lambda _user, _unit, _member: True)
+    )
+    return rule
+
+
 RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
 
 
@@ -153,8 +168,12 @@ def _rating_page(
                 return redirect(f"{here}?year={year}")
     rules = ScoringRules.for_unit(unit)
     evidence = evidence_for(unit, year, member, rating=rating)
+    sees_discipline = discipline_rule()(request.user, unit, member)
+    # The rules are checked on what the reader may see: the discipline mark, written by
+    # supervision, stays out for whoever may not see discipline.
+    shown = evidence if sees_discipline else dataclasses.replace(evidence, disciplined=False)
     findings = (
-        check_rating(rating.level, evidence, rules, step=rating.step)
+        check_rating(rating.level, shown, rules, step=rating.step)
         if rating is not None and rating.level
         else []
     )
@@ -210,8 +229,9 @@ def _rating_page(
             "other_evidence": [
                 line
                 for path in getattr(settings, "CHIBO_RATING_EVIDENCE", [])
-                for line in import_string(path)(unit, member, year)
+                for line in import_string(path)(request.user, unit, member, year)
             ],
+            "sees_discipline": sees_discipline,
             "exempted": member is not None and member.status == MemberStatus.EXEMPTED,
         },
     )
@@ -350,8 +370,9 @@ def export(request: HttpRequest, code: str) -> FileResponse:
     by_member = {r.member_id: r for r in ratings if r.member_id is not None}
     statuses = dict(MemberStatus.choices)
     yes = _("yes")
+    sees_discipline = discipline_rule()
 
-    def steps(r: AnnualRating | None) -> list[Any]:
+    def steps(r: AnnualRating | None, unit: Unit, member: Member | None = None) -> list[Any]:
         if r is None:
             return ["", "", "", "", None, "", "", "", "", ""]
         return [
@@ -362,7 +383,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
             timezone.localtime(r.decided_at).date() if r.decided_at else None,
             yes if r.kem_criterion else "",
             r.targets_percent,
-            yes if r.disciplined else "",
+            yes if r.disciplined and sees_discipline(request.user, unit, member) else "",
             r.decided_note or r.verified_note or r.self_note,
             seal.display(r.seal) if r.seal else "",
         ]
@@ -384,7 +405,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
         .exclude(status=MemberStatus.LEFT)
         .select_related("unit")
         .order_by("unit__path", "sort_key", "pk")
-        .only("pk", "full_name", "birth_date", "status", "unit__code", "unit__path")
+        .only("pk", "full_name", "birth_date", "status", "user_id", "unit__code", "unit__path")
     )
 
     def member_rows() -> Any:
@@ -394,7 +415,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
             if exempted:
                 yield [*first, _("not rated (exempted)")]
             else:
-                yield [*first, *steps(by_member.get(m.pk))]
+                yield [*first, *steps(by_member.get(m.pk), m.unit, m)]
 
     title = _("ANNUAL CLASSIFICATION %(year)s — %(unit)s") % {"year": year, "unit": unit.name}
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
@@ -405,7 +426,7 @@ def export(request: HttpRequest, code: str) -> FileResponse:
                 _("Cells"),
                 title,
                 [_("Code"), _("Cell"), *step_headers],
-                ([c.code, c.name, *steps(by_cell.get(c.pk))] for c in cells),
+                ([c.code, c.name, *steps(by_cell.get(c.pk), c)] for c in cells),
                 widths=[12, 32, 24, 24, 24, 20, 12, 10, 10, 10, 30, 26],
             ),
             Sheet(

@@ -13,9 +13,10 @@ Field rules, applied alike wherever supervision's data is shown (its own pages, 
 evidence it adds to another app's pages, `chibo.supervision.evidence`):
 - an inspection's subject, findings and conclusion: only to those who may open the
   inspection (`InspectionItem.objects.visible_to`);
-- discipline (`Sanction.objects.visible_to`): supervision staff over the unit, the unit's
-  leaders, and the disciplined member themselves; a commendation also to whoever sees the
-  unit's members.
+- discipline (`Sanction.objects.visible_to`; `sees_discipline` for one unit or member, as
+  the rating pages ask through `settings.CHIBO_DISCIPLINE_VISIBLE`): supervision staff over
+  the unit, the unit's leaders, and the disciplined member themselves; a commendation also
+  to whoever sees the unit's members.
 
 The getters take the user (never a request) and filter in the query: an absent and a
 forbidden object give the same 404.
@@ -27,11 +28,21 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
+from chibo.orgs.access import has_perm
 from chibo.orgs.permissions import Perm
-from chibo.supervision.models import InspectionItem, Visit, WorkingGroup
+from chibo.supervision.models import DISCIPLINE_SEERS, InspectionItem, Visit, WorkingGroup
 
 if TYPE_CHECKING:
+    from chibo.members.models import Member
     from chibo.orgs.access import AnyUser
+    from chibo.orgs.models import Unit
+
+
+def sees_discipline(user: AnyUser, unit: Unit, member: Member | None) -> bool:
+    """Whether `user` may see the discipline of `member` (or of `unit` itself, for None):
+    `Sanction.objects.visible_to`'s rule for one unit, without a query."""
+    own = member is not None and member.user_id is not None and member.user_id == user.pk
+    return own or any(has_perm(user, perm, unit) for perm in DISCIPLINE_SEERS)
 
 
 def get_visit_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEETINGS) -> Visit:

@@ -70,6 +70,11 @@ class InspectionItemQuerySet(models.QuerySet["InspectionItem"]):
         return self.filter(q)
 
 
+# Who sees a unit's discipline, besides the disciplined member: its supervision staff and
+# its leaders, who act on its inspections (chibo.supervision.access.sees_discipline).
+DISCIPLINE_SEERS = (Perm.VIEW_SUPERVISION, Perm.MANAGE_MEETINGS)
+
+
 class SanctionQuerySet(models.QuerySet["Sanction"]):
     def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_SUPERVISION) -> SanctionQuerySet:
         """The field rule of discipline: a member's or a unit's discipline is seen by
@@ -78,9 +83,9 @@ class SanctionQuerySet(models.QuerySet["Sanction"]):
         a commendation by whoever sees the unit's members too."""
         from chibo.orgs.access import unit_filter
 
-        q = unit_filter(user, action, through="unit__") | models.Q(member__user_id=_user_id(user))
-        if action == Perm.VIEW_SUPERVISION:
-            q |= unit_filter(user, Perm.MANAGE_MEETINGS, through="unit__")
+        q = models.Q(member__user_id=_user_id(user))
+        for perm in DISCIPLINE_SEERS if action == Perm.VIEW_SUPERVISION else (action,):
+            q |= unit_filter(user, perm, through="unit__")
         commendations = models.Q(kind=SanctionKind.COMMENDATION) & unit_filter(
             user, Perm.VIEW_MEMBERS, through="unit__"
         )
