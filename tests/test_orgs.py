@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -208,6 +212,42 @@ def test_units_command_prints_the_tree() -> None:
     assert all(line.startswith("X002") for line in out.getvalue().splitlines())
     with pytest.raises(CommandError):
         call_command("units", "--root", "NOPE", stdout=io.StringIO())
+
+
+def test_units_into_a_reader_that_stops_early_end_quietly(tmp_path: Path) -> None:
+    """`chibo units --tree | head -n 1`: one line, status 0 and nothing on standard error,
+    as with Unix tools (the entry point's doing, so every command behaves alike)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        "CHIBO_VAR_DIR": str(tmp_path),
+    }
+    chibo = [sys.executable, "-m", "chibo"]
+    for args in (["migrate", "-v", "0"], ["seed", "--size", "small"]):
+        done = subprocess.run([*chibo, *args], env=env, capture_output=True, check=False)  # noqa: S603
+        assert done.returncode == 0, done.stderr[-2000:]
+    units = subprocess.Popen(  # noqa: S603
+        [*chibo, "units", "--tree"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    head = subprocess.Popen(["head", "-n", "1"], stdin=units.stdout, stdout=subprocess.PIPE)  # noqa: S607
+    assert units.stdout is not None
+    assert units.stderr is not None
+    units.stdout.close()
+    shown, _ = head.communicate(timeout=60)
+    assert units.wait(timeout=60) == 0
+    assert units.stderr.read() == b""
+    assert shown.decode().splitlines() == ["LV  Đảng bộ tỉnh Lâm Viên  [Tỉnh ủy]"]
+    # The small tree fits in the pipe, so head may have read it all before it stopped: a
+    # reader gone before the first write is sure to break the pipe.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        gone = subprocess.run(  # noqa: S603
+            [*chibo, "units", "--tree"], env=env, stdout=write_end,
+            stderr=subprocess.PIPE, check=False, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (gone.returncode, gone.stderr) == (0, b"")
 
 
 def test_a_grant_on_a_unit_alone_does_not_show_what_lies_below(client_for, cast) -> None:
