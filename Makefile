@@ -21,14 +21,24 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+# The demo runs as its users will meet the product: DEBUG off (the product's own error pages,
+# static files served by the app through WhiteNoise), over plain http on this machine (the
+# HTTPS settings are off until BEHIND_PROXY or SECURE_SSL_REDIRECT). `DEBUG=true make demo`
+# shows Django's debug pages. Its secret key is made once and kept in var/, never committed.
+DEMO_ENV = DEBUG="$${DEBUG:-false}" SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
+  ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"
+
 demo: venv
 	mkdir -p var
-	$(CHIBO) migrate --noinput
-	$(CHIBO) seed --size demo --if-empty
+	@test -s var/secret_key || (umask 077 && $(BIN)/python -c \
+	  "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key)
+	$(DEMO_ENV) $(CHIBO) migrate --noinput
+	$(DEMO_ENV) $(CHIBO) collectstatic --noinput --verbosity 0
+	$(DEMO_ENV) $(CHIBO) seed --size demo --if-empty
 	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(CHIBO) db_worker & \
-	$(CHIBO) runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(CHIBO) db_worker & \
+	$(DEMO_ENV) $(CHIBO) runserver $(HOST):$(PORT)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -45,7 +55,7 @@ checks: venv
 	$(CHIBO) check --fail-level WARNING
 	$(CHIBO) makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-but-long-enough-0123456789 \
-	  ALLOWED_HOSTS=chibo.example $(CHIBO) check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=chibo.example BEHIND_PROXY=true $(CHIBO) check --deploy --fail-level WARNING
 
 pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

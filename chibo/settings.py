@@ -265,18 +265,28 @@ TASKS = {
     }
 }
 
-# Production hardening; `chibo check --deploy` is clean with DEBUG off.
+# Production hardening; `chibo check --deploy` is clean with DEBUG off behind a TLS proxy.
+# HTTPS (the redirect, secure-only cookies, HSTS) follows how the site is served, not DEBUG:
+# `make demo` runs with DEBUG off over plain http on this machine, where secure-only cookies
+# would make logging in impossible. Behind a TLS proxy (BEHIND_PROXY) or with
+# SECURE_SSL_REDIRECT every one of them is on unless turned off by its own setting.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_PROXY)
+served_over_https = BEHIND_PROXY or SECURE_SSL_REDIRECT
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", served_over_https)
+# The CSRF cookie goes with the session cookie: forms need both, over the same scheme.
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Empty (as in .env.example) is the default, as for every other setting.
+SECURE_HSTS_SECONDS = int(
+    env_str("SECURE_HSTS_SECONDS") or ("31536000" if served_over_https else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("BEHIND_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 

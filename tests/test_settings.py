@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gettext
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +39,110 @@ def test_secret_key_is_required_when_debug_is_off() -> None:
     result = run_python("import django; django.setup()", DEBUG="false", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+# What the HTTPS settings come to, printed by a process of its own.
+HTTPS_SETTINGS = (
+    "import django, json; django.setup()\n"
+    "from django.conf import settings as s\n"
+    "print(json.dumps([s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,\n"
+    "    s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER,\n"
+    "    s.ALLOWED_HOSTS, s.STORAGES['staticfiles']['BACKEND']]))\n"
+)
+# Variables of the HTTPS settings that the machine running the tests may have set.
+SERVING = {
+    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "BEHIND_PROXY", "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD",
+}  # fmt: skip
+
+
+def served(**env: str) -> list[Any]:
+    unset = dict.fromkeys(SERVING - set(env), "")
+    result = run_python(HTTPS_SETTINGS, **unset, **env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    values: list[Any] = json.loads(result.stdout)
+    return values
+
+
+def demo_environment(**env: str) -> dict[str, str]:
+    """The variables `make demo` serves the product with, from the Makefile itself."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(  # noqa: S603
+        [make, "-s", "--no-print-directory", "--eval", "demo-env: ; @$(DEMO_ENV) env", "demo-env"],
+        env={
+            **{k: v for k, v in os.environ.items() if k not in SERVING},
+            # A key of the test's, so that the demo's own in var/ is neither read nor needed.
+            "SECRET_KEY": "demo-test-key-not-a-real-secret-but-long-enough-0123456789abcdef",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    variables = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return {name: variables[name] for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+
+
+def test_make_demo_serves_with_debug_off_over_plain_http_here() -> None:
+    debug, session_secure, csrf_secure, redirect, hsts, proxy, hosts, static = served(
+        **demo_environment()
+    )
+    assert debug is False  # the product's own error pages, not Django's technical ones
+    # Plain http on 127.0.0.1: cookies a browser, curl or urllib send back over it.
+    assert (session_secure, csrf_secure, redirect, hsts, proxy) == (False, False, False, 0, None)
+    assert {"127.0.0.1", "localhost"} <= set(hosts)
+    assert static.startswith("whitenoise.")  # the app serves its static files, as in production
+    assert served(**demo_environment(DEBUG="true"))[0] is True
+
+
+def test_secure_cookies_and_the_https_redirect_follow_the_https_settings_not_debug() -> None:
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "test-key-not-a-real-secret-but-long-enough-0123456789abcdef",
+        "ALLOWED_HOSTS": "chibo.example",
+    }
+    # Cookies (session, CSRF), the redirect to HTTPS and HSTS.
+    assert served(**production)[1:5] == [False, False, False, 0]
+    assert served(**production, BEHIND_PROXY="true")[1:6] == [
+        True, True, True, 31536000, ["HTTP_X_FORWARDED_PROTO", "https"],
+    ]  # fmt: skip
+    assert served(**production, SECURE_SSL_REDIRECT="true")[1:5] == [True, True, True, 31536000]
+    assert served(**production, SESSION_COOKIE_SECURE="true")[1:5] == [True, True, False, 0]
+
+
+def test_an_unknown_address_answers_the_products_own_404_page(client_for) -> None:
+    for client in (client_for(None), client_for("bithu1")):
+        response = client.get("/no-such-page/")
+        assert response.status_code == 404
+        assert "404.html" in [t.name for t in response.templates]
+        page = response.content.decode()
+        assert "Không tìm thấy trang" in page
+        assert "Using the URLconf" not in page
+        assert 'href="/"' in page  # the way home
+
+
+def fail(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug")
+
+
+# The site with one failing page, for the test of the 500 page.
+urlpatterns = [path("fail/", fail), path("", include("chibo.urls"))]
+
+
+@pytest.mark.urls("tests.test_settings")
+def test_a_failing_page_answers_the_products_own_500_page(client_for) -> None:
+    client = client_for("bithu1")
+    client.raise_request_exception = False
+    response = client.get("/fail/")
+    assert response.status_code == 500
+    assert [t.name for t in response.templates] == ["500.html"]
+    page = response.content.decode()
+    assert "Đã xảy ra lỗi" in page
+    assert "a bug" not in page
+    assert "Traceback" not in page
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
