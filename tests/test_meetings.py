@@ -88,13 +88,16 @@ def test_a_year_is_scheduled_with_a_thematic_session_each_quarter() -> None:
     planned(day=D(2026, 2, 10))
     created = services.generate_schedule(
         unit=cell(), year=2026, day=5, hour=19, place="Hội trường", by=None
-    )
+    ).meetings
     assert len(created) == 11  # February was planned already
     kinds = {m.scheduled_at.month: m.kind for m in created}
     assert kinds[3] == kinds[6] == kinds[9] == kinds[12] == MeetingKind.COMBINED
     assert kinds[1] == MeetingKind.REGULAR
     assert (
-        services.generate_schedule(unit=cell(), year=2026, day=5, hour=19, place="x", by=None) == []
+        services.generate_schedule(
+            unit=cell(), year=2026, day=5, hour=19, place="x", by=None
+        ).meetings
+        == []
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.meetings.rules import absent_roles
 from chibo.members.models import Member, MemberStatus
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -257,8 +258,11 @@ class Meeting(models.Model):
             missing.append(_("the chair"))
         if self.minutes_secretary_id is None:
             missing.append(_("the minutes secretary"))
-        if not self.attendance.exists():
+        rows = list(self.attendance.values_list("member_id", "status"))
+        if not rows:
             missing.append(_("the attendance"))
+        present = {member for member, status in rows if status in PRESENT_STATUSES}
+        missing.extend(absent_roles(self.chair_id, self.minutes_secretary_id, present))
         if self.items.filter(notes="").exists():
             missing.append(_("the minutes of every agenda item"))
         if not self.conclusion.strip():

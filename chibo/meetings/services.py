@@ -3,7 +3,9 @@ read-only and that nobody else saved the meeting since the form was read."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
+from chibo.lib.holidays import move_off_holidays, public_holidays
 from chibo.lib.locking import claim
 from chibo.lib.richtext import clean_html
 from chibo.meetings import seals, stats
@@ -31,8 +34,9 @@ from chibo.meetings.models import (
     Task,
     TaskStatus,
 )
+from chibo.meetings.rules import check_recording_open
 from chibo.members.models import ACTIVE_STATUSES, Member, MemberStatus
-from chibo.orgs.models import Unit
+from chibo.orgs.models import ProvinceHoliday, Unit
 
 Actor = User | None
 
@@ -141,6 +145,34 @@ def plan_meeting(
     return meeting
 
 
+@dataclass(frozen=True)
+class Move:
+    """A meeting the year planner put on another day than asked, and why (PLAN-1)."""
+
+    meeting: Meeting
+    asked: datetime.date
+    reason: str
+
+
+@dataclass
+class Schedule:
+    """What the year planner made: the meetings, and those it moved off a holiday."""
+
+    meetings: list[Meeting] = dataclasses.field(default_factory=list)
+    moves: list[Move] = dataclasses.field(default_factory=list)
+
+    def move_lines(self) -> list[str]:
+        return [
+            _("%(asked)s is %(reason)s: the meeting is on %(day)s.")
+            % {
+                "asked": move.asked.strftime("%d/%m/%Y"),
+                "reason": move.reason,
+                "day": timezone.localtime(move.meeting.scheduled_at).strftime("%d/%m/%Y"),
+            }
+            for move in self.moves
+        ]
+
+
 @transaction.atomic
 def generate_schedule(
     *,
@@ -152,34 +184,40 @@ def generate_schedule(
     thematic_months: tuple[int, ...] = (3, 6, 9, 12),
     topic: str = "",
     by: Actor,
-) -> list[Meeting]:
+) -> Schedule:
     """A year of monthly meetings on `day` at `hour`; in `thematic_months` the regular and
-    thematic meetings share the session. Months that already have a meeting are left."""
+    thematic meetings share the session. Months that already have a meeting are left. A
+    day that is a public holiday or one of the province's days off moves to the next free
+    day of its month (PLAN-1), and the result says why."""
     if not 1 <= day <= 28:
         raise ValidationError({"day": _("Choose a day from 1 to 28: every month has it.")})
+    closed = {**public_holidays(year), **ProvinceHoliday.days_of(unit, year)}
     planned = set(
         Meeting.objects.filter(unit=unit, month__year=year)
         .exclude(state=MeetingState.CANCELLED)
         .exclude(kind=MeetingKind.EXTRAORDINARY)
         .values_list("month__month", flat=True)
     )
-    created = []
+    schedule = Schedule()
     zone = timezone.get_current_timezone()
     for month in range(1, 13):
         if month in planned:
             continue
         combined = month in thematic_months
-        created.append(
-            plan_meeting(
-                unit=unit,
-                kind=MeetingKind.COMBINED if combined else MeetingKind.REGULAR,
-                scheduled_at=datetime.datetime(year, month, day, hour, tzinfo=zone),
-                place=place,
-                topic=(topic or _("Topic to be chosen")) if combined else "",
-                by=by,
-            )
+        asked = datetime.date(year, month, day)
+        on, reason = move_off_holidays(asked, closed)
+        meeting = plan_meeting(
+            unit=unit,
+            kind=MeetingKind.COMBINED if combined else MeetingKind.REGULAR,
+            scheduled_at=datetime.datetime.combine(on, datetime.time(hour), tzinfo=zone),
+            place=place,
+            topic=(topic or _("Topic to be chosen")) if combined else "",
+            by=by,
         )
-    return created
+        schedule.meetings.append(meeting)
+        if on != asked:
+            schedule.moves.append(Move(meeting, asked, reason))
+    return schedule
 
 
 @transaction.atomic
@@ -305,6 +343,7 @@ def record_attendance(
     lock_meeting(meeting, version=version)
     if meeting.state == MeetingState.CANCELLED:
         raise ValidationError(_("A cancelled meeting has no attendance."))
+    check_recording_open(meeting, _("the attendance"))
     roster = {m.pk: m for m, _row in attendance_roster(meeting)}
     unknown = set(entries) - set(roster)
     if unknown:
@@ -403,6 +442,7 @@ def save_minutes(
     lock_meeting(meeting, version=version)
     if meeting.state == MeetingState.CANCELLED:
         raise ValidationError(_("A cancelled meeting has no minutes."))
+    check_recording_open(meeting, _("the minutes"))
     for field in ("chair", "minutes_secretary"):
         person = data.get(field)
         if person is not None and person.unit_id != meeting.unit_id:
@@ -498,6 +538,7 @@ def add_speech(
     *, item: AgendaItem, member: Member, gist: str, by: Actor, version: int | None = None
 ) -> Speech:
     lock_meeting(item.meeting, version=version)
+    check_recording_open(item.meeting, _("the minutes"))
     if member.unit_id != item.meeting.unit_id and member.attached_to_id != item.meeting.unit_id:
         raise ValidationError({"member": _("Choose a member of the cell.")})
     if not gist.strip():
@@ -520,6 +561,7 @@ def record_vote(
     version: int | None = None,
 ) -> Meeting:
     lock_meeting(meeting, version=version)
+    check_recording_open(meeting, _("the vote"))
     counts = meeting.attendance_counts()
     if min(votes_for, against, abstain) < 0:
         raise ValidationError(_("Votes cannot be negative."))
@@ -585,6 +627,7 @@ def update_task(*, task: Task, status: str, progress: str, by: Actor) -> Task:
 @transaction.atomic
 def approve_minutes(*, meeting: Meeting, by: Actor, version: int | None = None) -> Meeting:
     lock_meeting(meeting, version=version)
+    check_recording_open(meeting, _("the approval of the minutes"))
     missing = meeting.missing_for_approval()
     if missing:
         raise ValidationError(

@@ -43,6 +43,7 @@ from chibo.meetings.models import (
     Task,
     new_token,
 )
+from chibo.meetings.rules import opens_later
 from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
@@ -107,11 +108,13 @@ def schedule(request: HttpRequest, code: str) -> HttpResponse:
     form = meeting_forms.ScheduleForm(request.POST)
     if form.is_valid():
         try:
-            created = services.generate_schedule(unit=unit, by=actor(request), **form.cleaned_data)
+            made = services.generate_schedule(unit=unit, by=actor(request), **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("%(n)s meetings planned.") % {"n": len(created)})
+            messages.success(request, _("%(n)s meetings planned.") % {"n": len(made.meetings)})
+            for line in made.move_lines():
+                messages.info(request, line)
     else:
         messages.error(request, _("Check the year, day, hour and place of the schedule."))
     return redirect("meetings:cell", code=unit.code)
@@ -143,6 +146,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "can_manage": can_manage,
             "editable": editable,
+            "opens": opens_later(meeting) if editable else None,
         },
     )
 
@@ -243,6 +247,7 @@ def _meeting_form(
     done: str,
     allow_locked: bool = False,
     show_panels: bool = False,
+    records: bool = False,
 ) -> HttpResponse:
     """A page with one form that changes a meeting, for the cell's record keepers."""
     meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
@@ -273,6 +278,7 @@ def _meeting_form(
             "unit": meeting.unit,
             "title": title,
             "panels": panels(request, meeting) if show_panels else [],
+            "opens": opens_later(meeting) if records else None,
         },
     )
 
@@ -319,7 +325,13 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _meeting_form(
-        request, pk, make_form=make, run=run, title=_("Minutes"), done=_("The minutes are saved.")
+        request,
+        pk,
+        make_form=make,
+        run=run,
+        title=_("Minutes"),
+        done=_("The minutes are saved."),
+        records=True,
     )
 
 
@@ -337,6 +349,7 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Add a speaker"),
         done=_("The speaker is added."),
+        records=True,
     )
 
 
@@ -396,6 +409,7 @@ def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         title=_("Vote on the resolution"),
         done=_("The vote is recorded."),
+        records=True,
     )
 
 
@@ -542,6 +556,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": AttendanceStatus.choices,
             "errors": errors,
             "version": request.POST.get("version") if request.method == "POST" else meeting.version,
+            "opens": opens_later(meeting),
         },
     )
 

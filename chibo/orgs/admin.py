@@ -3,12 +3,19 @@ from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from chibo.orgs.models import RoleGrant, Unit, UnitKind
+from chibo.orgs.models import ProvinceHoliday, RoleGrant, Unit, UnitKind
 
 
 @admin.register(UnitKind)
 class UnitKindAdmin(admin.ModelAdmin[UnitKind]):
-    list_display = ["name", "code", "level", "holds_meetings", "historic"]
+    list_display = ["name", "code", "level", "holds_meetings", "historic", "visit_rule"]
+
+
+@admin.register(ProvinceHoliday)
+class ProvinceHolidayAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+    list_display = ["on", "name", "unit"]
+    list_filter = ["unit"]
+    date_hierarchy = "on"
 
 
 @admin.register(Unit)

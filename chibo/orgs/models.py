@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
+class VisitRule(models.TextChoices):
+    """How the committee of a unit kind attends its cells' meetings (domain §7; docs/rules.md,
+    PLAN-2): the yearly plan of `chibo plan_visits` follows the kind's rule."""
+
+    NONE = "none", _("No attendance plan")
+    PROVINCE_QUOTA = (
+        "province_quota",
+        _("Each committee member attends a set number of residential cells' meetings a year"),
+    )
+    DISTRICT_QUOTA = (
+        "district_quota",
+        _("Each committee member attends a set number of its cells' meetings a year"),
+    )
+    MONTHLY = "monthly", _("A committee member attends every one of its cells every month")
+
+
 class UnitKind(models.Model):
     """A kind of party organisation (Tỉnh ủy, Đảng ủy xã, Chi bộ trực thuộc…), kept as data."""
 
@@ -38,6 +54,12 @@ class UnitKind(models.Model):
     )
     historic = models.BooleanField(
         _("historic"), default=False, help_text=_("No longer created (e.g. district level).")
+    )
+    visit_rule = models.CharField(
+        _("attendance plan of its committee"),
+        max_length=16,
+        choices=VisitRule.choices,
+        default=VisitRule.NONE,
     )
 
     class Meta:
@@ -282,3 +304,40 @@ class RoleGrant(models.Model):
         if self.scope == Scope.SUBTREE:
             return bool(unit.path.startswith(self.unit.path))
         return bool(unit.pk == self.unit_id)
+
+
+class ProvinceHoliday(models.Model):
+    """A day off a province adds to the national public holidays (the days the Prime
+    Minister fixes each year around Tết and 2/9, a provincial anniversary): the year planner
+    keeps meetings off it (docs/rules.md, HOLIDAY-2)."""
+
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        related_name="extra_holidays",
+        limit_choices_to={"depth": 1},
+        verbose_name=_("province"),
+    )
+    on = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=120)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("provincial day off")
+        verbose_name_plural = _("provincial days off")
+        ordering = ["on"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "on"], name="province_holiday_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on:%d/%m/%Y} {self.name}"
+
+    @classmethod
+    def days_of(cls, unit: Unit, year: int) -> dict[datetime.date, str]:
+        """The extra days off of `unit`'s province (its root unit's list) in `year`."""
+        root_path = unit.path[: unit.steplen]
+        return dict(
+            cls.objects.filter(unit__path=root_path, on__year=year).values_list("on", "name")
+        )

@@ -9,12 +9,41 @@ plan), so that the rules can be tested on their own:
   spread over the year and over cells, weak cells first, nobody in two places on a day.
 
 Whatever cannot be covered is returned with the reason, for people to settle by hand.
+Which of these a committee follows is the rule of its unit's kind (`UnitKind.visit_rule`),
+and which cells its plan may cover is `plan_covers`.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
+
+from chibo.orgs.models import VisitRule
+
+
+def plan_covers(
+    rule: str, committee_path: str, cell_path: str, committee_paths: Collection[str]
+) -> bool:
+    """PLAN-3: whether the plan of the committee at `committee_path`, following `rule`, may
+    place its members at the cell at `cell_path`. `committee_paths` are the paths of the
+    units below that have a committee of their own attending their cells (a kind whose rule
+    is not "none").
+
+    A quota rule (the province, the historic district) sends its members as upper-level
+    guests to cells anywhere below (domain §7). The monthly rule is a committee attending
+    its own cells: a cell under a subordinate committee (a commune's đảng bộ cơ sở) is
+    attended by that committee's members, never planned by the commune's."""
+    if not cell_path.startswith(committee_path) or cell_path == committee_path:
+        return False
+    if rule in (VisitRule.PROVINCE_QUOTA, VisitRule.DISTRICT_QUOTA):
+        return True
+    if rule != VisitRule.MONTHLY:
+        return False
+    return not any(
+        len(committee_path) < len(path) < len(cell_path) and cell_path.startswith(path)
+        for path in committee_paths
+    )
 
 
 @dataclass(frozen=True)
@@ -105,14 +134,16 @@ def plan_quota(
     per_person: int,
     busy: dict[int, set[datetime.date]],
     existing: dict[int, set[int]],
+    residential_only: bool = True,
 ) -> Plan:
-    """Each of `assignees` attends `per_person` meetings of residential cells a year,
-    spread over the months, a different cell each time, weak cells first."""
+    """Each of `assignees` attends `per_person` meetings of residential cells (of any cell
+    when not `residential_only`) a year, spread over the months, a different cell each time,
+    weak cells first."""
     plan = Plan(load={a.user_id: 0 for a in assignees})
     taken = {user: set(days) for user, days in busy.items()}
     ids = {a.user_id for a in assignees}
     candidates = sorted(
-        (s for s in slots if s.residential),
+        (s for s in slots if s.residential or not residential_only),
         key=lambda s: (not s.weak, s.day.month, s.cell_code, s.meeting_id),
     )
     visited_cells: set[int] = set()

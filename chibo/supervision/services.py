@@ -18,7 +18,7 @@ from chibo.lib.locking import claim
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
-from chibo.orgs.models import CellType, RoleGrant, Unit
+from chibo.orgs.models import CellType, RoleGrant, Unit, VisitRule
 from chibo.orgs.permissions import Role, Scope
 from chibo.scoring.classification import note_discipline
 from chibo.scoring.models import Level
@@ -36,7 +36,15 @@ from chibo.supervision.models import (
     VisitState,
     WorkingGroup,
 )
-from chibo.supervision.planner import Assignee, Gap, Plan, Slot, plan_monthly, plan_quota
+from chibo.supervision.planner import (
+    Assignee,
+    Gap,
+    Plan,
+    Slot,
+    plan_covers,
+    plan_monthly,
+    plan_quota,
+)
 
 Actor = User | None
 REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
@@ -248,21 +256,32 @@ def plan_visits(
     today: datetime.date | None = None,
 ) -> PlanReport:
     """Plan the visits of `unit`'s committee for the rest of `year` (see planner)."""
-    if unit.is_cell:
-        raise ValidationError(_("Visits are planned by a committee above the cells."))
+    rule = unit.kind.visit_rule
+    if unit.is_cell or rule == VisitRule.NONE:
+        raise ValidationError(
+            _("Visits are planned by a committee whose kind has an attendance plan.")
+        )
     today = today or timezone.localdate()
     if year < today.year:
         raise ValidationError(_("That year is over."))
     rules = SupervisionRules.for_unit(unit)
     first_month = today.month if year == today.year else 1
     months = list(range(first_month, 13))
-    cells = list(
-        Unit.objects.cells()
+    committees = set(
+        Unit.objects.active()
+        .filter(path__startswith=unit.path, kind__holds_meetings=False)
+        .exclude(kind__visit_rule=VisitRule.NONE)
+        .values_list("path", flat=True)
+    )
+    cells = [
+        cell
+        for cell in Unit.objects.cells()
         .active()
         .filter(path__startswith=unit.path)
         .order_by("path")
         .only("pk", "code", "cell_type", "is_weak", "path", "depth")
-    )
+        if plan_covers(rule, unit.path, cell.path, committees)
+    ]
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
     meetings = list(
         Meeting.objects.filter(
@@ -300,13 +319,17 @@ def plan_visits(
         meeting_id__in=[s.meeting_id for s in slots]
     ).values_list("meeting_id", "user_id"):
         existing.setdefault(meeting_id, set()).add(user_id)
-    if unit.depth == 1:
+    if rule in (VisitRule.PROVINCE_QUOTA, VisitRule.DISTRICT_QUOTA):
+        province = rule == VisitRule.PROVINCE_QUOTA
         plan = plan_quota(
             slots=slots,
             assignees=assignees,
-            per_person=rules.province_visits_per_year,
+            per_person=rules.province_visits_per_year
+            if province
+            else rules.commune_visits_per_year,
             busy=busy,
             existing=existing,
+            residential_only=province,
         )
     else:
         plan = plan_monthly(
