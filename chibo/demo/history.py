@@ -289,7 +289,9 @@ def seed_history(
             roster = [p for p in people if p.admitted_on <= day]
             if len(roster) < 2:
                 continue
-            secretary, second = roster[0], roster[1]
+            # The chair (the cell's secretary) and the minutes secretary: official members
+            # first, and present at the meetings they approve (ROLE-1).
+            secretary, second = sorted(roster, key=lambda p: p.status != MemberStatus.OFFICIAL)[:2]
             if planned_only:
                 meetings.append(
                     [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
@@ -313,6 +315,8 @@ def seed_history(
                     elif roll < absent_rate + 0.03:
                         status, reason = AttendanceStatus.LATE, ""
                     else:
+                        status, reason = AttendanceStatus.PRESENT, ""
+                    if person is secretary or person is second:
                         status, reason = AttendanceStatus.PRESENT, ""
                     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
                         present_ids.append(person.pk)

@@ -34,10 +34,11 @@ from chibo.members.models import (
     Post,
     PostKind,
 )
-from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind
+from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind, VisitRule
 from chibo.orgs.permissions import Role, Scope
 from chibo.scoring import seals as scoring_seals
 from chibo.scoring.models import AnnualRating, MeetingScore
+from chibo.supervision.planner import plan_covers
 from chibo.supervision.services import plan_visits, save_group
 
 DEMO_PASSWORD = "chibo-demo"
@@ -328,7 +329,7 @@ def seed_province(
         progress("members, periods and posts inserted")
         history: dict[str, int] = {}
         if history_months:
-            visitors = create_committees(units)
+            visitors = create_committees(units, since=add_months(HISTORY_END, -history_months))
             history = seed_history(
                 members=plan.members,
                 weak_cells={units[u.code].pk for u in plan.units if u.is_weak},
@@ -550,12 +551,14 @@ COMMITTEE_SIZE = 3  # committee members per commune-level unit who attend cell m
 PROVINCE_COMMITTEE = 3
 
 
-def create_committees(units: dict[str, Unit]) -> dict[int, list[int]]:
+def create_committees(units: dict[str, Unit], since: datetime.date) -> dict[int, list[int]]:
     """Committee members of every commune-level unit and of the province (accounts that
-    are not printed), who attend cell meetings; returns cell → its committee's users."""
+    are not printed), on their committees from `since` (the history's start), who attend
+    cell meetings; returns cell → the users of the commune-level committee whose monthly
+    plan covers it (not the cells of a basic committee below it: PLAN-3)."""
     User = get_user_model()
     password = make_password(DEMO_PASSWORD)
-    start = datetime.date(2025, 7, 1)
+    start = since
     communes = [u for u in Unit.objects.filter(depth=2).order_by("path") if not u.is_cell]
     people: dict[str, list[int]] = {}
     grants = []
@@ -579,10 +582,16 @@ def create_committees(units: dict[str, Unit]) -> dict[int, list[int]]:
         ]
     RoleGrant.objects.bulk_create(grants)
     steplen = Unit.steplen
+    committees = dict(
+        Unit.objects.filter(kind__holds_meetings=False)
+        .exclude(kind__visit_rule=VisitRule.NONE)
+        .values_list("path", "kind__visit_rule")
+    )
     return {
         pk: people[path[: 2 * steplen]]
         for pk, path in Unit.objects.cells().values_list("pk", "path")
         if path[: 2 * steplen] in people
+        and plan_covers(committees[path[: 2 * steplen]], path[: 2 * steplen], path, committees)
     }
 
 

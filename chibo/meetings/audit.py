@@ -1,0 +1,157 @@
+"""Checks of stored meetings against the rule book (time and roles, docs/rules.md).
+
+Each check reads its records in a few bulk queries and judges each with the rule's one
+function (`chibo.meetings.rules`); see chibo.lib.audit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from chibo.lib.audit import AuditScope, Violation
+from chibo.meetings.models import (
+    PRESENT_STATUSES,
+    Attendance,
+    Meeting,
+    MeetingState,
+    Speech,
+)
+from chibo.meetings.rules import absent_roles, recorded_too_early
+
+# A QR check-in writes the row at the moment it stamps (`checked_in_at`): a history row this
+# close after its stamp is the check-in itself, which keeps its own window (TIME-1).
+CHECK_IN_WRITE = datetime.timedelta(seconds=5)
+
+
+def _meetings(scope: AuditScope) -> Q:
+    query = scope.units()
+    if scope.year is not None:
+        query &= Q(month__year=scope.year)
+    return query
+
+
+def _within(scope: AuditScope, through: str) -> Q:
+    """The same filter as `_meetings`, on records reached through `through` ("meeting__")."""
+    query = scope.units(f"{through}unit__")
+    if scope.year is not None:
+        query &= Q(**{f"{through}month__year": scope.year})
+    return query
+
+
+def _violations(
+    rule: str, found: dict[int, datetime.datetime], message: str
+) -> Iterator[Violation]:
+    """One violation per meeting of `found` (meeting → the earliest moment at fault)."""
+    meetings = Meeting.objects.filter(pk__in=list(found)).select_related("unit").order_by("pk")
+    for meeting in meetings:
+        moment = date_format(timezone.localtime(found[meeting.pk]), "d/m/Y H:i")
+        start = date_format(timezone.localtime(meeting.scheduled_at), "d/m/Y H:i")
+        yield Violation(
+            rule,
+            str(meeting),
+            meeting.get_absolute_url(),
+            message % {"moment": moment, "start": start},
+        )
+
+
+def _earliest(rows: Iterable[tuple[int, datetime.datetime]]) -> dict[int, datetime.datetime]:
+    found: dict[int, datetime.datetime] = {}
+    for meeting_id, moment in rows:
+        if meeting_id not in found or moment < found[meeting_id]:
+            found[meeting_id] = moment
+    return found
+
+
+def recorded_before_start(scope: AuditScope) -> Iterator[Violation]:
+    """TIME-1: attendance, minutes, votes or approval recorded before the meeting's start,
+    read from the approval time and the history of the meeting, its attendance rows and its
+    speeches (each history row carries when it was written)."""
+    approved = (
+        (pk, at)
+        for pk, at, start in Meeting.objects.filter(
+            _meetings(scope), state=MeetingState.APPROVED, approved_at__isnull=False
+        ).values_list("pk", "approved_at", "scheduled_at")
+        if at is not None and recorded_too_early(at, start)
+    )
+    yield from _violations(
+        "TIME-1",
+        _earliest(approved),
+        _("Minutes approved at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+    # A meeting's own history: the minutes, the vote and the approval set the state to
+    # held or approved; the time compared is the one scheduled when the row was written.
+    minutes = (
+        (pk, at)
+        for pk, at, start in Meeting.history.filter(
+            _meetings(scope), state__in=[MeetingState.HELD, MeetingState.APPROVED]
+        ).values_list("id", "history_date", "scheduled_at")
+        if recorded_too_early(at, start)
+    )
+    speeches = (
+        (pk, at)
+        for pk, at, start in Speech.history.filter(_within(scope, "item__meeting__"))
+        .exclude(history_type="-")
+        .values_list("item__meeting_id", "history_date", "item__meeting__scheduled_at")
+        if recorded_too_early(at, start)
+    )
+    yield from _violations(
+        "TIME-1",
+        _earliest([*minutes, *speeches]),
+        _("Minutes or the vote recorded at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+    attendance = (
+        (pk, at)
+        for pk, at, checked_in, start in Attendance.history.filter(_within(scope, "meeting__"))
+        .exclude(history_type="-")
+        .values_list("meeting_id", "history_date", "checked_in_at", "meeting__scheduled_at")
+        if recorded_too_early(at, start)
+        and not (checked_in is not None and at - checked_in < CHECK_IN_WRITE)
+    )
+    yield from _violations(
+        "TIME-1",
+        _earliest(attendance),
+        _("Attendance recorded at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+
+
+def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
+    """ROLE-1: approved minutes whose chair or minutes secretary is not recorded present."""
+    approved = Meeting.objects.filter(_meetings(scope), state=MeetingState.APPROVED)
+    roles = {
+        pk: (chair, secretary)
+        for pk, chair, secretary in approved.filter(
+            Q(chair__isnull=False) | Q(minutes_secretary__isnull=False)
+        ).values_list("pk", "chair_id", "minutes_secretary_id")
+    }
+    # Only the chair's and the secretary's rows are read: at most two a meeting.
+    present: dict[int, set[int]] = {}
+    for meeting_id, member_id in Attendance.objects.filter(
+        _within(scope, "meeting__"),
+        Q(member_id=F("meeting__chair_id")) | Q(member_id=F("meeting__minutes_secretary_id")),
+        meeting__state=MeetingState.APPROVED,
+        status__in=PRESENT_STATUSES,
+    ).values_list("meeting_id", "member_id"):
+        present.setdefault(meeting_id, set()).add(member_id)
+    lacking = {
+        pk: absent_roles(chair, secretary, present.get(pk, set()))
+        for pk, (chair, secretary) in roles.items()
+    }
+    lacking = {pk: what for pk, what in lacking.items() if what}
+    meetings = Meeting.objects.filter(pk__in=list(lacking)).select_related("unit").order_by("pk")
+    for meeting in meetings:
+        yield Violation(
+            "ROLE-1",
+            str(meeting),
+            meeting.get_absolute_url(),
+            _("Minutes approved without %(what)s.")
+            % {"what": ", ".join(str(w) for w in lacking[meeting.pk])},
+        )
+
+
+CHECKS = (recorded_before_start, approved_with_roles_absent)
