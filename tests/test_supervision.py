@@ -134,7 +134,10 @@ def schedule(code: str, day: int) -> None:
 
 
 def commune_cells() -> list[Unit]:
-    return list(Unit.objects.cells().filter(code__startswith="X001."))
+    """The commune's own cells: not those of its basic committee X001.B1 (PLAN-3)."""
+    return list(
+        Unit.objects.cells().filter(code__startswith="X001.").exclude(code__startswith="X001.B")
+    )
 
 
 def add_committee_member(username: str, code: str = "X001") -> User:

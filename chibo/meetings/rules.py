@@ -45,7 +45,10 @@ def check_recording_open(meeting: Meeting, what: Any, now: datetime.datetime | N
                 "%(what)s can be recorded only from the meeting's start: %(time)s. "
                 "Recording opens then."
             )
-            % {"what": str(what).capitalize(), "time": date_format(opens, "d/m/Y H:i")}
+            % {
+                "what": str(what)[:1].upper() + str(what)[1:],
+                "time": date_format(opens, "d/m/Y H:i"),
+            }
         )
 
 
