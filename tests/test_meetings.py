@@ -239,7 +239,7 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     secretary = client_for("bithu1")
     response = secretary.post(
         "/units/X001.01/meetings/new/",
-        {"kind": "regular", "scheduled_at": "2026-12-05T19:00", "place": "Nhà văn hóa thôn"},
+        {"kind": "regular", "scheduled_at": "2026-11-05T19:00", "place": "Nhà văn hóa thôn"},
     )
     assert response.status_code == 302
     meeting = Meeting.objects.get(unit__code="X001.01")
@@ -251,9 +251,9 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
         {
             "version": 1,
             "drafter": drafter.pk,
-            "committee_met_on": "2026-12-01",
-            "notified_on": "2026-12-02",
-            "materials_published_on": "2026-12-03",
+            "committee_met_on": "2026-11-01",
+            "notified_on": "2026-11-02",
+            "materials_published_on": "2026-11-03",
             "draft_resolution": "Dự thảo",
         },
     )
@@ -269,8 +269,8 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
         "version": 3,
         "chair": drafter.pk,
         "minutes_secretary": members[1].pk,
-        "started_at": "2026-12-05T19:00",
-        "ended_at": "2026-12-05T20:45",
+        "started_at": "2026-11-05T19:00",
+        "ended_at": "2026-11-05T20:45",
         "conclusion": "Kết luận",
         "resolution": "Nghị quyết",
     }
