@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -79,7 +80,7 @@ def test_attendance_minutes_votes_and_approval_are_refused_before_the_start() ->
     members = [m for m, _row in services.attendance_roster(meeting)]
     item = meeting.items.first()
     assert item is not None
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: services.record_attendance(meeting=meeting, entries=everyone(meeting), by=None),
         lambda: services.save_minutes(
             meeting=meeting,
