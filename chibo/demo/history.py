@@ -34,8 +34,15 @@ from chibo.meetings.models import (
 from chibo.meetings.services import DEFAULT_AGENDAS
 from chibo.meetings.stats import rebuild as rebuild_rollups
 from chibo.members.models import Member, MemberStatus
-from chibo.scoring.annual import annual_level
-from chibo.scoring.classification import rebuild_tallies
+from chibo.orgs.models import Unit
+from chibo.scoring.annual import AnnualQuality, annual_level
+from chibo.scoring.classification import (
+    COMMUNE_LEVEL,
+    Evidence,
+    MemberRecord,
+    check_rating,
+    rebuild_tallies,
+)
 from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
 from chibo.scoring.models import AnnualRating, MeetingScore, Rubric, ScoringRules
 from chibo.supervision.models import Visit
@@ -123,6 +130,29 @@ class YearTally:
     unexcused: dict[int, int] = field(default_factory=dict)
 
 
+def _allowed(level: str, evidence: Evidence, rules: ScoringRules) -> str:
+    """The highest level at most `level` that the classification rules allow (the seed
+    decides as a careful committee would: never against a rule)."""
+    order = ["excellent", "good", "completed", "failed"]
+    for candidate in order[order.index(level) :]:
+        if not any(f.blocking for f in check_rating(candidate, evidence, rules, step="decide")):
+            return candidate
+    return "failed"
+
+
+def _commune_of(cell_ids: list[int]) -> dict[int, str]:
+    """Each cell's quota group: the path of its nearest commune-level unit."""
+    communes = set(
+        Unit.objects.filter(kind__level__lte=COMMUNE_LEVEL).values_list("path", flat=True)
+    )
+    groups = {}
+    for pk, path in Unit.objects.filter(pk__in=cell_ids).values_list("pk", "path"):
+        step = Unit.steplen
+        above = [path[:e] for e in range(len(path) - step, 0, -step) if path[:e] in communes]
+        groups[pk] = above[0] if above else path
+    return groups
+
+
 def _year_ratings(
     year: int,
     by_cell: dict[int, list[Person]],
@@ -131,12 +161,13 @@ def _year_ratings(
     quota_percent: int,
 ) -> list[tuple[object, ...]]:
     """Decided classifications of every cell and member for `year`, as the steps would
-    have left them: self-assessment, verification, decision (the quota respected)."""
+    have left them: self-assessment, verification, decision (the rules and the quota
+    respected: `classification.check_rating` is asked about every level)."""
     zone = timezone.get_current_timezone()
     self_at = _adapt_dt(datetime.datetime(year, 12, 10, 9, tzinfo=zone))
     verified_at = _adapt_dt(datetime.datetime(year, 12, 18, 9, tzinfo=zone))
     decided_at = _adapt_dt(datetime.datetime(year, 12, 28, 9, tzinfo=zone))
-    rules = ScoringRules()
+    rules = ScoringRules(excellent_quota_percent=quota_percent)
     rows: list[tuple[object, ...]] = []
     upgrade = {
         "good": "excellent",
@@ -151,15 +182,18 @@ def _year_ratings(
             claimed, "", self_at, level, "", verified_at, level, "", decided_at, 3,
         )  # fmt: skip
 
+    cell_levels: dict[int, str] = {}
+    cell_rows: dict[int, list[tuple[object, ...]]] = {}
+    cell_evidence: dict[int, Evidence] = {}
     for cell_id, people in by_cell.items():
         counts = tally.levels.get(cell_id, {})
-        missing = 12 - len(tally.regular_months.get(cell_id, ()))
-        quality = annual_level(counts, unscored=0, missing=missing, rules=rules)
+        regular = len(tally.regular_months.get(cell_id, ()))
+        missing = 12 - regular
+        quality = annual_level(
+            counts, unscored=0, missing=missing, tot_needed=rules.annual_tot_min_tot_meetings
+        )
         if quality is None:
             continue
-        cell_level = CELL_LEVEL[quality]
-        if quality == "tot" and rng.random() < 0.2:
-            cell_level = "excellent"
         rated = [
             p
             for p in people
@@ -167,6 +201,7 @@ def _year_ratings(
             and p.admitted_on.year <= year
         ]
         levels: list[str] = []
+        records: list[Evidence] = []
         for person in rated:
             unexcused = tally.unexcused.get(person.pk, 0)
             roll = rng.random()
@@ -178,7 +213,12 @@ def _year_ratings(
                 level = "good"
             else:
                 level = "completed"
-            levels.append(level)
+            # Months with an unexcused absence are at most the unexcused absences.
+            evidence = Evidence(
+                record=MemberRecord(unexcused=unexcused, months_unexcused=unexcused)
+            )
+            levels.append(_allowed(level, evidence, rules))
+            records.append(evidence)
         # The quota: "excellent" at most `quota_percent` of those rated well or better.
         well = sum(1 for level in levels if level in ("excellent", "good"))
         allowed = well * quota_percent // 100
@@ -188,14 +228,40 @@ def _year_ratings(
                     allowed -= 1
                 else:
                     levels[index] = "good"
-        rows.append(
-            row(
-                cell_id, None, cell_level, upgrade[cell_level] if rng.random() < 0.2 else cell_level
-            )
+        cell_level = CELL_LEVEL[quality]
+        if quality == "tot" and rng.random() < 0.2:
+            cell_level = "excellent"
+        meetings = sum(counts.values())
+        evidence = Evidence(
+            is_cell=True,
+            meeting_quality=AnnualQuality(quality, meetings, counts.get("tot", 0), 0, missing, 12),
+            member_levels=levels,
         )
-        for person, level in zip(rated, levels, strict=True):
+        cell_levels[cell_id] = _allowed(cell_level, evidence, rules)
+        cell_evidence[cell_id] = evidence
+        member_rows = []
+        for person, level, record in zip(rated, levels, records, strict=True):
             claimed = upgrade[level] if rng.random() < 0.1 else level
-            rows.append(row(cell_id, person.pk, level, claimed))
+            member_rows.append(row(cell_id, person.pk, level, _allowed(claimed, record, rules)))
+        cell_rows[cell_id] = member_rows
+    # The quota of the cells, among the cells under one commune-level unit.
+    groups: dict[str, list[int]] = {}
+    for cell_id, group in _commune_of(list(cell_levels)).items():
+        groups.setdefault(group, []).append(cell_id)
+    for members in groups.values():
+        well = sum(1 for pk in members if cell_levels[pk] in ("excellent", "good"))
+        allowed = well * quota_percent // 100
+        for pk in sorted(members):
+            if cell_levels[pk] == "excellent":
+                if allowed:
+                    allowed -= 1
+                else:
+                    cell_levels[pk] = "good"
+    for cell_id, level in cell_levels.items():
+        claimed = upgrade[level] if rng.random() < 0.2 else level
+        claimed = _allowed(claimed, cell_evidence[cell_id], rules)
+        rows.append(row(cell_id, None, level, claimed))
+        rows.extend(cell_rows[cell_id])
     return rows
 
 

@@ -22,10 +22,6 @@ from chibo.orgs.permissions import Perm
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-# Minimum length of a meeting (HD 12): 90 minutes, 120 when thematic and regular share it.
-MIN_MINUTES = 90
-MIN_MINUTES_COMBINED = 120
-
 
 # The levels of a meeting's quality (the scoring app decides them; the meeting keeps one).
 QUALITY_LEVELS = [
@@ -201,10 +197,6 @@ class Meeting(models.Model):
         if self.started_at and self.ended_at:
             return int((self.ended_at - self.started_at).total_seconds() // 60)
         return None
-
-    @property
-    def required_minutes(self) -> int:
-        return MIN_MINUTES_COMBINED if self.kind == MeetingKind.COMBINED else MIN_MINUTES
 
     def attendance_counts(self, rows: list[Attendance] | None = None) -> AttendanceCounts:
         """The counts of the minutes and the voting denominator, from the attendance rows.

@@ -12,6 +12,7 @@ they can be tested on their boundaries without a database.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,20 +49,39 @@ from chibo.scoring.models import (
     Step,
 )
 
-# The share of members at least "completed well" that the older rule asks of an
-# excellent cell, and the share of targets below which the year is "not completed".
-EXCELLENT_CELL_GOOD_SHARE = 80
-MIN_TARGETS_PERCENT = 50
+# Months of unexcused absence in a year after which the cell considers removing a member
+# from the rolls (Điều lệ Đảng, Art. 8): the Charter's number, not a province setting.
+ART8_MONTHS = 3
 
 Actor = User | None
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One rule checked against a proposed level."""
+    """One rule checked against a proposed level; `rule` is its id in docs/rules.md."""
 
     message: str
     blocking: bool = False
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class MemberCounts:
+    """A cell's members for the older "excellent cell" rule."""
+
+    rated: int = 0
+    at_least_good: int = 0
+    not_completed: int = 0
+    unrated: int = 0
+
+    @classmethod
+    def of(cls, levels: list[str]) -> MemberCounts:
+        return cls(
+            rated=sum(1 for value in levels if value),
+            at_least_good=sum(1 for value in levels if value and CLASSIFICATION_RANK[value] >= 2),
+            not_completed=sum(1 for value in levels if value == Classification.FAILED),
+            unrated=sum(1 for value in levels if not value),
+        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,8 @@ class MemberRecord:
     speeches: int = 0
     tasks: int = 0
     tasks_done: int = 0
+    # Months of the year in which the member missed a meeting without reason (Art. 8).
+    months_unexcused: int = 0
 
     @property
     def rate(self) -> int | None:
@@ -95,6 +117,8 @@ class Evidence:
     is_cell: bool = False
     meeting_quality: AnnualQuality | None = None
     member_levels: list[str] = field(default_factory=list)
+    # Counts given directly (`chibo classify`); otherwise read from `member_levels`.
+    members: MemberCounts | None = None
     # A member: attendance and participation.
     record: MemberRecord | None = None
     # The quota group (the cell's members, or the cells of one commune-level unit):
@@ -106,37 +130,56 @@ class Evidence:
 def check_rating(
     level: str, evidence: Evidence, rules: ScoringRules, *, step: str
 ) -> list[Finding]:
-    """The rules of domain §6 applied to `level` (blocking findings refuse it)."""
+    """The rules of domain §6 applied to `level` (blocking findings refuse it): the one
+    home of the annual classification rules, called by the pages, `rate`, the record
+    audit, the demo seed and `chibo classify`. Each finding names its rule id."""
     findings: list[Finding] = []
     if evidence.exempted:
-        return [Finding(_("Members exempted from party activity are not rated."), blocking=True)]
+        return [
+            Finding(
+                _("Members exempted from party activity are not rated."),
+                blocking=True,
+                rule="ANNUAL-1",
+            )
+        ]
     above_failed = level != Classification.FAILED
-    forcing = []
+    forcing: list[tuple[str, str]] = []
     if evidence.kem_criterion:
-        forcing.append(_("a criterion is rated Kém"))
-    if evidence.targets_percent is not None and evidence.targets_percent < MIN_TARGETS_PERCENT:
+        forcing.append(("ANNUAL-2", _("a criterion is rated Kém")))
+    if (
+        evidence.targets_percent is not None
+        and evidence.targets_percent < rules.min_targets_percent
+    ):
         forcing.append(
-            _("only %(n)s%% of the targets were met (less than %(min)s%%)")
-            % {"n": evidence.targets_percent, "min": MIN_TARGETS_PERCENT}
+            (
+                "ANNUAL-3",
+                _("only %(n)s%% of the targets were met (less than %(min)s%%)")
+                % {"n": evidence.targets_percent, "min": rules.min_targets_percent},
+            )
         )
     if evidence.disciplined:
-        forcing.append(_("disciplined during the year"))
+        forcing.append(("ANNUAL-4", _("disciplined during the year")))
     quality = evidence.meeting_quality
     if evidence.is_cell and quality is not None and quality.meetings and quality.level == "kem":
-        forcing.append(_("the quality of the year's meetings is Kém"))
+        forcing.append(("ANNUAL-5", _("the quality of the year's meetings is Kém")))
+    if evidence.is_cell and quality is not None and not quality.meetings and quality.months_owed:
+        forcing.append(
+            ("ANNUAL-6", _("no meeting was held in the months of the year the cell existed"))
+        )
     if above_failed:
-        for reason in forcing:
+        for rule, reason in forcing:
             findings.append(
                 Finding(
                     _("Only “did not complete tasks” is possible: %(reason)s.")
                     % {"reason": reason},
                     blocking=True,
+                    rule=rule,
                 )
             )
     rank = CLASSIFICATION_RANK[level]
     if evidence.is_cell and quality is not None:
         if not quality.meetings:
-            findings.append(Finding(_("No meeting of the year is recorded.")))
+            findings.append(Finding(_("No meeting of the year is recorded."), rule="ANNUAL-7"))
         elif quality.level is None and rank >= CLASSIFICATION_RANK["good"]:
             findings.append(
                 Finding(
@@ -144,60 +187,86 @@ def check_rating(
                         "The quality of the year's meetings is not decided yet: "
                         "%(n)s meetings are not scored."
                     )
-                    % {"n": quality.unscored}
+                    % {"n": quality.unscored},
+                    rule="ANNUAL-7",
                 )
             )
         elif quality.level == "trung_binh" and rank >= CLASSIFICATION_RANK["good"]:
             findings.append(
-                Finding(_("The year's meetings were only of average quality (Trung bình)."))
+                Finding(
+                    _("The year's meetings were only of average quality (Trung bình)."),
+                    rule="ANNUAL-7",
+                )
             )
         elif quality.level == "kha" and level == Classification.EXCELLENT:
             findings.append(
-                Finding(_("The year's meetings were of fair quality (Khá), not good (Tốt)."))
+                Finding(
+                    _("The year's meetings were of fair quality (Khá), not good (Tốt)."),
+                    rule="ANNUAL-7",
+                )
             )
         if quality.months_without_meeting and rank >= CLASSIFICATION_RANK["good"]:
             findings.append(
                 Finding(
                     _("%(n)s months of the year had no regular meeting.")
-                    % {"n": quality.months_without_meeting}
+                    % {"n": quality.months_without_meeting},
+                    rule="ANNUAL-7",
                 )
             )
     if evidence.is_cell and level == Classification.EXCELLENT:
-        levels = evidence.member_levels
-        unrated = sum(1 for value in levels if not value)
-        failed = sum(1 for value in levels if value == Classification.FAILED)
-        good = sum(1 for value in levels if value and CLASSIFICATION_RANK[value] >= 2)
-        if unrated:
-            findings.append(Finding(_("%(n)s members are not rated yet.") % {"n": unrated}))
-        if failed:
+        counts = evidence.members or MemberCounts.of(evidence.member_levels)
+        share = rules.excellent_cell_good_share
+        if counts.unrated:
+            findings.append(
+                Finding(
+                    _("%(n)s members are not rated yet.") % {"n": counts.unrated},
+                    rule="ANNUAL-8",
+                )
+            )
+        if counts.not_completed:
             findings.append(
                 Finding(
                     _("%(n)s members did not complete their tasks; an excellent cell has none.")
-                    % {"n": failed}
+                    % {"n": counts.not_completed},
+                    rule="ANNUAL-8",
                 )
             )
-        if levels and good * 100 < EXCELLENT_CELL_GOOD_SHARE * len(levels):
+        everyone = counts.rated + counts.unrated
+        if everyone and counts.at_least_good * 100 < share * everyone:
             findings.append(
                 Finding(
                     _(
                         "%(good)s of %(n)s members completed their tasks well or better; "
                         "an excellent cell has at least %(share)s%%."
                     )
-                    % {"good": good, "n": len(levels), "share": EXCELLENT_CELL_GOOD_SHARE}
+                    % {"good": counts.at_least_good, "n": everyone, "share": share},
+                    rule="ANNUAL-8",
                 )
             )
     record = evidence.record
+    if record is not None and record.months_unexcused >= ART8_MONTHS:
+        message = _(
+            "Missed party activity without a valid reason in %(n)s months of the year: the "
+            "cell considers removing the member from the rolls (Điều lệ Đảng, Art. 8)."
+        ) % {"n": record.months_unexcused}
+        findings.append(
+            Finding(message, blocking=rank >= CLASSIFICATION_RANK["good"], rule="ANNUAL-10")
+        )
     if record is not None and rank >= CLASSIFICATION_RANK["good"]:
         if record.longest_absence > rules.max_consecutive_absences:
             findings.append(
                 Finding(
                     _("Absent from %(n)s meetings in a row during the year.")
-                    % {"n": record.longest_absence}
+                    % {"n": record.longest_absence},
+                    rule="ANNUAL-9",
                 )
             )
         if record.unexcused:
             findings.append(
-                Finding(_("%(n)s unexcused absences during the year.") % {"n": record.unexcused})
+                Finding(
+                    _("%(n)s unexcused absences during the year.") % {"n": record.unexcused},
+                    rule="ANNUAL-9",
+                )
             )
     if level == Classification.EXCELLENT and step != Step.SELF:
         excellent = evidence.others_excellent + 1
@@ -211,6 +280,7 @@ def check_rating(
                     )
                     % {"n": excellent, "base": base, "quota": rules.excellent_quota_percent},
                     blocking=rules.quota_blocks,
+                    rule="ANNUAL-11",
                 )
             )
     return findings
@@ -219,16 +289,21 @@ def check_rating(
 # Evidence read from the database -------------------------------------------------------
 
 
+def rules_for_year(unit: Unit, year: int) -> ScoringRules:
+    """The settings a year is classified with: those in force at its end."""
+    return ScoringRules.for_unit(unit, on=datetime.date(year, 12, 31))
+
+
 def member_record(member: Member, year: int) -> MemberRecord:
     """Attendance and participation of `member` in the meetings held in `year` (4 queries)."""
     rows = list(
         Attendance.objects.filter(member=member, meeting__month__year=year, meeting__state__in=HELD)
         .exclude(status__in=[AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE])
         .order_by("meeting__scheduled_at")
-        .values_list("status", flat=True)
+        .values_list("status", "meeting__month")
     )
     longest = streak = 0
-    for status in rows:
+    for status, _month in rows:
         streak = 0 if status in PRESENT_STATUSES else streak + 1
         longest = max(longest, streak)
     speeches = Speech.objects.filter(
@@ -237,15 +312,17 @@ def member_record(member: Member, year: int) -> MemberRecord:
     tasks = Task.objects.filter(owner=member, deadline__year=year).aggregate(
         n=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE))
     )
+    statuses = [s for s, _m in rows]
     return MemberRecord(
         expected=len(rows),
-        present=sum(1 for s in rows if s in PRESENT_STATUSES),
-        excused=sum(1 for s in rows if s == AttendanceStatus.ABSENT_EXCUSED),
-        unexcused=sum(1 for s in rows if s == AttendanceStatus.ABSENT_UNEXCUSED),
+        present=sum(1 for s in statuses if s in PRESENT_STATUSES),
+        excused=sum(1 for s in statuses if s == AttendanceStatus.ABSENT_EXCUSED),
+        unexcused=sum(1 for s in statuses if s == AttendanceStatus.ABSENT_UNEXCUSED),
         longest_absence=longest,
         speeches=speeches,
         tasks=tasks["n"],
         tasks_done=tasks["done"],
+        months_unexcused=len({m.month for s, m in rows if s == AttendanceStatus.ABSENT_UNEXCUSED}),
     )
 
 
@@ -262,6 +339,23 @@ def rated_members(unit: Unit) -> QuerySet[Member]:
     )
 
 
+# The kind level of commune-level units (Đảng ủy xã / phường / đặc khu / trực thuộc Tỉnh
+# ủy, orgs' unit kinds): the cells under one of them form a quota group (docs/scoring.md).
+COMMUNE_LEVEL = 30
+
+
+def quota_unit(unit: Unit) -> Unit:
+    """The unit whose cells form `unit`'s quota group: its nearest ancestor of commune
+    level or above (the cell itself when it has none), whatever the depth between them."""
+    paths = [unit.path[:end] for end in range(unit.steplen, len(unit.path), unit.steplen)]
+    above = (
+        Unit.objects.filter(path__in=paths, kind__level__lte=COMMUNE_LEVEL)
+        .order_by("-depth")
+        .first()
+    )
+    return above or unit
+
+
 def _quota_counts(year: int, unit: Unit, member: Member | None) -> tuple[int, int]:
     """How many others of the quota group currently hold "excellent" and "good"."""
     if member is not None:
@@ -269,12 +363,11 @@ def _quota_counts(year: int, unit: Unit, member: Member | None) -> tuple[int, in
             member=member
         )
     else:
-        parent_path = unit.path[: -unit.steplen]
         group = AnnualRating.objects.filter(
             year=year,
             member__isnull=True,
-            unit__path__startswith=parent_path,
-            unit__depth=unit.depth,
+            unit__path__startswith=quota_unit(unit).path,
+            unit__kind__holds_meetings=True,
         ).exclude(unit=unit)
     counts = dict(
         group.annotate(current=CURRENT)
@@ -314,6 +407,7 @@ def evidence_for(
     )
     return Evidence(
         is_cell=True,
+        # Every month of the year that has ended, the months the cell existed only.
         meeting_quality=annual_meeting_quality(unit, year, months=months_ended(year)),
         member_levels=[
             levels.get(pk) or "" for pk in rated_members(unit).values_list("pk", flat=True)
@@ -378,11 +472,15 @@ def rate(
     before = _decision(rating)
     rating.kem_criterion = kem_criterion
     rating.targets_percent = targets_percent
-    rating.disciplined = disciplined
+    # A discipline recorded by supervision or by the deciding level is a fact: no later
+    # step clears it (the deciding level records one by deciding with it ticked).
+    rating.disciplined = disciplined or rating.discipline_recorded
+    if step == Step.DECIDE and disciplined:
+        rating.discipline_recorded = True
     findings = check_rating(
         level,
         evidence_for(unit, year, member, rating=rating),
-        ScoringRules.for_unit(unit),
+        rules_for_year(unit, year),
         step=step,
     )
     blocking = [f.message for f in findings if f.blocking]
@@ -445,6 +543,7 @@ def note_discipline(*, unit: Unit, year: int, member: Member | None, by: Actor) 
         return rating
     before = _decision(rating)
     rating.disciplined = True
+    rating.discipline_recorded = True
     rating.version += 1
     rating._history_user = by  # type: ignore[attr-defined]
     rating.save()

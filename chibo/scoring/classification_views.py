@@ -36,6 +36,7 @@ from chibo.scoring.classification import (
     check_rating,
     evidence_for,
     rate,
+    rules_for_year,
 )
 from chibo.scoring.compliance import cell_compliance
 from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRules, Step
@@ -139,6 +140,9 @@ def _rating_page(
         decided=bool(rating and rating.decided_level),
         initial=initial,
     )
+    if rating is not None and rating.discipline_recorded:
+        # A recorded discipline is a fact no step can clear: the box shows it, locked.
+        form.fields["disciplined"].disabled = True
     if request.method == "POST":
         if not steps:
             raise Http404
@@ -166,7 +170,7 @@ def _rating_page(
                 for finding in warnings:
                     messages.warning(request, finding.message)
                 return redirect(f"{here}?year={year}")
-    rules = ScoringRules.for_unit(unit)
+    rules = rules_for_year(unit, year)
     evidence = evidence_for(unit, year, member, rating=rating)
     sees_discipline = discipline_rule()(request.user, unit, member)
     # The rules are checked on what the reader may see: the discipline mark, written by
@@ -286,7 +290,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             cell_rating=cell_rating,
             member_rows=member_rows,
             member_counts=member_counts,
-            quota=_quota_line(member_counts, ScoringRules.for_unit(unit)),
+            quota=_quota_line(member_counts, rules_for_year(unit, year)),
         )
         return render(request, "scoring/classification_cell.html", context)
     cells = _cells_below(request, unit)
@@ -327,7 +331,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         for value, n in counts.items():
             member_totals[value] = member_totals.get(value, 0) + n
     cell_counts = _count([value for value in cell_levels.values() if value])
-    rules = ScoringRules.for_unit(unit)
+    rules = rules_for_year(unit, year)
     context.update(
         page=Paginator(rows, 100).get_page(request.GET.get("page")),
         cell_counts=cell_counts,

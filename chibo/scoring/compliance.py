@@ -8,6 +8,7 @@ so that someone can act on it.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,6 +26,8 @@ from chibo.meetings.models import (
 )
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
+from chibo.scoring.annual import unit_months
+from chibo.scoring.engine import required_minutes
 from chibo.scoring.models import ScoringRules
 
 HELD = (MeetingState.HELD, MeetingState.APPROVED)
@@ -56,7 +59,7 @@ def compliance(
     result: dict[int, list[Shortfall]] = {cell.pk: [] for cell in cells}
     if not cells:
         return result
-    rules = ScoringRules.for_unit(cells[0])
+    rules_on = ScoringRules.in_force(cells[0])
     meetings = list(
         Meeting.objects.filter(unit_id__in=list(result), month__year=year, state__in=HELD).order_by(
             "scheduled_at"
@@ -77,13 +80,16 @@ def compliance(
     for meeting in meetings:
         by_cell.setdefault(meeting.unit_id, []).append(meeting)
     months = months_ended(year, today)
+    year_end = rules_on(datetime.date(year, 12, 31))
     absent: dict[int, dict[int, int]] = {}
     for cell in cells:
         held_by_cell = by_cell.get(cell.pk, [])
-        result[cell.pk] = _shortfalls(held_by_cell, by_meeting, year, months, rules)
+        # Only the months the cell existed owe meetings.
+        owed = unit_months(cell, year, months)
+        result[cell.pk] = _shortfalls(held_by_cell, by_meeting, year, owed, rules_on)
         absent[cell.pk] = _longest_absences(
             [row for m in held_by_cell for row in by_meeting.get(m.pk, [])],
-            rules.max_consecutive_absences,
+            year_end.max_consecutive_absences,
         )
     # The names of those absent too often, in one query for all the cells.
     names = dict(
@@ -134,27 +140,36 @@ def _shortfalls(
     meetings: list[Meeting],
     by_meeting: dict[int, list[Row]],
     year: int,
-    last: int,
-    rules: ScoringRules,
+    owed: list[int],
+    rules_on: Callable[[datetime.date], ScoringRules],
 ) -> list[Shortfall]:
     shortfalls: list[Shortfall] = []
+    last = max(owed, default=0)
     for month in range(1, last + 1):
         period = f"{year}-{month:02d}"
         held = [m for m in meetings if m.month.month == month]
-        if not any(m.kind in REGULAR_KINDS for m in held):
+        if month in owed and not any(m.kind in REGULAR_KINDS for m in held):
             shortfalls.append(Shortfall(period, _("no regular meeting was held")))
         for meeting in held:
-            day = timezone.localtime(meeting.scheduled_at).strftime("%d/%m")
+            local = timezone.localtime(meeting.scheduled_at)
+            day = local.strftime("%d/%m")
+            rules = rules_on(local.date())
+            attendance = by_meeting.get(meeting.pk, [])
             minutes = meeting.duration_minutes
-            if minutes is not None and minutes < meeting.required_minutes:
+            size = sum(
+                1
+                for a in attendance
+                if not a.attached_from_elsewhere and a.status != AttendanceStatus.ATTACHED_ELSEWHERE
+            )
+            need = required_minutes(meeting.kind, size, rules.engine_settings())
+            if minutes is not None and minutes < need:
                 shortfalls.append(
                     Shortfall(
                         period,
                         _("the meeting of %(day)s lasted %(n)s minutes, less than %(need)s")
-                        % {"day": day, "n": minutes, "need": meeting.required_minutes},
+                        % {"day": day, "n": minutes, "need": need},
                     )
                 )
-            attendance = by_meeting.get(meeting.pk, [])
             expected = [
                 a
                 for a in attendance
@@ -184,6 +199,8 @@ def _shortfalls(
                 )
     for quarter in range(1, last // 3 + 1):
         months = range(3 * quarter - 2, 3 * quarter + 1)
+        if not all(month in owed for month in months):
+            continue  # the cell did not exist for the whole quarter
         if not any(m.kind in THEMATIC_KINDS and m.month.month in months for m in meetings):
             shortfalls.append(Shortfall(f"{year}-Q{quarter}", _("no thematic meeting was held")))
     return shortfalls

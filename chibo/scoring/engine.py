@@ -27,6 +27,42 @@ class FactsError(ValueError):
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    """The province's settings the engine reads (`ScoringRules`, as in force on the
+    meeting's day); the defaults are those of HD 12-HD/BTCTW. A score records the settings
+    it was made with (`MeetingScore.settings`)."""
+
+    attendance_threshold: int = 85  # percent; the rate must be above it
+    max_consecutive_absences: int = 3
+    min_minutes: int = 90
+    min_minutes_combined: int = 120
+    # The competent committee may set less for very small cells (domain §4): a cell with
+    # fewer members than `small_cell_size` (0: no such rule) needs `small_cell_min_minutes`.
+    small_cell_size: int = 0
+    small_cell_min_minutes: int = 60
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EngineSettings:
+        known = {k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+DEFAULT_SETTINGS = EngineSettings()
+
+
+def required_minutes(kind: str, cell_size: int, settings: EngineSettings) -> int:
+    """The minimum length of a meeting (HD 12: 90 minutes, 120 when regular and thematic
+    share the session; less for very small cells where the province says so)."""
+    need = settings.min_minutes_combined if kind == "combined" else settings.min_minutes
+    if settings.small_cell_size and cell_size < settings.small_cell_size:
+        return min(need, settings.small_cell_min_minutes)
+    return need
+
+
+@dataclass(frozen=True)
 class MemberFact:
     status: str
     attendance: str
@@ -56,6 +92,7 @@ class MeetingFacts:
     previous_tasks_done: int
     previous_tasks_reviewed: bool
     judged: dict[str, int] = field(default_factory=dict)
+    settings: EngineSettings = DEFAULT_SETTINGS
 
     # -- derived figures -----------------------------------------------------------------
 
@@ -63,6 +100,15 @@ class MeetingFacts:
     def expected(self) -> list[MemberFact]:
         """Members expected at the meeting: all but exempted and attached elsewhere."""
         return [m for m in self.members if m.status not in ("exempted", "attached_elsewhere")]
+
+    @property
+    def cell_size(self) -> int:
+        """The cell's own members (those attached from elsewhere are not listed)."""
+        return sum(1 for m in self.members if m.status != "attached_elsewhere")
+
+    @property
+    def required_minutes(self) -> int:
+        return required_minutes(self.kind, self.cell_size, self.settings)
 
     @property
     def present(self) -> int:
@@ -163,9 +209,10 @@ def _pct(value: float) -> str:
 
 def _rate(f: MeetingFacts, top: int) -> tuple[int, str]:
     rate = f.attendance_rate
-    if rate > 0.85:
-        return top, _("%(rate)s present, more than 85%%") % {"rate": f"{rate:.1%}"}
-    return 0, _("%(rate)s present, not more than 85%%") % {"rate": f"{rate:.1%}"}
+    values = {"rate": f"{rate:.1%}", "min": f.settings.attendance_threshold}
+    if rate * 100 > f.settings.attendance_threshold:
+        return top, _("%(rate)s present, more than %(min)s%%") % values
+    return 0, _("%(rate)s present, not more than %(min)s%%") % values
 
 
 def _no_unexcused(f: MeetingFacts, top: int) -> tuple[int, str]:
@@ -176,14 +223,18 @@ def _no_unexcused(f: MeetingFacts, top: int) -> tuple[int, str]:
 
 
 def _consecutive(f: MeetingFacts, top: int) -> tuple[int, str]:
+    limit = f.settings.max_consecutive_absences
     over = [
         m
         for m in f.expected
-        if m.attendance not in PRESENT and m.consecutive_absences_before + 1 > 3
+        if m.attendance not in PRESENT and m.consecutive_absences_before + 1 > limit
     ]
     if over:
-        return 0, _("%(n)s member(s) absent more than 3 meetings in a row") % {"n": len(over)}
-    return top, _("nobody absent more than 3 meetings in a row")
+        return 0, _("%(n)s member(s) absent more than %(limit)s meetings in a row") % {
+            "n": len(over),
+            "limit": limit,
+        }
+    return top, _("nobody absent more than %(limit)s meetings in a row") % {"limit": limit}
 
 
 def _step(flag: Callable[[MeetingFacts], bool], what: Any) -> Computer:
@@ -194,7 +245,7 @@ def _step(flag: Callable[[MeetingFacts], bool], what: Any) -> Computer:
 
 
 def _duration(f: MeetingFacts, top: int) -> tuple[int, str]:
-    need = 120 if f.kind == "combined" else 90
+    need = f.required_minutes
     if f.duration_minutes is None:
         return 0, _("start and end times not recorded")
     values = {"n": f.duration_minutes, "need": need}
@@ -344,7 +395,7 @@ def _get(
     return value
 
 
-def facts_from_json(data: Any) -> MeetingFacts:
+def facts_from_json(data: Any, settings: EngineSettings = DEFAULT_SETTINGS) -> MeetingFacts:
     """Read the input of `chibo score` (documented in docs/scoring.md)."""
     if not isinstance(data, dict):
         raise FactsError("the input must be a JSON object")
@@ -410,4 +461,5 @@ def facts_from_json(data: Any) -> MeetingFacts:
             previous, "reviewed", bool, path="previous_tasks.", default=False
         ),
         judged={str(k): int(v) for k, v in judged.items()},
+        settings=settings,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from chibo.orgs.permissions import Perm
-from chibo.scoring.engine import RubricSpec
+from chibo.scoring.engine import DEFAULT_SETTINGS, EngineSettings, RubricSpec
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -106,6 +108,10 @@ class MeetingScore(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The SHA-256 of the confirmed score (scoring.seals), printed with it.
     seal = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The province's settings the score was made with (engine.EngineSettings.as_dict), so
+    # that a later change of setting leaves it as it was; empty for scores made before
+    # settings were recorded (they used the defaults).
+    settings = models.JSONField(_("settings used"), default=dict, blank=True)
 
     objects = MeetingScoreQuerySet.as_manager()
     history = HistoricalRecords()
@@ -130,11 +136,38 @@ class ScoringRules(models.Model):
     minutes_approval_days = models.PositiveSmallIntegerField(
         _("days allowed to approve the minutes"), default=7
     )
+    effective_from = models.DateField(
+        _("in force from"),
+        null=True,
+        blank=True,
+        help_text=_("Meetings and years before this day keep the settings then in force."),
+    )
     attendance_threshold = models.PositiveSmallIntegerField(
-        _("attendance rate required (%)"), default=85
+        _("attendance rate required (%)"), default=DEFAULT_SETTINGS.attendance_threshold
     )
     max_consecutive_absences = models.PositiveSmallIntegerField(
-        _("consecutive absences allowed"), default=3
+        _("consecutive absences allowed"), default=DEFAULT_SETTINGS.max_consecutive_absences
+    )
+    min_minutes = models.PositiveSmallIntegerField(
+        _("minimum length of a meeting (minutes)"), default=DEFAULT_SETTINGS.min_minutes
+    )
+    min_minutes_combined = models.PositiveSmallIntegerField(
+        _("minimum length of a combined regular and thematic meeting (minutes)"),
+        default=DEFAULT_SETTINGS.min_minutes_combined,
+    )
+    small_cell_size = models.PositiveSmallIntegerField(
+        _("cells with fewer members than this may meet shorter (0: none)"),
+        default=DEFAULT_SETTINGS.small_cell_size,
+    )
+    small_cell_min_minutes = models.PositiveSmallIntegerField(
+        _("minimum length of a meeting of a small cell (minutes)"),
+        default=DEFAULT_SETTINGS.small_cell_min_minutes,
+    )
+    min_targets_percent = models.PositiveSmallIntegerField(
+        _("targets met below which the year is not completed (%)"), default=50
+    )
+    excellent_cell_good_share = models.PositiveSmallIntegerField(
+        _("members at least 'hoàn thành tốt' in an excellent cell (%)"), default=80
     )
     annual_tot_min_tot_meetings = models.PositiveSmallIntegerField(
         _("meetings rated Tốt needed for a Tốt year"), default=7
@@ -154,11 +187,51 @@ class ScoringRules(models.Model):
         return str(self.unit)
 
     @classmethod
-    def for_unit(cls, unit: Any) -> ScoringRules:
-        """The rules of the unit's province, or the defaults."""
+    def for_unit(cls, unit: Any, on: datetime.date | None = None) -> ScoringRules:
+        """The rules of the unit's province in force on `on` (today when None), or the
+        defaults. A change applies from its `effective_from`: before that day the version
+        kept in the history that was then in force applies."""
         root_path = unit.path[: unit.steplen]
         rules = cls.objects.filter(unit__path=root_path).first()
-        return rules or cls(unit=unit)
+        if rules is None:
+            return cls(unit=unit)
+        if on is None or rules.effective_from is None or rules.effective_from <= on:
+            return rules
+        earlier = (
+            rules.history.filter(
+                models.Q(effective_from__isnull=True) | models.Q(effective_from__lte=on)
+            )
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        return earlier.instance if earlier is not None else cls(unit=rules.unit)
+
+    @classmethod
+    def in_force(cls, unit: Any) -> Callable[[datetime.date], ScoringRules]:
+        """`day -> the rules in force that day` for the unit's province: one query for
+        the current rules, one more per earlier day asked for only when a change is
+        recent (its effective date after the day)."""
+        current = cls.for_unit(unit)
+        kept: dict[datetime.date, ScoringRules] = {}
+
+        def on(day: datetime.date) -> ScoringRules:
+            if current.pk is None or not current.effective_from or current.effective_from <= day:
+                return current
+            if day not in kept:
+                kept[day] = cls.for_unit(unit, on=day)
+            return kept[day]
+
+        return on
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            attendance_threshold=self.attendance_threshold,
+            max_consecutive_absences=self.max_consecutive_absences,
+            min_minutes=self.min_minutes,
+            min_minutes_combined=self.min_minutes_combined,
+            small_cell_size=self.small_cell_size,
+            small_cell_min_minutes=self.small_cell_min_minutes,
+        )
 
 
 class Classification(models.TextChoices):
@@ -200,6 +273,11 @@ class AnnualRating(models.Model):
     kem_criterion = models.BooleanField(_("a criterion is rated Kém"), default=False)
     targets_percent = models.PositiveSmallIntegerField(_("targets met (%)"), null=True, blank=True)
     disciplined = models.BooleanField(_("disciplined during the year"), default=False)
+    # Set when supervision records a discipline or the deciding level decides with one:
+    # `disciplined` then stays set whatever a later step says.
+    discipline_recorded = models.BooleanField(
+        _("discipline recorded by supervision or the deciding level"), default=False
+    )
     self_level = models.CharField(
         _("self-assessment"), max_length=16, choices=Classification.choices, blank=True
     )

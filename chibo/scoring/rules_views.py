@@ -25,17 +25,29 @@ class RulesForm(forms.ModelForm[ScoringRules]):
     class Meta:
         model = ScoringRules
         fields = [
+            "effective_from",
             "minutes_approval_days",
             "attendance_threshold",
             "max_consecutive_absences",
+            "min_minutes",
+            "min_minutes_combined",
+            "small_cell_size",
+            "small_cell_min_minutes",
             "annual_tot_min_tot_meetings",
+            "min_targets_percent",
+            "excellent_cell_good_share",
             "excellent_quota_percent",
             "quota_blocks",
         ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for name in ("attendance_threshold", "excellent_quota_percent"):
+        for name in (
+            "attendance_threshold",
+            "excellent_quota_percent",
+            "min_targets_percent",
+            "excellent_cell_good_share",
+        ):
             if (data.get(name) or 0) > 100:
                 self.add_error(name, _("At most 100%."))
         if (data.get("annual_tot_min_tot_meetings") or 0) > 12:

@@ -29,12 +29,13 @@ from chibo.scoring import seals
 from chibo.scoring.engine import (
     COMPUTERS,
     Breakdown,
+    EngineSettings,
     FactsError,
     MeetingFacts,
     MemberFact,
     evaluate,
 )
-from chibo.scoring.models import MeetingScore, Rubric, ScoreAmendment
+from chibo.scoring.models import MeetingScore, Rubric, ScoreAmendment, ScoringRules
 
 Actor = User | None
 ABSENT = (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
@@ -93,6 +94,17 @@ def _member_facts(meeting: Meeting, rows: list[Attendance]) -> list[MemberFact]:
     return facts
 
 
+def settings_for(meeting: Meeting) -> EngineSettings:
+    """The settings a meeting is scored with: those its score recorded, else the
+    province's settings in force on the meeting's day."""
+    recorded = MeetingScore.objects.filter(meeting=meeting).values_list("settings", flat=True)
+    for data in recorded:
+        if data:
+            return EngineSettings.from_dict(data)
+    day = timezone.localtime(meeting.scheduled_at).date()
+    return ScoringRules.for_unit(meeting.unit, on=day).engine_settings()
+
+
 def facts_from_meeting(meeting: Meeting, judged: dict[str, int] | None = None) -> MeetingFacts:
     """What the rubric needs, read from the meeting's record (a fixed number of queries)."""
     rows = list(meeting.attendance.all())
@@ -134,6 +146,7 @@ def facts_from_meeting(meeting: Meeting, judged: dict[str, int] | None = None) -
         previous_tasks_done=sum(1 for s in tasks if s == TaskStatus.DONE),
         previous_tasks_reviewed=bool(review and review.notes) or not tasks,
         judged=judged or {},
+        settings=settings_for(meeting),
     )
 
 
@@ -181,6 +194,7 @@ def propose_score(
         raise ValidationError(_("Only a meeting that was held can be scored."))
     result = breakdown(meeting, judged)
     score = existing or MeetingScore(meeting=meeting, rubric=rubric_for(meeting))
+    score.settings = settings_for(meeting).as_dict()
     score.cell_points = _points(result)
     score.cell_total = result.total
     score.cell_level = result.level

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -25,7 +26,7 @@ from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring import seals, services
-from chibo.scoring.annual import RANK, annual_level, annual_meeting_quality
+from chibo.scoring.annual import RANK, annual_level, annual_meeting_quality, unit_months
 from chibo.scoring.compliance import (
     HELD,
     REGULAR_KINDS,
@@ -243,14 +244,16 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
         .cells()
         .filter(path__startswith=unit.path)
-        .only("pk", "code", "name", "path")
+        .only("pk", "code", "name", "path", "active_from", "closed_on")
     )
     ids = [c.pk for c in cells]
+    # Extraordinary meetings are not scored and do not count (docs/scoring.md).
     held = {
         row["unit_id"]: row
         for row in Meeting.objects.filter(
             unit_id__in=ids, month__year=year, month__month__lte=months, state__in=HELD
         )
+        .exclude(kind=MeetingKind.EXTRAORDINARY)
         .values("unit_id")
         .annotate(
             n=Count("pk"),
@@ -269,20 +272,25 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
             meeting__month__month__lte=months,
             meeting__state__in=HELD,
         )
+        .exclude(meeting__kind=MeetingKind.EXTRAORDINARY)
         .annotate(final=Coalesce(NullIf("upper_level", Value("")), "cell_level"))
         .values("meeting__unit_id", "final")
         .annotate(n=Count("pk"))
     ):
         if row["final"]:
             levels.setdefault(row["meeting__unit_id"], {})[row["final"]] = row["n"]
-    rules = ScoringRules.for_unit(unit)
+    rules = ScoringRules.for_unit(unit, on=datetime.date(year, 12, 31))
     rows = []
     for cell in cells:
         counts = {level: levels.get(cell.pk, {}).get(level, 0) for level in RANK}
         meetings = held.get(cell.pk, {}).get("n", 0)
-        missing = months - held.get(cell.pk, {}).get("regular_months", 0)
+        # Only the months the cell existed owe a meeting (it held none outside them).
+        owed = len(unit_months(cell, year, months))
+        missing = max(0, owed - held.get(cell.pk, {}).get("regular_months", 0))
         unscored = meetings - sum(counts.values())
-        level = annual_level(counts, unscored=unscored, missing=missing, rules=rules)
+        level = annual_level(
+            counts, unscored=unscored, missing=missing, tot_needed=rules.annual_tot_min_tot_meetings
+        )
         rows.append((cell, meetings, counts, missing, unscored, level))
     rank: dict[str | None, int] = {None: -1}
     rank.update(RANK)
@@ -315,7 +323,7 @@ def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
         .cells()
         .filter(path__startswith=unit.path)
         .order_by("path")
-        .only("pk", "code", "name", "path", "depth")
+        .only("pk", "code", "name", "path", "depth", "active_from", "closed_on")
     )
     # The meeting regime across every cell in one query: which months had a regular
     # meeting and which quarters a thematic one.
@@ -335,11 +343,15 @@ def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
             regular.setdefault(unit_id, set()).add(month.month)
         if kind in THEMATIC_KINDS:
             thematic.setdefault(unit_id, set()).add((month.month + 2) // 3)
-    quarters = months // 3
-    gaps = {
-        c.pk: (months - len(regular.get(c.pk, ())), quarters - len(thematic.get(c.pk, ())))
-        for c in cells
-    }
+    gaps = {}
+    for c in cells:
+        # Only the months (and whole quarters) the cell existed owe meetings.
+        owed = unit_months(c, year, months)
+        quarters = [q for q in range(1, 5) if all(3 * q - i in owed for i in range(3))]
+        gaps[c.pk] = (
+            sum(1 for m in owed if m not in regular.get(c.pk, ())),
+            sum(1 for q in quarters if q not in thematic.get(c.pk, ())),
+        )
     only_short = request.GET.get("only") == "short"
     listed = [c for c in cells if not only_short or any(gaps[c.pk])]
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
