@@ -18,7 +18,7 @@ from chibo.orgs.models import Unit
 from chibo.scoring.annual import AnnualQuality
 from chibo.scoring.classification import Evidence, MemberRecord, check_rating, rate
 from chibo.scoring.models import AnnualRating, ScoringRules
-from tests.test_meetings import grow_cell
+from tests.test_meetings import complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +131,15 @@ def cell(code: str = "X001.01") -> Unit:
     return unit
 
 
+def met(code: str = "X001.01") -> Unit:
+    """The cell, having held a meeting this year (a cell that held none can only be rated
+    "did not complete tasks", ANNUAL-6)."""
+    complete(planned(code))
+    return cell(code)
+
+
 def test_the_three_steps_are_recorded_with_who_and_when(cast: dict[str, User]) -> None:
-    unit = cell()
+    unit = met()
     rating, _warnings = rate(
         unit=unit, year=YEAR, step="self", level="good", note="Tự đánh giá", by=cast["bithu1"]
     )
@@ -159,7 +166,7 @@ def test_the_three_steps_are_recorded_with_who_and_when(cast: dict[str, User]) -
 
 
 def test_a_save_over_a_newer_one_is_refused_and_changes_nothing(cast: dict[str, User]) -> None:
-    unit = cell()
+    unit = met()
     rate(unit=unit, year=YEAR, step="self", level="good", by=cast["bithu1"], version=0)
     with translation.override("en"), pytest.raises(ValidationError, match="meanwhile"):
         rate(unit=unit, year=YEAR, step="self", level="failed", by=cast["bithu1"], version=0)
@@ -211,6 +218,7 @@ def form(level: str, step: str, version: int = 0, **extra: object) -> dict[str, 
 
 
 def test_the_secretary_assesses_and_the_upper_level_decides_on_the_page(client_for) -> None:
+    met()
     url = f"/units/X001.01/classification/cell/?year={YEAR}"
     secretary = client_for("bithu1")
     assert "Hoàn thành tốt nhiệm vụ" in secretary.get(url).content.decode()
@@ -262,7 +270,7 @@ def board_queries(client, url: str) -> tuple[int, str]:
 
 def test_the_boards_use_the_same_queries_whatever_the_size(client_for) -> None:
     client = client_for("bantochuc")
-    rate(unit=cell(), year=YEAR, step="self", level="good", by=None)
+    rate(unit=met(), year=YEAR, step="self", level="good", by=None)
     province, _html = board_queries(client, f"/units/LV/classification/?year={YEAR}")
     cell_board, _html = board_queries(client, f"/units/X001.01/classification/?year={YEAR}")
     grow_cell("X001.01", 5)

@@ -43,7 +43,7 @@ from chibo.scoring.classification import (
     check_rating,
     rebuild_tallies,
 )
-from chibo.scoring.engine import MeetingFacts, MemberFact, evaluate
+from chibo.scoring.engine import DEFAULT_SETTINGS, MeetingFacts, MemberFact, evaluate
 from chibo.scoring.models import AnnualRating, MeetingScore, Rubric, ScoringRules
 from chibo.supervision.models import Visit
 
@@ -268,7 +268,7 @@ def _year_ratings(
 SCORE_FIELDS = [
     "meeting_id", "rubric_id", "cell_points", "cell_total", "cell_level", "members_for",
     "members_against", "proposed_at", "upper_points", "upper_total", "upper_level",
-    "upper_comment", "confirmed_at",
+    "upper_comment", "confirmed_at", "settings",
 ]  # fmt: skip
 
 
@@ -323,6 +323,8 @@ def seed_history(
     rubric = Rubric.objects.latest_of("HD12-100")
     assert rubric is not None, "the scoring migrations add HD12-100"
     rubric_id, rubric_spec = rubric.pk, rubric.spec()
+    # The demo province keeps the documented settings; each score records them.
+    settings_used = _json(DEFAULT_SETTINGS.as_dict())
     streaks: dict[int, int] = {}
     last_tasks: dict[int, list[bool]] = {}
     tally: YearTally | None = None  # from the first January: a year seen whole
@@ -471,7 +473,8 @@ def seed_history(
                      cell_result.total, cell_result.level, len(present_ids), 0, _adapt_dt(end),
                      _json({c.code: c.points for c in upper_result.criteria} if upper_result else {}),
                      upper_result.total if upper_result else None,
-                     upper_result.level if upper_result else "", "", _adapt_dt(end) if upper_result else None)
+                     upper_result.level if upper_result else "", "", _adapt_dt(end) if upper_result else None,
+                     settings_used)
                 )  # fmt: skip
                 done_flags = []
                 for _ in range(rng.randint(1, 2)):

@@ -294,24 +294,15 @@ def rules_for_year(unit: Unit, year: int) -> ScoringRules:
     return ScoringRules.for_unit(unit, on=datetime.date(year, 12, 31))
 
 
-def member_record(member: Member, year: int) -> MemberRecord:
-    """Attendance and participation of `member` in the meetings held in `year` (4 queries)."""
-    rows = list(
-        Attendance.objects.filter(member=member, meeting__month__year=year, meeting__state__in=HELD)
-        .exclude(status__in=[AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE])
-        .order_by("meeting__scheduled_at")
-        .values_list("status", "meeting__month")
-    )
+def record_from_rows(
+    rows: list[tuple[str, datetime.date]], speeches: int = 0, tasks: int = 0, tasks_done: int = 0
+) -> MemberRecord:
+    """A member's year from her attendance rows `(status, meeting month)` in meeting order,
+    exempted and attached-elsewhere rows left out."""
     longest = streak = 0
     for status, _month in rows:
         streak = 0 if status in PRESENT_STATUSES else streak + 1
         longest = max(longest, streak)
-    speeches = Speech.objects.filter(
-        member=member, item__meeting__month__year=year, item__meeting__state__in=HELD
-    ).count()
-    tasks = Task.objects.filter(owner=member, deadline__year=year).aggregate(
-        n=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE))
-    )
     statuses = [s for s, _m in rows]
     return MemberRecord(
         expected=len(rows),
@@ -320,10 +311,35 @@ def member_record(member: Member, year: int) -> MemberRecord:
         unexcused=sum(1 for s in statuses if s == AttendanceStatus.ABSENT_UNEXCUSED),
         longest_absence=longest,
         speeches=speeches,
-        tasks=tasks["n"],
-        tasks_done=tasks["done"],
+        tasks=tasks,
+        tasks_done=tasks_done,
         months_unexcused=len({m.month for s, m in rows if s == AttendanceStatus.ABSENT_UNEXCUSED}),
     )
+
+
+NOT_EXPECTED = (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
+
+
+def member_record(member: Member, year: int) -> MemberRecord:
+    """Attendance and participation of `member` in the meetings held in `year` (3 queries)."""
+    rows = list(
+        Attendance.objects.filter(member=member, meeting__month__year=year, meeting__state__in=HELD)
+        .exclude(status__in=NOT_EXPECTED)
+        .order_by("meeting__scheduled_at")
+        .values_list("status", "meeting__month")
+    )
+    speeches = Speech.objects.filter(
+        member=member, item__meeting__month__year=year, item__meeting__state__in=HELD
+    ).count()
+    tasks = Task.objects.filter(owner=member, deadline__year=year).aggregate(
+        n=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE))
+    )
+    return record_from_rows(rows, speeches, tasks["n"], tasks["done"])
+
+
+def quota_counts(levels: list[str]) -> tuple[int, int]:
+    """How many of `levels` (the others of a quota group) are "excellent" and "good"."""
+    return levels.count(Classification.EXCELLENT), levels.count(Classification.GOOD)
 
 
 # A rating's furthest step's level, as an SQL expression (`.annotate(current=CURRENT)`).

@@ -19,6 +19,8 @@ MEMBER_STATUSES = {"official", "probationary", "exempted", "attached_elsewhere",
 ATTENDANCE = {"present", "late", "left_early", "absent_excused", "absent_unexcused"}
 PRESENT = {"present", "late", "left_early"}
 KINDS = {"regular", "thematic", "combined", "extraordinary"}
+# Extraordinary meetings have no sheet: HD 12 scores the monthly meetings (docs/scoring.md).
+SCORED_KINDS = {"regular", "thematic", "combined"}
 LEVELS = ["tot", "kha", "trung_binh", "kem"]
 
 
@@ -402,6 +404,8 @@ def facts_from_json(data: Any, settings: EngineSettings = DEFAULT_SETTINGS) -> M
     kind = _get(data, "kind", str)
     if kind not in KINDS:
         raise FactsError(f"kind: one of {', '.join(sorted(KINDS))}, got {kind!r}")
+    if kind not in SCORED_KINDS:
+        raise FactsError("kind: extraordinary meetings are not scored (docs/scoring.md)")
     members = []
     for n, item in enumerate(_get(data, "members", list)):
         where = f"members[{n}]."

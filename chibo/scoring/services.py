@@ -44,6 +44,10 @@ ABSENT = (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
 def rubric_for(meeting: Meeting) -> Rubric:
     """The rubric a meeting is scored with: the one it was scored with before, else the
     latest version of the default for its kind."""
+    if meeting.kind == MeetingKind.EXTRAORDINARY:
+        # HD 12's sheets score the monthly regular and thematic meetings; an extraordinary
+        # meeting has its own single matter and no sheet (docs/scoring.md).
+        raise ValidationError(_("Extraordinary meetings are not scored."))
     existing = MeetingScore.objects.filter(meeting=meeting).select_related("rubric").first()
     if existing is not None:
         return existing.rubric
