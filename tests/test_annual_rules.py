@@ -193,6 +193,26 @@ def test_months_before_a_cell_existed_and_after_it_closed_owe_no_meeting() -> No
     assert (quality.months_owed, quality.months_without_meeting) == (3, 3)
 
 
+def test_the_dashboard_expects_no_meeting_of_a_cell_outside_its_lifetime(cast) -> None:
+    from chibo.reports import figures
+    from chibo.reports.periods import parse
+
+    root = Unit.objects.get(code="LV")
+    period = parse("2026-01-01..2026-04-30")
+    today = D(2026, 11, 26)
+    before = figures.build(cast["admin"], root, period, today=today)
+    cells = Unit.objects.cells().count()
+    assert before.total.months == cells * 4
+    # One cell founded on 10 February, one closed on 20 March.
+    Unit.objects.filter(code="X001.01").update(active_from=D(2026, 2, 10))
+    Unit.objects.filter(code="X002.01").update(closed_on=D(2026, 3, 20))
+    board = figures.build(cast["admin"], root, period, today=today)
+    assert board.total.months == cells * 4 - 2 - 2
+    assert [row.months for row in board.by_month] == [cells - 1, cells - 1, cells - 1, cells - 1]
+    commune = next(row for row in board.children if row.url_code == "X001")
+    assert commune.months == commune.cells * 4 - 2
+
+
 def test_a_cell_that_held_nothing_in_a_year_it_existed_can_only_be_not_completed() -> None:
     nothing = Evidence(is_cell=True, meeting_quality=meetings_quality([], 12, tot_needed=7))
     for level in ("excellent", "good", "completed"):
@@ -294,7 +314,8 @@ def test_three_months_missed_without_reason_bar_good_or_better_and_are_raised() 
         found = check_rating(level, absent, ScoringRules(), step="self")
         assert "ANNUAL-10" in [f.rule for f in found if f.blocking]
     found = check_rating("completed", absent, ScoringRules(), step="self")
-    assert [f.rule for f in found] == ["ANNUAL-10"] and not found[0].blocking
+    assert [f.rule for f in found] == ["ANNUAL-10"]
+    assert not found[0].blocking
     twice = Evidence(record=MemberRecord(expected=12, present=10, unexcused=2, months_unexcused=2))
     assert not [f for f in check_rating("good", twice, ScoringRules(), step="self") if f.blocking]
 

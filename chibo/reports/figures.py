@@ -27,6 +27,7 @@ from chibo.orgs.access import sees_subtree, unit_filter
 from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
 from chibo.reports.periods import Period
+from chibo.scoring.annual import existed_throughout
 from chibo.scoring.models import Classification, RatingTally
 from chibo.supervision.models import (
     GroupReport,
@@ -298,7 +299,23 @@ def build(
         child: dict(zip(("regular", *SUMS), values, strict=True))
         for child, values in child_sums.items()
     }
-    total = Row("total", unit.name, cells=n_cells, months=n_cells * len(months))
+    # A cell owes no meeting in a month it did not exist throughout (opened or closed in
+    # it, or outside its lifetime): those cell-months are not expected. Few cells have
+    # dates, so they are read on their own.
+    not_owed: dict[str, int] = {}
+    for child, active_from, closed_on in (
+        cells.filter(Q(active_from__isnull=False) | Q(closed_on__isnull=False))
+        .order_by()
+        .annotate(child=Substr("path", 1, length))
+        .values_list("child", "active_from", "closed_on")
+    ):
+        for month in months:
+            if not existed_throughout(active_from, closed_on, month):
+                by_month[month].months -= 1
+                not_owed[child] = not_owed.get(child, 0) + 1
+    total = Row(
+        "total", unit.name, cells=n_cells, months=n_cells * len(months) - sum(not_owed.values())
+    )
     total.regular = sum(r.regular for r in by_month.values())
     total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
     quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
@@ -308,7 +325,7 @@ def build(
         .distinct()
         .count()
     )
-    children = _children(unit, cell_counts, per_child, months)
+    children = _children(unit, cell_counts, per_child, months, not_owed)
     training_years = content_figures.training_years()
     posts = Post.objects.filter(
         cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
@@ -403,9 +420,10 @@ def _children(
     cell_counts: dict[str, tuple[int, int]],
     per_child: dict[str, dict[str, int]],
     months: list[datetime.date],
+    not_owed: dict[str, int],
 ) -> list[Row]:
     """The figures of each unit directly below (none for a cell); `cell_counts` holds
-    their cells (and weak cells) by path."""
+    their cells (and weak cells) by path, `not_owed` the cell-months they did not exist."""
     if unit.is_cell:
         return []
     children = list(
@@ -418,7 +436,8 @@ def _children(
     for child in children:
         n = cell_counts.get(child.path, (0, 0))[0]
         data = per_child.get(child.path, {})
-        row = Row(child.pk, child.name, cells=n, months=n * len(months), url_code=child.code)
+        months_owed = n * len(months) - not_owed.get(child.path, 0)
+        row = Row(child.pk, child.name, cells=n, months=months_owed, url_code=child.code)
         row.regular = data.get("regular", 0)
         row.sums = {name: data.get(name, 0) for name in SUMS}
         out.append(row)

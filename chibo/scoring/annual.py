@@ -45,16 +45,22 @@ def active_months(
 ) -> list[int]:
     """The months 1..`last` of `year` a unit existed throughout: open on the month's first
     day and not closed before its last (a month it opened or closed in owes no meeting)."""
-    months = []
-    for month in range(1, last + 1):
-        first = datetime.date(year, month, 1)
-        end = datetime.date(year, month, calendar.monthrange(year, month)[1])
-        if active_from and active_from > first:
-            continue
-        if closed_on and closed_on <= end:
-            continue
-        months.append(month)
-    return months
+    return [
+        month
+        for month in range(1, last + 1)
+        if existed_throughout(active_from, closed_on, datetime.date(year, month, 1))
+    ]
+
+
+def existed_throughout(
+    active_from: datetime.date | None, closed_on: datetime.date | None, month: datetime.date
+) -> bool:
+    """Whether a unit existed for the whole month starting on `month` (the rule of
+    `active_months`, for the dashboards' cell-months too)."""
+    end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    if active_from and active_from > month:
+        return False
+    return not (closed_on and closed_on <= end)
 
 
 def unit_months(unit: Unit, year: int, last: int) -> list[int]:

@@ -276,7 +276,9 @@ class AnnualRating(models.Model):
     # Set when supervision records a discipline or the deciding level decides with one:
     # `disciplined` then stays set whatever a later step says.
     discipline_recorded = models.BooleanField(
-        _("discipline recorded by supervision or the deciding level"), default=False
+        _("discipline recorded by supervision or the deciding level"),
+        default=False,
+        db_default=False,
     )
     self_level = models.CharField(
         _("self-assessment"), max_length=16, choices=Classification.choices, blank=True
