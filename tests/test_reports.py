@@ -196,6 +196,9 @@ def test_the_dashboard_counts_weak_cells_and_the_years_classification(
 
     Unit.objects.filter(code__in=["X001.01", "X002.01"]).update(is_weak=True)
     cell, other = Unit.objects.get(code="X001.01"), Unit.objects.get(code="X002.01")
+    # A cell that held no meeting can only be "did not complete tasks" (ANNUAL-6).
+    held("X001.01", D(2026, 3, 5))
+    held("X002.01", D(2026, 3, 6))
     rate(unit=cell, year=2026, step="self", level="good", by=None)
     rate(unit=other, year=2026, step="self", level="completed", by=None)
     rate_members(cell, ["good", "completed", "good"])
