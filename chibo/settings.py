@@ -307,6 +307,9 @@ CHIBO_MEETING_PANELS = [
     "chibo.content.panels.meeting_materials",
     "chibo.content.panels.meeting_topic",
 ]
+# The minimum length of a meeting is a scoring setting of the province (scoring app, above
+# `meetings`): the calendars ask this function for a meeting without recorded times.
+CHIBO_MEETING_MINUTES = "chibo.scoring.services.minimum_minutes"
 # Evidence that apps above `scoring` add to the annual classification pages, each called
 # with the reader (user, unit, member, year) and filtering through its own access layer.
 CHIBO_RATING_EVIDENCE = ["chibo.supervision.evidence.rating_evidence"]

@@ -12,6 +12,7 @@ import random
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -40,6 +41,7 @@ from chibo.scoring.engine import (
     DEFAULT_SETTINGS,
     EngineSettings,
     FactsError,
+    MeetingFacts,
     RubricSpec,
     evaluate,
     facts_from_json,
@@ -90,7 +92,7 @@ def points(result) -> dict[str, int]:
 # --- item 4: settings ---------------------------------------------------------------------
 
 
-def facts(**changes):
+def facts(**changes: object) -> MeetingFacts:
     data = {
         "kind": "regular",
         "duration_minutes": 70,
@@ -161,8 +163,7 @@ def test_compliance_reads_the_durations_in_force_on_each_meetings_day() -> None:
     held(day=D(2026, 7, 6), minutes=100)
     unit = Unit.objects.get(code="X001.01")
     today = D(2026, 12, 4)
-    short = [s for s in cell_compliance(unit, YEAR, today=today) if "100" in s.message]
-    assert short == []
+    assert not [s for s in cell_compliance(unit, YEAR, today=today) if "100" in s.message]
     ScoringRules.objects.create(unit=root, min_minutes=120, effective_from=D(2026, 6, 1))
     short = [s.period for s in cell_compliance(unit, YEAR, today=today) if "100" in s.message]
     assert short == ["2026-07"]
@@ -332,12 +333,13 @@ def test_the_classification_thresholds_are_settings() -> None:
 # --- item 9: chibo classify -----------------------------------------------------------------
 
 
-def classify(tmp_path: Path, data: object) -> dict:
+def classify(tmp_path: Path, data: object) -> dict[str, Any]:
     path = tmp_path / "input.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     out = io.StringIO()
     call_command("classify", str(path), stdout=out)
-    return json.loads(out.getvalue())
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result
 
 
 def test_chibo_classify_refuses_what_the_rules_refuse_with_rule_ids(tmp_path: Path) -> None:
@@ -480,3 +482,20 @@ def test_the_demo_seed_decides_classifications_that_pass_the_rules() -> None:
     assert AnnualRating.objects.filter(year=2025, member=None).exclude(decided_level="").exists()
     scope = AuditScope(year=2025)
     assert [v for check in audit.CHECKS for v in check(scope)] == []
+
+
+def test_the_calendars_give_a_planned_meeting_the_length_the_settings_require() -> None:
+    from chibo.meetings.calendar import meetings_ics
+
+    def length(meeting: Meeting) -> datetime.timedelta:
+        import icalendar
+
+        text = meetings_ics([meeting], name="x", base_url="http://x")
+        event = next(iter(icalendar.Calendar.from_ical(text).walk("VEVENT")))
+        ends: datetime.timedelta = event.decoded("dtend") - event.decoded("dtstart")
+        return ends
+
+    combined = planned(kind=MeetingKind.COMBINED, day=D(2026, 3, 5))
+    assert length(combined) == datetime.timedelta(minutes=120)
+    ScoringRules.objects.create(unit=Unit.objects.get(code="LV"), min_minutes_combined=100)
+    assert length(Meeting.objects.get(pk=combined.pk)) == datetime.timedelta(minutes=100)

@@ -6,12 +6,14 @@ import datetime
 from collections.abc import Iterable
 
 import icalendar
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from chibo.meetings.models import Meeting, MeetingState
 
-# A meeting without recorded times lasts this long in calendars (HD 12's minimum).
-DEFAULT_LENGTH = datetime.timedelta(minutes=90)
+# A meeting without recorded times lasts its required minimum in calendars: the province's
+# setting, asked of the app that owns it (settings.CHIBO_MEETING_MINUTES).
 
 
 def meetings_ics(meetings: Iterable[Meeting], *, name: str, base_url: str) -> bytes:
@@ -20,12 +22,18 @@ def meetings_ics(meetings: Iterable[Meeting], *, name: str, base_url: str) -> by
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", timezone.get_current_timezone_name())
+    meetings = list(meetings)
+    path = getattr(settings, "CHIBO_MEETING_MINUTES", "")
+    minimum: dict[int, int] = import_string(path)(meetings) if path else {}
     for meeting in meetings:
         event = icalendar.Event()
         event.add("uid", f"meeting-{meeting.pk}@chibo")
         start = meeting.started_at or meeting.scheduled_at
         event.add("dtstart", start)
-        event.add("dtend", meeting.ended_at or start + DEFAULT_LENGTH)
+        if meeting.ended_at:
+            event.add("dtend", meeting.ended_at)
+        elif meeting.pk in minimum:
+            event.add("dtend", start + datetime.timedelta(minutes=minimum[meeting.pk]))
         event.add("dtstamp", timezone.now())
         summary = f"Sinh hoạt chi bộ: {meeting.unit.name}"
         if meeting.topic:

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,7 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.services import lock_meeting, set_quality_level
-from chibo.members.models import MemberStatus
+from chibo.members.models import Member, MemberStatus
 from chibo.scoring import seals
 from chibo.scoring.engine import (
     COMPUTERS,
@@ -34,6 +35,7 @@ from chibo.scoring.engine import (
     MeetingFacts,
     MemberFact,
     evaluate,
+    required_minutes,
 )
 from chibo.scoring.models import MeetingScore, Rubric, ScoreAmendment, ScoringRules
 
@@ -107,6 +109,32 @@ def settings_for(meeting: Meeting) -> EngineSettings:
             return EngineSettings.from_dict(data)
     day = timezone.localtime(meeting.scheduled_at).date()
     return ScoringRules.for_unit(meeting.unit, on=day).engine_settings()
+
+
+def minimum_minutes(meetings: list[Meeting]) -> dict[int, int]:
+    """How long each meeting must last under the province's settings in force on its day
+    (the calendars' length of a meeting without recorded times): a query per province,
+    and one for the cells' sizes when a province sets a shorter minimum for small cells."""
+    in_force: dict[str, Any] = {}
+    rules = {}
+    for meeting in meetings:
+        root = meeting.unit.path[: meeting.unit.steplen]
+        if root not in in_force:
+            in_force[root] = ScoringRules.in_force(meeting.unit)
+        day = timezone.localtime(meeting.scheduled_at).date()
+        rules[meeting.pk] = in_force[root](day).engine_settings()
+    sizes: dict[int, int] = {}
+    if any(r.small_cell_size for r in rules.values()):
+        sizes = dict(
+            Member.objects.filter(
+                unit_id__in={m.unit_id for m in meetings},
+                status__in=[MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY],
+            )
+            .values("unit_id")
+            .annotate(n=Count("pk"))
+            .values_list("unit_id", "n")
+        )
+    return {m.pk: required_minutes(m.kind, sizes.get(m.unit_id, 0), rules[m.pk]) for m in meetings}
 
 
 def facts_from_meeting(meeting: Meeting, judged: dict[str, int] | None = None) -> MeetingFacts:
