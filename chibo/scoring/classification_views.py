@@ -176,11 +176,16 @@ def _rating_page(
     # The rules are checked on what the reader may see: the discipline mark, written by
     # supervision, stays out for whoever may not see discipline.
     shown = evidence if sees_discipline else dataclasses.replace(evidence, disciplined=False)
-    findings = (
-        check_rating(rating.level, shown, rules, step=rating.step)
-        if rating is not None and rating.level
-        else []
-    )
+    if rating is not None and rating.level:
+        findings = check_rating(rating.level, shown, rules, step=rating.step)
+    else:
+        # Before any step the page still raises what the cell must consider whatever the
+        # level (Điều lệ Art. 8: three months missed without reason).
+        findings = [
+            f
+            for f in check_rating(Classification.COMPLETED, shown, rules, step=Step.SELF)
+            if f.rule == "ANNUAL-10"
+        ]
     quality = evidence.meeting_quality
     history = (
         [
