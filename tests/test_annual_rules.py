@@ -307,6 +307,8 @@ def test_extraordinary_meetings_are_not_scored_and_do_not_count(cast) -> None:
     assert (quality.meetings, quality.unscored, quality.level) == (1, 0, "tot")
     unit = Unit.objects.get(code="X001.01")
     assert annual_meeting_quality(unit, YEAR, months=2).meetings == 0
+    held(day=D(2026, 4, 20), kind=MeetingKind.EXTRAORDINARY, minutes=30)
+    assert not [s for s in cell_compliance(unit, YEAR, today=D(2026, 12, 4)) if "30" in s.message]
 
 
 def test_three_months_missed_without_reason_bar_good_or_better_and_are_raised() -> None:

@@ -162,7 +162,8 @@ def _shortfalls(
                 if not a.attached_from_elsewhere and a.status != AttendanceStatus.ATTACHED_ELSEWHERE
             )
             need = required_minutes(meeting.kind, size, rules.engine_settings())
-            if minutes is not None and minutes < need:
+            # The minimum length is HD 12's for the monthly meetings, not extraordinary ones.
+            if minutes is not None and minutes < need and meeting.kind != MeetingKind.EXTRAORDINARY:
                 shortfalls.append(
                     Shortfall(
                         period,
