@@ -409,6 +409,9 @@ def test_a_decided_classification_is_final_and_corrected_by_amendment(
     from chibo.scoring.models import AnnualRating
 
     unit = Unit.objects.get(code="X001.01")
+    from tests.test_meetings import complete, planned
+
+    complete(planned())  # a cell that held no meeting can only be "did not complete tasks"
     rate(unit=unit, year=2026, step="self", level="good", by=cast["bithu1"])
     rate(unit=unit, year=2026, step="verify", level="good", by=cast["bantochuc"])
     decided, _ = rate(unit=unit, year=2026, step="decide", level="good", by=cast["uyvien1"])

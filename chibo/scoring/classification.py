@@ -555,7 +555,14 @@ def note_discipline(*, unit: Unit, year: int, member: Member | None, by: Actor) 
     rating = AnnualRating.objects.select_for_update().filter(
         year=year, unit=unit, member=member
     ).first() or AnnualRating(year=year, unit=unit, member=member)
+    if rating.discipline_recorded:
+        return rating
     if rating.disciplined:
+        # A step had ticked it already: the decision's content stays as it is, but from now
+        # on it is a recorded fact that no later step can clear.
+        rating.discipline_recorded = True
+        rating._history_user = by  # type: ignore[attr-defined]
+        rating.save(update_fields=["discipline_recorded"])
         return rating
     before = _decision(rating)
     rating.disciplined = True

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scoring", "0007_seals"),
+        ("scoring", "0008_score_and_rating_amendments"),
     ]
 
     operations = [
