@@ -92,7 +92,8 @@ def minutes_data(meeting: Meeting) -> MinutesData:
         vote = (
             f"Biểu quyết thông qua nghị quyết: {meeting.votes_for} tán thành, "
             f"{meeting.votes_against or 0} không tán thành, {meeting.votes_abstain or 0} không "
-            f"biểu quyết, trên tổng số {counts.denominator} đảng viên có quyền biểu quyết. "
+            f"biểu quyết, trên tổng số {counts.denominator} đảng viên có quyền biểu quyết "
+            f"({counts.voters_present} có mặt). "
             f"Nghị quyết {'được' if passed else 'không được'} thông qua."
         )
     end = timezone.localtime(meeting.ended_at) if meeting.ended_at else None
@@ -160,8 +161,10 @@ def minutes_docx(data: MinutesData) -> bytes:
             add(document, "Đại biểu dự: " + "; ".join(data.guests) + ".")
         add(
             document,
-            f"Tổng số đảng viên của chi bộ: {c.official + c.probationary + c.exempted} "
-            f"(chính thức: {c.official}, dự bị: {c.probationary}, miễn sinh hoạt: {c.exempted}); "
+            f"Tổng số đảng viên của chi bộ: {c.official + c.probationary + c.exempted + c.away} "
+            f"(chính thức: {c.official}, dự bị: {c.probationary}, miễn sinh hoạt: {c.exempted}"
+            + (f", đình chỉ sinh hoạt, tạm giam hoặc làm nhiệm vụ đặc biệt: {c.away}" if c.away else "")
+            + "); "
             f"đảng viên sinh hoạt tạm thời: {c.attached_here}. Có mặt: {c.present}; "
             f"vắng có lý do: {c.absent_excused}; vắng không lý do: {c.absent_unexcused}.",
         )

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chibo.meetings.models import AttendanceStatus, ItemKind, Meeting, MeetingKind, TaskStatus
+from chibo.meetings.votes import vote_errors
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
 
@@ -139,9 +140,31 @@ class AgendaItemForm(VersionedForm):
 
 
 class VoteForm(VersionedForm):
-    votes_for = forms.IntegerField(label=_("For"), min_value=0)
-    votes_against = forms.IntegerField(label=_("Against"), min_value=0, initial=0)
-    votes_abstain = forms.IntegerField(label=_("Abstain"), min_value=0, initial=0)
+    """The vote on the resolution, with the roll of QĐ 24-QĐ/TW 9.3.2 beside the fields."""
+
+    votes_for = forms.IntegerField(label=_("For"), min_value=0, max_value=10_000)
+    votes_against = forms.IntegerField(label=_("Against"), min_value=0, initial=0, max_value=10_000)
+    votes_abstain = forms.IntegerField(label=_("Abstain"), min_value=0, initial=0, max_value=10_000)
+
+    def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.roll = meeting.attendance_counts().roll
+        figures = _(
+            "Denominator (QĐ 24-QĐ/TW 9.3.2): %(d)s; official members present who may vote: "
+            "%(present)s. Votes for must be more than half of the denominator."
+        ) % {"d": self.roll.denominator, "present": self.roll.voters_present}
+        self.fields["votes_for"].help_text = figures
+        for name in ("votes_for", "votes_against", "votes_abstain"):
+            self.fields[name].widget.attrs["max"] = self.roll.voters_present
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        names = ("votes_for", "votes_against", "votes_abstain")
+        if all(data.get(name) is not None for name in names):
+            errors = vote_errors({name: data[name] for name in names}, self.roll)
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return data
 
 
 class TaskForm(VersionedForm):

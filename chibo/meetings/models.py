@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.meetings import votes
 from chibo.meetings.rules import absent_roles
-from chibo.members.models import Member, MemberStatus
+from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
@@ -199,11 +200,11 @@ class Meeting(models.Model):
         return None
 
     def attendance_counts(self, rows: list[Attendance] | None = None) -> AttendanceCounts:
-        """The counts of the minutes and the voting denominator, from the attendance rows.
+        """The counts of the minutes and the vote's roll, from the attendance rows.
 
-        The denominator (QĐ 24-QĐ/TW, 9.3.2) is the cell's official members, less those
-        temporarily attached elsewhere, exempted members who are absent (they count when
-        present) and members absent with a reason. Probationary members do not vote.
+        Who may vote and the denominator (QĐ 24-QĐ/TW, 9.3.2) come from the rule's one
+        function, `chibo.meetings.votes.vote_roll`, on the cell's own members: members
+        attached here from another cell vote where they belong.
         """
         if rows is None:
             rows = list(self.attendance.all())
@@ -212,34 +213,23 @@ class Meeting(models.Model):
         def count(condition: Any) -> int:
             return sum(1 for r in rows if condition(r))
 
-        official = [r for r in home if r.member_status == MemberStatus.OFFICIAL]
-        exempted = [r for r in home if r.member_status == MemberStatus.EXEMPTED]
-        voters = [
-            r
-            for r in official + [r for r in exempted if r.is_present]
-            if r.status
-            not in (AttendanceStatus.ATTACHED_ELSEWHERE, AttendanceStatus.ABSENT_EXCUSED)
-        ]
+        roll = votes.vote_roll(r.vote_facts() for r in home)
         return AttendanceCounts(
-            official=len(official),
-            probationary=count(
-                lambda r: (
-                    r.member_status == MemberStatus.PROBATIONARY and not r.attached_from_elsewhere
-                )
-            ),
+            official=sum(1 for r in home if r.member_status == MemberStatus.OFFICIAL),
+            probationary=sum(1 for r in home if r.member_status == MemberStatus.PROBATIONARY),
             attached_here=count(lambda r: r.attached_from_elsewhere),
-            exempted=len(exempted),
+            exempted=sum(1 for r in home if r.member_status == MemberStatus.EXEMPTED),
             present=count(lambda r: r.is_present),
             absent_excused=count(lambda r: r.status == AttendanceStatus.ABSENT_EXCUSED),
             absent_unexcused=count(lambda r: r.status == AttendanceStatus.ABSENT_UNEXCUSED),
-            denominator=len(voters),
+            denominator=roll.denominator,
+            voters_present=roll.voters_present,
+            away=sum(1 for r in home if r.member_status in AWAY_STATUSES),
         )
 
     def vote_passed(self, counts: AttendanceCounts) -> bool | None:
         """More than half of the denominator voted for (None before the vote)."""
-        if self.votes_for is None:
-            return None
-        return self.votes_for * 2 > counts.denominator
+        return votes.vote_passed(self.votes_for, counts.denominator)
 
     def missing_for_approval(self) -> list[Any]:
         """What the minutes still lack before they can be approved."""
@@ -303,6 +293,14 @@ class AttendanceCounts:
     absent_excused: int
     absent_unexcused: int
     denominator: int
+    # Official members present who may vote: the votes cast cannot be more.
+    voters_present: int = 0
+    # Members suspended, detained or on special duty (domain.md §3).
+    away: int = 0
+
+    @property
+    def roll(self) -> votes.VoteRoll:
+        return votes.VoteRoll(self.denominator, self.voters_present)
 
 
 class AttendanceStatus(models.TextChoices):
@@ -349,6 +347,17 @@ class Attendance(models.Model):
     @property
     def is_present(self) -> bool:
         return self.status in PRESENT_STATUSES
+
+    def vote_facts(self) -> tuple[str, str]:
+        """The member's status and attendance in the words of `chibo.meetings.votes` (and
+        of the scoring engine): a row marked exempted or attached elsewhere is absent for
+        that reason, whatever the member's status."""
+        if self.status == AttendanceStatus.ATTACHED_ELSEWHERE:
+            return "attached_elsewhere", "absent_excused"
+        if self.status == AttendanceStatus.EXEMPTED:
+            away = self.member_status in AWAY_STATUSES
+            return (self.member_status if away else "exempted"), "absent_excused"
+        return self.member_status, self.status
 
 
 class Guest(models.Model):

@@ -20,6 +20,7 @@ from chibo.lib.locking import claim
 from chibo.lib.richtext import clean_html
 from chibo.meetings import seals, stats
 from chibo.meetings.models import (
+    PRESENT_STATUSES,
     AgendaItem,
     AgendaTemplate,
     Amendment,
@@ -35,7 +36,14 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.rules import check_recording_open
-from chibo.members.models import ACTIVE_STATUSES, Member, MemberStatus
+from chibo.meetings.votes import vote_errors
+from chibo.members.models import (
+    ACTIVE_STATUSES,
+    AWAY_STATUSES,
+    Member,
+    MembershipPeriod,
+    MemberStatus,
+)
 from chibo.orgs.models import ProvinceHoliday, Unit
 
 Actor = User | None
@@ -323,9 +331,28 @@ def attendance_roster(meeting: Meeting) -> list[tuple[Member, Attendance | None]
     return [(m, rows.get(m.pk)) for m in members]
 
 
-def default_status(member: Member, meeting: Meeting) -> str:
-    if member.status == MemberStatus.EXEMPTED:
+def statuses_on_day(meeting: Meeting, member_ids: list[int]) -> dict[int, str]:
+    """Each member's status on the day of the meeting, from the membership periods (their
+    status today when no period covers the day), in one query."""
+    day = timezone.localtime(meeting.scheduled_at).date()
+    return dict(
+        MembershipPeriod.objects.covering(day)
+        .filter(member_id__in=member_ids)
+        .values_list("member_id", "status")
+    )
+
+
+# Suspended or detained members may not attend (domain.md §5; QĐ 24-QĐ/TW 9.3.2): they are
+# absent for that reason, never present and never checked in.
+BARRED_STATUSES = (MemberStatus.SUSPENDED, MemberStatus.DETAINED)
+
+
+def default_status(member: Member, meeting: Meeting, status: str | None = None) -> str:
+    status = status or member.status
+    if status == MemberStatus.EXEMPTED:
         return AttendanceStatus.EXEMPTED
+    if status in AWAY_STATUSES:
+        return AttendanceStatus.ABSENT_EXCUSED
     if member.unit_id == meeting.unit_id and member.attached_to_id is not None:
         return AttendanceStatus.ATTACHED_ELSEWHERE
     return AttendanceStatus.PRESENT
@@ -348,10 +375,24 @@ def record_attendance(
     unknown = set(entries) - set(roster)
     if unknown:
         raise ValidationError(_("Some of these people are not members of the cell that day."))
+    on_day = statuses_on_day(meeting, list(entries))
     errors = []
-    for member_id, (status, reason) in entries.items():
+    for member_id, (status, reason) in list(entries.items()):
+        member_status = on_day.get(member_id, roster[member_id].status)
         if status not in AttendanceStatus.values:
             errors.append(_("%(name)s: choose an attendance status.") % {"name": roster[member_id]})
+        if member_status in BARRED_STATUSES and status in PRESENT_STATUSES:
+            errors.append(
+                _("%(name)s is %(status)s that day and cannot attend.")
+                % {
+                    "name": roster[member_id],
+                    "status": MemberStatus(member_status).label.lower(),
+                }
+            )
+        if member_status in AWAY_STATUSES and not reason.strip():
+            # The decision is the reason: the status is written in the reason column.
+            reason = str(MemberStatus(member_status).label)
+            entries[member_id] = (status, reason)
         if status == AttendanceStatus.ABSENT_EXCUSED and not reason.strip():
             errors.append(
                 _("%(name)s: give the reason for the absence.") % {"name": roster[member_id]}
@@ -369,9 +410,8 @@ def record_attendance(
             if status in (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
             else ""
         )
-        row.member_status = (
-            member.status if member.status in ACTIVE_STATUSES else MemberStatus.OFFICIAL
-        )
+        status_then = on_day.get(member_id, member.status)
+        row.member_status = status_then if status_then in ACTIVE_STATUSES else MemberStatus.OFFICIAL
         row.attached_from_elsewhere = member.unit_id != meeting.unit_id
         _record(row, by)
         row.save()
@@ -403,10 +443,16 @@ def check_in(
         raise ValidationError(_("Check-in is open only while the meeting is on."))
     if member.pk not in {m.pk for m, _row in attendance_roster(meeting)}:
         raise ValidationError(_("You are not on this meeting's attendance list."))
+    status_then = statuses_on_day(meeting, [member.pk]).get(member.pk, member.status)
+    if status_then in BARRED_STATUSES:
+        raise ValidationError(
+            _("A member who is %(status)s cannot check in.")
+            % {"status": MemberStatus(status_then).label.lower()}
+        )
     row = Attendance.objects.filter(meeting=meeting, member=member).first() or Attendance(
         meeting=meeting,
         member=member,
-        member_status=member.status,
+        member_status=status_then if status_then in ACTIVE_STATUSES else MemberStatus.OFFICIAL,
         attached_from_elsewhere=member.unit_id != meeting.unit_id,
     )
     row.status = AttendanceStatus.LATE if now > start + LATE_AFTER else AttendanceStatus.PRESENT
@@ -560,16 +606,18 @@ def record_vote(
     by: Actor,
     version: int | None = None,
 ) -> Meeting:
+    """Record the vote on the resolution. The votes cast cannot be more than the official
+    members present who may vote (QĐ 24-QĐ/TW 9.3.2, `chibo.meetings.votes`)."""
     lock_meeting(meeting, version=version)
     check_recording_open(meeting, _("the vote"))
     counts = meeting.attendance_counts()
-    if min(votes_for, against, abstain) < 0:
-        raise ValidationError(_("Votes cannot be negative."))
-    if votes_for + against + abstain > counts.present:
-        raise ValidationError(
-            _("%(n)s votes were counted but only %(present)s members were present.")
-            % {"n": votes_for + against + abstain, "present": counts.present}
-        )
+    errors = vote_errors(
+        {"votes_for": votes_for, "votes_against": against, "votes_abstain": abstain},
+        counts.roll,
+        required=("votes_for", "votes_against", "votes_abstain"),
+    )
+    if errors:
+        raise ValidationError(errors)
     meeting.votes_for, meeting.votes_against, meeting.votes_abstain = votes_for, against, abstain
     _record(meeting, by)
     meeting.save()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from chibo.lib.dates import quarter_of
+from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -28,6 +29,8 @@ from chibo.meetings.models import (
     Speech,
 )
 
+# Rows left out of the attendance rate: by the row's mark, and by the member's status that
+# day (`chibo.meetings.votes.expected_to_attend`).
 HELD = (MeetingState.HELD, MeetingState.APPROVED)
 REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
 THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
@@ -55,6 +58,7 @@ def _meeting_figures(meetings: list[Meeting]) -> dict[int, MeetingStats]:
     for meeting_id, member_id, status, leader in (
         Attendance.objects.filter(meeting_id__in=ids, attached_from_elsewhere=False)
         .exclude(status__in=NOT_EXPECTED)
+        .exclude(member_status__in=votes.NOT_EXPECTED)
         .values_list("meeting_id", "member_id", "status", "member__holds_leadership_post")
     ):
         s = stats[meeting_id]

@@ -398,7 +398,9 @@ def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
     return _meeting_form(
         request,
         pk,
-        make_form=lambda m, data: meeting_forms.VoteForm(data, initial={"version": m.version}),
+        make_form=lambda m, data: meeting_forms.VoteForm(
+            data, meeting=m, initial={"version": m.version}
+        ),
         run=lambda m, f: services.record_vote(
             meeting=m,
             votes_for=f.cleaned_data["votes_for"],

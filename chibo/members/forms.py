@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chibo.lib.locking import VersionField
-from chibo.members.models import Change, LeaveReason, Member, Post, PostEndReason, PostKind
+from chibo.members.models import (
+    Change,
+    LeaveReason,
+    Member,
+    MemberStatus,
+    Post,
+    PostEndReason,
+    PostKind,
+)
 from chibo.members.roster_io import MAX_BYTES, ImportFileError, sniff
 from chibo.members.services import IDENTITY_FIELDS
 
@@ -104,6 +112,29 @@ class ExemptForm(DatedForm):
 
 
 class RestoreForm(DatedForm):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class AwayStatusForm(DatedForm):
+    """Suspended from party activity, detained, or on special duty (domain.md §3)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (s.value, s.label)
+            for s in (MemberStatus.SUSPENDED, MemberStatus.DETAINED, MemberStatus.SPECIAL_DUTY)
+        ],
+    )
+    decision = forms.CharField(label=_("Number of the decision"), max_length=120)
+    decision_on = forms.DateField(label=_("Date of the decision"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class EndAwayStatusForm(DatedForm):
+    decision = forms.CharField(label=_("Number of the decision"), max_length=120, required=False)
+    decision_on = forms.DateField(
+        label=_("Date of the decision"), widget=DateInput(), required=False
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 

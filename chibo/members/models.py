@@ -36,11 +36,25 @@ class MemberStatus(models.TextChoices):
     PROBATIONARY = "probationary", _("Probationary")
     OFFICIAL = "official", _("Official")
     EXEMPTED = "exempted", _("Exempted from activity")
+    SUSPENDED = "suspended", _("Suspended from party activity")
+    DETAINED = "detained", _("Detained")
+    SPECIAL_DUTY = "special_duty", _("On special duty in the armed forces")
     LEFT = "left", _("No longer a member here")
 
 
+# Statuses a member holds for a period, by decision, and then returns from (domain.md §3):
+# official or probationary again as before, like an exemption. (QĐ 24-QĐ/TW 9.3.2: the
+# suspended and the detained do not count for votes; HD 12: members on special duty are
+# left out of the attendance rate.)
+AWAY_STATUSES = (MemberStatus.SUSPENDED, MemberStatus.DETAINED, MemberStatus.SPECIAL_DUTY)
+
 # Statuses in which a member belongs to a cell's roster today.
-ACTIVE_STATUSES = (MemberStatus.PROBATIONARY, MemberStatus.OFFICIAL, MemberStatus.EXEMPTED)
+ACTIVE_STATUSES = (
+    MemberStatus.PROBATIONARY,
+    MemberStatus.OFFICIAL,
+    MemberStatus.EXEMPTED,
+    *AWAY_STATUSES,
+)
 
 
 class LeaveReason(models.TextChoices):
@@ -62,6 +76,10 @@ class Change(models.TextChoices):
     RESTORED = "restored", _("Activity restored")
     ATTACHED = "attached", _("Temporarily attached to another cell")
     ATTACHMENT_ENDED = "attachment_ended", _("Temporary attachment ended")
+    SUSPENDED = "suspended", _("Suspended from party activity")
+    DETAINED = "detained", _("Detained")
+    SPECIAL_DUTY = "special_duty", _("Special duty in the armed forces")
+    RETURNED = "returned", _("Returned to party activity")
     LEFT = "left", _("Left")
 
 
@@ -323,6 +341,8 @@ class MembershipPeriod(models.Model):
     change = models.CharField(_("change"), max_length=20, choices=Change.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     decision = models.CharField(_("decision"), max_length=120, blank=True)
+    # The decision's date: party documents are identified by number and date (HD 36).
+    decision_on = models.DateField(_("decision dated"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

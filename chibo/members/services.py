@@ -22,6 +22,7 @@ from chibo.lib.locking import claim
 from chibo.members import rules
 from chibo.members.models import (
     ACTIVE_STATUSES,
+    AWAY_STATUSES,
     Change,
     LeaveReason,
     Member,
@@ -110,6 +111,7 @@ def next_period(
     by: Actor,
     reason: str = "",
     decision: str = "",
+    decision_on: datetime.date | None = None,
 ) -> None:
     """End the open period on `on` and open one with the member's present state."""
     current = _open_period(member)
@@ -131,6 +133,7 @@ def next_period(
             change=change,
             reason=reason,
             decision=decision,
+            decision_on=decision_on,
             recorded_by=by if by is not None and by.is_authenticated else None,
         )
 
@@ -259,6 +262,85 @@ def restore_member(*, member: Member, on: datetime.date, by: Actor, reason: str 
     _record(member, by)
     member.save()
     next_period(member, on=on, change=Change.RESTORED, by=by, reason=reason)
+    return member
+
+
+AWAY_CHANGES = {
+    MemberStatus.SUSPENDED: Change.SUSPENDED,
+    MemberStatus.DETAINED: Change.DETAINED,
+    MemberStatus.SPECIAL_DUTY: Change.SPECIAL_DUTY,
+}
+
+
+@transaction.atomic
+def record_away_status(
+    *,
+    member: Member,
+    status: MemberStatus | str,
+    on: datetime.date,
+    decision: str,
+    decision_on: datetime.date,
+    reason: str = "",
+    by: Actor,
+) -> Member:
+    """Record that from `on` the member is suspended from party activity, detained, or on
+    special duty in the armed forces, by the decision `decision` of `decision_on`
+    (domain.md §3). The membership periods keep it, like an exemption; `end_away_status`
+    ends it."""
+    errors: dict[str, str] = {}
+    if status not in AWAY_STATUSES:
+        errors["status"] = _("Choose suspended, detained or special duty.")
+    if member.status not in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY):
+        errors["status"] = _("Only an active member who is not exempted can be given this status.")
+    if not decision.strip():
+        errors["decision"] = _("Give the number of the decision.")
+    if decision_on > on and "decision" not in errors:
+        errors["decision_on"] = _("The decision cannot be dated after the day it applies from.")
+    if errors:
+        raise ValidationError(errors)
+    member.status = MemberStatus(status)
+    _record(member, by)
+    member.save()
+    next_period(
+        member,
+        on=on,
+        change=AWAY_CHANGES[MemberStatus(status)],
+        by=by,
+        reason=reason.strip(),
+        decision=vntext.nfc(decision),
+        decision_on=decision_on,
+    )
+    return member
+
+
+@transaction.atomic
+def end_away_status(
+    *,
+    member: Member,
+    on: datetime.date,
+    by: Actor,
+    decision: str = "",
+    decision_on: datetime.date | None = None,
+    reason: str = "",
+) -> Member:
+    """End a suspension, detention or special duty from `on`: the member takes part again,
+    official or probationary as before."""
+    if member.status not in AWAY_STATUSES:
+        raise ValidationError(
+            {"on": _("The member is not suspended, detained or on special duty.")}
+        )
+    member.status = MemberStatus.OFFICIAL if member.official_on else MemberStatus.PROBATIONARY
+    _record(member, by)
+    member.save()
+    next_period(
+        member,
+        on=on,
+        change=Change.RETURNED,
+        by=by,
+        reason=reason.strip(),
+        decision=vntext.nfc(decision),
+        decision_on=decision_on,
+    )
     return member
 
 

@@ -35,6 +35,7 @@ from chibo.members.access import (
 )
 from chibo.members.models import (
     ACTIVE_STATUSES,
+    AWAY_STATUSES,
     Change,
     ImportState,
     Member,
@@ -273,6 +274,35 @@ ACTIONS = {
             lambda m: m.status == MemberStatus.EXEMPTED,
             lambda r, m, d: services.restore_member(
                 member=m, on=d["on"], reason=d["reason"], by=actor(r)
+            ),
+        ),
+        Action(
+            "away",
+            gettext_lazy("Suspended, detained or on special duty"),
+            member_forms.AwayStatusForm,
+            lambda m: m.status in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY),
+            lambda r, m, d: services.record_away_status(
+                member=m,
+                status=d["status"],
+                on=d["on"],
+                decision=d["decision"],
+                decision_on=d["decision_on"],
+                reason=d["reason"],
+                by=actor(r),
+            ),
+        ),
+        Action(
+            "return",
+            gettext_lazy("End the suspension, detention or special duty"),
+            member_forms.EndAwayStatusForm,
+            lambda m: m.status in AWAY_STATUSES,
+            lambda r, m, d: services.end_away_status(
+                member=m,
+                on=d["on"],
+                decision=d["decision"],
+                decision_on=d["decision_on"],
+                reason=d["reason"],
+                by=actor(r),
             ),
         ),
         Action(

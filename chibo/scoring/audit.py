@@ -21,10 +21,10 @@ from chibo.scoring.annual import meetings_quality, unit_months
 from chibo.scoring.classification import (
     COMMUNE_LEVEL,
     CURRENT,
-    NOT_EXPECTED,
     Evidence,
     Finding,
     check_rating,
+    expected_rows,
     quota_counts,
     record_from_rows,
 )
@@ -155,12 +155,13 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     years = {r.year for r in ratings}
     rows: dict[tuple[int, int], list[tuple[str, datetime.date]]] = {}
     for member_id, status, month in (
-        Attendance.objects.filter(
-            member_id__in=[r.member_id for r in ratings],
-            meeting__month__year__in=years,
-            meeting__state__in=HELD,
+        expected_rows(
+            Attendance.objects.filter(
+                member_id__in=[r.member_id for r in ratings],
+                meeting__month__year__in=years,
+                meeting__state__in=HELD,
+            )
         )
-        .exclude(status__in=NOT_EXPECTED)
         .order_by("member_id", "meeting__scheduled_at")
         .values_list("member_id", "status", "meeting__month")
     ):

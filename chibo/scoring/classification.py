@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import seal
 from chibo.lib.dates import months_ended
+from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -320,11 +321,21 @@ def record_from_rows(
 NOT_EXPECTED = (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
 
 
+def expected_rows(rows: QuerySet[Attendance]) -> QuerySet[Attendance]:
+    """The attendance rows that count for a member's year: meetings missed while exempted,
+    attached elsewhere, suspended, detained or on special duty are not the member's absences
+    (`chibo.meetings.votes.expected_to_attend`)."""
+    return rows.exclude(status__in=NOT_EXPECTED).exclude(member_status__in=votes.NOT_EXPECTED)
+
+
 def member_record(member: Member, year: int) -> MemberRecord:
     """Attendance and participation of `member` in the meetings held in `year` (3 queries)."""
     rows = list(
-        Attendance.objects.filter(member=member, meeting__month__year=year, meeting__state__in=HELD)
-        .exclude(status__in=NOT_EXPECTED)
+        expected_rows(
+            Attendance.objects.filter(
+                member=member, meeting__month__year=year, meeting__state__in=HELD
+            )
+        )
         .order_by("meeting__scheduled_at")
         .values_list("status", "meeting__month")
     )

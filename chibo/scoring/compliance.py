@@ -24,6 +24,7 @@ from chibo.meetings.models import (
     MeetingKind,
     MeetingState,
 )
+from chibo.meetings.votes import expected_to_attend
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.scoring.annual import unit_months
@@ -71,7 +72,9 @@ def compliance(
             meeting__unit_id__in=list(result), meeting__month__year=year, meeting__state__in=HELD
         )
         .order_by("meeting__scheduled_at", "pk")
-        .values_list("meeting_id", "member_id", "status", "attached_from_elsewhere")
+        .values_list(
+            "meeting_id", "member_id", "status", "attached_from_elsewhere", "member_status"
+        )
     ]
     by_meeting: dict[int, list[Row]] = {}
     for row in rows:
@@ -116,6 +119,16 @@ class Row(NamedTuple):
     member_id: int
     status: str
     attached_from_elsewhere: bool
+    member_status: str = ""
+
+    @property
+    def expected(self) -> bool:
+        """In the attendance rate and able to miss the meeting (`expected_to_attend`)."""
+        return (
+            not self.attached_from_elsewhere
+            and self.status not in (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
+            and expected_to_attend(self.member_status)
+        )
 
 
 def _longest_absences(rows: list[Row], limit: int) -> dict[int, int]:
@@ -123,10 +136,7 @@ def _longest_absences(rows: list[Row], limit: int) -> dict[int, int]:
     streaks: dict[int, int] = {}
     worst: dict[int, int] = {}
     for row in rows:
-        if row.attached_from_elsewhere or row.status in (
-            AttendanceStatus.EXEMPTED,
-            AttendanceStatus.ATTACHED_ELSEWHERE,
-        ):
+        if not row.expected:
             continue
         if row.status in PRESENT_STATUSES:
             streaks[row.member_id] = 0
@@ -171,12 +181,7 @@ def _shortfalls(
                         % {"day": day, "n": minutes, "need": need},
                     )
                 )
-            expected = [
-                a
-                for a in attendance
-                if not a.attached_from_elsewhere
-                and a.status not in (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
-            ]
+            expected = [a for a in attendance if a.expected]
             if expected:
                 rate = sum(1 for a in expected if a.status in PRESENT_STATUSES) / len(expected)
                 if rate * 100 <= rules.attendance_threshold:

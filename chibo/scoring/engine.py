@@ -15,9 +15,19 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-MEMBER_STATUSES = {"official", "probationary", "exempted", "attached_elsewhere", "suspended"}
+from chibo.meetings import votes
+
+MEMBER_STATUSES = {
+    "official",
+    "probationary",
+    "exempted",
+    "attached_elsewhere",
+    "suspended",
+    "detained",
+    "special_duty",
+}
 ATTENDANCE = {"present", "late", "left_early", "absent_excused", "absent_unexcused"}
-PRESENT = {"present", "late", "left_early"}
+PRESENT = votes.PRESENT
 KINDS = {"regular", "thematic", "combined", "extraordinary"}
 # Extraordinary meetings have no sheet: HD 12 scores the monthly meetings (docs/scoring.md).
 SCORED_KINDS = {"regular", "thematic", "combined"}
@@ -100,8 +110,8 @@ class MeetingFacts:
 
     @property
     def expected(self) -> list[MemberFact]:
-        """Members expected at the meeting: all but exempted and attached elsewhere."""
-        return [m for m in self.members if m.status not in ("exempted", "attached_elsewhere")]
+        """Members expected at the meeting (`chibo.meetings.votes.expected_to_attend`)."""
+        return [m for m in self.members if votes.expected_to_attend(m.status)]
 
     @property
     def cell_size(self) -> int:
@@ -124,20 +134,17 @@ class MeetingFacts:
         return sum(1 for m in expected if m.attendance in PRESENT) / len(expected)
 
     @property
+    def vote_roll(self) -> votes.VoteRoll:
+        """Who may vote and the denominator (QĐ 24-QĐ/TW 9.3.2): the rule's one function."""
+        return votes.vote_roll((m.status, m.attendance) for m in self.members)
+
+    @property
     def vote_denominator(self) -> int:
-        """QĐ 24-QĐ/TW 9.3.2: official members, less those attached elsewhere, exempted
-        members who are absent, suspended members and members absent with reason."""
-        count = 0
-        for m in self.members:
-            if (m.status == "official" and m.attendance != "absent_excused") or (
-                m.status == "exempted" and m.attendance in PRESENT
-            ):
-                count += 1
-        return count
+        return self.vote_roll.denominator
 
     @property
     def vote_passed(self) -> bool:
-        return self.votes_for is not None and self.votes_for * 2 > self.vote_denominator
+        return bool(votes.vote_passed(self.votes_for, self.vote_denominator))
 
 
 @dataclass(frozen=True)
@@ -437,6 +444,14 @@ def facts_from_json(data: Any, settings: EngineSettings = DEFAULT_SETTINGS) -> M
     speakers = _get(data, "speakers", int, default=0)
     if speakers < 0 or (duration is not None and duration < 0):
         raise FactsError("speakers and duration_minutes must not be negative")
+    figures = {
+        "vote.for": _get(vote, "for", (int, type(None)), path="vote.", default=None),
+        "vote.against": _get(vote, "against", int, path="vote.", default=0),
+        "vote.abstain": _get(vote, "abstain", int, path="vote.", default=0),
+    }
+    roll = votes.vote_roll((m.status, m.attendance) for m in members)
+    for key, message in votes.vote_errors(figures, roll).items():
+        raise FactsError(f"{key}: {message}")
     done = _get(previous, "done", int, path="previous_tasks.", default=0)
     total = _get(previous, "total", int, path="previous_tasks.", default=0)
     if not 0 <= done <= total:
@@ -456,9 +471,9 @@ def facts_from_json(data: Any, settings: EngineSettings = DEFAULT_SETTINGS) -> M
         minutes_complete=_get(minutes, "complete", bool, path="minutes.", default=False),
         has_criticism=_get(minutes, "has_criticism", bool, path="minutes.", default=False),
         has_hcm_study=_get(minutes, "has_hcm_study", bool, path="minutes.", default=False),
-        votes_for=_get(vote, "for", (int, type(None)), path="vote.", default=None),
-        votes_against=_get(vote, "against", int, path="vote.", default=0),
-        votes_abstain=_get(vote, "abstain", int, path="vote.", default=0),
+        votes_for=figures["vote.for"],
+        votes_against=figures["vote.against"] or 0,
+        votes_abstain=figures["vote.abstain"] or 0,
         previous_tasks_total=total,
         previous_tasks_done=done,
         previous_tasks_reviewed=_get(

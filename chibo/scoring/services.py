@@ -25,7 +25,7 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.services import lock_meeting, set_quality_level
-from chibo.members.models import Member, MemberStatus
+from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
 from chibo.scoring import seals
 from chibo.scoring.engine import (
     COMPUTERS,
@@ -41,6 +41,7 @@ from chibo.scoring.models import MeetingScore, Rubric, ScoreAmendment, ScoringRu
 
 Actor = User | None
 ABSENT = (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
+NOT_COUNTED_AS_MISSED = (MemberStatus.EXEMPTED, *AWAY_STATUSES)
 
 
 def rubric_for(meeting: Meeting) -> Rubric:
@@ -73,12 +74,14 @@ def _member_facts(meeting: Meeting, rows: list[Attendance]) -> list[MemberFact]:
         )
         .exclude(meeting__state=MeetingState.CANCELLED)
         .order_by("member_id", "-meeting__scheduled_at")
-        .values_list("member_id", "status")
+        .values_list("member_id", "status", "member_status")
     )
     streak: dict[int, int] = {}
     closed: set[int] = set()
-    for member_id, status in earlier:
-        if member_id in closed:
+    for member_id, status, member_status in earlier:
+        if member_id in closed or member_status in NOT_COUNTED_AS_MISSED:
+            # Meetings missed while exempted, suspended, detained or on special duty are
+            # not absences of the member's own doing (domain.md §5).
             continue
         if status in ABSENT:
             streak[member_id] = streak.get(member_id, 0) + 1
@@ -86,16 +89,7 @@ def _member_facts(meeting: Meeting, rows: list[Attendance]) -> list[MemberFact]:
             closed.add(member_id)
     facts = []
     for row in home:
-        if row.status == AttendanceStatus.ATTACHED_ELSEWHERE:
-            status, attendance = "attached_elsewhere", "absent_excused"
-        elif row.member_status == MemberStatus.EXEMPTED or row.status == AttendanceStatus.EXEMPTED:
-            status = "exempted"
-            attendance = row.status if row.status != AttendanceStatus.EXEMPTED else "absent_excused"
-        else:
-            status = (
-                "probationary" if row.member_status == MemberStatus.PROBATIONARY else "official"
-            )
-            attendance = row.status
+        status, attendance = row.vote_facts()
         facts.append(MemberFact(status, attendance, streak.get(row.member_id, 0)))
     return facts
 

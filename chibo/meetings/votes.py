@@ -1,0 +1,135 @@
+"""Who may vote at a cell meeting, and the vote's denominator (QĐ 24-QĐ/TW 2022, 9.3.2).
+
+The one home of the rule (docs/rules.md, VOTE-1 to VOTE-4): the minutes
+(`Meeting.attendance_counts`), the vote form and `record_vote`, the minutes documents, the
+scoring engine (`chibo score` included), the record audit and the demo seed all call it.
+Pure functions on plain words, so that a JSON file and an attendance row are judged alike:
+
+- a person's *status* on the day: ``official``, ``probationary``, ``exempted``,
+  ``attached_elsewhere`` (a member of this cell temporarily attached to another one),
+  ``suspended``, ``detained``, ``special_duty``;
+- their *attendance*: ``present``, ``late``, ``left_early``, ``absent_excused``,
+  ``absent_unexcused``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from django.utils.translation import gettext as _
+
+PRESENT = frozenset({"present", "late", "left_early"})
+# Never counted, present or not: QĐ 24 9.3.2 names the suspended and the detained and those
+# temporarily attached elsewhere (they vote where they are attached).
+NEVER_COUNTED = frozenset({"attached_elsewhere", "suspended", "detained"})
+# Counted only when present: exempted members (9.3.2), and, as chibo reads it, members on
+# special duty in the armed forces, whose absence is approved by the decision itself.
+COUNTED_IF_PRESENT = frozenset({"exempted", "special_duty"})
+
+
+# Left out of the attendance rate and of the absence criteria (HD 12: exempted members and
+# members on special duty in the armed forces; chibo's default also leaves out the suspended
+# and the detained, who may not attend, as 9.3.2 does for votes), and not counted as having
+# missed the meeting (domain.md §5, §6).
+NOT_EXPECTED = frozenset(
+    {"exempted", "attached_elsewhere", "special_duty", "suspended", "detained"}
+)
+
+
+def expected_to_attend(status: str) -> bool:
+    """Whether a member in `status` that day counts in the attendance rate and can miss
+    the meeting."""
+    return status not in NOT_EXPECTED
+
+
+def counts_for_vote(status: str, attendance: str) -> bool:
+    """Whether a home member of the cell is in the vote's denominator (9.3.2): official
+    members, less those attached elsewhere, suspended or detained, exempted members (and
+    members on special duty) who are absent, and members absent with an approved reason.
+    Probationary members do not vote; members attached here from elsewhere are left out by
+    the caller (they are not on this cell's roll)."""
+    if status in NEVER_COUNTED or status == "probationary":
+        return False
+    if status in COUNTED_IF_PRESENT:
+        return attendance in PRESENT
+    return attendance != "absent_excused"
+
+
+@dataclass(frozen=True)
+class VoteRoll:
+    """The vote's denominator and how many of those counted are present to vote."""
+
+    denominator: int
+    voters_present: int
+
+
+def vote_roll(people: Iterable[tuple[str, str]]) -> VoteRoll:
+    """The roll of a meeting from the (status, attendance) of each home member."""
+    denominator = voters_present = 0
+    for status, attendance in people:
+        if counts_for_vote(status, attendance):
+            denominator += 1
+            voters_present += attendance in PRESENT
+    return VoteRoll(denominator, voters_present)
+
+
+def vote_passed(votes_for: int | None, denominator: int) -> bool | None:
+    """A resolution passes with more than half of the denominator for it (None: no vote)."""
+    if votes_for is None:
+        return None
+    return votes_for * 2 > denominator
+
+
+# Personnel and admission votes: the cell's resolution proposing to admit a person, and the
+# one proposing to recognise a probationary member as official, need at least two thirds of
+# the cell's official members (Điều lệ Đảng 2011, Art. 4.3 and Art. 5.3; HD 01-HD/TW 2021,
+# 3.6 and 4.3), counted on the roll of 9.3.2 (`personnel_roll`).
+PERSONNEL_SHARE = Fraction(2, 3)
+
+
+def personnel_vote_passed(votes_for: int, official_members: int) -> bool:
+    """An admission or recognition vote passes with at least two thirds of the official
+    members counted (6 of 9 is enough, 6 of 10 is not)."""
+    return official_members > 0 and votes_for >= PERSONNEL_SHARE * official_members
+
+
+def personnel_roll(statuses: Iterable[tuple[str, bool]]) -> int:
+    """The official members a personnel vote is counted on, from each home member's
+    status that day and whether they are temporarily attached elsewhere: the same
+    exclusions as `counts_for_vote` for members away by status (nobody's attendance is
+    known before the meeting, so it is counted as present)."""
+    return sum(
+        1
+        for status, attached_elsewhere in statuses
+        if not attached_elsewhere and status == "official"
+    )
+
+
+def vote_errors(
+    votes: dict[str, int | None], roll: VoteRoll, *, required: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """What is impossible in recorded vote figures, by field: `votes` maps each field name
+    to its figure, in the order (for, against, abstain); a figure must be a whole number
+    not below zero, and together they cannot exceed the official members present who may
+    vote."""
+    errors: dict[str, str] = {}
+    for field, value in votes.items():
+        if value is None:
+            if field in required:
+                errors[field] = _("Give the number of votes.")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            errors[field] = _("Give a whole number of votes.")
+        elif value < 0:
+            errors[field] = _("A number of votes cannot be negative.")
+    if errors:
+        return errors
+    cast = sum(v for v in votes.values() if isinstance(v, int))
+    if cast > roll.voters_present:
+        first = next(iter(votes))
+        errors[first] = _(
+            "%(n)s votes were cast but only %(present)s official members present may vote "
+            "(denominator %(d)s)."
+        ) % {"n": cast, "present": roll.voters_present, "d": roll.denominator}
+    return errors
