@@ -107,8 +107,10 @@ def test_the_voting_denominator_follows_qd_24() -> None:
     officials = [m for m in roster if m.status == MemberStatus.OFFICIAL]
     assert len(officials) >= 5
     excused, unexcused, attached, exempt_absent, exempt_present = officials[:5]
-    Member.objects.filter(pk=exempt_absent.pk).update(status=MemberStatus.EXEMPTED)
-    Member.objects.filter(pk=exempt_present.pk).update(status=MemberStatus.EXEMPTED)
+    for member in (exempt_absent, exempt_present):
+        member_services.exempt_member(
+            member=member, on=D(2026, 3, 1), reason="Tuổi cao", decision="", by=None
+        )
     Member.objects.filter(pk=attached.pk).update(attached_to=cell("X001.02"))
     roster = [m for m, _row in services.attendance_roster(meeting)]
     entries = {m.pk: (services.default_status(m, meeting), "") for m in roster}
@@ -183,7 +185,9 @@ def complete(meeting: Meeting) -> Meeting:
         item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
         by=None,
     )
-    services.record_vote(meeting=meeting, votes_for=len(members) - 1, against=0, abstain=1, by=None)
+    # Every official member present who may vote votes: all but one for.
+    voters = meeting.attendance_counts().voters_present
+    services.record_vote(meeting=meeting, votes_for=voters - 1, against=0, abstain=1, by=None)
     return meeting
 
 
@@ -301,7 +305,12 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert (
         secretary.post(
             url + "vote/",
-            {"version": 6, "votes_for": len(members) - 1, "votes_against": 0, "votes_abstain": 0},
+            {
+                "version": 6,
+                "votes_for": meeting.attendance_counts().voters_present - 1,
+                "votes_against": 0,
+                "votes_abstain": 0,
+            },
         ).status_code
         == 302
     )

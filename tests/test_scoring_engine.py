@@ -37,6 +37,13 @@ def perfect(**overrides: Any) -> dict[str, Any]:
         "judged": {"3c": 10, "3e": 5, "3f": 5},
     }
     data.update(overrides)
+    if "vote" not in overrides:
+        # Everyone who may vote votes for: never more than the official members present.
+        present = ("present", "late", "left_early")
+        voters = [
+            m for m in data["members"] if m["status"] == "official" and m["attendance"] in present
+        ]
+        data["vote"] = {"for": len(voters), "against": 0, "abstain": 0}
     return data
 
 

@@ -163,7 +163,7 @@ def minutes_docx(data: MinutesData) -> bytes:
             document,
             f"Tổng số đảng viên của chi bộ: {c.official + c.probationary + c.exempted + c.away} "
             f"(chính thức: {c.official}, dự bị: {c.probationary}, miễn sinh hoạt: {c.exempted}"
-            + (f", đình chỉ sinh hoạt, tạm giam hoặc làm nhiệm vụ đặc biệt: {c.away}" if c.away else "")
+            + (f", đình chỉ, tạm giam hoặc làm nhiệm vụ đặc biệt: {c.away}" if c.away else "")
             + "); "
             f"đảng viên sinh hoạt tạm thời: {c.attached_here}. Có mặt: {c.present}; "
             f"vắng có lý do: {c.absent_excused}; vắng không lý do: {c.absent_unexcused}.",
