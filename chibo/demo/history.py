@@ -33,6 +33,7 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.services import DEFAULT_AGENDAS
 from chibo.meetings.stats import rebuild as rebuild_rollups
+from chibo.meetings.votes import vote_roll
 from chibo.members.models import Member, MemberStatus
 from chibo.orgs.models import Unit
 from chibo.scoring.annual import AnnualQuality, annual_level
@@ -406,10 +407,14 @@ def seed_history(
                     )
                 minutes = rng.randint(60, 95) if weak else rng.randint(90, 150)
                 end = start + datetime.timedelta(minutes=minutes)
-                officials = sum(1 for p in roster if p.status == MemberStatus.OFFICIAL)
+                # Only the official members present who may vote do (QĐ 24-QĐ/TW 9.3.2):
+                # the same roll as the minutes, the vote form and the record audit.
+                roll = vote_roll((f.status, f.attendance) for f in member_facts)
                 votes_for = min(
-                    len(present_ids), max(officials // 2 + 1, len(present_ids) - rng.randint(0, 2))
+                    roll.voters_present,
+                    max(roll.denominator // 2 + 1, roll.voters_present - rng.randint(0, 2)),
                 )
+                abstain = roll.voters_present - votes_for
                 prepared = not weak or rng.random() < 0.5
                 meetings.append(
                     [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
@@ -422,7 +427,7 @@ def seed_history(
                      secretary.pk, second.pk, _adapt_dt(start), _adapt_dt(end),
                      "<p>Chi bộ thống nhất các nội dung đã thảo luận.</p>",
                      "<p>Nghị quyết tháng: tập trung thực hiện các nhiệm vụ trọng tâm.</p>",
-                     votes_for, 0, max(0, len(present_ids) - votes_for), _adapt_dt(end), secrets.token_urlsafe(12), 1, ""]
+                     votes_for, 0, abstain, _adapt_dt(end), secrets.token_urlsafe(12), 1, ""]
                 )  # fmt: skip
                 spoke: set[int] = set()
                 for order, (item_kind, title) in enumerate(agendas[kind], start=1):
@@ -442,7 +447,7 @@ def seed_history(
                     drafter_assigned=prepared, committee_met=prepared, members_notified=True,
                     materials_days_before=2 if prepared else None, draft_resolution=prepared,
                     minutes_complete=True, has_criticism=True, has_hcm_study=True,
-                    votes_for=votes_for, votes_against=0, votes_abstain=max(0, len(present_ids) - votes_for),
+                    votes_for=votes_for, votes_against=0, votes_abstain=abstain,
                     previous_tasks_total=len(last_tasks.get(cell_id, [])),
                     previous_tasks_done=sum(last_tasks.get(cell_id, [])),
                     previous_tasks_reviewed=True,

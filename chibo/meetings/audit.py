@@ -1,7 +1,9 @@
-"""Checks of stored meetings against the rule book (time and roles, docs/rules.md).
+"""The record audit's checks on meetings (docs/rules.md: "Votes and member statuses", "Time
+and roles of a meeting").
 
-Each check reads its records in a few bulk queries and judges each with the rule's one
-function (`chibo.meetings.rules`); see chibo.lib.audit.
+Each check reads the records of its scope in bulk (a fixed number of queries) and judges
+them with the rule's one function (`chibo.meetings.votes`, `chibo.meetings.rules`); see
+chibo.lib.audit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from chibo.lib.audit import AuditScope, Violation
+from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
@@ -23,6 +26,8 @@ from chibo.meetings.models import (
     Speech,
 )
 from chibo.meetings.rules import absent_roles, recorded_too_early
+from chibo.meetings.services import BARRED_STATUSES
+from chibo.members.models import MemberStatus
 
 # A QR check-in writes the row at the moment it stamps (`checked_in_at`): a history row this
 # close after its stamp is the check-in itself, which keeps its own window (TIME-1).
@@ -154,4 +159,72 @@ def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
         )
 
 
-CHECKS = (recorded_before_start, approved_with_roles_absent)
+TIME_CHECKS = (recorded_before_start, approved_with_roles_absent)
+
+
+def _meetings(scope: AuditScope) -> list[Meeting]:
+    meetings = Meeting.objects.filter(scope.units(), state=MeetingState.APPROVED).exclude(
+        votes_for__isnull=True, votes_against__isnull=True, votes_abstain__isnull=True
+    )
+    if scope.year is not None:
+        meetings = meetings.filter(month__year=scope.year)
+    return list(
+        meetings.select_related("unit").only(
+            "pk", "kind", "scheduled_at", "votes_for", "votes_against", "votes_abstain",
+            "unit__name",
+        )
+    )  # fmt: skip
+
+
+def approved_votes(scope: AuditScope) -> Iterator[Violation]:
+    """VOTE-2 and VOTE-3: approved minutes whose votes are more than the official members
+    present who may vote, or whose figures cannot be (negative, missing beside others)."""
+    meetings = _meetings(scope)
+    rows: dict[int, list[Attendance]] = {m.pk: [] for m in meetings}
+    for row in Attendance.objects.filter(
+        meeting_id__in=list(rows), attached_from_elsewhere=False
+    ).only("meeting_id", "status", "member_status"):
+        rows[row.meeting_id].append(row)
+    for meeting in meetings:
+        roll = votes.vote_roll(r.vote_facts() for r in rows[meeting.pk])
+        figures = {
+            "votes_for": meeting.votes_for,
+            "votes_against": meeting.votes_against,
+            "votes_abstain": meeting.votes_abstain,
+        }
+        for problem in votes.vote_problems(
+            figures,
+            roll,
+            required=("votes_for",) if any(v is not None for v in figures.values()) else (),
+        ):
+            yield Violation(
+                problem.rule,
+                str(meeting),
+                meeting.get_absolute_url(),
+                f"{meeting._meta.get_field(problem.field).verbose_name}: {problem.message}",
+            )
+
+
+def barred_present(scope: AuditScope) -> Iterator[Violation]:
+    """STATUS-3: a member suspended or detained that day recorded as present."""
+    rows = Attendance.objects.filter(
+        scope.units("meeting__unit__"),
+        member_status__in=BARRED_STATUSES,
+        status__in=votes.PRESENT,
+    ).select_related("meeting__unit", "member")
+    if scope.year is not None:
+        rows = rows.filter(meeting__month__year=scope.year)
+    for row in rows:
+        yield Violation(
+            "STATUS-3",
+            str(row.meeting),
+            row.meeting.get_absolute_url(),
+            _("%(name)s is recorded present while %(status)s.")
+            % {"name": row.member, "status": MemberStatus(row.member_status).label.lower()},
+        )
+
+
+VOTE_CHECKS = (approved_votes, barred_present)
+
+
+CHECKS = (*VOTE_CHECKS, *TIME_CHECKS)

@@ -107,29 +107,50 @@ def personnel_roll(statuses: Iterable[tuple[str, bool]]) -> int:
     )
 
 
-def vote_errors(
+@dataclass(frozen=True)
+class VoteProblem:
+    """One impossible thing in recorded vote figures."""
+
+    rule: str  # VOTE-2 (more votes than voters) or VOTE-3 (a figure that cannot be)
+    field: str
+    message: str
+
+
+def vote_problems(
     votes: dict[str, int | None], roll: VoteRoll, *, required: tuple[str, ...] = ()
-) -> dict[str, str]:
-    """What is impossible in recorded vote figures, by field: `votes` maps each field name
-    to its figure, in the order (for, against, abstain); a figure must be a whole number
-    not below zero, and together they cannot exceed the official members present who may
-    vote."""
-    errors: dict[str, str] = {}
+) -> list[VoteProblem]:
+    """What is impossible in recorded vote figures: `votes` maps each field name to its
+    figure, in the order (for, against, abstain). A figure is a whole number not below zero
+    (VOTE-3); together they cannot exceed the official members present who may vote
+    (VOTE-2)."""
+    problems: list[VoteProblem] = []
     for field, value in votes.items():
         if value is None:
             if field in required:
-                errors[field] = _("Give the number of votes.")
+                problems.append(VoteProblem("VOTE-3", field, _("Give the number of votes.")))
         elif isinstance(value, bool) or not isinstance(value, int):
-            errors[field] = _("Give a whole number of votes.")
+            problems.append(VoteProblem("VOTE-3", field, _("Give a whole number of votes.")))
         elif value < 0:
-            errors[field] = _("A number of votes cannot be negative.")
-    if errors:
-        return errors
+            problems.append(
+                VoteProblem("VOTE-3", field, _("A number of votes cannot be negative."))
+            )
+    if problems:
+        return problems
     cast = sum(v for v in votes.values() if isinstance(v, int))
     if cast > roll.voters_present:
-        first = next(iter(votes))
-        errors[first] = _(
+        message = _(
             "%(n)s votes were cast but only %(present)s official members present may vote "
             "(denominator %(d)s)."
         ) % {"n": cast, "present": roll.voters_present, "d": roll.denominator}
+        problems.append(VoteProblem("VOTE-2", next(iter(votes)), message))
+    return problems
+
+
+def vote_errors(
+    votes: dict[str, int | None], roll: VoteRoll, *, required: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """`vote_problems` by field, as forms and services report them."""
+    errors: dict[str, str] = {}
+    for problem in vote_problems(votes, roll, required=required):
+        errors.setdefault(problem.field, problem.message)
     return errors
