@@ -82,7 +82,8 @@ def test_the_pipeline_ends_in_a_member_record(cast) -> None:
         {"on": D(2025, 4, 1)},
         {"on": D(2025, 4, 15), "introducer": introducer, "introducer_known_since": D(2023, 1, 1)},
         {"on": D(2025, 5, 1)},
-        {"on": D(2025, 5, 10)},  # the cell's resolution: the rules are checked
+        # The cell's resolution: the rules are checked, two thirds of the officials for.
+        {"on": D(2025, 5, 10), "votes_for": services.personnel_roll_on(cell, D(2025, 5, 10))},
         {"on": D(2025, 5, 20)},
         {"on": D(2025, 6, 1), "decision": "15-QĐ/ĐU"},
         {"on": D(2025, 6, 10), "mentor": introducer},  # the ceremony
@@ -99,7 +100,12 @@ def test_the_pipeline_ends_in_a_member_record(cast) -> None:
     clock = services.clock(candidate)
     assert clock is not None
     assert clock.due_from == D(2026, 6, 10)
-    candidate = services.advance(candidate=candidate, on=D(2026, 6, 20), by=cast["bithu1"])
+    candidate = services.advance(
+        candidate=candidate,
+        on=D(2026, 6, 20),
+        votes_for=services.personnel_roll_on(cell, D(2026, 6, 20)),
+        by=cast["bithu1"],
+    )
     member.refresh_from_db()
     assert (candidate.stage, member.status) == (Stage.OFFICIAL, MemberStatus.OFFICIAL)
     with pytest.raises(ValidationError):

@@ -22,8 +22,9 @@ from chibo.development.models import (
 )
 from chibo.development.rules import Rules, eligibility_problems, probation_clock
 from chibo.lib.locking import claim
+from chibo.meetings import votes
 from chibo.members import services as members
-from chibo.members.models import Member, MemberStatus
+from chibo.members.models import Member, MembershipPeriod, MemberStatus
 from chibo.orgs.models import Unit
 
 Actor = User | None
@@ -92,8 +93,11 @@ def advance(
     introducer_known_since: datetime.date | None = None,
     mentor: Member | None = None,
     decision: str = "",
+    votes_for: int | None = None,
 ) -> Candidate:
-    """Record that the candidate reached the next stage on `on`."""
+    """Record that the candidate reached the next stage on `on`. The cell's resolutions
+    (admission, recognition as official) give the votes for, which must reach the
+    personnel threshold (`chibo.meetings.votes.personnel_vote_passed`)."""
     stage = next_stage(candidate)
     if stage is None:
         raise ValidationError(_("This candidate has no further stage."))
@@ -112,6 +116,8 @@ def advance(
         problems = problems_on(candidate, on)
         if problems:
             raise ValidationError(problems)
+    if stage in VOTED_STAGES:
+        check_personnel_vote(unit=candidate.unit, on=on, votes_for=votes_for)
     if stage == Stage.DECIDED:
         candidate.decision = decision.strip()
     if stage == Stage.ADMITTED:
@@ -143,6 +149,46 @@ def advance(
     candidate._history_user = by  # type: ignore[attr-defined]
     candidate.save()
     return candidate
+
+
+# The stages that are a resolution of the cell, voted by its official members.
+VOTED_STAGES = (Stage.CELL_RESOLUTION, Stage.OFFICIAL)
+
+
+def personnel_roll_on(unit: Unit, on: datetime.date) -> int:
+    """The official members a personnel vote of `unit` on the day `on` is counted on."""
+    periods = MembershipPeriod.objects.covering(on).filter(unit=unit)
+    return votes.personnel_roll(
+        (status, attached is not None)
+        for status, attached in periods.values_list("status", "attached_to_id")
+    )
+
+
+def check_personnel_vote(*, unit: Unit, on: datetime.date, votes_for: int | None) -> None:
+    """Refuse a cell resolution on admission or recognition whose votes for do not reach two
+    thirds of the official members (VOTE-5), or cannot be."""
+    roll = personnel_roll_on(unit, on)
+    if votes_for is None:
+        raise ValidationError({"votes_for": _("Give the number of official members for.")})
+    if isinstance(votes_for, bool) or not isinstance(votes_for, int) or votes_for < 0:
+        raise ValidationError({"votes_for": _("A number of votes cannot be negative.")})
+    if votes_for > roll:
+        raise ValidationError(
+            {
+                "votes_for": _("The cell had only %(n)s official members who vote that day.")
+                % {"n": roll}
+            }
+        )
+    if not votes.personnel_vote_passed(votes_for, roll):
+        raise ValidationError(
+            {
+                "votes_for": _(
+                    "%(n)s of %(d)s official members for: the resolution needs at least two "
+                    "thirds (Điều lệ Đảng, Art. 4 and 5)."
+                )
+                % {"n": votes_for, "d": roll}
+            }
+        )
 
 
 def clock(candidate: Candidate, rules: Rules | None = None) -> Any:

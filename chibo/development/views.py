@@ -65,6 +65,9 @@ class AdvanceForm(forms.Form):
         label=gettext_lazy("Mentor"), queryset=Member.objects.none(), required=False
     )
     decision = forms.CharField(label=gettext_lazy("Decision"), max_length=120, required=False)
+    votes_for = forms.IntegerField(
+        label=gettext_lazy("Official members for"), min_value=0, max_value=10_000, required=False
+    )
     version = VersionField()
 
     def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
@@ -80,6 +83,15 @@ class AdvanceForm(forms.Form):
         ):
             if stage != needed and not (name == "decision" and stage == Stage.OFFICIAL):
                 del self.fields[name]
+        if stage in services.VOTED_STAGES:
+            roll = services.personnel_roll_on(candidate.unit, timezone.localdate())
+            self.fields["votes_for"].required = True
+            self.fields["votes_for"].help_text = gettext_lazy(
+                "The cell has %(n)s official members who vote; the resolution needs at least "
+                "two thirds of them (Điều lệ Đảng, Art. 4 and 5)."
+            ) % {"n": roll}
+        else:
+            del self.fields["votes_for"]
         for name in ("introducer", "mentor"):
             if name in self.fields:
                 self.fields[name].queryset = members  # type: ignore[attr-defined]
@@ -161,6 +173,7 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
                     introducer_known_since=data.get("introducer_known_since"),
                     mentor=data.get("mentor"),
                     decision=data.get("decision") or "",
+                    votes_for=data.get("votes_for"),
                     by=actor(request),
                 )
             except ValidationError as error:
