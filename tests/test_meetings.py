@@ -109,7 +109,7 @@ def test_the_voting_denominator_follows_qd_24() -> None:
     excused, unexcused, attached, exempt_absent, exempt_present = officials[:5]
     for member in (exempt_absent, exempt_present):
         member_services.exempt_member(
-            member=member, on=D(2026, 3, 1), reason="Tuổi cao", decision="", by=None
+            member=member, on=MARCH_5, reason="Tuổi cao", decision="", by=None
         )
     Member.objects.filter(pk=attached.pk).update(attached_to=cell("X001.02"))
     roster = [m for m, _row in services.attendance_roster(meeting)]

@@ -475,7 +475,7 @@ def seed_history(
                 year_tally.regular_months.setdefault(cell_id, set()).add(month.month)
                 scores.append(
                     (meeting_id, rubric_id, _json({c.code: c.points for c in cell_result.criteria}),
-                     cell_result.total, cell_result.level, len(present_ids), 0, _adapt_dt(end),
+                     cell_result.total, cell_result.level, roll.voters_present, 0, _adapt_dt(end),
                      _json({c.code: c.points for c in upper_result.criteria} if upper_result else {}),
                      upper_result.total if upper_result else None,
                      upper_result.level if upper_result else "", "", _adapt_dt(end) if upper_result else None,

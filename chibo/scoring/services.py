@@ -25,6 +25,7 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.services import lock_meeting, set_quality_level
+from chibo.meetings.votes import vote_errors
 from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
 from chibo.scoring import seals
 from chibo.scoring.engine import (
@@ -218,6 +219,13 @@ def propose_score(
         raise ValidationError(FINAL)
     if meeting.state in (MeetingState.PLANNED, MeetingState.POSTPONED, MeetingState.CANCELLED):
         raise ValidationError(_("Only a meeting that was held can be scored."))
+    # The members' vote on the proposed level is held to the roll of the resolution's vote.
+    errors = vote_errors(
+        {"members_for": members_for, "members_against": members_against},
+        meeting.attendance_counts().roll,
+    )
+    if errors:
+        raise ValidationError(errors)
     result = breakdown(meeting, judged)
     score = existing or MeetingScore(meeting=meeting, rubric=rubric_for(meeting))
     score.settings = settings_for(meeting).as_dict()
