@@ -472,7 +472,7 @@ def cases() -> Iterator[Case]:
         yield Case("scoring:rate_member", member_of(code), frozenset(SEE[code]))
         # Only those with a step to take may post: the secretary's self-assessment here.
         yield Case("scoring:rate_cell", unit(code), frozenset(WRITE_MEETINGS[code]), method="post")
-        for slug in ("transfer", "exempt", "leave", "post"):
+        for slug in ("transfer", "exempt", "away", "leave", "post"):
             yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 
 
