@@ -207,7 +207,8 @@ def test_a_suspension_is_recorded_with_its_decision_and_ended_with_history(cast)
         reason="Đang bị khởi tố",
         by=cast["bithu1"],
     )
-    assert member.status == MemberStatus.SUSPENDED and member.is_active
+    assert member.status == MemberStatus.SUSPENDED
+    assert member.is_active
     period = member.periods.get(ended_on__isnull=True)
     assert (period.change, period.decision, period.decision_on, period.started_on) == (
         Change.SUSPENDED, "12-QĐ/UBKT", D(2026, 2, 25), D(2026, 3, 1)
@@ -230,7 +231,8 @@ def test_the_member_page_records_and_ends_a_status_for_record_keepers(client_for
     secretary = client_for("bithu1")
     url = f"/members/{member.pk}/away/"
     refused = secretary.post(url, {"on": "2026-03-01", "status": "detained", "decision": ""})
-    assert refused.status_code == 200 and "decision" in refused.context["form"].errors
+    assert refused.status_code == 200
+    assert "decision" in refused.context["form"].errors
     done = secretary.post(
         url,
         {"on": "2026-03-01", "status": "detained", "decision": "5-QĐ/CA",
@@ -262,7 +264,7 @@ def test_the_status_on_the_day_reaches_the_row_and_leaves_the_denominator() -> N
     suspend(on_duty, MemberStatus.SPECIAL_DUTY)
     entries = all_present(meeting)
     assert entries[suspended.pk][0] == AttendanceStatus.ABSENT_EXCUSED
-    with pytest.raises(ValidationError, match="cannot attend|không thể"):
+    with pytest.raises(ValidationError, match=r"cannot attend|không thể"):
         services.record_attendance(
             meeting=meeting,
             entries={**entries, detained.pk: (AttendanceStatus.PRESENT, "")},
@@ -319,7 +321,7 @@ def test_the_cells_admission_resolution_is_refused_below_two_thirds() -> None:
     unit = cell()
     roll = development.personnel_roll_on(unit, D(2026, 5, 10))
     assert roll == Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL).count()
-    with pytest.raises(ValidationError, match="two thirds|hai phần ba"):
+    with pytest.raises(ValidationError, match=r"two thirds|hai phần ba"):
         development.check_personnel_vote(unit=unit, on=D(2026, 5, 10), votes_for=roll // 2)
     with pytest.raises(ValidationError):
         development.check_personnel_vote(unit=unit, on=D(2026, 5, 10), votes_for=roll + 1)
