@@ -409,12 +409,12 @@ def seed_history(
                 end = start + datetime.timedelta(minutes=minutes)
                 # Only the official members present who may vote do (QĐ 24-QĐ/TW 9.3.2):
                 # the same roll as the minutes, the vote form and the record audit.
-                roll = vote_roll((f.status, f.attendance) for f in member_facts)
+                voting = vote_roll((f.status, f.attendance) for f in member_facts)
                 votes_for = min(
-                    roll.voters_present,
-                    max(roll.denominator // 2 + 1, roll.voters_present - rng.randint(0, 2)),
+                    voting.voters_present,
+                    max(voting.denominator // 2 + 1, voting.voters_present - rng.randint(0, 2)),
                 )
-                abstain = roll.voters_present - votes_for
+                abstain = voting.voters_present - votes_for
                 prepared = not weak or rng.random() < 0.5
                 meetings.append(
                     [meeting_id, cell_id, kind, _adapt_d(month), _adapt_dt(start), "Hội trường chi bộ",
@@ -475,7 +475,7 @@ def seed_history(
                 year_tally.regular_months.setdefault(cell_id, set()).add(month.month)
                 scores.append(
                     (meeting_id, rubric_id, _json({c.code: c.points for c in cell_result.criteria}),
-                     cell_result.total, cell_result.level, roll.voters_present, 0, _adapt_dt(end),
+                     cell_result.total, cell_result.level, voting.voters_present, 0, _adapt_dt(end),
                      _json({c.code: c.points for c in upper_result.criteria} if upper_result else {}),
                      upper_result.total if upper_result else None,
                      upper_result.level if upper_result else "", "", _adapt_dt(end) if upper_result else None,

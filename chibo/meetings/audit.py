@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chibo.lib.audit import AuditScope, Violation
 from chibo.meetings import votes
@@ -162,12 +163,17 @@ def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
 TIME_CHECKS = (recorded_before_start, approved_with_roles_absent)
 
 
-def _meetings(scope: AuditScope) -> list[Meeting]:
-    meetings = Meeting.objects.filter(scope.units(), state=MeetingState.APPROVED).exclude(
+LABELS = {
+    "votes_for": gettext_lazy("For"),
+    "votes_against": gettext_lazy("Against"),
+    "votes_abstain": gettext_lazy("Abstain"),
+}
+
+
+def _voted_meetings(scope: AuditScope) -> list[Meeting]:
+    meetings = Meeting.objects.filter(_meetings(scope), state=MeetingState.APPROVED).exclude(
         votes_for__isnull=True, votes_against__isnull=True, votes_abstain__isnull=True
     )
-    if scope.year is not None:
-        meetings = meetings.filter(month__year=scope.year)
     return list(
         meetings.select_related("unit").only(
             "pk", "kind", "scheduled_at", "votes_for", "votes_against", "votes_abstain",
@@ -179,7 +185,7 @@ def _meetings(scope: AuditScope) -> list[Meeting]:
 def approved_votes(scope: AuditScope) -> Iterator[Violation]:
     """VOTE-2 and VOTE-3: approved minutes whose votes are more than the official members
     present who may vote, or whose figures cannot be (negative, missing beside others)."""
-    meetings = _meetings(scope)
+    meetings = _voted_meetings(scope)
     rows: dict[int, list[Attendance]] = {m.pk: [] for m in meetings}
     for row in Attendance.objects.filter(
         meeting_id__in=list(rows), attached_from_elsewhere=False
@@ -201,7 +207,7 @@ def approved_votes(scope: AuditScope) -> Iterator[Violation]:
                 problem.rule,
                 str(meeting),
                 meeting.get_absolute_url(),
-                f"{meeting._meta.get_field(problem.field).verbose_name}: {problem.message}",
+                f"{LABELS[problem.field]}: {problem.message}",
             )
 
 
