@@ -98,7 +98,7 @@ def test_an_amendment_is_sealed_and_its_history_kept(cast: dict[str, User]) -> N
 def test_a_confirmed_score_is_sealed(cast: dict[str, User], client_for) -> None:
     meeting = complete(planned())
     scoring.propose_score(
-        meeting=meeting, judged={}, members_for=7, members_against=0, by=cast["bithu1"]
+        meeting=meeting, judged={}, members_for=5, members_against=0, by=cast["bithu1"]
     )
     assert scoring_seals.score_status(MeetingScore.objects.get(meeting=meeting)) is None
     scoring.confirm_score(meeting=meeting, judged={}, comment="Đạt", by=cast["uyvien1"])
@@ -143,7 +143,7 @@ def test_a_decided_classification_is_sealed(cast: dict[str, User]) -> None:
 )
 def test_the_admin_cannot_change_or_delete_records(model: str, client_for) -> None:
     meeting = approved()
-    scoring.propose_score(meeting=meeting, judged={}, members_for=7, members_against=0, by=None)
+    scoring.propose_score(meeting=meeting, judged={}, members_for=5, members_against=0, by=None)
     app, name = model.split("/")
     from django.apps import apps
 

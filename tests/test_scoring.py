@@ -60,7 +60,7 @@ def test_both_scores_are_kept_and_the_upper_level_decides(cast) -> None:
     score = services.propose_score(
         meeting=meeting,
         judged={"3c": 10, "3e": 5, "3f": 5},
-        members_for=7,
+        members_for=5,
         members_against=0,
         by=cast["bithu1"],
     )
@@ -139,7 +139,7 @@ def test_the_final_level_goes_into_the_minutes(cast) -> None:
     services.propose_score(
         meeting=meeting,
         judged={"3c": 10, "3e": 5, "3f": 5},
-        members_for=7,
+        members_for=5,
         members_against=0,
         by=None,
     )

@@ -102,6 +102,11 @@ STATUS_LABELS = {
     MemberStatus.OFFICIAL: "Chính thức",
     MemberStatus.PROBATIONARY: "Dự bị",
     MemberStatus.EXEMPTED: "Miễn sinh hoạt",
+    # Exported for reading; an import does not set them (they need a decision's number and
+    # date, recorded on the member's page).
+    MemberStatus.SUSPENDED: "Đình chỉ sinh hoạt",
+    MemberStatus.DETAINED: "Tạm giam",
+    MemberStatus.SPECIAL_DUTY: "Làm nhiệm vụ đặc biệt",
 }
 GENDER_WORDS = {
     "nam": Gender.MALE,
