@@ -65,7 +65,9 @@ def meeting_on_now(code: str = "X001.01", visitor: User | None = None) -> Meetin
         item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
         by=None,
     )
-    services.record_vote(meeting=meeting, votes_for=len(roster), against=0, abstain=0, by=None)
+    # The official members present who may vote (QĐ 24-QĐ/TW 9.3.2): probationary do not.
+    voters = meeting.attendance_counts().voters_present
+    services.record_vote(meeting=meeting, votes_for=voters, against=0, abstain=0, by=None)
     assert meeting.missing_for_approval() == []
     return Meeting.objects.get(pk=meeting.pk)
 
@@ -313,7 +315,7 @@ def scored(cast: dict[str, User]) -> Meeting:
     meeting = meeting_on_now()
     services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
     scoring.propose_score(
-        meeting=meeting, judged={}, members_for=7, members_against=0, by=cast["bithu1"]
+        meeting=meeting, judged={}, members_for=5, members_against=0, by=cast["bithu1"]
     )
     scoring.confirm_score(meeting=meeting, judged={"3c": 8}, comment="Đạt", by=cast["uyvien1"])
     return Meeting.objects.get(pk=meeting.pk)
@@ -330,7 +332,7 @@ def test_a_confirmed_score_is_final_for_the_cell_and_for_the_upper_level(
     confirmed = MeetingScore.objects.get(meeting=meeting)
     with pytest.raises(ValidationError, match=r"(?i)final|cuối cùng"):
         scoring.propose_score(
-            meeting=meeting, judged={}, members_for=1, members_against=6, by=cast["bithu1"]
+            meeting=meeting, judged={}, members_for=1, members_against=4, by=cast["bithu1"]
         )
     with pytest.raises(ValidationError, match=r"(?i)final|cuối cùng"):
         scoring.confirm_score(meeting=meeting, judged={"3c": 0}, comment="", by=cast["bantochuc"])
@@ -453,7 +455,7 @@ def test_two_confirmations_sent_at_once_the_second_is_refused(
     for head_start in ("first", "second"):
         meeting = meeting_on_now()
         scoring.propose_score(
-            meeting=meeting, judged={}, members_for=7, members_against=0, by=cast_ready["bithu1"]
+            meeting=meeting, judged={}, members_for=5, members_against=0, by=cast_ready["bithu1"]
         )
         version = Meeting.objects.get(pk=meeting.pk).version
         people = (cast_ready["uyvien1"], cast_ready["bantochuc"])
