@@ -79,9 +79,8 @@ def held(code: str = "X001.01", day: D = MARCH_5, minutes: int = 120, **kw) -> M
         item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
         by=None,
     )
-    meeting_services.record_vote(
-        meeting=meeting, votes_for=len(members), against=0, abstain=0, by=None
-    )
+    voters = meeting.attendance_counts().voters_present
+    meeting_services.record_vote(meeting=meeting, votes_for=voters, against=0, abstain=0, by=None)
     return meeting
 
 

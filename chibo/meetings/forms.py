@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chibo.meetings.models import AttendanceStatus, ItemKind, Meeting, MeetingKind, TaskStatus
+from chibo.meetings.rules import check_recording_open
 from chibo.meetings.votes import vote_errors
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
@@ -148,6 +150,7 @@ class VoteForm(VersionedForm):
 
     def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.meeting = meeting
         self.roll = meeting.attendance_counts().roll
         figures = _(
             "Denominator (QĐ 24-QĐ/TW 9.3.2): %(d)s; official members present who may vote: "
@@ -160,6 +163,13 @@ class VoteForm(VersionedForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         names = ("votes_for", "votes_against", "votes_abstain")
+        # Before the meeting's start nobody has voted: say that, not that the figures exceed
+        # the (empty) roll.
+        try:
+            check_recording_open(self.meeting, _("the vote"))
+        except ValidationError as error:
+            self.add_error(None, error)
+            return data
         if all(data.get(name) is not None for name in names):
             errors = vote_errors({name: data[name] for name in names}, self.roll)
             for field, message in errors.items():
