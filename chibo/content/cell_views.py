@@ -22,7 +22,7 @@ from chibo.content.access import get_course_for_user, get_regulation_for_user
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.content.models import Course, CourseKind, Regulation
 from chibo.lib.dates import add_months
-from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.http import actor, add_validation_errors, page_param
 from chibo.lib.uploads import CONTENT_TYPES, MAX_DOCUMENT_BYTES, document_type
 from chibo.members.forms import DateInput
 from chibo.members.models import Member, Post, PostKind
@@ -90,7 +90,7 @@ def regulations(request: HttpRequest, code: str) -> HttpResponse:
         shown = (missing if only_missing else cells).order_by("path").only("code", "name", "path")
         context.update(
             {
-                "page": Paginator(shown, 100).get_page(request.GET.get("page")),
+                "page": Paginator(shown, 100).get_page(page_param(request)),
                 "total": cells.count(),
                 "missing": missing.count(),
                 "only_missing": only_missing,
@@ -199,8 +199,8 @@ def training(request: HttpRequest, code: str) -> HttpResponse:
             "unit": unit,
             "form": form,
             "years": years,
-            "courses": Paginator(courses, 30).get_page(request.GET.get("cpage")),
-            "untrained": Paginator(untrained, 100).get_page(request.GET.get("page")),
+            "courses": Paginator(courses, 30).get_page(page_param(request, "cpage")),
+            "untrained": Paginator(untrained, 100).get_page(page_param(request)),
             "post_kinds": dict(PostKind.choices),
         },
     )

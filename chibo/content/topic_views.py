@@ -23,7 +23,7 @@ from chibo.content import figures, services
 from chibo.content.access import ancestors_and_self, get_topic_for_user
 from chibo.content.models import ThematicTopic, TopicAdoption
 from chibo.lib.dates import quarter_of
-from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.meetings.models import CellMonth, Meeting, MeetingState
 from chibo.orgs.access import get_unit_for_user, has_perm, unit_filter
 from chibo.orgs.models import Unit
@@ -179,7 +179,7 @@ def _coverage(
     else:
         gap = 0
     page = Paginator(listed.order_by("path").only("pk", "code", "name", "path"), 100).get_page(
-        request.GET.get("page")
+        page_param(request)
     )
     cells_on_page = list(page)
     ids = [c.pk for c in cells_on_page]

@@ -16,7 +16,7 @@ from chibo.content import services
 from chibo.content.access import get_material_for_user, sent_to
 from chibo.content.forms import MaterialForm
 from chibo.content.models import Material, MaterialRead
-from chibo.lib.http import actor
+from chibo.lib.http import actor, page_param
 from chibo.lib.uploads import CONTENT_TYPES
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -61,7 +61,7 @@ def materials(request: HttpRequest, code: str) -> HttpResponse:
         .annotate(read=Exists(MaterialRead.objects.filter(material=OuterRef("pk"), user=user)))
         .order_by("-month", "-published_at")
     )
-    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    page = Paginator(shown, 50).get_page(page_param(request))
     return render(
         request,
         "content/materials.html",
@@ -130,7 +130,7 @@ def coverage(request: HttpRequest, pk: int) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     listed = targets.exclude(pk__in=opened_cells) if unread_only else targets
     page = Paginator(listed.order_by("path").only("pk", "code", "name", "path"), 100).get_page(
-        request.GET.get("page")
+        page_param(request)
     )
     ids = [cell.pk for cell in page]
     read_by_cell = dict(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from chibo.development import figures, services
 from chibo.development.access import get_candidate_for_user
 from chibo.development.models import ORDER, UPPER_STAGES, Candidate, Stage, Target, position
-from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
@@ -128,9 +128,7 @@ def candidates(request: HttpRequest, code: str) -> HttpResponse:
     )
     if stage in Stage.values:
         shown = shown.filter(stage=stage)
-    page = Paginator(shown.order_by("unit__path", "full_name"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(shown.order_by("unit__path", "full_name"), 50).get_page(page_param(request))
     return render(
         request,
         "development/candidates.html",

@@ -38,3 +38,23 @@ def year_param(request: HttpRequest) -> int:
     except ValueError:
         return this_year
     return year if 2000 <= year <= 2100 else this_year
+
+
+# A search term is cut to this length: no name or number stored is longer (full names are
+# at most 120 characters, folded), and each word of a term is one more condition to test.
+SEARCH_LENGTH = 100
+# Page numbers beyond this are not pages (Django's paginator shows the last page then).
+PAGE_DIGITS = 6
+
+
+def search_param(request: HttpRequest, name: str = "q") -> str:
+    """The search term of the query, at most SEARCH_LENGTH characters."""
+    return request.GET.get(name, "").strip()[:SEARCH_LENGTH].strip()
+
+
+def page_param(request: HttpRequest, name: str = "page") -> str:
+    """The page number of the query for `Paginator.get_page` (which shows the first page
+    for what is not a number and the last for a number past the end); a number of
+    thousands of digits is not converted at all."""
+    value = request.GET.get(name, "")
+    return value if len(value) <= PAGE_DIGITS else ""

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from chibo.lib.history import history_entries
-from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors
+from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors, page_param, search_param
 from chibo.members import forms as member_forms
 from chibo.members import services, tasks
 from chibo.members.access import (
@@ -79,7 +79,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
     status_counts = dict(
         members.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
-    query = request.GET.get("q", "").strip()
+    query = search_param(request)
     show_active = request.GET.get("all") != "1"
     show = members.active() if show_active else members
     if query:
@@ -91,7 +91,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if not query:
         # The counts by status already say how many there are: no query to count them again.
         paginator.count = active_count if show_active else sum(status_counts.values())
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(page_param(request))
     posts = _current_posts(list(page))
     context = {
         "unit": unit,
@@ -114,7 +114,7 @@ def roster(request: HtmxHttpRequest, code: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Members within the user's reach whose name (with or without diacritics), card or
     citizen ID number matches."""
-    query = request.GET.get("q", "").strip()
+    query = search_param(request)
     results = Member.objects.none()
     if query:
         results = (
@@ -122,7 +122,7 @@ def search(request: HttpRequest) -> HttpResponse:
             .search(query, citizen_id_within=citizen_id_search_filter(request.user))
             .select_related("unit")
         )
-    page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(results, SEARCH_PAGE_SIZE).get_page(page_param(request))
     return render(request, "members/search.html", {"query": query, "page": page})
 
 

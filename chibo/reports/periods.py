@@ -16,6 +16,14 @@ PATTERN = re.compile(
 CUSTOM = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
+# A custom period is at most this many years long: the dashboards and reports read every
+# month of it (a period of 300 years held a worker for 44 s, one of 9,999 for over 15 min).
+MAX_YEARS = 5
+# Years outside these have no records; year 0 is not even a date.
+FIRST_YEAR = 1930  # the Party's founding
+LAST_YEAR = 2100
+
+
 class PeriodError(ValueError):
     """The period is not understood; the message says what is expected."""
 
@@ -77,6 +85,12 @@ def parse(code: str, *, mid_day: tuple[int, int] = (6, 15)) -> Period:
             raise PeriodError(str(error)) from error
         if end < start:
             raise PeriodError(_("The period ends before it starts."))
+        if end >= _years_after(start, MAX_YEARS):
+            raise PeriodError(
+                _("A period is at most %(years)s years long; %(code)s is longer.")
+                % {"years": MAX_YEARS, "code": code}
+            )
+        _check_years(start.year, end.year)
         return Period(code, start, end)
     m = PATTERN.match(code)
     if m is None:
@@ -84,6 +98,7 @@ def parse(code: str, *, mid_day: tuple[int, int] = (6, 15)) -> Period:
             _("Give a period as 2026, 2026-H1, 2026-Q3, 2026-05 or 2026-01-01..2026-06-15.")
         )
     year = int(m.group("year"))
+    _check_years(year, year)
     if m.group("half"):
         return Period(code, datetime.date(year, 1, 1), datetime.date(year, *mid_day))
     if m.group("quarter"):
@@ -102,3 +117,22 @@ def parse(code: str, *, mid_day: tuple[int, int] = (6, 15)) -> Period:
             datetime.date(year, month, calendar.monthrange(year, month)[1]),
         )
     return Period(code, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+
+
+def _check_years(first: int, last: int) -> None:
+    if first < FIRST_YEAR or last > LAST_YEAR:
+        raise PeriodError(
+            _("A period lies between the years %(first)s and %(last)s.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+
+
+def _years_after(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` later (28 February for 29 February in a common year; past the
+    calendar's last day, its last day)."""
+    if day.year + years > datetime.MAXYEAR:
+        return datetime.date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

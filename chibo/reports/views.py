@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -36,12 +38,29 @@ from chibo.reports.record_audit import may_audit
 from chibo.reports.tasks import write_periodic_report
 
 
-def _period(request: HttpRequest) -> Period:
+def _period(request: HttpRequest) -> tuple[Period, str]:
+    """The period of the query, and why it was refused (this year is shown instead)."""
     code = request.GET.get("period") or str(timezone.localdate().year)
     try:
-        return parse(code)
-    except PeriodError:
-        return parse(str(timezone.localdate().year))
+        return parse(code), ""
+    except PeriodError as error:
+        return parse(str(timezone.localdate().year)), str(error)
+
+
+def _query(period: Period, filters: figures.Filters) -> str:
+    """The query of the dashboard's links, rebuilt from the values understood (echoing the
+    request's own query would copy whatever it carried into each of a hundred links)."""
+    return urlencode(
+        {
+            key: value
+            for key, value in (
+                ("period", period.code),
+                ("type", filters.cell_type),
+                ("flag", filters.flag),
+            )
+            if value
+        }
+    )
 
 
 def unit_rows(children: list[figures.Row], query: str) -> SafeString:
@@ -82,7 +101,7 @@ def unit_rows(children: list[figures.Row], query: str) -> SafeString:
 
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
-    period = _period(request)
+    period, period_error = _period(request)
     filters = figures.Filters.from_query(request.GET)
     board = figures.build(request.user, unit, period, filters)
     labels = [f"{m:%m}" for m in board.months]
@@ -104,7 +123,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             .select_related("stats")
             .order_by("scheduled_at")
         )
-    query = request.GET.urlencode()
+    query = _query(period, filters)
     return render(
         request,
         "reports/dashboard.html",
@@ -137,6 +156,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                 ("enterprise", _("in a non-state enterprise")),
             ],
             "query": query,
+            "period_error": period_error,
             "can_audit": may_audit(request.user, unit),
         },
     )
@@ -145,7 +165,10 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse | FileResponse:
     """One dashboard table as XLSX or CSV (the same figures as the page, the same access)."""
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
-    period = _period(request)
+    period, period_error = _period(request)
+    if period_error:
+        messages.error(request, period_error)
+        return redirect("reports:dashboard", code=unit.code)
     board = figures.build(request.user, unit, period, figures.Filters.from_query(request.GET))
     tables = board.tables()
     if table not in tables or fmt not in ("xlsx", "csv"):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib import seal
-from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.members.access import get_member_for_user
 from chibo.members.models import Member, MemberStatus
@@ -338,7 +338,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     cell_counts = _count([value for value in cell_levels.values() if value])
     rules = rules_for_year(unit, year)
     context.update(
-        page=Paginator(rows, 100).get_page(request.GET.get("page")),
+        page=Paginator(rows, 100).get_page(page_param(request)),
         cell_counts=cell_counts,
         cells_unrated=len(cells) - sum(n for _label, n in cell_counts),
         member_counts=_count_from(member_totals),

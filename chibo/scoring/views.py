@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.dates import months_ended
-from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
 from chibo.meetings.access import get_meeting_for_user
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
@@ -295,7 +295,7 @@ def league(request: HttpRequest, code: str) -> HttpResponse:
     rank: dict[str | None, int] = {None: -1}
     rank.update(RANK)
     rows.sort(key=lambda r: (-rank[r[5]], -r[2]["tot"], r[3], r[0].code))
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    page = Paginator(rows, 100).get_page(page_param(request))
     labels = dict(Level.choices)
     return render(
         request,
@@ -354,7 +354,7 @@ def compliance_page(request: HttpRequest, code: str) -> HttpResponse:
         )
     only_short = request.GET.get("only") == "short"
     listed = [c for c in cells if not only_short or any(gaps[c.pk])]
-    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    page = Paginator(listed, 50).get_page(page_param(request))
     details = compliance(list(page), year, today=today)
     return render(
         request,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.lib.http import actor, add_validation_errors, year_param
+from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
 from chibo.meetings.access import get_meeting_for_user
 from chibo.members.models import Member
@@ -85,7 +85,7 @@ def plan(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("path")
         .only("pk", "code", "name", "path", "is_weak")
     )
-    page = Paginator(cells, 50).get_page(request.GET.get("page"))
+    page = Paginator(cells, 50).get_page(page_param(request))
     visits = (
         Visit.objects.filter(
             meeting__unit__in=[c.pk for c in page], meeting__month__year=year
@@ -616,7 +616,7 @@ def priority_cells(request: HttpRequest, code: str) -> HttpResponse:
         .filter(condition, path__startswith=unit.path)
         .order_by("-is_weak", "path")
     )
-    page = Paginator(cells, 50).get_page(request.GET.get("page"))
+    page = Paginator(cells, 50).get_page(page_param(request))
     ids = [c.pk for c in page]
     shortfalls = compliance(list(page), year)
     averages = _quarter_averages(ids, year)
