@@ -374,8 +374,12 @@ def cases() -> Iterator[Case]:
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers))
         yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
         yield Case("meetings:qr", meeting_of(code), frozenset(writers))
-        # Checking in redirects to the meeting (with a message when not open or not listed).
-        yield Case("meetings:checkin", checkin_of(code), frozenset(SEE[code]), ok=302)
+        # The scanned code opens a confirm page; its button checks in and goes back to the
+        # meeting (with a message when not open or not listed).
+        yield Case("meetings:checkin", checkin_of(code), frozenset(SEE[code]))
+        yield Case(
+            "meetings:checkin", checkin_of(code), frozenset(SEE[code]), method="post", ok=302
+        )
         # Scoring a planned meeting shows its sheet; upper levels confirm (bantochuc is
         # staff of the organisation commission: it reads but does not confirm).
         yield Case("scoring:meeting", meeting_of(code), frozenset(writers))

@@ -115,10 +115,12 @@ def test_reading_is_confirmed_once_and_coverage_counts_cells(client_for, cast) -
     client.post(f"/materials/{material.pk}/read/")
     client.post(f"/materials/{material.pk}/read/")
     assert MaterialRead.objects.filter(material=material).count() == 1
-    # Opening the file counts too.
+    # Downloading the file records nothing (a GET changes no data); the button does.
     response = client_for("bithu1").get(f"/materials/{material.pk}/file/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert MaterialRead.objects.filter(material=material).count() == 1
+    client_for("bithu1").post(f"/materials/{material.pk}/read/")
     assert MaterialRead.objects.filter(material=material).count() == 2
     coverage = client_for("uyvien1").get(f"/materials/{material.pk}/coverage/")
     assert coverage.status_code == 200

@@ -407,6 +407,8 @@ def test_calendar_feeds_follow_the_token_and_its_owners_rights(client, client_fo
     meeting = planned(day=timezone.localdate() + datetime.timedelta(days=10))
     planned(code="X002.01", day=timezone.localdate() + datetime.timedelta(days=10))
     client_for("dangvien1").get("/calendar/")
+    assert not CalendarFeed.objects.filter(user__username="dangvien1").exists()  # a GET
+    client_for("dangvien1").post("/calendar/")
     feed = CalendarFeed.objects.get(user__username="dangvien1")
     response = client.get(f"/calendar/{feed.token}/me.ics")  # no login: the token is the key
     assert response["Content-Type"].startswith("text/calendar")
@@ -430,14 +432,20 @@ def test_members_check_in_with_the_qr_code_only_while_the_meeting_is_on(client_f
     )
     assert client_for("bithu1").get(f"/meetings/{meeting.pk}/qr.svg").content.startswith(b"<?xml")
     member_client = client_for("dangvien1")
-    response = member_client.get(f"/meetings/{meeting.pk}/checkin/{meeting.checkin_code}/")
+    url = f"/meetings/{meeting.pk}/checkin/{meeting.checkin_code}/"
+    # Scanning the code opens a confirm page and checks in nobody (a GET changes nothing).
+    response = member_client.get(url)
+    assert response.status_code == 200
+    assert 'method="post"' in response.content.decode()
+    assert not meeting.attendance.filter(member__user__username="dangvien1").exists()
+    response = member_client.post(url)
     assert response.status_code == 302
     row = meeting.attendance.get(member__user__username="dangvien1")
     assert row.status == AttendanceStatus.LATE  # 20 minutes after the start
     assert row.checked_in_at is not None
     assert member_client.get(f"/meetings/{meeting.pk}/checkin/wrong-code/").status_code == 404
     later = planned(day=timezone.localdate() + datetime.timedelta(days=5))
-    member_client.get(f"/meetings/{later.pk}/checkin/{later.checkin_code}/")
+    member_client.post(f"/meetings/{later.pk}/checkin/{later.checkin_code}/")
     assert not later.attendance.exists()  # not open yet
 
 

@@ -23,7 +23,7 @@ from chibo.orgs.access import has_perm
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
 from chibo.supervision import services
-from chibo.supervision.models import Visit, VisitState, WorkingGroup
+from chibo.supervision.models import GroupReport, Visit, VisitState, WorkingGroup
 from chibo.supervision.planner import Assignee, Slot, plan_monthly, plan_quota
 
 D = datetime.date
@@ -380,11 +380,13 @@ def test_the_report_is_drafted_from_the_visits_submitted_and_evaluated(
     report = page.context["report"]
     assert report.figures["visits_done"] == 1
     assert "Sinh hoạt nền nếp." in report.results
+    assert not GroupReport.objects.exists()  # opening it wrote nothing: saving stores it
     # Not the group's to evaluate, not the Commission's to write.
     assert client_for("bantochuc").post(url, {"results": "x", "version": 0}).status_code == 404
     data = {"results": report.results, "shortcomings": "Chưa đều.", "proposals": "", "version": 0}
     assert leader.post(url, {**data, "submit": "1"}).status_code == 302
-    report.refresh_from_db()
+    report = GroupReport.objects.get(group=group)
+    assert report.figures["visits_done"] == 1
     assert report.state == "submitted"
     assert leader.post(url, {**data, "version": 1}).status_code == 404  # submitted: read-only
     response = client_for("bantochuc").post(

@@ -26,6 +26,7 @@ from chibo.meetings.models import (
     Amendment,
     Attendance,
     AttendanceStatus,
+    CalendarFeed,
     Guest,
     ItemKind,
     Meeting,
@@ -34,6 +35,7 @@ from chibo.meetings.models import (
     Speech,
     Task,
     TaskStatus,
+    new_token,
 )
 from chibo.meetings.rules import check_recording_open
 from chibo.meetings.votes import vote_errors
@@ -731,3 +733,14 @@ def amend_minutes(
     meeting.save()
     seals.seal_minutes(meeting, amendment)
     return amendment
+
+
+@transaction.atomic
+def renew_calendar_feed(*, user: User) -> tuple[CalendarFeed, bool]:
+    """The person's calendar addresses: made the first time, given a new token after (the
+    old addresses stop working). Returns the feed and whether it was new."""
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
+    if not created:
+        feed.token = new_token()
+        feed.save(update_fields=["token"])
+    return feed, created

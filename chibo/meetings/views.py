@@ -41,7 +41,6 @@ from chibo.meetings.models import (
     MeetingState,
     Speech,
     Task,
-    new_token,
 )
 from chibo.meetings.rules import opens_later
 from chibo.members.models import Member
@@ -648,13 +647,16 @@ CALENDAR_MONTHS_BACK = 3
 
 
 def calendar_settings(request: HttpRequest) -> HttpResponse:
-    """The person's private calendar addresses, and a way to replace them."""
-    feed, _created = CalendarFeed.objects.get_or_create(user=request.user)
+    """The person's private calendar addresses, and a button to make them or replace them
+    (made by the POST, not by opening the page: a GET changes no data)."""
     if request.method == "POST":
-        feed.token = new_token()
-        feed.save(update_fields=["token"])
-        messages.success(request, _("New addresses made: the old ones no longer work."))
+        _feed, created = services.renew_calendar_feed(user=request.user)  # type: ignore[arg-type]
+        if created:
+            messages.success(request, _("Your calendar addresses are made."))
+        else:
+            messages.success(request, _("New addresses made: the old ones no longer work."))
         return redirect("meetings:calendar")
+    feed = CalendarFeed.objects.filter(user=request.user.pk).first()
     cells = list(
         Unit.objects.visible_to(request.user, Perm.VIEW_MEETINGS)
         .cells()
@@ -712,10 +714,14 @@ def meeting_qr(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def meeting_checkin(request: HttpRequest, pk: int, code: str) -> HttpResponse:
-    """A member checks in by scanning the meeting's code, while the meeting is on."""
+    """A member checks in by scanning the meeting's code, while the meeting is on. The code
+    opens a page with a button (a GET changes nothing: a link preview or a prefetch must
+    not check anyone in); the button posts the check-in."""
     meeting = get_meeting_for_user(request.user, pk)
     if not secrets.compare_digest(code, meeting.checkin_code):
         raise Http404
+    if request.method != "POST":
+        return render(request, "meetings/checkin.html", {"meeting": meeting, "unit": meeting.unit})
     member = Member.objects.filter(pk__in=[]).first()
     if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
         member = Member.objects.filter(user=request.user).first()

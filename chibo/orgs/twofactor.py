@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from chibo.orgs.access import active_grants
 
@@ -124,6 +124,9 @@ def status(request: HttpRequest) -> HttpResponse:
     )
 
 
+PENDING_KEY = "two_factor_pending_key"
+
+
 def setup(request: HttpRequest) -> HttpResponse:
     """Show a new secret as a QR code; a correct code from the app confirms it."""
     user: User = request.user  # type: ignore[assignment]
@@ -131,11 +134,18 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect("two_factor")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="chibo", confirmed=False)
+        # The new secret waits in the session until a code is posted: showing the page is
+        # a GET, which stores nothing.
+        key = request.session.get(PENDING_KEY) or default_key()
+        request.session[PENDING_KEY] = key
+        device = TOTPDevice(user=user, name="chibo", confirmed=False, key=key)
+        if request.method == "POST":
+            device.save()
     form = CodeForm(device, request.POST or None)
     if request.method == "POST" and form.is_valid():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        request.session.pop(PENDING_KEY, None)
         otp_login(request, device)
         messages.success(request, _("Two-factor login is on."))
         return redirect(_next(request))

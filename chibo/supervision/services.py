@@ -475,16 +475,20 @@ def _draft_results(group: WorkingGroup, year: int, half: bool, figures: dict[str
     return "\n".join(lines)
 
 
-def open_report(group: WorkingGroup, year: int, half: bool) -> GroupReport:
-    """The group's report for the period; drafted from the visits when first opened, its
-    figures kept current while it is a draft."""
+def draft_report(group: WorkingGroup, year: int, half: bool) -> GroupReport:
+    """The group's report for the period as it stands, written nowhere (a page that shows
+    it is a GET, which changes no data): the stored report, its figures current while it
+    is a draft; or, before anyone saved it, a draft from the visits that `save_report`
+    stores."""
     due = next((d for d in reports_due(group) if d.year == year and d.half == half), None)
     if due is None:
         raise ValidationError(_("The group owes no report for this period."))
-    figures = report_figures(group, year, half)
     report = GroupReport.objects.filter(group=group, year=year, half=half).first()
+    if report is not None and report.state != ReportState.DRAFT:
+        return report
+    figures = report_figures(group, year, half)
     if report is None:
-        report = GroupReport.objects.create(
+        return GroupReport(
             group=group,
             year=year,
             half=half,
@@ -492,9 +496,7 @@ def open_report(group: WorkingGroup, year: int, half: bool) -> GroupReport:
             figures=figures,
             results=_draft_results(group, year, half, figures),
         )
-    elif report.state == ReportState.DRAFT and report.figures != figures:
-        report.figures = figures
-        report.save(update_fields=["figures"])
+    report.figures = figures
     return report
 
 
@@ -509,13 +511,23 @@ def save_report(
     version: int,
     by: Actor,
 ) -> GroupReport:
-    locked = GroupReport.objects.select_for_update().get(pk=report.pk)
+    # The first save stores the draft (`draft_report`); its figures are those of now.
+    GroupReport.objects.get_or_create(
+        group=report.group,
+        year=report.year,
+        half=report.half,
+        defaults={"due_on": report.due_on, "figures": report.figures},
+    )
+    locked = GroupReport.objects.select_for_update().get(
+        group=report.group, year=report.year, half=report.half
+    )
     if locked.version != version:
         raise ValidationError(
             _("Someone else saved this report meanwhile. Reload the page and try again.")
         )
     if locked.state != ReportState.DRAFT:
         raise ValidationError(_("The report is submitted; it can no longer be changed."))
+    locked.figures = report_figures(locked.group, locked.year, locked.half)
     if submit and not results.strip():
         raise ValidationError(_("Write the results before submitting."))
     locked.results, locked.shortcomings, locked.proposals = results, shortcomings, proposals

@@ -499,7 +499,7 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         raise Http404
     year, half = int(match.group(1)), bool(match.group(2))
     try:
-        report = services.open_report(group, year, half)
+        report = services.draft_report(group, year, half)
     except ValidationError as error:
         raise Http404 from error
     user = request.user

@@ -1,0 +1,48 @@
+"""No GET changes data (issue 21, item 8): a link preview, a prefetch, a crawler or a
+scanned code must not check anyone in, mark a material read or create a record. Every GET
+of the access matrix is sent by each user it admits, and no INSERT, UPDATE or DELETE may
+reach the database meanwhile (the session store aside: logging in and flash messages are
+not the records)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from tests.test_access_matrix import CASES, Case
+
+GETS = [case for case in CASES if case.method == "get" and case.allowed]
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# Not records: the session store and django-axes' log of logins.
+ALLOWED = re.compile(r"django_session|axes_", re.IGNORECASE)
+
+
+class Writes:
+    """Collects the statements that write (an `execute_wrapper`)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if WRITE.match(sql) and not ALLOWED.search(sql):
+            self.seen.append(sql[:200])
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.parametrize("case", GETS, ids=[f"{i}-{c.url_name}" for i, c in enumerate(GETS)])
+def test_a_get_writes_nothing(case: Case, client_for) -> None:
+    url = reverse(case.url_name, args=case.args())
+    clients = {username: client_for(username) for username in sorted(case.allowed)}
+    writes = Writes()
+    with connection.execute_wrapper(writes):
+        for username, client in clients.items():
+            response = client.get(url)
+            assert response.status_code == case.ok, (username, url)
+    assert writes.seen == [], url
