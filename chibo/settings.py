@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chibo.lib.http.PrivateCacheMiddleware",
     "chibo.orgs.backends.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "chibo.orgs.twofactor.TwoFactorMiddleware",

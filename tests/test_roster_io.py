@@ -471,3 +471,31 @@ def test_the_web_refuses_a_file_too_large_before_storing_it(
     assert response.status_code == 200
     assert "MB" in response.content.decode()
     assert not RosterImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "mark"),
+    [("utf-16", b""), ("utf-16-le", b""), ("utf-16-be", b""), ("utf-16-le", b"\xff\xfe")],
+)
+def test_a_utf16_csv_is_read_as_utf16(tmp_path: Path, encoding: str, mark: bytes) -> None:
+    """Excel's "Unicode text" is UTF-16: it used to be refused as "not a spreadsheet" or
+    read as garbage (issue 21)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t")
+    writer.writerow(HEADER)
+    for i in range(1, 3):
+        writer.writerow([v.strftime("%d/%m/%Y") if isinstance(v, D) else v for v in row(i)])
+    for name in ("k.csv", "k.txt", "k.bin"):
+        path = tmp_path / name
+        path.write_bytes(mark + out.getvalue().encode(encoding))
+        result = run(path)
+        assert result.ok, result.errors
+        assert result.created == 2
+        Member.objects.filter(card_number__startswith="9").delete()
+
+
+def test_a_csv_in_no_known_encoding_says_it_must_be_utf8() -> None:
+    # Zero bytes scattered in what is neither UTF-8 nor UTF-16.
+    data = b"H\xe1\x00\x9d;x\n" * 3 + b"\x00\x00\x00\x00" * 2
+    with pytest.raises(ImportFileError, match="UTF-8"):
+        roster_io._csv_text(data)

@@ -1,11 +1,13 @@
 """Request types for views."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django_htmx.middleware import HtmxDetails
 
 
@@ -58,3 +60,20 @@ def page_param(request: HttpRequest, name: str = "page") -> str:
     thousands of digits is not converted at all."""
     value = request.GET.get(name, "")
     return value if len(value) <= PAGE_DIGITS else ""
+
+
+class PrivateCacheMiddleware:
+    """Every answer to a logged-in user may carry personal data (names, ID numbers, minutes,
+    exports): no cache may keep it, neither a shared proxy nor the browser's disk, unless
+    the view said otherwise. Static files (WhiteNoise answers them before this runs) and
+    the health check, asked without a login, stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

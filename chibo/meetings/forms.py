@@ -48,6 +48,13 @@ class EditForm(VersionedForm, PlanForm):
     pass
 
 
+class NewMeetingForm(PlanForm):
+    """The form that plans a meeting: it carries a token of its own, so that the same
+    submission sent twice (a double click, a resent request) plans one meeting."""
+
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
 class ScheduleForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     day = forms.IntegerField(label=_("Day of the month"), min_value=1, max_value=28, initial=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,8 +130,23 @@ def plan_meeting(
     place: str,
     by: Actor,
     topic: str = "",
+    submission: uuid.UUID | None = None,
 ) -> Meeting:
-    """Plan a meeting of a cell, with the agenda of its kind."""
+    """Plan a meeting of a cell, with the agenda of its kind. `submission`, the token of
+    the form, makes it idempotent: the same form sent again gives the meeting it planned."""
+    if submission is not None:
+        # One submission at a time per cell (the row lock), so that of four fast submits
+        # of one form the first plans the meeting and the others find it.
+        Unit.objects.select_for_update().filter(pk=unit.pk).exists()
+        earlier = (
+            Meeting.history.filter(
+                unit_id=unit.pk, history_type="+", history_change_reason=_submitted(submission)
+            )
+            .values_list("id", flat=True)
+            .first()
+        )
+        if earlier is not None:
+            return Meeting.objects.get(pk=earlier)
     if not unit.kind.holds_meetings:
         raise ValidationError(_("Only party cells hold these meetings."))
     if not unit.is_active(timezone.localtime(scheduled_at).date()):
@@ -147,6 +163,9 @@ def plan_meeting(
         created_by=by,
     )
     _record(meeting, by)
+    if submission is not None:
+        # Kept with the creation in the history, where the next submit looks for it.
+        meeting._change_reason = _submitted(submission)  # type: ignore[attr-defined]
     meeting.save()
     AgendaItem.objects.bulk_create(
         AgendaItem(meeting=meeting, order=n, kind=item_kind, title=title)
@@ -181,6 +200,10 @@ class Schedule:
             }
             for move in self.moves
         ]
+
+
+def _submitted(submission: uuid.UUID) -> str:
+    return f"form {submission}"
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -85,7 +87,7 @@ def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEETINGS)
     if not unit.is_cell:
         raise Http404
-    form = meeting_forms.PlanForm(request.POST or None)
+    form = meeting_forms.NewMeetingForm(request.POST or None, initial={"submission": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         try:
             meeting = services.plan_meeting(unit=unit, by=actor(request), **form.cleaned_data)
@@ -680,7 +682,10 @@ def _ics(request: HttpRequest, meetings: Any, name: str) -> HttpResponse:
     since = timezone.now() - datetime.timedelta(days=31 * CALENDAR_MONTHS_BACK)
     rows = meetings.filter(scheduled_at__gte=since).select_related("unit").order_by("scheduled_at")
     content = calendar.meetings_ics(rows, name=name, base_url=request.build_absolute_uri("/")[:-1])
-    return HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    # Asked without a login (the token is the key), yet personal: no cache may keep it.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_not_required

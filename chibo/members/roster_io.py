@@ -198,7 +198,11 @@ def sniff(data: bytes, name: str = "") -> str:
         return "spreadsheet"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "spreadsheet"
-    if name.lower().endswith((".csv", ".txt")) or b"\x00" not in data[:4096]:
+    if (
+        name.lower().endswith((".csv", ".txt"))
+        or b"\x00" not in data[:4096]
+        or _utf16(data) is not None
+    ):
         return "csv"
     raise ImportFileError(_("This is not a spreadsheet: send an .xlsx or .csv file."))
 
@@ -239,15 +243,33 @@ def _spreadsheet_rows(data: bytes) -> tuple[int, Iterator[tuple[int, list[Any]]]
     return sheet.total_height, enumerate(rows, start=1)
 
 
-def _csv_rows(data: bytes) -> tuple[int, Iterator[tuple[int, list[Any]]]]:
-    for encoding in ("utf-8-sig", "cp1258"):
+def _utf16(data: bytes) -> str | None:
+    """The encoding of a UTF-16 text (Excel's "Unicode text" and some exports), by its byte
+    order mark, or without one by the zero bytes of its ASCII characters; None otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and head.count(b"\x00") * 3 > len(head):
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    return None
+
+
+def _csv_text(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without its mark), UTF-16 (with its mark, or
+    recognised by its zero bytes), or the old Vietnamese Windows code page."""
+    encodings = [_utf16(data)] if _utf16(data) else ["utf-8-sig", "cp1258"]
+    for encoding in encodings:
         try:
-            text = data.decode(encoding)
-            break
+            text = data.decode(str(encoding))
         except UnicodeDecodeError:
             continue
-    else:
-        raise ImportFileError(_("The CSV file is not in UTF-8: save it as “CSV UTF-8”."))
+        if "\x00" not in text:
+            return text
+    raise ImportFileError(_("The CSV file is not in UTF-8: save it as “CSV UTF-8”."))
+
+
+def _csv_rows(data: bytes) -> tuple[int, Iterator[tuple[int, list[Any]]]]:
+    text = _csv_text(data)
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
