@@ -11,7 +11,9 @@ from chibo.lib.backup import BackupError, backup
 class Command(BaseCommand):
     help = (
         "Write a consistent snapshot of the database while the site runs (SQLite: the "
-        "online backup API; PostgreSQL: pg_dump). Restore it with `chibo restore`."
+        "online backup API; PostgreSQL: pg_dump), with each table's checksum, readable by "
+        "its owner only; sessions, two-factor secrets and calendar tokens are left out. "
+        "Restore it with `chibo restore`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,8 +21,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            backup(options["output"])
+            manifest = backup(options["output"])
         except BackupError as error:
             raise CommandError(str(error)) from error
         size = options["output"].stat().st_size
-        self.stdout.write(f"Backup written to {options['output']} ({size:,} bytes).")
+        self.stdout.write(
+            f"Backup written to {options['output']} ({size:,} bytes, "
+            f"{len(manifest['tables'])} tables with their checksums)."
+        )
