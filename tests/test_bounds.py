@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chibo.lib.http import SEARCH_LENGTH
 from chibo.meetings.models import Meeting
@@ -29,14 +29,14 @@ def test_a_custom_period_is_at_most_five_years() -> None:
     assert parse("2021-01-01..2025-12-31").end == datetime.date(2025, 12, 31)
     assert parse("2024-02-29..2029-02-27").start == datetime.date(2024, 2, 29)
     for too_long in ("2021-01-01..2026-01-01", "2024-02-29..2029-02-28", HUGE):
-        with pytest.raises(PeriodError, match=f"at most {MAX_YEARS} years"):
+        with translation.override("en"), pytest.raises(PeriodError, match="at most 5 years"):
             parse(too_long)
 
 
 def test_a_period_outside_the_years_of_records_is_refused_with_a_message() -> None:
     # Year 0 is not a date: it used to escape as a bare ValueError.
     for code in ("0000", "0000-H1", "1900-Q1", "3000-05"):
-        with pytest.raises(PeriodError, match="between the years"):
+        with translation.override("en"), pytest.raises(PeriodError, match="between the years"):
             parse(code)
 
 
@@ -69,9 +69,7 @@ def test_the_dashboard_links_carry_only_what_they_understood(client_for) -> None
 def test_the_periodic_report_form_refuses_a_long_period(client_for) -> None:
     response = client_for("bantochuc").post("/units/LV/reports/", {"period": HUGE[:22]})
     assert response.status_code == 200
-    assert "at most" in str(response.context["form"].errors["period"]) or "5" in str(
-        response.context["form"].errors["period"]
-    )
+    assert "5" in str(response.context["form"].errors["period"])
     assert not PeriodicReport.objects.exists()
 
 
