@@ -5,6 +5,7 @@ message that says so."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from chibo.meetings.models import Meeting
 
@@ -72,3 +73,49 @@ def test_the_public_health_check_stays_cacheable(client) -> None:
     response = client.get("/health/")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only (as in CI): the tests' in-memory SQLite locks whole tables",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_four_simultaneous_submits_of_one_form_plan_one_meeting() -> None:
+    """The same four posts at once, each on its own thread and database connection."""
+    import threading
+    import uuid
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from chibo.orgs.models import Unit
+    from tests.conftest import build_cast
+
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+    user = User.objects.get(username="bithu1")
+    data = {
+        "kind": "regular",
+        "scheduled_at": "2026-12-05T19:00",
+        "place": "Nhà văn hóa thôn",
+        "submission": str(uuid.uuid4()),
+    }
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def submit() -> None:
+        client = Client()
+        client.force_login(user)
+        try:
+            start.wait()
+            answers.append(client.post(NEW, data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [302] * 4
+    assert Meeting.objects.filter(unit__code="X001.01").count() == 1
