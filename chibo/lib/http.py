@@ -66,14 +66,18 @@ class PrivateCacheMiddleware:
     """Every answer to a logged-in user may carry personal data (names, ID numbers, minutes,
     exports): no cache may keep it, neither a shared proxy nor the browser's disk, unless
     the view said otherwise. Static files (WhiteNoise answers them before this runs) and
-    the health check, asked without a login, stay cacheable."""
+    the health check (which reads no session) stay cacheable."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        if response.has_header("Cache-Control"):
+            return response
+        # An answer that never read the session cannot be anybody's own (the health check):
+        # asking who the user is would read it, a query per request for nothing.
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and request.user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response

@@ -249,8 +249,15 @@ def _utf16(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
         return "utf-16"
     head = data[:4096]
-    if len(head) >= 4 and head.count(b"\x00") * 3 > len(head):
-        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    if len(head) < 4:
+        return None
+    # ASCII characters (the header, digits, separators) give a zero byte in every pair, on
+    # the same side; a program or an image has zero bytes on both sides.
+    even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+    if odd > 0.5 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.5 and odd < 0.05:
+        return "utf-16-be"
     return None
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from chibo.orgs.access import active_grants
@@ -105,6 +106,15 @@ class CodeForm(forms.Form):
         code = "".join(self.cleaned_data["code"].split())
         if self.device is None or not code.isdigit():
             raise forms.ValidationError(_("Enter the six digits the app shows."))
+        if self.device.pk is None:
+            # A secret being set up, not stored yet: checked without django-otp's
+            # throttling, which would store it (its owner sees the secret: nothing to guess).
+            device = self.device
+            totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+            if not totp.verify(int(code), device.tolerance):
+                raise forms.ValidationError(_("This code is not valid. Check the phone's clock."))
+            device.last_t = totp.t()
+            return code
         allowed, _details = self.device.verify_is_allowed()
         if not allowed:
             raise forms.ValidationError(
@@ -139,12 +149,13 @@ def setup(request: HttpRequest) -> HttpResponse:
         key = request.session.get(PENDING_KEY) or default_key()
         request.session[PENDING_KEY] = key
         device = TOTPDevice(user=user, name="chibo", confirmed=False, key=key)
-        if request.method == "POST":
-            device.save()
     form = CodeForm(device, request.POST or None)
     if request.method == "POST" and form.is_valid():
         device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        if device.pk is None:
+            device.save()
+        else:
+            device.save(update_fields=["confirmed"])
         request.session.pop(PENDING_KEY, None)
         otp_login(request, device)
         messages.success(request, _("Two-factor login is on."))
