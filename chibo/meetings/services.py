@@ -137,7 +137,7 @@ def plan_meeting(
     if submission is not None:
         # One submission at a time per cell (the row lock), so that of four fast submits
         # of one form the first plans the meeting and the others find it.
-        Unit.objects.select_for_update().filter(pk=unit.pk).exists()
+        list(Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk"))
         earlier = (
             Meeting.history.filter(
                 unit_id=unit.pk, history_type="+", history_change_reason=_submitted(submission)
