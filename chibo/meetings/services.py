@@ -138,15 +138,9 @@ def plan_meeting(
         # One submission at a time per cell (the row lock), so that of four fast submits
         # of one form the first plans the meeting and the others find it.
         list(Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk"))
-        earlier = (
-            Meeting.history.filter(
-                unit_id=unit.pk, history_type="+", history_change_reason=_submitted(submission)
-            )
-            .values_list("id", flat=True)
-            .first()
-        )
+        earlier = Meeting.objects.filter(unit=unit, submission=submission).first()
         if earlier is not None:
-            return Meeting.objects.get(pk=earlier)
+            return earlier
     if not unit.kind.holds_meetings:
         raise ValidationError(_("Only party cells hold these meetings."))
     if not unit.is_active(timezone.localtime(scheduled_at).date()):
@@ -161,11 +155,9 @@ def plan_meeting(
         place=place.strip(),
         topic=topic.strip(),
         created_by=by,
+        submission=submission,
     )
     _record(meeting, by)
-    if submission is not None:
-        # Kept with the creation in the history, where the next submit looks for it.
-        meeting._change_reason = _submitted(submission)  # type: ignore[attr-defined]
     meeting.save()
     AgendaItem.objects.bulk_create(
         AgendaItem(meeting=meeting, order=n, kind=item_kind, title=title)
@@ -200,10 +192,6 @@ class Schedule:
             }
             for move in self.moves
         ]
-
-
-def _submitted(submission: uuid.UUID) -> str:
-    return f"form {submission}"
 
 
 @transaction.atomic
