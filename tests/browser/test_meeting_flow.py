@@ -5,11 +5,13 @@ Screenshots of each step go to $CHIBO_SCREENSHOTS (default test-results/screensh
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
@@ -31,6 +33,7 @@ def cast_names(transactional_db: None) -> dict[str, Any]:
         build_cast()
     cell = Unit.objects.get(code="X001.01")
     members = list(cell.members.active().in_vietnamese_order())
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
     return {
         "cell": cell.code,
         "chair": Member.objects.get(user__username="bithu1").full_name,
@@ -39,6 +42,9 @@ def cast_names(transactional_db: None) -> dict[str, Any]:
         "absent_pk": members[-1].pk,
         "member": Member.objects.get(user__username="dangvien1").full_name,
         "count": len(members),
+        # The meeting was yesterday evening: minutes are recorded only from its start.
+        "day": yesterday.isoformat(),
+        "before": lambda days: (yesterday - datetime.timedelta(days=days)).isoformat(),
     }
 
 
@@ -69,16 +75,16 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.goto(f"/units/{n['cell']}/meetings/")
     page.get_by_role("button", name="Lên lịch sinh hoạt").click()
     page.select_option("select[name=kind]", "regular")
-    page.fill("input[name=scheduled_at]", "2026-12-05T19:00")
+    page.fill("input[name=scheduled_at]", f"{n['day']}T19:00")
     page.fill("input[name=place]", "Nhà văn hóa thôn")
     save(page)
     shot(page, "1-planned")
 
     page.get_by_role("button", name="Ghi nhận việc chuẩn bị").click()
     page.select_option("select[name=drafter]", label=n["chair"])
-    page.fill("input[name=committee_met_on]", "2026-12-01")
-    page.fill("input[name=notified_on]", "2026-12-02")
-    page.fill("input[name=materials_published_on]", "2026-12-03")
+    page.fill("input[name=committee_met_on]", n["before"](4))
+    page.fill("input[name=notified_on]", n["before"](3))
+    page.fill("input[name=materials_published_on]", n["before"](2))
     page.fill("textarea[name=draft_resolution]", "Dự thảo nghị quyết tháng 12")
     save(page)
     assert page.locator("ul.checklist li.todo").count() == 0
@@ -96,8 +102,8 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.get_by_role("button", name="Ghi biên bản").click()
     page.select_option("select[name=chair]", label=n["chair"])
     page.select_option("select[name=minutes_secretary]", label=n["secretary"])
-    page.fill("input[name=started_at]", "2026-12-05T19:00")
-    page.fill("input[name=ended_at]", "2026-12-05T20:40")
+    page.fill("input[name=started_at]", f"{n['day']}T19:00")
+    page.fill("input[name=ended_at]", f"{n['day']}T20:40")
     for textarea in page.locator("textarea[name^=item_]").all():
         textarea.fill("Chi bộ đã thảo luận nội dung này.")
     page.fill("textarea[name=conclusion]", "Đồng chí bí thư kết luận.")
@@ -113,11 +119,13 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.get_by_role("button", name="Thêm nhiệm vụ").click()
     page.fill("input[name=title]", "Vận động thanh niên tham gia hiến máu")
     page.select_option("select[name=owner]", label=n["member"])
-    page.fill("input[name=deadline]", "2026-12-31")
+    page.fill("input[name=deadline]", n["before"](-27))
     save(page)
 
     page.get_by_role("button", name="Ghi kết quả biểu quyết").click()
-    page.fill("input[name=votes_for]", str(n["count"] - 1))
+    # Every official member present who may vote votes for (the field's maximum).
+    voters = page.locator("input[name=votes_for]").get_attribute("max")
+    page.fill("input[name=votes_for]", str(voters))
     save(page)
     assert "Thông qua." in page.content()
     shot(page, "4-minutes")
