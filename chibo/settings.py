@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chibo.content",
     "chibo.development",
     "chibo.reports",
+    "chibo.portal",
     "chibo.demo",
 ]
 
@@ -97,7 +98,10 @@ WSGI_APPLICATION = "chibo.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "chibo" / "templates"],
+        # The project's own pages (errors, login) sit above every app; the frame that every
+        # page extends (base.html, its links passed in by the portal's context processor)
+        # sits below them all, in lib (tests/test_architecture.py).
+        "DIRS": [BASE_DIR / "chibo" / "templates", BASE_DIR / "chibo" / "lib" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -105,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chibo.orgs.context_processors.navigation",
+                "chibo.portal.context_processors.navigation",
             ],
             "libraries": {"richtext": "chibo.lib.richtext"},
         },
@@ -202,7 +206,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Two-factor login (TOTP): anyone may turn it on; this makes it required for administrators

@@ -10,7 +10,7 @@ from chibo.orgs import twofactor
 admin.site.site_header = "chibo"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("chibo.portal.urls")),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

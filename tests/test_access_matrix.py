@@ -332,7 +332,7 @@ WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}
 
 
 def cases() -> Iterator[Case]:
-    yield Case("home", NO_ARGS, EVERYONE)
+    yield Case("portal:home", NO_ARGS, EVERYONE)
     yield Case("health", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("login", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
@@ -451,7 +451,7 @@ def cases() -> Iterator[Case]:
             frozenset(SEE[code] - {"bithu1", "bithu2", "dangvien1"}),
         )
     for code, users in SEE.items():
-        yield Case("orgs:unit", unit(code), frozenset(users))
+        yield Case("portal:unit", unit(code), frozenset(users))
         yield Case("orgs:unit_history", unit(code), frozenset(users))
         yield Case("members:roster", unit(code), frozenset(users))
         yield Case("members:export", unit(code), frozenset(users))

@@ -181,10 +181,10 @@ def test_every_page_links_to_the_pages_of_the_menu_under_the_script_prefix(
     client_for, prefix: str
 ) -> None:
     """The menu's addresses are reversed once per process and prefix
-    (orgs.context_processors.LINKS); they must be those `reverse` gives under the prefix."""
+    (portal.context_processors.LINKS); they must be those `reverse` gives under the prefix."""
     from django.urls import set_script_prefix
 
-    from chibo.orgs.context_processors import LINKS
+    from chibo.portal.context_processors import LINKS
 
     client = client_for("admin")  # sees every link of the menu
     # (As the WSGI handler sets it from SCRIPT_NAME; Django's test client does not.)

@@ -158,6 +158,13 @@ def top_units(user: AnyUser, perm: Perm = Perm.VIEW_UNIT) -> list[Unit]:
     ]
 
 
+def visible_children(user: AnyUser, unit: Unit) -> list[Unit]:
+    """The units right below `unit` that the user may open: a grant on a unit alone does
+    not reveal what lies below it. (The tree browser and the unit page.)"""
+    children = Unit.objects.get_children(unit).filter(unit_filter(user, Perm.VIEW_UNIT))
+    return list(children.select_related("kind").order_by("code"))
+
+
 # --- the same check inside a statement (chibo.lib.statements) -----------------------------
 
 

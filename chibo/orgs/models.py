@@ -207,7 +207,7 @@ class Unit(MP_Node):  # type: ignore[misc]
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("orgs:unit", args=[self.code])
+        return reverse("portal:unit", args=[self.code])
 
     @property
     def is_cell(self) -> bool:

@@ -5,6 +5,5 @@ from chibo.orgs import views
 app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
-    path("<str:code>/", views.unit_detail, name="unit"),
     path("<str:code>/history/", views.unit_history, name="unit_history"),
 ]

@@ -13,7 +13,7 @@ from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm
 # the same for every request under one script prefix: reversed once per process and prefix
 # rather than a dozen times a page (a tenth of the meeting page's time went into them).
 LINKS = (
-    "home",
+    "portal:home",
     "orgs:tree",
     "meetings:my_tasks",
     "meetings:calendar",

@@ -1,0 +1,78 @@
+"""The pages that gather links to every app: the home page (what concerns the person who
+is logged in) and the unit page. They sit above every app (docs/architecture.md), so that
+no lower app's template links upward."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chibo.meetings.models import Attendance, Meeting, Task
+from chibo.members.models import Member
+from chibo.orgs.access import (
+    active_grants,
+    get_unit_for_user,
+    has_perm,
+    top_units,
+    visible_children,
+)
+from chibo.orgs.models import Unit
+from chibo.orgs.permissions import Perm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    member = None
+    if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
+        member = (
+            Member.objects.select_related("unit", "unit__kind").filter(user=request.user).first()
+        )
+    meetings: list[Meeting] = []
+    tasks: list[Task] = []
+    attended: list[Attendance] = []
+    if member is not None:
+        cells = [member.unit_id] + ([member.attached_to_id] if member.attached_to_id else [])
+        meetings = list(
+            Meeting.objects.filter(unit__in=cells).upcoming().select_related("unit")[:3]
+        )
+        tasks = list(Task.objects.filter(owner=member).still_open().select_related("meeting")[:5])
+        attended = list(
+            Attendance.objects.filter(member=member)
+            .select_related("meeting")
+            .order_by("-meeting__scheduled_at")[:12]
+        )
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "member": member,
+            "meetings": meetings,
+            "tasks": tasks,
+            "attended": attended,
+            "grants": active_grants(request.user),
+            "top_units": top_units(request.user),
+        },
+    )
+
+
+def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_unit_for_user(request.user, code)
+    ancestors = (
+        list(Unit.objects.get_ancestors(unit).select_related("kind")) if unit.depth > 1 else []
+    )
+    children = visible_children(request.user, unit)
+    counts = Unit.objects.subtree_counts([unit, *children])
+    return render(
+        request,
+        "portal/unit.html",
+        {
+            "unit": unit,
+            "counts": counts[unit.pk],
+            "breadcrumb": [(a, has_perm(request.user, Perm.VIEW_UNIT, a)) for a in ancestors],
+            "rows": [(child, counts[child.pk]) for child in children],
+            "can_see_members": has_perm(request.user, Perm.VIEW_MEMBERS, unit),
+            "can_see_meetings": unit.is_cell and has_perm(request.user, Perm.VIEW_MEETINGS, unit),
+            "can_see_league": not unit.is_cell and has_perm(request.user, Perm.VIEW_MEETINGS, unit),
+            "can_see_dashboard": has_perm(request.user, Perm.VIEW_MEETINGS, unit),
+            "can_see_visits": not unit.is_cell
+            and has_perm(request.user, Perm.VIEW_SUPERVISION, unit),
+            "can_set_rules": unit.depth == 1 and has_perm(request.user, Perm.MANAGE_RULES, unit),
+        },
+    )
