@@ -2,8 +2,13 @@
 import of the package and every model named by label ("meetings.Meeting"): an app imports
 only from the apps before it, and no view module imports another app's views (a getter
 lives in the app's `access.py`, a page's helper beside it). Read from the source with
-`ast`, so a lazy import inside a function counts too. (Templates are not checked here:
-the portal pages that link to every app still live in `orgs`.)"""
+`ast`, so a lazy import inside a function counts too.
+
+Templates too: no template of an app links (`{% url %}`) to the URL namespace of an app
+after it, nor includes or extends an app's template after it. The pages that gather links
+to every app (home, unit page, menu) are the portal's, the last app; the project's own
+templates (chibo/templates: errors, login) sit above all, and the frame every page extends
+(base.html, its links passed in by the portal's context processor) sits in lib, below all."""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+from django.template.loader import get_template
+from django.urls import URLPattern, URLResolver, get_resolver
 
 import chibo
 
@@ -24,6 +32,7 @@ ORDER = [
     "content",
     "development",
     "reports",
+    "portal",
 ]
 # May import anything: the seed and benchmark of the demo, and the project's own modules
 # (settings, the top-level urls and views, which gather every app's pages).
@@ -140,3 +149,147 @@ def test_the_checks_see_a_broken_import(tmp_path: Path) -> None:
     models = tmp_path / "models.py"
     models.write_text('meeting = ForeignKey("meetings.Meeting", on_delete=CASCADE)\n')
     assert list(model_labels_of(models)) == [("chibo.meetings.models", 1)]
+
+
+# --- templates --------------------------------------------------------------------------
+
+TOP = "project"  # chibo/templates and the project's own views: above every app
+OUTSIDE = "outside"  # Django's and third parties' templates and views: below every app
+
+# Template links that break the order today, each with why it is left: (template, relative
+# to the package, and the URL name or template it names). Keep this list short: a new entry
+# needs a reason as good as these.
+TEMPLATE_EXCEPTIONS: dict[tuple[str, str], str] = {
+    # The cell's meeting list links to the year's scorecard of the cell, and the meeting
+    # page to its score sheet: one link each, shown where the reader already is; moving
+    # them into a panel (settings.CHIBO_MEETING_PANELS) would move them on the page.
+    ("meetings/templates/meetings/cell_meetings.html", "scoring:scorecard"): "one link",
+    ("meetings/templates/meetings/meeting.html", "scoring:meeting"): "one link",
+    # The meeting page's upper-level attendees link to their observations (supervision).
+    ("meetings/templates/meetings/meeting.html", "supervision:meeting_visits"): "one link",
+    # A member's page links to the member's annual classification (scoring).
+    ("members/templates/members/member.html", "scoring:rate_member"): "one link",
+    # The province's scoring rules link to its supervision rules (visit quotas), the other
+    # half of the same settings.
+    ("scoring/templates/scoring/rules.html", "supervision:rules"): "one link",
+}
+
+TAG = re.compile(r"\{%\s*(url|include|extends)\s+(\S+)")
+LITERAL = re.compile(r"""^(['"])([^'"]+)\1$""")
+
+
+def rank(app: str) -> int:
+    if app == OUTSIDE:
+        return -1
+    return ORDER.index(app) if app in ORDER else len(ORDER)
+
+
+def app_of_path(path: Path) -> str:
+    """The app a template file belongs to, by where it lies."""
+    try:
+        parts = path.resolve().relative_to(PACKAGE.resolve()).parts
+    except ValueError:
+        return OUTSIDE
+    return parts[0] if parts[0] in ORDER else TOP
+
+
+def app_of_module(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] != "chibo":
+        return OUTSIDE
+    return parts[1] if len(parts) > 2 and parts[1] in ORDER else TOP
+
+
+def url_apps() -> dict[str, str]:
+    """Every URL name (namespaced as `{% url %}` takes it) with the app it belongs to: a
+    namespace to the app whose URLconf it includes, a name outside any namespace to the
+    app of its view."""
+    names: dict[str, str] = {}
+
+    def walk(resolver: URLResolver, namespaces: list[str], app: str | None) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner, inner_app = namespaces, app
+                if pattern.namespace:
+                    inner = [*namespaces, pattern.namespace]
+                    module = getattr(pattern.urlconf_module, "__name__", "")
+                    inner_app = app_of_module(module) if module else OUTSIDE
+                walk(pattern, inner, inner_app)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                owner = app if app is not None else app_of_module(pattern.callback.__module__)
+                names[":".join([*namespaces, pattern.name])] = owner
+
+    walk(get_resolver(), [], None)
+    return names
+
+
+def template_app(name: str) -> str:
+    """The app of the template that `name` loads (the loaders' order decides)."""
+    return app_of_path(Path(get_template(name).origin.name))  # type: ignore[attr-defined]
+
+
+def template_tags(text: str) -> Iterator[tuple[str, str, int]]:
+    """Every `{% url %}`, `{% include %}` and `{% extends %}` with the name it takes ("" when
+    not a literal: the check cannot follow a variable) and its line."""
+    for match in TAG.finditer(text):
+        literal = LITERAL.match(match.group(2))
+        name = literal.group(2) if literal else ""
+        yield match.group(1), name, text.count("\n", 0, match.start()) + 1
+
+
+def template_files() -> Iterator[Path]:
+    for path in sorted(PACKAGE.rglob("*")):
+        in_templates = "templates" in path.relative_to(PACKAGE).parts
+        if in_templates and path.is_file() and path.suffix in {".html", ".txt"}:
+            yield path
+
+
+def test_templates_link_only_to_the_apps_before_them() -> None:
+    urls = url_apps()
+    broken = []
+    used = set()
+    for path in template_files():
+        app = app_of_path(path)
+        where = str(path.relative_to(PACKAGE))
+        for tag, name, line in template_tags(path.read_text()):
+            if not name:
+                broken.append(f"{where}:{line} {tag} takes a variable, which this cannot check")
+                continue
+            if tag == "url":
+                assert name in urls, f"{where}:{line} names no URL: {name}"
+                target = urls[name]
+            else:
+                target = template_app(name)
+            if rank(target) > rank(app):
+                if (where, name) in TEMPLATE_EXCEPTIONS:
+                    used.add((where, name))
+                    continue
+                broken.append(f"{where}:{line} {tag} {name} ({target})")
+    assert broken == [], "templates against the app order:\n" + "\n".join(broken)
+    unused = set(TEMPLATE_EXCEPTIONS) - used
+    assert unused == set(), f"exceptions no longer needed: {unused}"
+
+
+def test_the_template_check_knows_where_each_url_and_template_belongs() -> None:
+    """The map itself: a namespace to its app, a name outside any namespace to its view's
+    app, a template to the folder it lies in."""
+    urls = url_apps()
+    assert urls["portal:unit"] == "portal"
+    assert urls["orgs:unit_history"] == "orgs"
+    assert urls["reports:dashboard"] == "reports"
+    assert urls["two_factor"] == "orgs"  # chibo.orgs.twofactor, in the root URLconf
+    assert urls["health"] == TOP
+    assert urls["logout"] == OUTSIDE
+    assert urls["admin:index"] == OUTSIDE
+    assert template_app("base.html") == "lib"
+    assert template_app("404.html") == TOP
+    assert template_app("portal/unit.html") == "portal"
+    assert template_app("admin/base.html") == OUTSIDE
+    text = "{% extends 'base.html' %}\n{% url \"reports:dashboard\" unit.code %}{% include name %}"
+    assert list(template_tags(text)) == [
+        ("extends", "base.html", 1),
+        ("url", "reports:dashboard", 2),
+        ("include", "", 2),
+    ]
+    assert rank(urls["reports:dashboard"]) > rank("orgs") > rank(OUTSIDE)
+    assert rank(TOP) > rank("portal")
