@@ -160,18 +160,23 @@ OUTSIDE = "outside"  # Django's and third parties' templates and views: below ev
 # to the package, and the URL name or template it names). Keep this list short: a new entry
 # needs a reason as good as these.
 TEMPLATE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # The cell's meeting list links to the year's scorecard of the cell, and the meeting
-    # page to its score sheet: one link each, shown where the reader already is; moving
-    # them into a panel (settings.CHIBO_MEETING_PANELS) would move them on the page.
-    ("meetings/templates/meetings/cell_meetings.html", "scoring:scorecard"): "one link",
-    ("meetings/templates/meetings/meeting.html", "scoring:meeting"): "one link",
-    # The meeting page's upper-level attendees link to their observations (supervision).
-    ("meetings/templates/meetings/meeting.html", "supervision:meeting_visits"): "one link",
-    # A member's page links to the member's annual classification (scoring).
-    ("members/templates/members/member.html", "scoring:rate_member"): "one link",
-    # The province's scoring rules link to its supervision rules (visit quotas), the other
-    # half of the same settings.
-    ("scoring/templates/scoring/rules.html", "supervision:rules"): "one link",
+    # A single link each, shown where the reader already is; moving it into a panel of the
+    # app above (as settings.CHIBO_MEETING_PANELS) would move it on the page and cost a call.
+    ("meetings/templates/meetings/cell_meetings.html", "scoring:scorecard"): (
+        "the cell's meeting list links to the cell's scorecard of the year"
+    ),
+    ("meetings/templates/meetings/meeting.html", "scoring:meeting"): (
+        "the meeting page's quality section links to the meeting's score sheet"
+    ),
+    ("meetings/templates/meetings/meeting.html", "supervision:meeting_visits"): (
+        "the meeting page's upper-level attendees link to their observations"
+    ),
+    ("members/templates/members/member.html", "scoring:rate_member"): (
+        "a member's page links to the member's annual classification"
+    ),
+    ("scoring/templates/scoring/rules.html", "supervision:rules"): (
+        "the province's scoring rules link to the other half of its settings (visit quotas)"
+    ),
 }
 
 TAG = re.compile(r"\{%\s*(url|include|extends)\s+(\S+)")
