@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chibo.content",
     "chibo.development",
     "chibo.reports",
+    "chibo.search",
     "chibo.portal",
     "chibo.demo",
 ]

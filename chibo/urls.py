@@ -38,5 +38,6 @@ urlpatterns = [
     path("", include("chibo.content.urls")),
     path("", include("chibo.development.urls")),
     path("", include("chibo.reports.urls")),
+    path("search/", include("chibo.search.urls")),
     path("admin/", admin.site.urls),
 ]

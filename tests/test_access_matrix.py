@@ -347,6 +347,7 @@ def cases() -> Iterator[Case]:
     yield Case("orgs:tree", NO_ARGS, EVERYONE)
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
+    yield Case("search:search", NO_ARGS, EVERYONE)
     yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
     yield Case("meetings:calendar", NO_ARGS, EVERYONE)
     # Calendar apps cannot log in: the private token stands for its owner, whoever asks.
