@@ -15,6 +15,10 @@ from chibo.meetings.models import Meeting, MeetingState
 # A meeting without recorded times lasts its required minimum in calendars: the province's
 # setting, asked of the app that owns it (settings.CHIBO_MEETING_MINUTES).
 
+# The phone reminds its owner of a coming meeting a day before (to arrange the evening)
+# and an hour before (to set off).
+REMINDERS = (datetime.timedelta(days=1), datetime.timedelta(hours=1))
+
 
 def meetings_ics(meetings: Iterable[Meeting], *, name: str, base_url: str) -> bytes:
     calendar = icalendar.Calendar()
@@ -46,5 +50,17 @@ def meetings_ics(meetings: Iterable[Meeting], *, name: str, base_url: str) -> by
             event.add("status", "CANCELLED")
         else:
             event.add("status", "CONFIRMED")
+            for before in REMINDERS:
+                event.add_component(_reminder(meeting, summary, before))
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def _reminder(meeting: Meeting, summary: str, before: datetime.timedelta) -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    # A stable UID per reminder, so that a calendar updating the feed keeps one of each.
+    alarm.add("uid", f"meeting-{meeting.pk}-{int(before.total_seconds())}@chibo")
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", -before)
+    return alarm

@@ -667,7 +667,13 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "meetings/calendar.html",
-        {"feed": feed, "cells": cells, "base": request.build_absolute_uri("/")[:-1]},
+        {
+            "feed": feed,
+            "cells": cells,
+            "base": request.build_absolute_uri("/")[:-1],
+            # One tap subscribes: calendar apps open webcal:// addresses themselves.
+            "webcal": f"webcal://{request.get_host()}",
+        },
     )
 
 
