@@ -262,3 +262,17 @@ def test_inspection_visible_rule_is_the_one_used(planted: None, cast: dict[str, 
     seen = set(InspectionItem.objects.visible_to(cast["uyvien1"]).values_list("subject", flat=True))
     found = _found(cast["uyvien1"], "quy dang quynhlam").get("inspections", [])
     assert bool(found) == any("Quỳnhlâm" in subject for subject in seen)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ông NGUYỄN Văn Ánh", "<p>Đường làng</p>", "khuyến nông", "an toàn", "Văn-An", "bàn"],
+)
+@pytest.mark.parametrize("word", ["an", "nguyen", "duong", "nong", "van", "ban"])
+def test_the_postgresql_expression_finds_what_the_sqlite_function_finds(
+    text: str, word: str
+) -> None:
+    import re
+
+    pattern = fulltext.word_pattern(word)
+    assert bool(re.search(pattern, text)) == fulltext.text_matches(word, text)

@@ -3,18 +3,22 @@
 A search term becomes a few folded words ("Nguyễn  Văn-An" -> nguyen, van, an); a record
 matches when each word begins a word of its text, folded the same way (vntext.fold).
 
-- PostgreSQL: full-text search, `to_tsvector('simple', …) @@ to_tsquery('simple',
-  'nguyen:* & van:*')`, over the text folded in the query by `translate()` (built in, so no
-  `unaccent` extension and no superuser are needed to install).
+- PostgreSQL: each word becomes a regular expression that matches it at the start of a
+  word in any of its spellings ("an" -> `(^|[^letters])[aAàÀáÁ…][nN]`), run on the stored
+  text as it is. Measured on the demo seed, this is about a hundred times faster than
+  folding every row in the query (`to_tsvector(translate(…)) @@ to_tsquery(…)` took 0.7 to
+  1.9 s over the speeches alone, the expressions 18 ms, with the same rows found), and it
+  needs neither the `unaccent` extension nor a stored index.
 - SQLite: a function of this module registered on each connection (`chibo_match`), which
   folds and splits the text exactly as the words were.
 
-Nothing is stored: the text is folded when searched. Measured on the demo seed (a province)
-this is fast enough (docs/performance.md); a stored index would have to be kept current in
-the transaction of every write of every app.
+Nothing is stored: the text is matched when searched (a stored index would have to be
+kept current in the transaction of every write of every app). Stored text is NFC (forms
+and imports normalise it); text in another normal form matches on SQLite only.
 
 The words keep only letters and digits, so that no syntax of either engine (quotes, `*`,
-`-`, `NEAR`, `&`, `:`) reaches it: a hostile term searches for its words, or for nothing.
+`-`, `NEAR`, `&`, `:`, brackets) reaches it: a hostile term searches for its words, or for
+nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +61,20 @@ def _fold_table() -> tuple[str, str]:
 
 
 FOLD_FROM, FOLD_TO = _fold_table()
+# Every spelling of each plain letter, for the PostgreSQL expressions.
+_SPELLINGS: dict[str, str] = {}
+for _char, _plain in zip(FOLD_FROM, FOLD_TO, strict=True):
+    _SPELLINGS[_plain] = _SPELLINGS.get(_plain, _plain + _plain.upper()) + _char
+_NOT_LETTER = f"[^0-9A-Za-z{FOLD_FROM}]"
+
+
+def word_pattern(word: str) -> str:
+    """A POSIX regular expression (PostgreSQL's `~`) matching `word` (folded letters and
+    digits) at the start of a word of a text, in any case and with any diacritics."""
+    spelled = "".join(
+        f"[{_SPELLINGS.get(ch, ch + ch.upper())}]" if ch.isalpha() else ch for ch in word
+    )
+    return f"(^|{_NOT_LETTER}){spelled}"
 
 
 def words(term: str) -> list[str]:
@@ -111,12 +129,9 @@ class TextMatch(Expression):
             params.extend(field_params)
         if connection.vendor == "postgresql":
             text = f"concat_ws(' ', {', '.join(parts)})"
-            query = " & ".join(f"{word}:*" for word in self.words)
-            return (
-                f"(to_tsvector('simple', lower(translate({text}, %s, %s)))"
-                " @@ to_tsquery('simple', %s))",
-                (*params, FOLD_FROM, FOLD_TO, query),
-            )
+            sql = " AND ".join(f"{text} ~ %s" for _word in self.words)
+            patterns = [word_pattern(word) for word in self.words]
+            return f"({sql})", tuple(value for pattern in patterns for value in (*params, pattern))
         if connection.vendor == "sqlite":
             return f"chibo_match(%s, {', '.join(parts)})", (" ".join(self.words), *params)
         raise NotImplementedError(f"no full-text search on {connection.vendor}")
