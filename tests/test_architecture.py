@@ -32,6 +32,7 @@ ORDER = [
     "content",
     "development",
     "reports",
+    "search",
     "portal",
 ]
 # May import anything: the seed and benchmark of the demo, and the project's own modules

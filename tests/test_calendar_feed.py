@@ -36,7 +36,7 @@ def test_the_feed_reminds_a_day_and_an_hour_before_each_meeting(client, client_f
         reason="Bão",
         by=None,
     )
-    client_for("dangvien1").get("/calendar/")
+    client_for("dangvien1").post("/calendar/")  # the addresses are made by a POST
     feed = CalendarFeed.objects.get(user__username="dangvien1")
     response = client.get(f"/calendar/{feed.token}/me.ics")
     events = {
@@ -54,7 +54,9 @@ def test_the_feed_reminds_a_day_and_an_hour_before_each_meeting(client, client_f
 
 
 def test_the_calendar_page_subscribes_in_one_tap_and_copies(client_for) -> None:
-    response = client_for("bithu1").get("/calendar/")
+    secretary = client_for("bithu1")
+    secretary.post("/calendar/")  # the addresses are made by a POST
+    response = secretary.get("/calendar/")
     feed = CalendarFeed.objects.get(user__username="bithu1")
     text = response.content.decode()
     assert f'href="webcal://testserver/calendar/{feed.token}/me.ics"' in text

@@ -19,6 +19,7 @@ LINKS = (
     "meetings:calendar",
     "supervision:my_visits",
     "members:search",
+    "search:search",
     "admin:index",
     "password_change",
     "two_factor",
