@@ -4,10 +4,8 @@ to the dashboard's, the companion XLSX, the command and the web job."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import docx
@@ -21,6 +19,7 @@ from chibo.reports import figures
 from chibo.reports.models import PeriodicReport
 from chibo.reports.periodic import number_of, periodic_docx, periodic_xlsx, reserve
 from chibo.reports.periods import parse
+from tests.libreoffice import FILTERS, convert, require_docx_to_pdf
 from tests.test_meetings import D, complete, planned
 
 pytestmark = pytest.mark.django_db
@@ -112,56 +111,9 @@ def test_the_web_writes_the_report_in_the_background(
     assert PeriodicReport.objects.count() == 1
 
 
-def libreoffice() -> tuple[str | None, set[str]]:
-    """The LibreOffice on PATH and which of the filters these tests use it has.
-
-    Debian splits LibreOffice into packages: `libreoffice-writer-nogui` reads DOCX and writes
-    PDF but has no PNG export (that comes with the graphics filters), and `soffice` can
-    exist without Writer at all. So a test asks for the filters it uses, read from the
-    installation's configuration, rather than for the program's name.
-    """
-    found = shutil.which("soffice")
-    if found is None:
-        return None, set()
-    program = Path(found).resolve().parent
-    wanted = {"MS Word 2007 XML", "writer_pdf_Export", "writer_png_Export"}
-    present: set[str] = set()
-    # share/registry on Linux and Windows, Resources/registry on macOS.
-    for registry in (
-        program.parent / "share" / "registry",
-        program.parent / "Resources" / "registry",
-    ):
-        for part in registry.glob("*.xcd"):
-            text = part.read_text(encoding="utf-8", errors="replace")
-            present |= {name for name in wanted if f'oor:name="{name}"' in text}
-    return found, present
-
-
-SOFFICE, FILTERS = libreoffice()
-
-
-def convert(source: Path, target: str, tmp_path: Path) -> Path:
-    """Convert with LibreOffice in a profile of its own (a running LibreOffice, or another
-    test converting at the same time, would otherwise hold the user's profile)."""
-    assert SOFFICE is not None
-    subprocess.run(  # noqa: S603
-        [
-            SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-            "--convert-to", target, "--outdir", str(tmp_path), str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )  # fmt: skip
-    return tmp_path / f"{source.stem}.{target.split(':')[0]}"
-
-
 def test_libreoffice_converts_the_report(tmp_path: Path, cast: dict[str, User]) -> None:
     """The report opens in LibreOffice, as in the offices that have no Word, and prints."""
-    if not {"MS Word 2007 XML", "writer_pdf_Export"} <= FILTERS:
-        # CI installs LibreOffice for this test (.ci/run): there a missing one fails.
-        missing = pytest.fail if os.environ.get("CHIBO_REQUIRE_LIBREOFFICE") == "1" else pytest.skip
-        missing("no LibreOffice here that reads DOCX and writes PDF")
+    require_docx_to_pdf()
     board = board_for(cast["admin"])
     source = tmp_path / "bao-cao.docx"
     source.write_bytes(
