@@ -210,3 +210,24 @@ class AmendForm(VersionedForm):
 
 
 ATTENDANCE_CHOICES = AttendanceStatus.choices
+
+
+class LiveSpeechForm(forms.Form):
+    """A speaker added on the live minutes page: one of the members present."""
+
+    gist = forms.CharField(
+        label=_("Gist of what was said"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, speakers: list[Member], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.speakers = {m.pk: m for m in speakers}
+        self.fields["member"] = forms.TypedChoiceField(
+            label=_("Speaker"),
+            choices=[("", "—"), *((m.pk, m.full_name) for m in speakers)],
+            coerce=int,
+        )
+        self.order_fields(["member", "gist"])
+
+    def clean_member(self) -> Member:
+        return self.speakers[self.cleaned_data["member"]]

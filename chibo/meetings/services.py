@@ -360,6 +360,31 @@ def statuses_on_day(meeting: Meeting, member_ids: list[int]) -> dict[int, str]:
 BARRED_STATUSES = (MemberStatus.SUSPENDED, MemberStatus.DETAINED)
 
 
+def attendance_so_far(meeting: Meeting) -> tuple[list[Attendance], int]:
+    """The attendance rows of `meeting` with a row not yet saved for each member of the
+    roster nobody has recorded (status unknown, unless they are exempted or attached
+    elsewhere), and how many those are: mid-meeting, when only the members who checked in
+    have a row, the counts then still read the cell's official members."""
+    roster = attendance_roster(meeting)
+    on_day = statuses_on_day(meeting, [m.pk for m, row in roster if row is None])
+    rows = []
+    unrecorded = 0
+    for member, row in roster:
+        if row is None:
+            then = on_day.get(member.pk, member.status)
+            status = default_status(member, meeting, then)
+            row = Attendance(
+                meeting=meeting,
+                member=member,
+                status="" if status == AttendanceStatus.PRESENT else status,
+                member_status=then if then in ACTIVE_STATUSES else MemberStatus.OFFICIAL,
+                attached_from_elsewhere=member.unit_id != meeting.unit_id,
+            )
+            unrecorded += 1
+        rows.append(row)
+    return rows, unrecorded
+
+
 def default_status(member: Member, meeting: Meeting, status: str | None = None) -> str:
     status = status or member.status
     if status == MemberStatus.EXEMPTED:
@@ -369,6 +394,14 @@ def default_status(member: Member, meeting: Meeting, status: str | None = None) 
     if member.unit_id == meeting.unit_id and member.attached_to_id is not None:
         return AttendanceStatus.ATTACHED_ELSEWHERE
     return AttendanceStatus.PRESENT
+
+
+def _row_error(message: str, member: Member, **more: Any) -> ValidationError:
+    """An error of one member's row of the attendance sheet: the form marks that row
+    (`params["member"]`)."""
+    return ValidationError(
+        message % {"name": member, **more}, code="attendance_row", params={"member": member.pk}
+    )
 
 
 @transaction.atomic
@@ -393,14 +426,16 @@ def record_attendance(
     for member_id, (status, reason) in list(entries.items()):
         member_status = on_day.get(member_id, roster[member_id].status)
         if status not in AttendanceStatus.values:
-            errors.append(_("%(name)s: choose an attendance status.") % {"name": roster[member_id]})
+            errors.append(
+                _row_error(_("%(name)s: choose an attendance status."), roster[member_id])
+            )
         if member_status in BARRED_STATUSES and status in PRESENT_STATUSES:
             errors.append(
-                _("%(name)s is %(status)s that day and cannot attend.")
-                % {
-                    "name": roster[member_id],
-                    "status": MemberStatus(member_status).label.lower(),
-                }
+                _row_error(
+                    _("%(name)s is %(status)s that day and cannot attend."),
+                    roster[member_id],
+                    status=MemberStatus(member_status).label.lower(),
+                )
             )
         if member_status in AWAY_STATUSES and not reason.strip():
             # The decision is the reason: the status is written in the reason column.
@@ -408,7 +443,7 @@ def record_attendance(
             entries[member_id] = (status, reason)
         if status == AttendanceStatus.ABSENT_EXCUSED and not reason.strip():
             errors.append(
-                _("%(name)s: give the reason for the absence.") % {"name": roster[member_id]}
+                _row_error(_("%(name)s: give the reason for the absence."), roster[member_id])
             )
     if errors:
         raise ValidationError(errors)

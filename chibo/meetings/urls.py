@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chibo.meetings import views
+from chibo.meetings import live, views
 
 app_name = "meetings"
 urlpatterns = [
@@ -11,6 +11,16 @@ urlpatterns = [
     path("meetings/<int:pk>/preparation/", views.meeting_preparation, name="preparation"),
     path("meetings/<int:pk>/attendance/", views.meeting_attendance, name="attendance"),
     path("meetings/<int:pk>/minutes/", views.meeting_minutes, name="minutes"),
+    path("meetings/<int:pk>/live/", live.meeting_live, name="live"),
+    path("meetings/<int:pk>/live/text/", live.live_text, name="live_text"),
+    path("meetings/<int:pk>/live/speech/", live.live_speech, name="live_speech"),
+    path("meetings/<int:pk>/live/vote/", live.live_vote, name="live_vote"),
+    path("meetings/<int:pk>/live/task/", live.live_task, name="live_task"),
+    path(
+        "meetings/<int:pk>/attendance/counts/",
+        live.attendance_counts,
+        name="attendance_counts",
+    ),
     path("meetings/<int:pk>/speeches/new/", views.meeting_speech, name="speech"),
     path("meetings/<int:pk>/vote/", views.meeting_vote, name="vote"),
     path("meetings/<int:pk>/guests/new/", views.meeting_guest, name="guest"),

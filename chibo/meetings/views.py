@@ -33,7 +33,7 @@ from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
 from chibo.lib.near_cache import near_get, near_set
 from chibo.lib.statements import Param, Statement, run_together
-from chibo.meetings import access, calendar, documents, seals, services
+from chibo.meetings import access, calendar, documents, live, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.access import get_meeting_for_user, get_task_for_user
 from chibo.meetings.models import (
@@ -146,6 +146,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if can_manage and not meeting.is_locked
             else [],
             "can_manage": can_manage,
+            # The cell's sheet is the cell's; the upper level confirms on its own page.
+            "can_confirm": has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
             "editable": editable,
             "opens": opens_later(meeting) if editable else None,
         },
@@ -183,7 +185,13 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
             return {"html": SafeString(kept["html"]), "seal": kept["seal"]}
     meeting.load_people()
     attendance = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
-    counts = meeting.attendance_counts(attendance)
+    unrecorded = 0
+    if meeting.is_locked:
+        counts = meeting.attendance_counts(attendance)
+    else:
+        # Minutes still being written count the whole roster, not only who checked in.
+        so_far, unrecorded = services.attendance_so_far(meeting)
+        counts = meeting.attendance_counts(so_far)
     items = list(
         meeting.items.prefetch_related(
             Prefetch("speeches", queryset=Speech.objects.select_related("member"))
@@ -208,6 +216,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
         {
             "meeting": meeting,
             "counts": counts,
+            "unrecorded": unrecorded,
             "attendance": attendance,
             "absent": [
                 a
@@ -509,33 +518,27 @@ def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The minutes are approved: they are now read-only."))
+    if request.headers.get("HX-Request"):  # from the live minutes: to the meeting's page
+        return HttpResponse(headers={"HX-Redirect": meeting.get_absolute_url()})
     return redirect(meeting)
 
 
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The attendance sheet: a page of its own, or a part of the live minutes (htmx)."""
     meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
     if meeting.is_locked:
         messages.error(
             request, _("These minutes are approved and read-only; record an amendment instead.")
         )
         return redirect(meeting)
-    roster = services.attendance_roster(meeting)
+    partial = bool(request.headers.get("HX-Request"))
+    posted = request.POST if request.method == "POST" else None
+    rows = live.attendance_rows(meeting, posted)
     errors: list[str] = []
-    rows: list[dict[str, Any]] = []
-    for member, row in roster:
-        status = request.POST.get(f"status_{member.pk}") if request.method == "POST" else None
-        reason = request.POST.get(f"reason_{member.pk}", "") if request.method == "POST" else None
-        rows.append(
-            {
-                "member": member,
-                "status": status
-                or (row.status if row else services.default_status(member, meeting)),
-                "reason": reason if reason is not None else (row.reason if row else ""),
-            }
-        )
-    if request.method == "POST":
+    saved = False
+    if posted is not None:
         try:
-            version = int(request.POST.get("version", ""))
+            version = int(posted.get("version", ""))
             services.record_attendance(
                 meeting=meeting,
                 entries={r["member"].pk: (r["status"], r["reason"]) for r in rows},
@@ -545,23 +548,20 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             errors = [_("The form is out of date: reload the page.")]
         except ValidationError as error:
-            errors = list(error.messages)
+            errors = live.mark_rows(rows, error)
         else:
-            messages.success(request, _("The attendance is saved."))
-            return redirect(meeting)
-    return render(
-        request,
-        "meetings/attendance.html",
-        {
-            "meeting": meeting,
-            "unit": meeting.unit,
-            "rows": rows,
-            "choices": AttendanceStatus.choices,
-            "errors": errors,
-            "version": request.POST.get("version") if request.method == "POST" else meeting.version,
-            "opens": opens_later(meeting),
-        },
-    )
+            if not partial:
+                messages.success(request, _("The attendance is saved."))
+                return redirect(meeting)
+            saved = True
+    context = live.attendance_context(meeting, rows, errors=errors, live=partial)
+    context["saved"] = saved
+    context["opens"] = opens_later(meeting)
+    if partial:
+        return live.respond(request, "meetings/_attendance_form.html", context)
+    if posted is not None:
+        context["version"] = posted.get("version")
+    return render(request, "meetings/attendance.html", {**context, "unit": meeting.unit})
 
 
 def task_update(request: HttpRequest, pk: int) -> HttpResponse:

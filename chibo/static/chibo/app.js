@@ -38,3 +38,33 @@ function copyField(button) {
     done();
   }
 }
+
+// The live minutes: a member present found by name, with or without diacritics.
+const fold = (text) =>
+  text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+
+document.addEventListener("input", (event) => {
+  const target = event.target;
+  if (!(target instanceof HTMLInputElement) || !target.dataset.filter) return;
+  const select = document.getElementById(target.dataset.filter);
+  if (!(select instanceof HTMLSelectElement)) return;
+  const wanted = fold(target.value.trim());
+  let first = null;
+  for (const option of select.options) {
+    const shown = !option.value || fold(option.text).includes(wanted);
+    option.hidden = !shown;
+    if (shown && option.value && first === null) first = option;
+  }
+  // The first match is chosen: one tap fewer on a phone.
+  if (wanted && first !== null) select.value = first.value;
+});
+
+// An autosaved text says it is being saved until the server answers "saved".
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const element = event.detail && event.detail.elt;
+  if (!(element instanceof HTMLTextAreaElement) || !element.dataset.saving) return;
+  const status = document.getElementById(element.getAttribute("aria-describedby") || "");
+  if (status && !status.classList.contains("conflict")) {
+    status.textContent = element.dataset.saving || "…";
+  }
+});

@@ -1,0 +1,380 @@
+"""The minutes taken live on one page (issue 22): the attendance, each agenda item with its
+notes and speakers, the conclusion, the resolution, the vote and the tasks, saved piece by
+piece through htmx as the secretary types, on a phone.
+
+Every piece is saved by its service in `services`, which takes the meeting's version the
+page was read at and refuses a save over a newer one. The page keeps one version for all its
+forms (`#live-version`, sent by each with `hx-include`); each fragment returned after a save
+carries the new version out of band, so that the next piece typed is not refused. A piece
+refused because another device saved first shows both texts and lets the secretary choose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Max, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from chibo.lib.http import actor, add_validation_errors
+from chibo.meetings import forms as meeting_forms
+from chibo.meetings import services
+from chibo.meetings.access import get_meeting_for_user
+from chibo.meetings.models import (
+    PRESENT_STATUSES,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingState,
+    Speech,
+    Task,
+)
+from chibo.meetings.rules import opens_later
+from chibo.members.models import ACTIVE_STATUSES, Member, MemberStatus
+from chibo.orgs.permissions import Perm
+
+
+def _editable_meeting(request: HttpRequest, pk: int) -> Meeting:
+    """The meeting, for its record keepers, while its minutes may still be written."""
+    meeting = get_meeting_for_user(request.user, pk, action=Perm.MANAGE_MEETINGS)
+    if meeting.is_locked or meeting.state == MeetingState.CANCELLED:
+        raise Http404
+    return meeting
+
+
+def _version(request: HttpRequest) -> int:
+    """The version the page was read at; 0 (refused by the service) when missing."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0
+
+
+def _is_stale(error: ValidationError) -> bool:
+    return (
+        any(getattr(e, "code", None) == "stale" for e in error.error_list)
+        if hasattr(error, "error_list")
+        else False
+    )
+
+
+def respond(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A fragment, followed by the meeting's version as it now is (out of band)."""
+    meeting: Meeting = context["meeting"]
+    html = render_to_string(template, context, request=request)
+    html += render_to_string(
+        "meetings/live/_version.html", {"version": meeting.version, "oob": True}
+    )
+    return HttpResponse(html)
+
+
+# --- what the page shows -------------------------------------------------------------------
+
+
+def present_members(meeting: Meeting) -> list[Member]:
+    """Who may be picked as a speaker: the members recorded present (the whole roster
+    before anyone is), those who spoke last first, then in Vietnamese order."""
+    roster = services.attendance_roster(meeting)
+    present = [m for m, row in roster if row is not None and row.status in PRESENT_STATUSES]
+    members = present or [m for m, _row in roster]
+    spoke = dict(
+        Speech.objects.filter(item__meeting=meeting)
+        .values("member_id")
+        .annotate(last=Max("pk"))
+        .values_list("member_id", "last")
+    )
+    recent = sorted((m for m in members if m.pk in spoke), key=lambda m: -spoke[m.pk])
+    return recent + [m for m in members if m.pk not in spoke]
+
+
+def _items(meeting: Meeting) -> list[AgendaItem]:
+    items = list(
+        meeting.items.prefetch_related(
+            Prefetch("speeches", queryset=Speech.objects.select_related("member").order_by("pk"))
+        )
+    )
+    for item in items:
+        item.field_name = f"item_{item.pk}"  # type: ignore[attr-defined]
+        item.label = f"{item.order}. {item.title}"  # type: ignore[attr-defined]
+    return items
+
+
+def _tasks(meeting: Meeting) -> list[Task]:
+    return list(meeting.tasks.select_related("owner").order_by("pk"))
+
+
+def _vote_form(meeting: Meeting, data: Any = None) -> meeting_forms.VoteForm:
+    initial = {
+        "votes_for": meeting.votes_for,
+        "votes_against": meeting.votes_against if meeting.votes_for is not None else 0,
+        "votes_abstain": meeting.votes_abstain if meeting.votes_for is not None else 0,
+    }
+    return meeting_forms.VoteForm(data, initial=initial)
+
+
+def attendance_rows(meeting: Meeting, data: Any = None) -> list[dict[str, Any]]:
+    """One row per member of the roster: the status and reason posted, else recorded, else
+    the default."""
+    rows = []
+    for member, row in services.attendance_roster(meeting):
+        status = data.get(f"status_{member.pk}") if data is not None else None
+        reason = data.get(f"reason_{member.pk}") if data is not None else None
+        rows.append(
+            {
+                "member": member,
+                "status": status
+                or (row.status if row else services.default_status(member, meeting)),
+                "reason": reason if reason is not None else (row.reason if row else ""),
+                "error": "",
+            }
+        )
+    return rows
+
+
+def rows_counts(meeting: Meeting, rows: list[dict[str, Any]]) -> Any:
+    """The counts the rows on the form would give, before they are saved."""
+    unsaved = [
+        Attendance(
+            meeting=meeting,
+            member=r["member"],
+            status=r["status"],
+            member_status=(
+                r["member"].status
+                if r["member"].status in ACTIVE_STATUSES
+                else MemberStatus.OFFICIAL
+            ),
+            attached_from_elsewhere=r["member"].unit_id != meeting.unit_id,
+        )
+        for r in rows
+    ]
+    return meeting.attendance_counts(unsaved)
+
+
+def mark_rows(rows: list[dict[str, Any]], error: ValidationError) -> list[str]:
+    """Put each error of the attendance service on the row of its member; return the
+    others, and a line pointing to the marked rows."""
+    by_member = {r["member"].pk: r for r in rows}
+    general: list[str] = []
+    marked = 0
+    for each in error.error_list if hasattr(error, "error_list") else [error]:
+        member = (each.params or {}).get("member") if each.code == "attendance_row" else None
+        if member in by_member:
+            row = by_member[member]
+            row["error"] = " ".join(filter(None, [row["error"], each.message]))
+            marked += 1
+        else:
+            general.extend(each.messages)
+    if marked:
+        general.append(_("Some rows need attention: see the marked rows below."))
+    return general
+
+
+def attendance_context(
+    meeting: Meeting, rows: list[dict[str, Any]], *, errors: list[str], live: bool
+) -> dict[str, Any]:
+    return {
+        "meeting": meeting,
+        "rows": rows,
+        "choices": AttendanceStatus.choices,
+        "errors": errors,
+        "counts": rows_counts(meeting, rows),
+        "live": live,
+        "version": meeting.version,
+    }
+
+
+def meeting_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one-page minutes editor."""
+    meeting = _editable_meeting(request, pk)
+    members = present_members(meeting)
+    rows = attendance_rows(meeting)
+    return render(
+        request,
+        "meetings/live/live.html",
+        {
+            "meeting": meeting,
+            "unit": meeting.unit,
+            "items": _items(meeting),
+            "speakers": members,
+            "speech_form": None,
+            "vote_form": _vote_form(meeting),
+            "vote_counts": meeting.attendance_counts(),
+            "tasks": _tasks(meeting),
+            "task_form": meeting_forms.TaskForm(meeting=meeting),
+            "attendance": attendance_context(meeting, rows, errors=[], live=True),
+            "opens": opens_later(meeting),
+            "conclusion_label": _("Chair's conclusion"),
+            "resolution_label": _("Resolution"),
+        },
+    )
+
+
+# --- the pieces saved --------------------------------------------------------------------
+
+
+def _text_field(meeting: Meeting, field: str) -> tuple[str, str, AgendaItem | None]:
+    """(label, saved text, item) of an autosaved field: conclusion, resolution, item_<pk>."""
+    if field == "conclusion":
+        return _("Chair's conclusion"), meeting.conclusion, None
+    if field == "resolution":
+        return _("Resolution"), meeting.resolution, None
+    if field.startswith("item_") and field[5:].isdigit():
+        item = meeting.items.filter(pk=int(field[5:])).first()
+        if item is not None:
+            return item.title, item.notes, item
+    raise Http404
+
+
+def live_text(request: HttpRequest, pk: int) -> HttpResponse:
+    """Autosave of one text (POST), or the field as saved (GET, after a conflict)."""
+    meeting = _editable_meeting(request, pk)
+    source = request.POST if request.method == "POST" else request.GET
+    field = source.get("field", "")
+    label, saved, item = _text_field(meeting, field)
+    if request.method != "POST":
+        return respond(
+            request,
+            "meetings/live/_text.html",
+            {"meeting": meeting, "field": field, "label": label, "text": saved},
+        )
+    text = request.POST.get("text", "")
+    try:
+        if item is None:
+            services.save_minutes(
+                meeting=meeting,
+                data={field: text},
+                item_notes={},
+                version=_version(request),
+                by=actor(request),
+            )
+        else:
+            services.save_minutes(
+                meeting=meeting,
+                data={},
+                item_notes={item.pk: text},
+                version=_version(request),
+                by=actor(request),
+            )
+    except ValidationError as error:
+        fresh = Meeting.objects.get(pk=meeting.pk)
+        _label, saved_now, _item = _text_field(fresh, field)
+        # A conflict keeps the page's version: nothing more is saved over the other
+        # device's text until the secretary has seen both and chosen.
+        return HttpResponse(
+            render_to_string(
+                "meetings/live/_status.html",
+                {
+                    "meeting": fresh,
+                    "field": field,
+                    "stale": _is_stale(error),
+                    "errors": error.messages,
+                    "saved": saved_now,
+                    "typed": text,
+                },
+                request=request,
+            )
+        )
+    return respond(
+        request,
+        "meetings/live/_status.html",
+        {"meeting": meeting, "field": field, "saved_at": timezone.localtime()},
+    )
+
+
+@require_POST
+def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _editable_meeting(request, pk)
+    item = (
+        meeting.items.filter(pk=request.POST.get("item", "") or 0).first()
+        if (request.POST.get("item", "").isdigit())
+        else None
+    )
+    if item is None:
+        raise Http404
+    speakers = present_members(meeting)
+    form = meeting_forms.LiveSpeechForm(request.POST, speakers=speakers)
+    if form.is_valid():
+        try:
+            services.add_speech(
+                item=item,
+                member=form.cleaned_data["member"],
+                gist=form.cleaned_data["gist"],
+                version=_version(request),
+                by=actor(request),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            form = None
+            speakers = present_members(meeting)
+    fresh = next(i for i in _items(meeting) if i.pk == item.pk)
+    return respond(
+        request,
+        "meetings/live/_speeches.html",
+        {"meeting": meeting, "item": fresh, "speakers": speakers, "speech_form": form},
+    )
+
+
+@require_POST
+def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _editable_meeting(request, pk)
+    form = _vote_form(meeting, request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            services.record_vote(
+                meeting=meeting,
+                votes_for=form.cleaned_data["votes_for"],
+                against=form.cleaned_data["votes_against"],
+                abstain=form.cleaned_data["votes_abstain"],
+                version=_version(request),
+                by=actor(request),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            saved = True
+    return respond(
+        request,
+        "meetings/live/_vote.html",
+        {
+            "meeting": meeting,
+            "vote_form": form,
+            "vote_counts": meeting.attendance_counts(),
+            "saved": saved,
+        },
+    )
+
+
+@require_POST
+def live_task(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _editable_meeting(request, pk)
+    form = meeting_forms.TaskForm(request.POST, meeting=meeting)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.add_task(meeting=meeting, version=_version(request), by=actor(request), **data)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            form = meeting_forms.TaskForm(meeting=meeting)
+    return respond(
+        request,
+        "meetings/live/_tasks.html",
+        {"meeting": meeting, "tasks": _tasks(meeting), "task_form": form},
+    )
+
+
+@require_POST
+def attendance_counts(request: HttpRequest, pk: int) -> HttpResponse:
+    """The counts of the attendance form as it is being filled in (nothing is saved)."""
+    meeting = _editable_meeting(request, pk)
+    rows = attendance_rows(meeting, request.POST)
+    return render(request, "meetings/live/_counts.html", {"counts": rows_counts(meeting, rows)})
