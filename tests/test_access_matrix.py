@@ -374,6 +374,14 @@ def cases() -> Iterator[Case]:
         for name in MEETING_FORMS:
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers))
         yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
+        # The live minutes: the page, and its pieces posted empty (errors or a bad request).
+        yield Case("meetings:live", meeting_of(code), frozenset(writers))
+        for name in ("live_vote", "live_task", "attendance_counts"):
+            yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers), method="post")
+        for name in ("live_text", "live_speech"):
+            yield Case(
+                f"meetings:{name}", meeting_of(code), frozenset(writers), method="post", ok=400
+            )
         yield Case("meetings:qr", meeting_of(code), frozenset(writers))
         # The scanned code opens a confirm page; its button checks in and goes back to the
         # meeting (with a message when not open or not listed).

@@ -45,7 +45,7 @@ def test_the_live_page_has_every_part_of_the_minutes_and_one_version(client_for)
 
 def test_autosave_saves_and_hands_the_new_version_to_the_page(client_for) -> None:
     meeting = planned()
-    item = meeting.items.first()
+    item = meeting.items.get(order=1)
     client = client_for("bithu1")
     url = f"/meetings/{meeting.pk}/live/text/"
     response = client.post(
@@ -102,7 +102,7 @@ def test_speakers_are_picked_from_the_members_present_most_recent_first(client_f
     absent = members[-1]
     entries[absent.pk] = ("absent_unexcused", "")
     services.record_attendance(meeting=meeting, entries=entries, by=None)
-    item = meeting.items.first()
+    item = meeting.items.get(order=1)
     client = client_for("bithu1")
     url = f"/meetings/{meeting.pk}/live/speech/"
     data = {"item": item.pk, "member": members[2].pk, "gist": "Ý kiến", "version": 2}

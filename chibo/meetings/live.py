@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -167,7 +167,7 @@ def mark_rows(rows: list[dict[str, Any]], error: ValidationError) -> list[str]:
         member = (each.params or {}).get("member") if each.code == "attendance_row" else None
         if member in by_member:
             row = by_member[member]
-            row["error"] = " ".join(filter(None, [row["error"], each.message]))
+            row["error"] = " ".join(filter(None, [row["error"], str(each.message)]))
             marked += 1
         else:
             general.extend(each.messages)
@@ -219,6 +219,10 @@ def meeting_live(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the pieces saved --------------------------------------------------------------------
 
 
+class BadField(Exception):
+    """A request naming no part of the minutes (not a link of ours)."""
+
+
 def _text_field(meeting: Meeting, field: str) -> tuple[str, str, AgendaItem | None]:
     """(label, saved text, item) of an autosaved field: conclusion, resolution, item_<pk>."""
     if field == "conclusion":
@@ -229,7 +233,8 @@ def _text_field(meeting: Meeting, field: str) -> tuple[str, str, AgendaItem | No
         item = meeting.items.filter(pk=int(field[5:])).first()
         if item is not None:
             return item.title, item.notes, item
-    raise Http404
+        raise Http404  # an item of another meeting
+    raise BadField
 
 
 def live_text(request: HttpRequest, pk: int) -> HttpResponse:
@@ -237,7 +242,10 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _editable_meeting(request, pk)
     source = request.POST if request.method == "POST" else request.GET
     field = source.get("field", "")
-    label, saved, item = _text_field(meeting, field)
+    try:
+        label, saved, item = _text_field(meeting, field)
+    except BadField:
+        return HttpResponseBadRequest(_("Name the part of the minutes to save."))
     if request.method != "POST":
         return respond(
             request,
@@ -291,15 +299,14 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _editable_meeting(request, pk)
-    item = (
-        meeting.items.filter(pk=request.POST.get("item", "") or 0).first()
-        if (request.POST.get("item", "").isdigit())
-        else None
-    )
+    if not request.POST.get("item", "").isdigit():
+        return HttpResponseBadRequest(_("Name the agenda item."))
+    item = meeting.items.filter(pk=int(request.POST["item"])).first()
     if item is None:
         raise Http404
     speakers = present_members(meeting)
     form = meeting_forms.LiveSpeechForm(request.POST, speakers=speakers)
+    shown: meeting_forms.LiveSpeechForm | None = form
     if form.is_valid():
         try:
             services.add_speech(
@@ -312,13 +319,13 @@ def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            form = None
+            shown = None  # a fresh form for the next speaker
             speakers = present_members(meeting)
     fresh = next(i for i in _items(meeting) if i.pk == item.pk)
     return respond(
         request,
         "meetings/live/_speeches.html",
-        {"meeting": meeting, "item": fresh, "speakers": speakers, "speech_form": form},
+        {"meeting": meeting, "item": fresh, "speakers": speakers, "speech_form": shown},
     )
 
 
