@@ -376,7 +376,7 @@ def cases() -> Iterator[Case]:
         yield Case("meetings:approve", meeting_of(code), frozenset(writers), method="post", ok=302)
         # The live minutes: the page, and its pieces posted empty (errors or a bad request).
         yield Case("meetings:live", meeting_of(code), frozenset(writers))
-        for name in ("live_vote", "live_task", "attendance_counts"):
+        for name in ("live_vote", "live_task", "live_head", "attendance_counts"):
             yield Case(f"meetings:{name}", meeting_of(code), frozenset(writers), method="post")
         for name in ("live_text", "live_speech"):
             yield Case(

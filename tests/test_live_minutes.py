@@ -279,3 +279,25 @@ def test_the_live_page_uses_the_same_queries_with_more_items_and_speakers(client
             by=None,
         )
     assert queries() == before
+
+
+def test_the_chair_secretary_and_times_are_saved_as_they_change(client_for) -> None:
+    meeting = planned()
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    client = client_for("bithu1")
+    data = {
+        "chair": members[0].pk,
+        "minutes_secretary": members[1].pk,
+        "started_at": "2026-03-05T19:00",
+        "ended_at": "2026-03-05T18:00",
+        "version": 1,
+    }
+    html = client.post(f"/meetings/{meeting.pk}/live/head/", data, **HX).content.decode()
+    assert 'role="alert"' in html  # ends before it starts: refused, said
+    meeting.refresh_from_db()
+    assert meeting.chair_id is None
+    data["ended_at"] = "2026-03-05T20:45"
+    html = client.post(f"/meetings/{meeting.pk}/live/head/", data, **HX).content.decode()
+    assert version_in(html) == 2
+    meeting.refresh_from_db()
+    assert (meeting.chair_id, meeting.minutes_secretary_id) == (members[0].pk, members[1].pk)

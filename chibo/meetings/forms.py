@@ -231,3 +231,16 @@ class LiveSpeechForm(forms.Form):
 
     def clean_member(self) -> Member:
         return self.speakers[self.cleaned_data["member"]]
+
+
+class MinutesHeadForm(VersionedForm):
+    """Who chaired and wrote the minutes, and the times: the head of the live minutes."""
+
+    started_at = forms.DateTimeField(label=_("Started at"), widget=DateTimeInput(), required=False)
+    ended_at = forms.DateTimeField(label=_("Ended at"), widget=DateTimeInput(), required=False)
+
+    def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["chair"] = member_field(meeting, _("Chair"))
+        self.fields["minutes_secretary"] = member_field(meeting, _("Minutes secretary"))
+        self.order_fields(["chair", "minutes_secretary", "started_at", "ended_at"])

@@ -190,6 +190,17 @@ def attendance_context(
     }
 
 
+HEAD_FIELDS = ("chair", "minutes_secretary", "started_at", "ended_at")
+
+
+def _head_form(meeting: Meeting, data: Any = None) -> meeting_forms.MinutesHeadForm:
+    initial = {f: getattr(meeting, f) for f in HEAD_FIELDS}
+    for field in ("started_at", "ended_at"):
+        if initial[field]:
+            initial[field] = timezone.localtime(initial[field])
+    return meeting_forms.MinutesHeadForm(data, meeting=meeting, initial=initial)
+
+
 def meeting_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The one-page minutes editor."""
     meeting = _editable_meeting(request, pk)
@@ -210,6 +221,7 @@ def meeting_live(request: HttpRequest, pk: int) -> HttpResponse:
             "task_form": meeting_forms.TaskForm(meeting=meeting),
             "attendance": attendance_context(meeting, rows, errors=[], live=True),
             "opens": opens_later(meeting),
+            "head_form": _head_form(meeting),
             "conclusion_label": _("Chair's conclusion"),
             "resolution_label": _("Resolution"),
         },
@@ -294,6 +306,35 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
         "meetings/live/_status.html",
         {"meeting": meeting, "field": field, "saved_at": timezone.localtime()},
     )
+
+
+@require_POST
+def live_head(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair, the minutes secretary and the times, saved as each is changed."""
+    meeting = _editable_meeting(request, pk)
+    form = _head_form(meeting, request.POST)
+    context: dict[str, Any] = {"meeting": meeting, "field": "head"}
+    if form.is_valid():
+        try:
+            services.save_minutes(
+                meeting=meeting,
+                data={f: form.cleaned_data[f] for f in HEAD_FIELDS},
+                item_notes={},
+                version=_version(request),
+                by=actor(request),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            context["saved_at"] = timezone.localtime()
+            return respond(request, "meetings/live/_status.html", context)
+    context["errors"] = [
+        f"{form.fields[name].label}: {' '.join(errors)}"
+        if name in form.fields
+        else " ".join(errors)
+        for name, errors in form.errors.items()
+    ]
+    return HttpResponse(render_to_string("meetings/live/_status.html", context, request=request))
 
 
 @require_POST

@@ -13,6 +13,7 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes/", views.meeting_minutes, name="minutes"),
     path("meetings/<int:pk>/live/", live.meeting_live, name="live"),
     path("meetings/<int:pk>/live/text/", live.live_text, name="live_text"),
+    path("meetings/<int:pk>/live/head/", live.live_head, name="live_head"),
     path("meetings/<int:pk>/live/speech/", live.live_speech, name="live_speech"),
     path("meetings/<int:pk>/live/vote/", live.live_vote, name="live_vote"),
     path("meetings/<int:pk>/live/task/", live.live_task, name="live_task"),
