@@ -62,24 +62,43 @@ def test_a_secretary_takes_the_minutes_live_on_a_phone(
     live_meeting: dict[str, Any], page: Any, live_server: Any
 ) -> None:
     m = live_meeting
-    page.context.add_cookies(
+    # A phone: touch, and taps rather than clicks (the fixture's page is a desktop at phone
+    # size; this one is opened beside it, in the same browser).
+    phone = page.context.browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        locale="vi-VN",
+    )
+    phone.set_default_timeout(15_000)
+    phone.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": m["session"], "url": live_server.url}]
     )
+    page = phone.new_page()
+    try:
+        secretary_takes_the_minutes(page, m)
+    finally:
+        page.wait_for_load_state("networkidle")
+        phone.close()
+
+
+def secretary_takes_the_minutes(page: Any, m: dict[str, Any]) -> None:
     loads: list[str] = []
     page.on("load", lambda: loads.append(page.url))
     page.goto(f"/meetings/{m['pk']}/live/")
 
     # Attendance: a member absent with a reason; the counts follow before saving.
-    page.get_by_role("button", name="Điểm danh", exact=True).click()
+    page.get_by_role("button", name="Điểm danh", exact=True).tap()
     row = page.locator(f"#att-{m['absent']}")
-    row.get_by_text("Vắng có lý do").click()
+    row.get_by_text("Vắng có lý do").tap()
     row.get_by_role("textbox", name="Lý do").fill("Ốm")
     present = page.locator("#attendance-counts strong").first
     present.filter(has_text=str(len(m["members"]) - 1)).wait_for()
     box = row.locator("label").first.bounding_box()
     assert box["height"] >= 44
     page.screenshot(path=str(SHOTS / "live-1-attendance.png"), full_page=False)
-    page.get_by_role("button", name="Lưu điểm danh").click()
+    page.get_by_role("button", name="Lưu điểm danh").tap()
     page.locator("#attendance-form p.saved").wait_for()
 
     # The head of the minutes.
@@ -98,11 +117,11 @@ def test_a_secretary_takes_the_minutes_live_on_a_phone(
         page.locator(f"#s-item_{item} .saved").wait_for()
         speaker = m["members"][n][1]
         block = page.locator(f"#sp-{item}")
-        block.locator("summary").click()
+        block.locator("summary").tap()
         block.locator("input[type=search]").fill(speaker.split()[-1])
         block.locator("select[name=member]").select_option(label=speaker)
         block.locator("textarea[name=gist]").fill(f"Ý kiến của {speaker}.")
-        block.get_by_role("button", name="Thêm người phát biểu").click()
+        block.get_by_role("button", name="Thêm người phát biểu").tap()
         page.locator(f"#sp-{item} li", has_text=f"Ý kiến của {speaker}.").wait_for()
     page.fill("#t-conclusion", "Đồng chí bí thư kết luận.\nChi bộ thống nhất.")
     page.locator("#s-conclusion .saved").wait_for()
@@ -111,20 +130,20 @@ def test_a_secretary_takes_the_minutes_live_on_a_phone(
 
     # The vote, with its figures, and two tasks.
     page.fill("input[name=votes_for]", "3")
-    page.get_by_role("button", name="Ghi kết quả biểu quyết").click()
+    page.get_by_role("button", name="Ghi kết quả biểu quyết").tap()
     page.locator("#live-vote p.saved").wait_for()
     for title in ("Vận động hiến máu", "Sửa nhà văn hóa"):
         page.fill("#live-tasks input[name=title]", title)
         page.select_option("#live-tasks select[name=owner]", label=m["owner"])
         page.fill("#live-tasks input[name=deadline]", "2026-12-31")
-        page.get_by_role("button", name="Thêm nhiệm vụ").click()
+        page.get_by_role("button", name="Thêm nhiệm vụ").tap()
         page.locator("#live-tasks li", has_text=title).wait_for()
     page.screenshot(path=str(SHOTS / "live-2-minutes.png"), full_page=True)
     # Nothing refused on the way: no conflict shown.
     assert page.locator(".save-status.conflict").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    page.get_by_role("button", name="Thông qua biên bản").click()
+    page.get_by_role("button", name="Thông qua biên bản").tap()
     page.wait_for_url(f"**/meetings/{m['pk']}/")
     assert "không sửa được" in page.content()
     assert "<p>Nghị quyết:<br>1. Một.<br>2. Hai.</p>" in page.content()
