@@ -235,12 +235,12 @@ def test_the_score_links_lead_each_reader_to_a_page_they_may_open(client_for) ->
     url = f"/meetings/{meeting.pk}/"
     cell_page = client_for("bithu1").get(url).content.decode()
     assert f"/meetings/{meeting.pk}/score/" in cell_page
-    for username in ("tocongtac1", "bantochuc"):
+    upper = client_for("uyvien1").get(url).content.decode()
+    assert f'href="/meetings/{meeting.pk}/score/confirm/"' in upper
+    assert f'href="/meetings/{meeting.pk}/score/"' not in upper
+    for username in ("uyvien1", "bantochuc", "dangvien1", "bithu1"):
         client = client_for(username)
-        page = client.get(url)
-        if page.status_code != 200:
-            continue
-        html = page.content.decode()
+        html = client.get(url).content.decode()
         for link in set(re.findall(rf'href="(/meetings/{meeting.pk}/score/[^"]*)"', html)):
             assert client.get(link).status_code == 200, (username, link)
 
