@@ -329,9 +329,9 @@ def live_head(request: HttpRequest, pk: int) -> HttpResponse:
             context["saved_at"] = timezone.localtime()
             return respond(request, "meetings/live/_status.html", context)
     context["errors"] = [
-        f"{form.fields[name].label}: {' '.join(errors)}"
+        f"{form.fields[name].label}: {' '.join(map(str, errors))}"
         if name in form.fields
-        else " ".join(errors)
+        else " ".join(map(str, errors))
         for name, errors in form.errors.items()
     ]
     return HttpResponse(render_to_string("meetings/live/_status.html", context, request=request))
