@@ -223,10 +223,15 @@ def test_resolution_line_breaks_are_kept() -> None:
     assert str(rich("<p>x</p>\n<p>y</p>")) == "<p>x</p>\n<p>y</p>"
 
 
-def test_approving_from_the_live_page_goes_back_to_the_meeting(client_for) -> None:
+def test_approving_from_the_live_page_says_what_is_missing_there(client_for) -> None:
     meeting = planned()
     response = client_for("bithu1").post(f"/meetings/{meeting.pk}/approve/", {"version": 1}, **HX)
-    assert response["HX-Redirect"] == f"/meetings/{meeting.pk}/"
+    assert "HX-Redirect" not in response
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert "điểm danh" in html.lower()
+    meeting.refresh_from_db()
+    assert meeting.state != MeetingState.APPROVED
 
 
 def test_the_score_links_lead_each_reader_to_a_page_they_may_open(client_for) -> None:

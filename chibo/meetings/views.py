@@ -512,13 +512,16 @@ def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = 0
+    live_page = bool(request.headers.get("HX-Request"))
     try:
         services.approve_minutes(meeting=meeting, version=version, by=actor(request))
     except ValidationError as error:
+        if live_page:  # said on the live minutes, where what is missing can be written
+            return render(request, "meetings/live/_refused.html", {"errors": error.messages})
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The minutes are approved: they are now read-only."))
-    if request.headers.get("HX-Request"):  # from the live minutes: to the meeting's page
+    if live_page:  # approved from the live minutes: to the meeting's page
         return HttpResponse(headers={"HX-Redirect": meeting.get_absolute_url()})
     return redirect(meeting)
 
