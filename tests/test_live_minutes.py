@@ -129,8 +129,8 @@ def test_vote_and_tasks_are_added_inline_with_the_figures(client_for) -> None:
         {"votes_for": counts.denominator, "votes_against": 0, "votes_abstain": 0, "version": 2},
         **HX,
     ).content.decode()
-    assert f"{counts.denominator}" in html
-    assert f"{counts.present}" in html
+    assert f"biểu quyết: {counts.denominator};" in html
+    assert f"trong đó có mặt: {counts.voters_present}" in html
     assert version_in(html) == 3
     owner = Member.objects.get(user__username="dangvien1")
     html = client.post(

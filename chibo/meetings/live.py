@@ -116,7 +116,7 @@ def _vote_form(meeting: Meeting, data: Any = None) -> meeting_forms.VoteForm:
         "votes_against": meeting.votes_against if meeting.votes_for is not None else 0,
         "votes_abstain": meeting.votes_abstain if meeting.votes_for is not None else 0,
     }
-    return meeting_forms.VoteForm(data, initial=initial)
+    return meeting_forms.VoteForm(data, meeting=meeting, initial=initial)
 
 
 def attendance_rows(meeting: Meeting, data: Any = None) -> list[dict[str, Any]]:
@@ -216,7 +216,6 @@ def meeting_live(request: HttpRequest, pk: int) -> HttpResponse:
             "speakers": members,
             "speech_form": None,
             "vote_form": _vote_form(meeting),
-            "vote_counts": meeting.attendance_counts(),
             "tasks": _tasks(meeting),
             "task_form": meeting_forms.TaskForm(meeting=meeting),
             "attendance": attendance_context(meeting, rows, errors=[], live=True),
@@ -395,7 +394,6 @@ def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "meeting": meeting,
             "vote_form": form,
-            "vote_counts": meeting.attendance_counts(),
             "saved": saved,
         },
     )
