@@ -169,6 +169,9 @@ TEMPLATE_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("meetings/templates/meetings/meeting.html", "scoring:meeting"): (
         "the meeting page's quality section links to the meeting's score sheet"
     ),
+    ("meetings/templates/meetings/meeting.html", "scoring:confirm"): (
+        "the meeting page's quality section leads the upper-level scorer to the confirmation"
+    ),
     ("meetings/templates/meetings/meeting.html", "supervision:meeting_visits"): (
         "the meeting page's upper-level attendees link to their observations"
     ),
