@@ -7,6 +7,7 @@ the database, not settings.
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "treebeard",
     "axes",
     "django_tasks",
@@ -199,7 +201,15 @@ CACHES["near"] = {
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "chibo.orgs.backends.SessionUserBackend",
+    # Signing in with a passkey (django-otp-webauthn): members first, staff as an
+    # alternative to the password and TOTP.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
+# The relying party is the host the browser opened (vetted by ALLOWED_HOSTS):
+# chibo.members.passkeys; the settings below only state the public address's own.
+OTP_WEBAUTHN_HELPER_CLASS = "chibo.members.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_RP_NAME = "chibo"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -262,8 +272,21 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chibo <no-reply@localhost>")
+# Text messages (activation codes): the gateway class (chibo.lib.sms); the console prints.
+SMS_BACKEND = env_str("SMS_BACKEND", "chibo.lib.sms.ConsoleBackend")
+# Accounts made from the roster (chibo.members.accounts): how long an activation code
+# holds, and how many wrong codes one address may try in ACTIVATION_WINDOW_MINUTES.
+ACTIVATION_CODE_DAYS = int(env_str("ACTIVATION_CODE_DAYS", "14"))
+ACTIVATION_FAILURE_LIMIT = int(env_str("ACTIVATION_FAILURE_LIMIT", "10"))
+ACTIVATION_WINDOW_MINUTES = 60
 # The address people use, for links in e-mails sent by scheduled commands.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+OTP_WEBAUTHN_RP_ID = urlsplit(SITE_URL).hostname or "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netloc}"]
+# The development address is plain http (a browser treats 127.0.0.1 as secure); production
+# redirects everything to https (SECURE_SSL_REDIRECT), and the helper takes the origin
+# the browser used.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
 
 TASKS = {
     "default": {

@@ -2,12 +2,46 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
+from django.views.i18n import JavaScriptCatalog, set_language
+from django_otp_webauthn import views as webauthn
 
 from chibo import views
+from chibo.members import account_views
 from chibo.orgs import twofactor
 
 admin.site.site_header = "chibo"
+
+# django-otp-webauthn's endpoints; signing in with a passkey happens before any login.
+passkey_urls = (
+    [
+        path(
+            "registration/begin/",
+            webauthn.BeginCredentialRegistrationView.as_view(),
+            name="credential-registration-begin",
+        ),
+        path(
+            "registration/complete/",
+            webauthn.CompleteCredentialRegistrationView.as_view(),
+            name="credential-registration-complete",
+        ),
+        path(
+            "authentication/begin/",
+            login_not_required(webauthn.BeginCredentialAuthenticationView.as_view()),
+            name="credential-authentication-begin",
+        ),
+        path(
+            "authentication/complete/",
+            login_not_required(webauthn.CompleteCredentialAuthenticationView.as_view()),
+            name="credential-authentication-complete",
+        ),
+        path(
+            "jsi18n/",
+            login_not_required(JavaScriptCatalog.as_view(packages=["django_otp_webauthn"])),
+            name="js-i18n-catalog",
+        ),
+    ],
+    "otp_webauthn",
+)
 
 urlpatterns = [
     path("", include("chibo.portal.urls")),
@@ -28,6 +62,10 @@ urlpatterns = [
     path("accounts/two-factor/setup/", twofactor.setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", twofactor.verify, name="two_factor_verify"),
     path("accounts/two-factor/disable/", twofactor.disable, name="two_factor_disable"),
+    path("accounts/activate/", account_views.activate, name="activate"),
+    path("accounts/activate/setup/", account_views.activate_setup, name="activate_setup"),
+    path("accounts/activate/done/", account_views.activate_done, name="activate_done"),
+    path("accounts/passkeys/", include(passkey_urls)),
     # The language can be chosen before logging in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("units/", include("chibo.orgs.urls")),

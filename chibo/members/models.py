@@ -512,3 +512,80 @@ class RosterImport(models.Model):
         if not self.rows_total:
             return 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class ActivationCode(models.Model):
+    """A one-time code that lets a member set up the account made for them from the roster.
+
+    Only a keyed hash of the code is kept (chibo.members.accounts.code_digest): the code
+    itself exists on the printed slip or the message sent, nowhere else.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="activation_codes")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # A newer code for the same member (reissued) or a revocation ends this one.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        ordering = ["member", "-issued_at"]
+        indexes = [models.Index(fields=["member", "issued_at"], name="activation_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.issued_at:%d/%m/%Y}"
+
+    def usable(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and self.withdrawn_at is None and self.expires_at > now
+
+
+class AccountEventKind(models.TextChoices):
+    CREATED = "created", _("Account created from the roster")
+    CODE_ISSUED = "code_issued", _("Activation code issued")
+    ACTIVATED = "activated", _("Account activated")
+    PASSKEY_ADDED = "passkey_added", _("Passkey registered")
+    REVOKED = "revoked", _("Passkeys and sessions revoked")
+
+
+class AccountEvent(models.Model):
+    """What happened to a member's account, by whom and when (the record of reissues and
+    revocations the secretary answers for)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="account_events")
+    kind = models.CharField(_("event"), max_length=16, choices=AccountEventKind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AccountEventKind.values),
+                name="account_event_kind_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_kind_display()} · {self.at:%d/%m/%Y %H:%M}"

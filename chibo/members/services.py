@@ -210,16 +210,37 @@ def transfer_member(
     next_period(member, on=on, change=Change.TRANSFERRED, by=by, reason=reason)
     # The member grant follows the member: it ends in the old cell and starts in the new.
     end_outlived_grants(member=member, on=on)
-    if member.user_id is not None:
-        RoleGrant.objects.create(
-            user_id=member.user_id,
-            unit=to_unit,
-            role=Role.MEMBER,
-            scope=Scope.UNIT,
-            valid_from=on,
-            note=_("Party member of the cell"),
-        )
+    give_member_grant(member=member, on=on)
     return member
+
+
+def give_member_grant(*, member: Member, on: datetime.date) -> RoleGrant | None:
+    """The grant that membership of the cell gives the member's account, from `on` (none
+    without an account): the one place that makes it (transfers, accounts from the roster)."""
+    if member.user_id is None:
+        return None
+    return RoleGrant.objects.create(
+        user_id=member.user_id,
+        unit_id=member.unit_id,
+        role=Role.MEMBER,
+        scope=Scope.UNIT,
+        valid_from=on,
+        note=_("Party member of the cell"),
+    )
+
+
+def give_post_grant(*, post: Post, user_id: int, on: datetime.date) -> RoleGrant:
+    """The grant a cell post gives the holder's account, from `on`, tied to the post (so
+    that ending the post ends it)."""
+    post.grant = RoleGrant.objects.create(
+        user_id=user_id,
+        unit_id=post.unit_id,
+        role=POST_ROLES[PostKind(post.kind)],
+        scope=Scope.UNIT,
+        valid_from=on,
+        note=_("Cell post"),
+    )
+    return post.grant
 
 
 @transaction.atomic
@@ -419,14 +440,7 @@ def appoint_post(
         raise ValidationError({"kind": problems})
     post = Post(member=member, unit=member.unit, kind=kind, started_on=on, **flags)
     if member.user_id is not None:
-        post.grant = RoleGrant.objects.create(
-            user_id=member.user_id,
-            unit=member.unit,
-            role=POST_ROLES[PostKind(kind)],
-            scope=Scope.UNIT,
-            valid_from=on,
-            note=_("Cell post"),
-        )
+        give_post_grant(post=post, user_id=member.user_id, on=on)
     post._history_user = by  # type: ignore[attr-defined]
     post.save()
     return post

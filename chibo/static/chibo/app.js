@@ -67,4 +67,10 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   if (status && !status.classList.contains("conflict")) {
     status.textContent = element.dataset.saving || "…";
   }
+
+// Activation: once the passkey is registered (django-otp-webauthn's event), go on to the
+// page that records it.
+document.addEventListener("otp_webauthn.register_complete", () => {
+  const done = document.querySelector("[data-passkey-done]");
+  if (done) window.location.assign(done.getAttribute("data-passkey-done"));
 });
