@@ -337,6 +337,35 @@ def cases() -> Iterator[Case]:
     yield Case("login", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("password_change", NO_ARGS, EVERYONE)
+    # Activation with a code: open to all; its next steps only to a session opened with one.
+    yield Case("activate", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("activate_setup", NO_ARGS, frozenset())
+    yield Case("activate_done", NO_ARGS, frozenset())
+    # django-otp-webauthn's endpoints: registering a passkey needs a login, signing in not.
+    yield Case("otp_webauthn:credential-registration-begin", NO_ARGS, EVERYONE, method="post")
+    yield Case(
+        "otp_webauthn:credential-registration-complete",
+        NO_ARGS,
+        EVERYONE,
+        method="post",
+        ok=400,
+    )
+    yield Case(
+        "otp_webauthn:credential-authentication-begin",
+        NO_ARGS,
+        EVERYONE,
+        method="post",
+        anonymous=200,
+    )
+    yield Case(
+        "otp_webauthn:credential-authentication-complete",
+        NO_ARGS,
+        EVERYONE,
+        method="post",
+        ok=400,
+        anonymous=400,
+    )
+    yield Case("otp_webauthn:js-i18n-catalog", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("password_change_done", NO_ARGS, EVERYONE)
     yield Case("two_factor", NO_ARGS, EVERYONE)
     yield Case("two_factor_setup", NO_ARGS, EVERYONE)
@@ -468,6 +497,15 @@ def cases() -> Iterator[Case]:
         # Members are added to cells only.
         cell_managers = MANAGE[code] if code.count(".") else set()
         yield Case("members:member_new", unit(code), frozenset(cell_managers))
+        # Who can sign in, and accounts with codes: the cell's record keepers.
+        yield Case("members:accounts", unit(code), frozenset(cell_managers))
+        yield Case(
+            "members:account_codes",
+            unit(code),
+            frozenset(cell_managers),
+            method="post",
+            ok=302,
+        )
         yield Case("scoring:compliance", unit(code), frozenset(users))
         yield Case("reports:dashboard", unit(code), frozenset(users))
         yield Case("reports:reports", unit(code), frozenset(() if code.count(".") else users))
@@ -485,6 +523,13 @@ def cases() -> Iterator[Case]:
         yield Case("scoring:rate_member", member_of(code), frozenset(SEE[code]))
         # Only those with a step to take may post: the secretary's self-assessment here.
         yield Case("scoring:rate_cell", unit(code), frozenset(WRITE_MEETINGS[code]), method="post")
+        yield Case(
+            "members:account_revoke",
+            member_of(code),
+            frozenset(MANAGE[code]),
+            method="post",
+            ok=302,
+        )
         for slug in ("transfer", "exempt", "away", "leave", "post"):
             yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 

@@ -183,6 +183,10 @@ class ActivationForm(forms.Form):
     )
 
 
+# The session key naming the account being set up with a code.
+ACTIVATING = "chibo_activating"
+
+
 def _address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
@@ -199,18 +203,29 @@ def activate(request: HttpRequest) -> HttpResponse:
             form.add_error("code", error.messages)
         else:
             login(request, user, backend="chibo.orgs.backends.SessionUserBackend")
+            # Only this session, just opened with the code, may set the first password.
+            request.session[ACTIVATING] = user.pk
             return redirect("activate_setup")
     return render(request, "registration/activate.html", {"form": form})
 
 
+def _activating(request: HttpRequest) -> User:
+    """The user of a session opened with a code; anyone else gets 404 (a password is set
+    here without the old one)."""
+    if request.session.get(ACTIVATING) != request.user.pk:
+        raise Http404
+    return request.user  # type: ignore[return-value]
+
+
 def activate_setup(request: HttpRequest) -> HttpResponse:
     """After the code: a passkey first, a password failing that."""
-    user: User = request.user  # type: ignore[assignment]
+    user = _activating(request)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         set_account_password(user=user, password=form.cleaned_data["new_password1"])
         # The password changed: keep this session open (Django would end it).
         login(request, user, backend="chibo.orgs.backends.SessionUserBackend")
+        request.session.pop(ACTIVATING, None)
         messages.success(request, _("Your password is set. Welcome."))
         return redirect("home")
     return render(
@@ -228,9 +243,10 @@ def activate_done(request: HttpRequest) -> HttpResponse:
     from chibo.members.accounts import record_activation
     from chibo.members.models import AccountEventKind
 
-    user: User = request.user  # type: ignore[assignment]
+    user = _activating(request)
     if WebAuthnCredential.objects.filter(user=user).exists():
         record_activation(user=user, how=AccountEventKind.PASSKEY_ADDED)
+        request.session.pop(ACTIVATING, None)
         messages.success(request, _("Your passkey is set: use it to sign in next time."))
         return redirect("home")
     return redirect("activate_setup")

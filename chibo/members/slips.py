@@ -29,9 +29,15 @@ class Slip:
     url: str
     expires_on: datetime.date
 
+    def qr(self) -> segno.QRCode:
+        return segno.make(self.url, error="m")
+
+    def qr_matrix(self) -> tuple[bytearray, ...]:
+        return tuple(self.qr().matrix)
+
     @property
     def qr_svg(self) -> SafeString:
-        svg = segno.make(self.url, error="m").svg_inline(scale=3, omitsize=False)
+        svg = self.qr().svg_inline(scale=3, omitsize=False)
         return mark_safe(svg)  # noqa: S308 - drawn by segno from our own URL
 
 
@@ -58,10 +64,13 @@ def slips_for(issued: Sequence[IssuedCode], *, site: str) -> list[Slip]:
     return slips
 
 
+def render_slips_html(slips: Sequence[Slip]) -> str:
+    pages = [slips[i : i + SLIPS_PER_PAGE] for i in range(0, len(slips), SLIPS_PER_PAGE)]
+    return render_to_string("members/slips_print.html", {"pages": pages})
+
+
 def slips_pdf(slips: Sequence[Slip]) -> bytes:
     from weasyprint import HTML
 
-    pages = [slips[i : i + SLIPS_PER_PAGE] for i in range(0, len(slips), SLIPS_PER_PAGE)]
-    html = render_to_string("members/slips_print.html", {"pages": pages})
-    pdf: bytes = HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=render_slips_html(slips)).write_pdf()
     return pdf
