@@ -281,3 +281,23 @@ def test_the_accounts_page_makes_the_same_number_of_queries_however_many_members
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_dashboard_counts_the_share_of_members_who_can_sign_in_per_unit(cast):
+    from chibo.reports import figures
+    from chibo.reports.periods import parse
+
+    result = accounts.create_member_accounts(members=without_account(), by=None)
+    accounts.set_account_password(
+        user=result.created[0].member.user, password="Ruộng-lúa-chín-2026"
+    )
+    on_roll = Member.objects.active().filter(unit__code="X001.01")
+    signed_in = on_roll.filter(accounts.can_sign_in()).count()
+    board = figures.build(cast["bantochuc"], Unit.objects.get(code="X001"), parse("2026"))
+    cell_name = Unit.objects.get(code="X001.01").name
+    assert (cell_name, on_roll.count(), signed_in) in board.accounts_by_child
+    # The members with an account from the seed (a password) and the one just activated.
+    assert signed_in == on_roll.filter(user__isnull=False).count() - len(result.created) + 1
+    # A revocation takes the account out of the count.
+    accounts.revoke_member_access(member=result.created[0].member, by=None)
+    assert on_roll.filter(accounts.can_sign_in()).count() == signed_in - 1

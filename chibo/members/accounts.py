@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,6 +327,17 @@ class AccountState:
     ACTIVE = "active"
 
 
+def can_sign_in() -> Q:
+    """Members whose account can sign in: a usable password or a passkey (what "activated"
+    means for the lists and the dashboards; a revocation takes both away)."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    passkey = WebAuthnCredential.objects.filter(user_id=OuterRef("user_id"))
+    return Q(user__isnull=False) & (
+        ~Q(user__password__startswith=UNUSABLE_PASSWORD_PREFIX) | Q(Exists(passkey))
+    )
+
+
 def with_account_state(members: QuerySet[Member]) -> QuerySet[Member]:
     """The members annotated with what the "who is missing" views need, in the same query:
     `activated` and `code_expires_at` (of the latest code not used or withdrawn)."""
@@ -337,9 +349,7 @@ def with_account_state(members: QuerySet[Member]) -> QuerySet[Member]:
         .values("expires_at")[:1]
     )
     return members.annotate(
-        activated=Exists(
-            AccountEvent.objects.filter(member=OuterRef("pk"), kind=AccountEventKind.ACTIVATED)
-        ),
+        activated=ExpressionWrapper(can_sign_in(), output_field=BooleanField()),
         code_expires_at=latest,
     )
 

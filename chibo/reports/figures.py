@@ -22,7 +22,8 @@ from chibo.development.models import Candidate
 from chibo.lib.dates import quarter_of
 from chibo.meetings.models import CellMonth
 from chibo.meetings.services import QUALITY_LABELS
-from chibo.members.models import Post, PostKind
+from chibo.members.accounts import can_sign_in
+from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import sees_subtree, unit_filter
 from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
@@ -80,6 +81,7 @@ class Row:
     regular: int = 0  # cell-months with a regular meeting
     sums: dict[str, int] = field(default_factory=dict)
     url_code: str = ""
+    path: str = ""
 
     @property
     def compliance(self) -> float | None:
@@ -119,6 +121,14 @@ class Dashboard:
     inspected: int
     development: dict[str, Any]
     content: dict[str, Any]
+    # Members on the roll and those with an activated account: the total, then per unit
+    # directly below as (label, members, activated).
+    accounts: tuple[int, int] = (0, 0)
+    accounts_by_child: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def account_share(self) -> float | None:
+        return rate(self.accounts[1], self.accounts[0])
 
     @property
     def thematic(self) -> float | None:
@@ -379,7 +389,10 @@ def build(
         "secretaries": {"n": posts["n"], "trained": posts["trained"]},
         "training_years": training_years,
     }
+    accounts_total, accounts_by_child = _accounts(unit, cells, length, children)
     return Dashboard(
+        accounts=accounts_total,
+        accounts_by_child=accounts_by_child,
         unit=unit,
         period=period,
         filters=filters,
@@ -407,6 +420,26 @@ def build(
         development=development,
         content=content,
     )
+
+
+def _accounts(
+    unit: Unit, cells: QuerySet[Unit], length: int, children: list[Row]
+) -> tuple[tuple[int, int], list[tuple[str, int, int]]]:
+    """Members on the roll of the visible cells, and those whose account is activated, in
+    total and per unit directly below (one query, grouped by the unit's path)."""
+    per_child = {
+        child: (n, active)
+        for child, n, active in Member.objects.active()
+        .filter(unit__in=cells.order_by().values("pk"))
+        .annotate(child=Substr("unit__path", 1, length))
+        .values_list("child")
+        .annotate(n=Count("pk"), active=Count("pk", filter=can_sign_in()))
+        .order_by()
+    }
+    total = (sum(n for n, _a in per_child.values()), sum(a for _n, a in per_child.values()))
+    if unit.is_cell:
+        return total, []
+    return total, [(row.label, *per_child.get(row.path, (0, 0))) for row in children]
 
 
 def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:
@@ -437,7 +470,14 @@ def _children(
         n = cell_counts.get(child.path, (0, 0))[0]
         data = per_child.get(child.path, {})
         months_owed = n * len(months) - not_owed.get(child.path, 0)
-        row = Row(child.pk, child.name, cells=n, months=months_owed, url_code=child.code)
+        row = Row(
+            child.pk,
+            child.name,
+            cells=n,
+            months=months_owed,
+            url_code=child.code,
+            path=child.path,
+        )
         row.regular = data.get("regular", 0)
         row.sums = {name: data.get(name, 0) for name in SUMS}
         out.append(row)
