@@ -356,6 +356,7 @@ def seed_province(
             history["planned_visits"] = plan_coming_visits()
             history["materials"] = publish_demo_materials(units["LV"])
             history["topics_adopted"] = orient_demo_topics(units["LV"])
+            history["member_accounts"] = give_cell_accounts(units["X001.01"])
     # Millions of rows arrived at once: give the query planner their statistics now rather
     # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x). On
     # PostgreSQL a vacuum also marks the pages all-visible, as autovacuum does on a database
@@ -371,6 +372,32 @@ def seed_province(
         **history,
         "accounts": accounts,
     }
+
+
+def give_cell_accounts(cell: Unit) -> int:
+    """Every member of bithu1's cell gets an account from the roster, as a secretary would
+    make them: half of them activated (the demo password), one whose code expired, the
+    rest with a code waiting, so that "who can sign in" has something to show."""
+    from chibo.members.accounts import create_member_accounts, record_activation
+    from chibo.members.models import ActivationCode
+
+    password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is slow on purpose
+
+    result = create_member_accounts(
+        members=Member.objects.active().filter(unit=cell), by=None, reissue=False
+    )
+    for i, issued in enumerate(result.created):
+        assert issued.member.user is not None
+        if i % 2 == 0:
+            ActivationCode.objects.filter(member=issued.member).update(used_at=timezone.now())
+            issued.member.user.password = password
+            issued.member.user.save(update_fields=["password"])
+            record_activation(user=issued.member.user)
+        elif i == 1:
+            ActivationCode.objects.filter(member=issued.member).update(
+                expires_at=timezone.now() - datetime.timedelta(days=1)
+            )
+    return len(result.created)
 
 
 def publish_demo_materials(province: Unit) -> int:
