@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
-from django_otp_webauthn import views as webauthn
+from django_otp_webauthn import views as webauthn  # type: ignore[import-untyped]
 
 from chibo import views
 from chibo.members import account_views

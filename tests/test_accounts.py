@@ -24,7 +24,7 @@ from chibo.members.models import (
     Member,
     Post,
 )
-from chibo.members.slips import SLIPS_PER_PAGE, activation_url, slips_for, slips_pdf
+from chibo.members.slips import SLIPS_PER_PAGE, Slip, activation_url, slips_for, slips_pdf
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Role
 
@@ -34,7 +34,8 @@ ADDRESS = "203.0.113.9"
 
 
 def cell(code: str = "X001.01") -> Unit:
-    return Unit.objects.select_related("kind").get(code=code)
+    found: Unit = Unit.objects.select_related("kind").get(code=code)
+    return found
 
 
 def without_account(code: str = "X001.01") -> list[Member]:
@@ -74,6 +75,7 @@ def test_a_second_run_makes_no_second_account_and_a_transferred_member_keeps_the
     first = accounts.create_member_accounts(members=without_account(), by=None)
     member = first.created[0].member
     user_id = member.user_id
+    assert user_id is not None
     again = accounts.create_member_accounts(members=[member], by=None, reissue=False)
     assert again.created == []
     assert again.issued == []
@@ -156,7 +158,7 @@ def test_the_activation_page_takes_the_code_then_a_password(cast):
     assert issued.printed in page.content.decode()
     response = client.post(reverse("activate"), {"code": issued.printed})
     assert response.status_code == 302
-    assert response.url == reverse("activate_setup")
+    assert response["Location"] == reverse("activate_setup")
     setup = client.get(reverse("activate_setup"))
     assert "passkey-register-button" in setup.content.decode()
     done = client.post(
@@ -164,7 +166,8 @@ def test_the_activation_page_takes_the_code_then_a_password(cast):
         {"new_password1": "Ruộng-lúa-chín-2026", "new_password2": "Ruộng-lúa-chín-2026"},
     )
     assert done.status_code == 302
-    member = Member.objects.get(pk=issued.member.pk)
+    member = Member.objects.select_related("user").get(pk=issued.member.pk)
+    assert member.user is not None
     assert member.account_events.filter(kind=AccountEventKind.ACTIVATED).exists()
     login = Client().post(
         reverse("login"), {"username": member.user.username, "password": "Ruộng-lúa-chín-2026"}
@@ -203,7 +206,7 @@ def test_the_slips_pdf_has_eight_slips_a_page_whose_qr_codes_hold_the_activation
     assert SLIPS_PER_PAGE == 8
 
 
-def _page_svgs(slips):
+def _page_svgs(slips: list[Slip]) -> list[str]:
     from chibo.members.slips import render_slips_html
 
     html = render_slips_html(slips)
@@ -288,9 +291,9 @@ def test_the_dashboard_counts_the_share_of_members_who_can_sign_in_per_unit(cast
     from chibo.reports.periods import parse
 
     result = accounts.create_member_accounts(members=without_account(), by=None)
-    accounts.set_account_password(
-        user=result.created[0].member.user, password="Ruộng-lúa-chín-2026"
-    )
+    user = result.created[0].member.user
+    assert user is not None
+    accounts.set_account_password(user=user, password="Ruộng-lúa-chín-2026")
     on_roll = Member.objects.active().filter(unit__code="X001.01")
     signed_in = on_roll.filter(accounts.can_sign_in()).count()
     board = figures.build(cast["bantochuc"], Unit.objects.get(code="X001"), parse("2026"))

@@ -84,10 +84,12 @@ class CodesForm(forms.Form):
     def __init__(self, unit_members: list[Member], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unit_members = {m.pk: m for m in unit_members}
-        self.fields["members"].choices = [(m.pk, m.full_name) for m in unit_members]
+        field = self.fields["members"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(m.pk, m.full_name) for m in unit_members]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("everyone") and not data.get("members"):
             raise ValidationError(_("Choose the members, or the whole cell."))
         return data
@@ -131,7 +133,7 @@ def account_codes(request: HttpRequest, code: str) -> HttpResponse:
     form = CodesForm(unit_members, request.POST)
     if not form.is_valid():
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(str(e) for e in error))
         return redirect("members:accounts", unit.code)
     result = create_member_accounts(members=form.chosen(), by=actor(request))
     if not result.issued:
@@ -238,7 +240,7 @@ def activate_setup(request: HttpRequest) -> HttpResponse:
 def activate_done(request: HttpRequest) -> HttpResponse:
     """Where the passkey registration lands: the activation is recorded once a passkey
     exists for the account."""
-    from django_otp_webauthn.models import WebAuthnCredential
+    from django_otp_webauthn.models import WebAuthnCredential  # type: ignore[import-untyped]
 
     from chibo.members.accounts import record_activation
     from chibo.members.models import AccountEventKind

@@ -305,7 +305,7 @@ def revoke_member_access(*, member: Member, by: User | None, note: str = "") -> 
     unusable, which ends every open session (Django checks the session against the
     password hash), and unused codes withdrawn. How many passkeys went. The secretary then
     issues a new code."""
-    from django_otp_webauthn.models import WebAuthnCredential
+    from django_otp_webauthn.models import WebAuthnCredential  # type: ignore[import-untyped]
 
     if member.user_id is None:
         raise ValidationError(_("This member has no account yet."))

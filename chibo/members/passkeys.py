@@ -4,7 +4,7 @@ name without a second list of origins to keep in step."""
 
 from __future__ import annotations
 
-from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.helpers import WebAuthnHelper  # type: ignore[import-untyped]
 
 
 class PasskeyHelper(WebAuthnHelper):  # type: ignore[misc]
