@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from chibo.lib.http import actor
 from chibo.lib.sms import send_sms
+from chibo.members.access import get_member_for_user
 from chibo.members.accounts import (
     AccountState,
     IssuedCode,
@@ -36,13 +37,13 @@ from chibo.members.accounts import (
 )
 from chibo.members.models import Member
 from chibo.members.slips import activation_url, slips_for, slips_pdf
-from chibo.orgs.access import get_unit_for_user, has_perm
+from chibo.orgs.access import get_unit_for_user
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
 
 def _cell_for_manager(request: HttpRequest, code: str) -> Unit:
-    unit = get_unit_for_user(request.user, code, Perm.MANAGE_MEMBERS)
+    unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEMBERS)
     if not unit.is_cell:
         raise Http404
     return unit
@@ -159,9 +160,7 @@ def account_codes(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def account_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """A lost phone: every passkey and session of the member's account ends at once."""
-    member = Member.objects.select_related("unit", "unit__kind").filter(pk=pk).first()
-    if member is None or not has_perm(request.user, Perm.MANAGE_MEMBERS, member.unit):
-        raise Http404
+    member = get_member_for_user(request.user, pk, action=Perm.MANAGE_MEMBERS)
     try:
         removed = revoke_member_access(member=member, by=actor(request))
     except ValidationError as error:
