@@ -192,7 +192,9 @@ def test_the_slips_pdf_has_eight_slips_a_page_whose_qr_codes_hold_the_activation
 
     from chibo.members.slips import render_slips_html
 
-    members = list(Member.objects.active().filter(unit__code__startswith="X00")[:9])
+    members = list(
+        Member.objects.active().filter(unit__code__startswith="X00", user__isnull=True)[:9]
+    )
     result = accounts.create_member_accounts(members=members, by=None)
     slips = slips_for(result.issued, site="https://chibo.example/")
     assert len(slips) == 9
@@ -313,3 +315,10 @@ def test_the_dashboard_counts_the_share_of_members_who_can_sign_in_per_unit(cast
     # A revocation takes the account out of the count.
     accounts.revoke_member_access(member=result.created[0].member, by=None)
     assert on_roll.filter(accounts.can_sign_in()).count() == signed_in - 1
+
+
+def test_a_member_who_can_already_sign_in_gets_no_new_code(cast):
+    member = Member.objects.get(user=cast["dangvien1"])
+    result = accounts.create_member_accounts(members=[member], by=cast["bithu1"])
+    assert result.issued == []
+    assert ActivationCode.objects.filter(member=member).count() == 0

@@ -59,6 +59,11 @@ def username_for(member: Member) -> str:
     return f"{given}{initials}{member.pk}"
 
 
+def new_code() -> str:
+    """A fresh random code (50 bits from the system's secure source)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
 def format_code(code: str) -> str:
     """The code as printed: two groups of five."""
     return f"{code[:5]}-{code[5:]}"
@@ -109,7 +114,7 @@ def issue_activation_code(*, member: Member, by: User | None) -> IssuedCode:
     ActivationCode.objects.filter(
         member=member, used_at__isnull=True, withdrawn_at__isnull=True
     ).update(withdrawn_at=now)
-    code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+    code = new_code()
     expires_at = now + datetime.timedelta(days=settings.ACTIVATION_CODE_DAYS)
     ActivationCode.objects.create(
         member=member,
@@ -143,9 +148,9 @@ def create_member_accounts(
         .select_related("unit")
     }
     activated = set(
-        AccountEvent.objects.filter(
-            member__in=list(locked), kind=AccountEventKind.ACTIVATED
-        ).values_list("member_id", flat=True)
+        Member.objects.filter(pk__in=list(locked))
+        .filter(can_sign_in())
+        .values_list("pk", flat=True)
     )
     posts: dict[int, list[Post]] = {}
     for post in Post.objects.filter(member__in=list(locked), started_on__lte=today).filter(

@@ -1,0 +1,127 @@
+"""Every member can sign in (issue 26, "Done when"), at phone size: a secretary creates the
+cell's accounts and downloads the slips; a member activates with the code, registers a
+passkey (Chromium's virtual authenticator), logs out and in with it, and checks in to a
+meeting by its QR address.
+
+The codes are random and kept only hashed: the test makes the generator predictable, so
+that it knows what the slips say. That the slips' QR codes hold the activation address is
+proved on the PDF's own data in tests/test_accounts.py (no QR decoder is installed here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import itertools
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from chibo.meetings.services import plan_meeting
+from chibo.members import accounts
+from chibo.members.models import Member
+from chibo.orgs.models import Unit
+from tests.conftest import build_cast
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def story(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+    cell = Unit.objects.select_related("kind").get(code="X001.01")
+    newcomer = (
+        Member.objects.active().filter(unit=cell, user__isnull=True).in_vietnamese_order().first()
+    )
+    assert newcomer is not None
+    meeting = plan_meeting(
+        unit=cell,
+        kind="regular",
+        scheduled_at=timezone.now() + datetime.timedelta(minutes=5),
+        place="Nhà văn hóa",
+        by=None,
+    )
+    # Codes in the order the members are served (Vietnamese name order): the first is
+    # the newcomer's.
+    counter = itertools.count(1)
+    monkeypatch.setattr(accounts, "new_code", lambda: f"TEST{next(counter):06d}")
+    return {
+        "cell": cell.code,
+        "newcomer": newcomer.full_name,
+        "username": accounts.username_for(newcomer),
+        "code": "TEST0-00001",
+        "checkin": f"/meetings/{meeting.pk}/checkin/{meeting.checkin_code}/",
+    }
+
+
+def login(page: Any, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "chibo-demo")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def test_a_cell_gets_accounts_and_a_member_signs_in_with_a_passkey(
+    page: Any, story: dict[str, Any]
+) -> None:
+    login(page, "bithu1")
+    page.goto(f"/units/{story['cell']}/members/")
+    page.get_by_role("button", name="Ai đã đăng nhập được").click()
+    page.check("input[name=everyone]")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tạo tài khoản và cấp mã").click()
+    pdf = download.value
+    assert pdf.suggested_filename.startswith(f"slips-{story['cell']}")
+    with open(pdf.path(), "rb") as file:
+        assert file.read(4) == b"%PDF"
+    page.goto(f"/units/{story['cell']}/members/accounts/")
+    row = page.locator("tr", has_text=story["newcomer"])
+    assert "Mã dùng được đến" in row.inner_text()
+    page.context.clear_cookies()
+
+    # The member scans the slip: the activation page opens with the code filled in.
+    page.goto(f"/accounts/activate/?code={story['code']}")
+    assert page.input_value("input[name=code]") == story["code"]
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.wait_for_url("**/accounts/activate/setup/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    page.reload()
+    page.get_by_role("button", name="Tạo khóa truy cập").click()
+    page.wait_for_url(lambda url: "/accounts/activate/" not in url)
+    assert "Đã tạo khóa truy cập" in page.content()
+
+    # Log out, and in again with the passkey alone.
+    # (The menu folds away at phone size: submit its logout form as the button would.)
+    page.eval_on_selector("form[action='/accounts/logout/']", "form => form.requestSubmit()")
+    page.wait_for_url("**/accounts/login/**")
+    # The login page offers the passkey first: the browser's autofill may use it at once
+    # (the virtual authenticator answers by itself), or the member presses the button.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.get_by_role("button", name="Đăng nhập bằng khóa truy cập").click(timeout=3000)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    assert story["username"] in page.content()
+
+    # And check in to the meeting by its QR address.
+    page.goto(story["checkin"])
+    assert "Đã điểm danh" in page.content()
