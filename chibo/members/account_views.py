@@ -189,7 +189,11 @@ ACTIVATING = "chibo_activating"
 
 
 def _address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The client's address as the login lockout (django-axes) reads it, so that a proxy
+    set up for one is set up for both."""
+    from axes.helpers import get_client_ip_address
+
+    return str(get_client_ip_address(request) or "")
 
 
 @login_not_required
