@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0006_import_touched_at"),
+        ("members", "0007_member_away_statuses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
