@@ -223,10 +223,10 @@ def _page_svgs(slips: list[Slip]) -> list[str]:
 def test_revoking_removes_passkeys_and_ends_every_session(cast, client_for):
     member = Member.objects.get(user=cast["dangvien1"])
     client = client_for("dangvien1")
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("portal:home")).status_code == 200
     removed = accounts.revoke_member_access(member=member, by=cast["bithu1"])
     assert removed == 0
-    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 302
     assert (
         AccountEvent.objects.get(member=member, kind=AccountEventKind.REVOKED).by == cast["bithu1"]
     )

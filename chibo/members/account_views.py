@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -232,7 +233,7 @@ def activate_setup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="chibo.orgs.backends.SessionUserBackend")
         request.session.pop(ACTIVATING, None)
         messages.success(request, _("Your password is set. Welcome."))
-        return redirect("home")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
         request,
         "registration/activate_setup.html",
@@ -253,5 +254,5 @@ def activate_done(request: HttpRequest) -> HttpResponse:
         record_activation(user=user, how=AccountEventKind.PASSKEY_ADDED)
         request.session.pop(ACTIVATING, None)
         messages.success(request, _("Your passkey is set: use it to sign in next time."))
-        return redirect("home")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return redirect("activate_setup")
