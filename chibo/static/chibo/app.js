@@ -67,6 +67,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   if (status && !status.classList.contains("conflict")) {
     status.textContent = element.dataset.saving || "…";
   }
+});
 
 // Activation: once the passkey is registered (django-otp-webauthn's event), go on to the
 // page that records it.
