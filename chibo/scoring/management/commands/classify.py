@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chibo.lib.jsonfile import read_json
 from chibo.orgs.models import Unit
 from chibo.scoring.classify import ClassifyError, classify_json
 from chibo.scoring.models import ScoringRules
@@ -28,12 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as error:
-            raise CommandError(f"No file at {path}.") from error
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CommandError(f"{path} is not valid JSON: {error}") from error
+        data = read_json(path)
         rules = ScoringRules()
         if options["unit"]:
             unit = Unit.objects.filter(code=options["unit"]).first()

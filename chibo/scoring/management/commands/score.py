@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chibo.lib.jsonfile import read_json
 from chibo.scoring.engine import FactsError, evaluate, facts_from_json
 from chibo.scoring.models import Rubric
 
@@ -26,12 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as error:
-            raise CommandError(f"No file at {path}.") from error
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CommandError(f"{path} is not valid JSON: {error}") from error
+        data = read_json(path)
         try:
             facts = facts_from_json(data)
             code = options["rubric"] or ("HD12-100-CD" if facts.kind == "thematic" else "HD12-100")
