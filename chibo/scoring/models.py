@@ -374,11 +374,10 @@ class RatingTally(models.Model):
         return f"{self.unit_id} {self.year}"
 
 
-class ScoreAmendment(models.Model):
-    """A correction of a confirmed score: the upper level's points, total, level and comment
-    before and after, why, who and when; the score shows it beside the original."""
+class Correction(models.Model):
+    """What a correction of a final record keeps: the content before and after, why, who and
+    when, and the seal of the record with it (scoring.seals)."""
 
-    score = models.ForeignKey(MeetingScore, on_delete=models.CASCADE, related_name="amendments")
     before = models.JSONField(_("before"))
     after = models.JSONField(_("after"))
     reason = models.CharField(_("why"), max_length=300)
@@ -386,37 +385,36 @@ class ScoreAmendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     made_at = models.DateTimeField(default=timezone.now)
-    # The seal of the score with this amendment (scoring.seals).
     seal = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
+        abstract = True
+        ordering = ["made_at", "pk"]
+
+
+class ScoreAmendment(Correction):
+    """A correction of a confirmed score: the upper level's points, total, level and comment
+    before and after, why, who and when; the score shows it beside the original."""
+
+    score = models.ForeignKey(MeetingScore, on_delete=models.CASCADE, related_name="amendments")
+
+    class Meta(Correction.Meta):
         verbose_name = _("score amendment")
         verbose_name_plural = _("score amendments")
-        ordering = ["made_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.score_id} · {self.made_at:%Y-%m-%d}"
 
 
-class RatingAmendment(models.Model):
+class RatingAmendment(Correction):
     """A correction of a decided classification: what was decided and what it became, why,
     who and when; the classification shows it beside the original decision."""
 
     rating = models.ForeignKey(AnnualRating, on_delete=models.CASCADE, related_name="amendments")
-    before = models.JSONField(_("before"))
-    after = models.JSONField(_("after"))
-    reason = models.CharField(_("why"), max_length=300)
-    made_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    made_at = models.DateTimeField(default=timezone.now)
-    # The seal of the classification with this amendment (scoring.seals).
-    seal = models.CharField(max_length=64, blank=True, default="")
 
-    class Meta:
+    class Meta(Correction.Meta):
         verbose_name = _("classification amendment")
         verbose_name_plural = _("classification amendments")
-        ordering = ["made_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.rating_id} · {self.made_at:%Y-%m-%d}"
