@@ -334,6 +334,12 @@ WRITE_MEETINGS = {"X001.01": {"admin", "bithu1"}, "X002.01": {"admin", "bithu2"}
 def cases() -> Iterator[Case]:
     yield Case("portal:home", NO_ARGS, EVERYONE)
     yield Case("health", NO_ARGS, EVERYONE, anonymous=200)
+    # The phone's service worker: its script is open (the browser checks it for updates with
+    # or without a session); the list of pages it keeps is the user's own, as is the page
+    # it shows for a page not kept (chibo.portal.offline).
+    yield Case("portal:service_worker", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("portal:offline_pages", NO_ARGS, EVERYONE)
+    yield Case("portal:offline", NO_ARGS, EVERYONE)
     yield Case("login", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("logout", NO_ARGS, frozenset(), method="post", denied=302)
     yield Case("password_change", NO_ARGS, EVERYONE)

@@ -65,14 +65,40 @@ def _is_stale(error: ValidationError) -> bool:
     )
 
 
-def respond(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+# Headers for the phone's queue of changes made offline (chibo/static/chibo/sw.js): the
+# meeting's version after a save, and a save refused (by the version check: "stale"; by the
+# form: "invalid"), which the phone shows rather than dropping.
+VERSION_HEADER = "X-Chibo-Version"
+REFUSED_HEADER = "X-Chibo-Refused"
+
+
+def refusal(error: ValidationError | None) -> str:
+    """The value of the refusal header for a save that raised `error` (none: refused by
+    the form before the service)."""
+    return "stale" if error is not None and _is_stale(error) else "invalid"
+
+
+def respond(
+    request: HttpRequest, template: str, context: dict[str, Any], *, refused: str = ""
+) -> HttpResponse:
     """A fragment, followed by the meeting's version as it now is (out of band)."""
     meeting: Meeting = context["meeting"]
     html = render_to_string(template, context, request=request)
     html += render_to_string(
         "meetings/live/_version.html", {"version": meeting.version, "oob": True}
     )
-    return HttpResponse(html)
+    response = HttpResponse(html)
+    response[VERSION_HEADER] = str(meeting.version)
+    if refused:
+        response[REFUSED_HEADER] = refused
+    return response
+
+
+def refused_response(html: str, refused: str) -> HttpResponse:
+    """A refusal that hands back no new version (the page keeps its own)."""
+    response = HttpResponse(html)
+    response[REFUSED_HEADER] = refused
+    return response
 
 
 # --- what the page shows -------------------------------------------------------------------
@@ -286,7 +312,7 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
         _label, saved_now, _item = _text_field(fresh, field)
         # A conflict keeps the page's version: nothing more is saved over the other
         # device's text until the secretary has seen both and chosen.
-        return HttpResponse(
+        return refused_response(
             render_to_string(
                 "meetings/live/_status.html",
                 {
@@ -298,7 +324,8 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
                     "typed": text,
                 },
                 request=request,
-            )
+            ),
+            refusal(error),
         )
     return respond(
         request,
@@ -313,6 +340,7 @@ def live_head(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _editable_meeting(request, pk)
     form = _head_form(meeting, request.POST)
     context: dict[str, Any] = {"meeting": meeting, "field": "head"}
+    refused = refusal(None)
     if form.is_valid():
         try:
             services.save_minutes(
@@ -323,6 +351,7 @@ def live_head(request: HttpRequest, pk: int) -> HttpResponse:
                 by=actor(request),
             )
         except ValidationError as error:
+            refused = refusal(error)
             add_validation_errors(form, error)
         else:
             context["saved_at"] = timezone.localtime()
@@ -333,7 +362,9 @@ def live_head(request: HttpRequest, pk: int) -> HttpResponse:
         else " ".join(map(str, errors))
         for name, errors in form.errors.items()
     ]
-    return HttpResponse(render_to_string("meetings/live/_status.html", context, request=request))
+    return refused_response(
+        render_to_string("meetings/live/_status.html", context, request=request), refused
+    )
 
 
 @require_POST
@@ -347,6 +378,7 @@ def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
     speakers = present_members(meeting)
     form = meeting_forms.LiveSpeechForm(request.POST, speakers=speakers)
     shown: meeting_forms.LiveSpeechForm | None = form
+    refused = refusal(None)
     if form.is_valid():
         try:
             services.add_speech(
@@ -357,6 +389,7 @@ def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
                 by=actor(request),
             )
         except ValidationError as error:
+            refused = refusal(error)
             add_validation_errors(form, error)
         else:
             shown = None  # a fresh form for the next speaker
@@ -366,6 +399,7 @@ def live_speech(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "meetings/live/_speeches.html",
         {"meeting": meeting, "item": fresh, "speakers": speakers, "speech_form": shown},
+        refused="" if shown is None else refused,
     )
 
 
@@ -374,6 +408,7 @@ def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _editable_meeting(request, pk)
     form = _vote_form(meeting, request.POST)
     saved = False
+    refused = refusal(None)
     if form.is_valid():
         try:
             services.record_vote(
@@ -385,6 +420,7 @@ def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
                 by=actor(request),
             )
         except ValidationError as error:
+            refused = refusal(error)
             add_validation_errors(form, error)
         else:
             saved = True
@@ -396,6 +432,7 @@ def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
             "vote_form": form,
             "saved": saved,
         },
+        refused="" if saved else refused,
     )
 
 
@@ -403,18 +440,22 @@ def live_vote(request: HttpRequest, pk: int) -> HttpResponse:
 def live_task(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _editable_meeting(request, pk)
     form = meeting_forms.TaskForm(request.POST, meeting=meeting)
+    refused = refusal(None)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
             services.add_task(meeting=meeting, version=_version(request), by=actor(request), **data)
         except ValidationError as error:
+            refused = refusal(error)
             add_validation_errors(form, error)
         else:
             form = meeting_forms.TaskForm(meeting=meeting)
+            refused = ""
     return respond(
         request,
         "meetings/live/_tasks.html",
         {"meeting": meeting, "tasks": _tasks(meeting), "task_form": form},
+        refused=refused,
     )
 
 

@@ -539,6 +539,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     rows = live.attendance_rows(meeting, posted)
     errors: list[str] = []
     saved = False
+    refused = ""
     if posted is not None:
         try:
             version = int(posted.get("version", ""))
@@ -550,8 +551,10 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValueError:
             errors = [_("The form is out of date: reload the page.")]
+            refused = "stale"
         except ValidationError as error:
             errors = live.mark_rows(rows, error)
+            refused = live.refusal(error)
         else:
             if not partial:
                 messages.success(request, _("The attendance is saved."))
@@ -561,7 +564,7 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     context["saved"] = saved
     context["opens"] = opens_later(meeting)
     if partial:
-        return live.respond(request, "meetings/_attendance_form.html", context)
+        return live.respond(request, "meetings/_attendance_form.html", context, refused=refused)
     if posted is not None:
         context["version"] = posted.get("version")
     return render(request, "meetings/attendance.html", {**context, "unit": meeting.unit})

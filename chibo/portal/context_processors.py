@@ -8,6 +8,7 @@ from django.urls import get_script_prefix, reverse
 
 from chibo.orgs.access import active_grants, is_superuser
 from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm
+from chibo.portal.offline import user_key
 
 # The pages every page links to (base.html). Their addresses take no argument, so they are
 # the same for every request under one script prefix: reversed once per process and prefix
@@ -25,6 +26,7 @@ LINKS = (
     "two_factor",
     "logout",
     "set_language",
+    "portal:service_worker",
 )
 
 
@@ -37,12 +39,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = _links(get_script_prefix())
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"links": links}
+        return {"links": links, "offline_user": ""}
     perms: set[str] = set()
     for grant in active_grants(user):
         perms |= ROLE_PERMISSIONS.get(grant.role, frozenset())
     return {
         "links": links,
+        # Whose pages the phone's service worker keeps (chibo.portal.offline).
+        "offline_user": user_key(user),
         "nav": {
             "tree": is_superuser(user) or Perm.VIEW_UNIT in perms,
             "search": is_superuser(user) or Perm.VIEW_MEMBERS in perms,

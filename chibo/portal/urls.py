@@ -1,10 +1,14 @@
 from django.urls import path
 
-from chibo.portal import views
+from chibo.portal import offline, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     # Under units/ as the other unit pages (orgs), where users' bookmarks point.
     path("units/<str:code>/", views.unit_detail, name="unit"),
+    # At the root: a service worker controls only the pages below its own address.
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("offline/", offline.offline, name="offline"),
+    path("offline/pages.json", offline.offline_pages_list, name="offline_pages"),
 ]
