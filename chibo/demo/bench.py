@@ -464,6 +464,7 @@ def run(
     load_seconds: float,
     import_rows: int,
     seed_seconds: float | None,
+    phone: bool = False,
 ) -> dict[str, Any]:
     pages, floor = measure_pages(requests)
     result: dict[str, Any] = {
@@ -486,6 +487,11 @@ def run(
     # do afterwards (vacuum), which would be measured as the server's.
     result["load"] = measure_load(load_seconds) if load_seconds else None
     result["import"] = measure_import(import_rows) if import_rows else None
+    # The secretary's phone on a rural connection (issue 22; chibo.demo.bench_phone).
+    if phone:
+        from chibo.demo.bench_phone import measure_phone
+
+        result["phone"] = measure_phone()
     return result
 
 
@@ -513,6 +519,10 @@ def table(result: dict[str, Any]) -> str:
             f"import: {i['rows']} rows in {i['seconds']} s ({i['rows_per_s']}/s), "
             f"reading alone {i['raw_read_seconds']} s, ratio {i['ratio']}\n"
         )
+    if result.get("phone"):
+        from chibo.demo.bench_phone import phone_table
+
+        out.write(phone_table(result["phone"]))
     if result["load"]:
         load = result["load"]
         out.write(

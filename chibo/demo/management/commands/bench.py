@@ -3,6 +3,7 @@ on a seeded province in its own database, beside the floors it cannot beat."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -110,6 +111,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--import-rows", type=int, default=150_000, help="Rows of the roster import (0: none)."
         )
+        parser.add_argument(
+            "--phone",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="The meeting page and attendance form in Chromium on Slow 3G (the `phone` key).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         size = options["size"]
@@ -140,6 +147,7 @@ class Command(BaseCommand):
         argv = [sys.executable, "-m", "chibo", "bench", "--size", size, "--months", str(months)]
         for name in ("requests", "load_seconds", "import_rows"):
             argv += [f"--{name.replace('_', '-')}", str(options[name])]
+        argv.append("--phone" if options["phone"] else "--no-phone")
         if options["json"]:
             argv += ["--json", str(Path(options["json"]).resolve())]
         completed = subprocess.run(argv, env=env, check=False)  # noqa: S603 - ourselves
@@ -170,6 +178,7 @@ class Command(BaseCommand):
             load_seconds=options["load_seconds"],
             import_rows=options["import_rows"],
             seed_seconds=meta.get("seed_seconds"),
+            phone=options["phone"],
         )
         result["months"] = months
         self.stdout.write(bench.table(result))
