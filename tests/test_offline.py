@@ -39,7 +39,8 @@ def test_the_worker_is_served_at_the_root_to_everyone_with_its_settings() -> Non
     assert response["Cache-Control"] == "no-cache"
     body = response.content.decode()
     config = json.loads(re.search(r"self.CHIBO_SW = (\{.*\});", body).group(1))  # type: ignore[union-attr]
-    assert "importScripts(" in body and "chibo/sw.js" in body
+    assert "importScripts(" in body
+    assert "chibo/sw.js" in body
     assert config["pages"] == "/offline/pages.json"
     assert re.match(config["queued"][0], "/meetings/12/live/text/")
     assert any(re.match(p, "/meetings/12/attendance/") for p in config["queued"])
@@ -56,7 +57,8 @@ def test_the_pages_kept_are_the_current_and_next_meetings_the_user_may_see(clien
     member = client_for("dangvien1").get("/offline/pages.json").json()
     # A member keeps the meeting's page, not its record keepers' forms.
     assert member["pages"] == [f"/meetings/{near}/"]
-    assert member["user"] and member["user"] != secretary["user"]
+    assert member["user"]
+    assert member["user"] != secretary["user"]
     other = client_for("bithu2").get("/offline/pages.json").json()
     assert not any(f"/meetings/{near}/" in page for page in other["pages"])
 
@@ -66,7 +68,8 @@ def test_the_page_names_its_user_to_the_worker_without_saying_who(client_for) ->
     key = re.search(r'data-user="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
     assert key == client_for("bithu1").get("/offline/pages.json").json()["user"]
     assert "bithu1" not in key
-    assert 'rel="manifest"' in html and "chibo/offline.js" in html
+    assert 'rel="manifest"' in html
+    assert "chibo/offline.js" in html
     login = Client().get("/accounts/login/").content.decode()
     assert 'data-user=""' in login
 
@@ -95,3 +98,19 @@ def test_logging_out_tells_the_browser_to_drop_what_it_kept(client_for) -> None:
     response = client_for("bithu1").post("/accounts/logout/")
     assert response.status_code == 302
     assert response["Clear-Site-Data"] == '"storage"'
+
+
+def test_the_list_of_kept_pages_costs_the_same_queries_for_more_meetings(client_for) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("uyvien1")
+    soon("X001.01", days=1)
+    client.get("/offline/pages.json")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/offline/pages.json")
+    for days in (2, 3, 4, 5):
+        soon("X001.01", days=days)
+    with CaptureQueriesContext(connection) as more:
+        assert len(client.get("/offline/pages.json").json()["pages"]) >= 4
+    assert len(more) == len(one)
