@@ -92,7 +92,4 @@ def _empty_cache() -> None:
     version, which a rolled-back test can hand to the next one's meeting."""
     from django.core.cache import cache
 
-    from chibo.lib.near_cache import near_clear
-
     cache.clear()
-    near_clear()

@@ -4,49 +4,32 @@ and on a thematic meeting the oriented topic it takes up."""
 
 from __future__ import annotations
 
-import functools
-
-from django.db.models import DateField, F, FilteredRelation, IntegerField, Q
+from django.db.models import F, FilteredRelation, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from chibo.content.access import sent_to_statement, sent_to_values
+from chibo.content.access import sent_to
 from chibo.content.models import Material, TopicAdoption
 from chibo.content.services import THEMATIC_KINDS
-from chibo.lib.statements import Param, Statement
 from chibo.meetings.models import Meeting
 from chibo.orgs.access import has_perm
-from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
 
-@functools.cache
-def materials_of_month(depth: int) -> Statement[Material]:
-    """The materials sent to a cell at `depth` for a month, with the reader's confirmation."""
+def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
     # Whoever may see the meeting may see every material sent to its cell
     # (chibo.content.access), so the cell's own filter is the whole check here. Whether the
     # reader confirmed each one comes in the same query, a join to their one confirmation
-    # (at most one per material and person).
-    return Statement(
-        lambda: (
-            Material.objects.filter(sent_to_statement(depth), month=Param("month", DateField()))
-            .select_related("unit")
-            .annotate(
-                mine=FilteredRelation(
-                    "reads", condition=Q(reads__user_id=Param("reader", IntegerField()))
-                ),
-                read_id=F("mine__id"),
-            )
-            .order_by("kind", "-published_at")[:20]
+    # (at most one per material and person), cheaper to build than a subquery per material.
+    materials = list(
+        Material.objects.filter(sent_to(meeting.unit), month=meeting.month)
+        .select_related("unit")
+        .annotate(
+            mine=FilteredRelation("reads", condition=Q(reads__user_id=request.user.pk or 0)),
+            read_id=F("mine__id"),
         )
-    )
-
-
-def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
-    unit = meeting.unit
-    materials = materials_of_month(len(unit.path) // Unit.steplen)(
-        month=meeting.month, reader=request.user.pk or 0, **sent_to_values(unit)
+        .order_by("kind", "-published_at")[:20]
     )
     for material in materials:
         material.read = material.read_id is not None  # type: ignore[attr-defined]

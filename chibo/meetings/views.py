@@ -14,10 +14,10 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import IntegerField, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,9 +31,7 @@ from django.views.decorators.http import require_POST
 
 from chibo.lib import seal
 from chibo.lib.http import actor, add_validation_errors
-from chibo.lib.near_cache import near_get, near_set
-from chibo.lib.statements import Param, Statement, run_together
-from chibo.meetings import access, calendar, documents, live, seals, services
+from chibo.meetings import calendar, documents, live, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.access import get_meeting_for_user, get_task_for_user
 from chibo.meetings.models import (
@@ -51,15 +49,6 @@ from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-# What the meeting page lists, built and compiled once (chibo.lib.statements).
-MEETING_TASKS = Statement(
-    lambda: Task.objects.filter(meeting=Param("meeting", IntegerField())).select_related("owner")
-)
-MEETING_VISITORS = Statement(
-    lambda: get_user_model().objects.filter(meetings_to_attend=Param("meeting", IntegerField()))
-)
 
 
 def cell_meetings(request: HttpRequest, code: str) -> HttpResponse:
@@ -122,14 +111,7 @@ def schedule(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # The meeting, its tasks and its expected visitors in one round trip to the database;
-    # the lists are dropped unread when the meeting is not the user's to see.
-    found, tasks, visitors = run_together(
-        access.meeting_for_user_run(request.user, pk),
-        MEETING_TASKS.bind(meeting=pk),
-        MEETING_VISITORS.bind(meeting=pk),
-    )
-    meeting = access.found_or_404(found)
+    meeting = get_meeting_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit)
     editable = can_manage and not meeting.is_locked and meeting.state != MeetingState.CANCELLED
     return render(
@@ -139,8 +121,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "unit": meeting.unit,
             "record": minutes_record(request, meeting, editable=editable),
-            "tasks": tasks,
-            "visitors": visitors,
+            "tasks": list(meeting.tasks.select_related("owner")),
+            "visitors": list(meeting.visitors.all()),
             "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
@@ -163,8 +145,7 @@ RECORD_SECONDS = 600
 def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) -> dict[str, str]:
     """The preparation, the attendance, the minutes, the vote and the amendments of
     `meeting`, rendered, with the seal the minutes must match. Those of approved minutes are
-    kept in the cache (and a copy in each process: `near_cache`), keyed by their version
-    (an amendment raises it) and seal."""
+    kept in the cache, keyed by their version (an amendment raises it) and seal."""
     key = ""
     if meeting.is_locked:
         # Checked on every view, cached or not: a copy kept from before a change made
@@ -180,7 +161,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
             }
         language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         key = f"minutes:{meeting.pk}:{meeting.version}:{meeting.minutes_seal}:{language}"
-        kept: dict[str, str] | None = near_get(key)
+        kept: dict[str, str] | None = cache.get(key)
         if kept is not None:
             return {"html": SafeString(kept["html"]), "seal": kept["seal"]}
     meeting.load_people()
@@ -235,7 +216,7 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
     )
     record = {"html": html, "seal": seal.display(seals.latest(meeting, amendments))}
     if key:
-        near_set(key, {"html": str(html), "seal": record["seal"]}, RECORD_SECONDS)
+        cache.set(key, {"html": str(html), "seal": record["seal"]}, RECORD_SECONDS)
     return record
 
 

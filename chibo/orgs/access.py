@@ -12,21 +12,9 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import (
-    BooleanField,
-    DateField,
-    Exists,
-    ExpressionWrapper,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-)
-from django.db.models.functions import Length, Substr
+from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from chibo.lib.statements import Param, Statement
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Scope
 
@@ -39,23 +27,14 @@ _NOTHING = Q(pk__in=[])
 _CACHE_ATTR = "_chibo_active_grants"
 
 
-def grants_of(user_id: int | Param, on: datetime.date | Param | None = None) -> QuerySet[RoleGrant]:
+def grants_of(user_id: int, on: datetime.date | None = None) -> QuerySet[RoleGrant]:
     """The query of the grants of user `user_id` valid on `on` (today), with their units."""
     return (
         RoleGrant.objects.active(on)
-        .filter(Q(user_id=user_id))  # (a Q: the stubs know no expression here)
+        .filter(user_id=user_id)
         .select_related("unit", "unit__kind")
         .order_by("unit__path", "role")
     )
-
-
-# The grants of a user valid on a day, each with the user: the session's user comes from
-# here on every request (orgs.backends), so it is built and compiled once.
-GRANTS_WITH_USER = Statement(
-    lambda: grants_of(Param("user", IntegerField()), Param("on", DateField())).select_related(
-        "user"
-    )
-)
 
 
 def keep_grants(user: AnyUser, grants: list[RoleGrant]) -> None:
@@ -163,39 +142,3 @@ def visible_children(user: AnyUser, unit: Unit) -> list[Unit]:
     not reveal what lies below it. (The tree browser and the unit page.)"""
     children = Unit.objects.get_children(unit).filter(unit_filter(user, Perm.VIEW_UNIT))
     return list(children.select_related("kind").order_by("code"))
-
-
-# --- the same check inside a statement (chibo.lib.statements) -----------------------------
-
-
-def roles_with(action: Perm) -> list[str]:
-    return sorted(role for role, perms in ROLE_PERMISSIONS.items() if action in perms)
-
-
-def reach_in_statement(action: Perm, *, through: str) -> Q:
-    """`unit_filter(user, action, through=...)` written for a statement: the user's grants
-    are read by the query itself (a fixed shape, compiled once), from the parameters that
-    `reach_values(user)` gives. `through` names the relation to the unit ("unit__")."""
-    grants = RoleGrant.objects.active(Param("reach_on", DateField())).filter(
-        Q(user_id=Param("reach_user", IntegerField())), role__in=roles_with(action)
-    )
-    unit_id = OuterRef(f"{through}pk") if through else OuterRef("pk")
-    unit_path = OuterRef(f"{through}path") if through else OuterRef("path")
-    # A subtree grant reaches a unit whose path begins with the grant's unit's path.
-    in_subtree = grants.filter(scope=Scope.SUBTREE).filter(
-        unit__path=Substr(unit_path, 1, Length("unit__path"))
-    )
-    return (
-        Q(ExpressionWrapper(Param("reach_all", BooleanField()), output_field=BooleanField()))
-        | Q(Exists(grants.filter(scope=Scope.UNIT, unit_id=unit_id)))
-        | Q(Exists(in_subtree))
-    )
-
-
-def reach_values(user: AnyUser) -> dict[str, object]:
-    """The parameters of `reach_in_statement` for `user`."""
-    return {
-        "reach_all": is_superuser(user),
-        "reach_user": user.pk if user.is_authenticated else 0,
-        "reach_on": timezone.localdate(),
-    }

@@ -9,9 +9,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequired
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
-from django.utils import timezone
 
-from chibo.orgs.access import GRANTS_WITH_USER, keep_grants
+from chibo.orgs.access import grants_of, keep_grants
 
 
 class SessionUserBackend(ModelBackend):
@@ -20,7 +19,7 @@ class SessionUserBackend(ModelBackend):
     every page, so a request makes one query fewer."""
 
     def get_user(self, user_id: Any) -> User | None:
-        grants = GRANTS_WITH_USER(user=user_id, on=timezone.localdate())
+        grants = list(grants_of(user_id).select_related("user"))
         if not grants:
             user = super().get_user(user_id)
             if user is not None:
