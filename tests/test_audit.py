@@ -19,7 +19,7 @@ from chibo.scoring import seals as scoring_seals
 from chibo.scoring import services as scoring
 from chibo.scoring.classification import rate
 from chibo.scoring.models import AnnualRating, MeetingScore
-from tests.test_meetings import complete, planned
+from tests.factories import complete, planned
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from chibo.orgs.models import Unit
 from chibo.scoring.annual import AnnualQuality
 from chibo.scoring.classification import Evidence, MemberRecord, check_rating, rate
 from chibo.scoring.models import AnnualRating, ScoringRules
-from tests.test_meetings import complete, grow_cell, planned
+from tests.factories import complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 

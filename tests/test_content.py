@@ -17,11 +17,9 @@ from django.utils import timezone
 from chibo.content import services
 from chibo.content.models import Material, MaterialKind, MaterialRead
 from chibo.orgs.models import Unit
-from tests.test_meetings import planned
+from tests.factories import PDF, planned
 
 pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def docx_bytes(extra: bytes = b"") -> bytes:

@@ -16,8 +16,8 @@ from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.supervision.models import InspectionItem, Sanction, SanctionKind
 from tests.conftest import CAST
-from tests.test_crawler import crawl
-from tests.test_meetings import complete, planned
+from tests.crawling import crawl
+from tests.factories import complete, planned
 
 pytestmark = pytest.mark.django_db
 

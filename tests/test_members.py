@@ -285,7 +285,7 @@ def _form_data(card_number: str = "81239999") -> dict[str, str]:
 
 
 def test_the_roster_pages_through_the_members_its_counts_announce(client_for) -> None:
-    from tests.test_meetings import grow_cell
+    from tests.factories import grow_cell
 
     grow_cell("X001.01", 105)
     gone = Member.objects.filter(unit__code="X001.01").first()

@@ -16,7 +16,9 @@ from chibo.lib.audit import AuditScope
 from chibo.members import audit, rules, services
 from chibo.members.models import Member, MemberStatus, Post, PostKind
 from chibo.orgs.models import Unit
-from tests.test_roster_io import row, run, xlsx
+from tests.factories import import_roster as run
+from tests.factories import roster_row as row
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.django_db
 

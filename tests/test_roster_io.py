@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import xlsxwriter
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,66 +18,15 @@ from chibo.members import roster_io
 from chibo.members.models import Member, MembershipPeriod, MemberStatus, RosterImport
 from chibo.members.roster_io import COLUMNS, ImportFileError, import_members, parse_row
 from chibo.orgs.models import Unit
+from tests.factories import HEADER
+from tests.factories import import_roster as run
+from tests.factories import roster_cells as cells
+from tests.factories import roster_row as row
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-HEADER = [
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Số thẻ đảng viên",
-    "Số CCCD",
-    "Ngày vào Đảng",
-    "Ngày chính thức",
-    "Trạng thái",
-    "Điện thoại",
-]
-
-
-def row(n: int, **overrides: Any) -> list[Any]:
-    values = {
-        "Họ và tên": f"Phạm Văn Thử{chr(65 + n % 26)}",
-        "Ngày sinh": D(1980, 1, 1 + n % 28),
-        "Giới tính": "Nam",
-        "Số thẻ đảng viên": f"9{n:07d}",
-        "Số CCCD": f"0681800{n:05d}",
-        "Ngày vào Đảng": D(2005, 2, 3),
-        "Ngày chính thức": D(2006, 2, 3),
-        "Trạng thái": "Chính thức",
-        "Điện thoại": "0912345678",
-    }
-    values.update(overrides)
-    return [values[h] for h in HEADER]
-
-
-def xlsx(
-    path: Path, rows: list[list[Any]], header: list[str] = HEADER, title_rows: int = 2
-) -> Path:
-    book = xlsxwriter.Workbook(path)
-    sheet = book.add_worksheet()
-    date = book.add_format({"num_format": "dd/mm/yyyy"})
-    sheet.write(0, 0, "ĐẢNG BỘ XÃ — DANH SÁCH ĐẢNG VIÊN CHI BỘ")
-    r = title_rows
-    sheet.write_row(r, 0, header)
-    for values in rows:
-        r += 1
-        for c, value in enumerate(values):
-            if isinstance(value, D):
-                sheet.write_datetime(r, c, datetime.datetime.combine(value, datetime.time()), date)
-            elif value is not None:
-                sheet.write(r, c, value)
-    book.close()
-    return path
-
-
-def cells(code: str = "X001.01") -> list[Unit]:
-    return list(Unit.objects.cells().filter(path__startswith=Unit.objects.get(code=code).path))
-
-
-def run(path: Path, code: str = "X001.01", **kwargs: Any) -> roster_io.ImportResult:
-    unit = Unit.objects.select_related("kind").get(code=code)
-    return import_members(path, unit=unit, cells=cells(code), by=None, **kwargs)
 
 
 def test_a_good_file_with_title_rows_and_shuffled_columns_imports(tmp_path: Path) -> None:

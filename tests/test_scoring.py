@@ -17,7 +17,7 @@ from chibo.meetings.models import AttendanceStatus, Meeting
 from chibo.members.models import Member
 from chibo.scoring import services
 from chibo.scoring.models import MeetingScore, Rubric, ScoringRules
-from tests.test_meetings import all_present, complete, grow_cell, planned
+from tests.factories import all_present, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 

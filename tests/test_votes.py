@@ -31,7 +31,7 @@ from chibo.members.models import Change, Member, MemberStatus
 from chibo.scoring import classification
 from chibo.scoring import services as scoring
 from chibo.scoring.engine import FactsError, facts_from_json
-from tests.test_meetings import MARCH_5, all_present, cell, complete, planned
+from tests.factories import MARCH_5, all_present, cell, complete, planned
 
 pytestmark = pytest.mark.django_db
 
