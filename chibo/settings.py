@@ -170,6 +170,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(PREPARE_THRESHOLD)
     )
+# The few querysets compiled once per process (chibo.lib.statements); off, they are built and
+# compiled on every run as any other (CI runs the suite both ways).
+CHIBO_STATEMENTS = env_bool("CHIBO_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check of kept connections that makes no round trip.
     DATABASES["default"]["ENGINE"] = "chibo.lib.postgresql"

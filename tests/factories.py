@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from chibo.content import services as content_services
+from chibo.content.models import Material, MaterialKind
 from chibo.meetings import services
 from chibo.meetings.models import Meeting, MeetingKind
 from chibo.members import roster_io
@@ -202,3 +205,24 @@ def new_database(tmp_path: Path) -> tuple[str, object]:
     host = settings["HOST"] or "127.0.0.1"
     port = settings["PORT"] or 5432
     return f"postgres://{user}{password}@{host}:{port}/{name}", drop
+
+
+def this_month() -> datetime.date:
+    return timezone.localdate().replace(day=1)
+
+
+def publish(
+    code: str = "LV", cells: list[str] | None = None, month: datetime.date | None = None
+) -> Material:
+    return content_services.publish(
+        unit=Unit.objects.get(code=code),
+        kind=MaterialKind.MEETING,
+        title=f"Tài liệu sinh hoạt chi bộ từ {code}",
+        summary="Nội dung chính",
+        month=month or this_month(),
+        topic="",
+        file=SimpleUploadedFile("tai-lieu.pdf", PDF),
+        file_type="pdf",
+        cells=[Unit.objects.get(code=c) for c in cells or []],
+        by=None,
+    )

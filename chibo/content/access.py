@@ -16,7 +16,8 @@ forbidden object give the same 404.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.http import Http404
@@ -36,8 +37,14 @@ def ancestors_and_self(path: str) -> list[str]:
 
 def sent_to(unit: Unit) -> Q:
     """Materials that reach `unit`: published above (or at) it to every cell, or sent to it."""
-    return Q(all_cells=True, unit__path__in=ancestors_and_self(unit.path)) | Q(
-        pk__in=Material.cells.through.objects.filter(unit=unit).values("material_id")
+    return reaching(ancestors_and_self(unit.path), unit.pk)
+
+
+def reaching(paths: Sequence[Any], unit_id: Any) -> Q:
+    """`sent_to` for the unit `unit_id` whose own and ancestors' paths are `paths` (values,
+    or a statement's parameters: chibo.content.panels)."""
+    return Q(all_cells=True, unit__path__in=paths) | Q(
+        pk__in=Material.cells.through.objects.filter(Q(unit_id=unit_id)).values("material_id")
     )
 
 

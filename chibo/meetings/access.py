@@ -13,27 +13,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import IntegerField
 from django.http import Http404
 
+from chibo.lib.statements import Statement
 from chibo.meetings.models import Meeting, Task
+from chibo.orgs.access import has_perm
 from chibo.orgs.permissions import Perm
 
 if TYPE_CHECKING:
     from chibo.orgs.access import AnyUser
 
 
+# Every meeting page reads its meeting here: a statement (17 % of the meeting page's CPU).
+MEETING = Statement(
+    lambda *, pk: Meeting.objects.select_related("unit", "unit__kind").filter(pk=pk),
+    pk=IntegerField(),
+)
+
+
 def get_meeting_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.VIEW_MEETINGS) -> Meeting:
     """The meeting `pk` (with its cell) if `user` holds `action` over its cell; 404
-    otherwise."""
-    meeting = (
-        Meeting.objects.visible_to(user, action)
-        .select_related("unit", "unit__kind")
-        .filter(pk=pk)
-        .first()
-    )
-    if meeting is None:
+    otherwise, for absent and forbidden alike. The check is `has_perm` on the meeting's
+    cell, the grants' own test, which `Meeting.objects.visible_to` turns into a filter
+    (tests/test_statements.py holds the two equal for every cast user)."""
+    found = MEETING(pk=pk)
+    if not found or not has_perm(user, action, found[0].unit):
         raise Http404
-    return meeting
+    return found[0]
 
 
 def get_task_for_user(user: AnyUser, pk: int, *, action: Perm = Perm.MANAGE_MEETINGS) -> Task:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import DateField, IntegerField, Q, QuerySet
 from django.http import Http404
 
+from chibo.lib.statements import Param, Statement
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Scope
 
@@ -27,14 +28,23 @@ _NOTHING = Q(pk__in=[])
 _CACHE_ATTR = "_chibo_active_grants"
 
 
-def grants_of(user_id: int, on: datetime.date | None = None) -> QuerySet[RoleGrant]:
+def grants_of(user_id: int | Param, on: datetime.date | Param | None = None) -> QuerySet[RoleGrant]:
     """The query of the grants of user `user_id` valid on `on` (today), with their units."""
     return (
         RoleGrant.objects.active(on)
-        .filter(user_id=user_id)
+        .filter(Q(user_id=user_id))  # (a Q: the stubs know no expression here)
         .select_related("unit", "unit__kind")
         .order_by("unit__path", "role")
     )
+
+
+# The grants of a user valid on a day, each with the user: the session's user comes from
+# here on every request (orgs.backends). A statement: 15 % of the meeting page's CPU.
+GRANTS_WITH_USER = Statement(
+    lambda *, user, on: grants_of(user, on).select_related("user"),
+    user=IntegerField(),
+    on=DateField(),
+)
 
 
 def keep_grants(user: AnyUser, grants: list[RoleGrant]) -> None:

@@ -9,8 +9,9 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequired
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
 
-from chibo.orgs.access import grants_of, keep_grants
+from chibo.orgs.access import GRANTS_WITH_USER, keep_grants
 
 
 class SessionUserBackend(ModelBackend):
@@ -19,7 +20,7 @@ class SessionUserBackend(ModelBackend):
     every page, so a request makes one query fewer."""
 
     def get_user(self, user_id: Any) -> User | None:
-        grants = list(grants_of(user_id).select_related("user"))
+        grants = GRANTS_WITH_USER(user=user_id, on=timezone.localdate())
         if not grants:
             user = super().get_user(user_id)
             if user is not None:

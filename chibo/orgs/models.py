@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Expression, Q
 from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils import timezone
@@ -251,9 +251,10 @@ Unit._meta.get_field("path").register_lookup(SubtreeLookup, lookup_name="startsw
 
 
 class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
-    def active(self, on: datetime.date | None = None) -> RoleGrantQuerySet:
-        """The grants valid on `on` (today)."""
-        on = on or timezone.localdate()
+    def active(self, on: datetime.date | Expression | None = None) -> RoleGrantQuerySet:
+        """The grants valid on `on` (today; an expression, e.g. a statement's parameter)."""
+        if on is None:
+            on = timezone.localdate()
         return self.filter(
             Q(valid_from__lte=on), Q(valid_until__isnull=True) | Q(valid_until__gte=on)
         )
