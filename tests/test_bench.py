@@ -21,6 +21,7 @@ KEYS = {
     "aggregate",
     "import",
     "report",
+    "write_load",
 }
 PAGES = {"cell_meeting", "cell_roster", "member_home", "commune_dashboard", "province_dashboard"}
 
@@ -31,7 +32,8 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     env.pop("CHIBO_BENCH_INNER", None)
     completed = subprocess.run(  # noqa: S603 - the project's own command
         [sys.executable, "-m", "chibo", "bench", "--size", "small", "--months", "2",
-         "--requests", "3", "--load-seconds", "1", "--import-rows", "300", "--json", str(out)],
+         "--requests", "3", "--load-seconds", "1", "--import-rows", "300",
+         "--write-seconds", "2", "--write-clients", "4", "--json", str(out)],
         env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -43,6 +45,11 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert result["load"]["errors"] == 0
     assert result["import"]["rows"] == 300
     assert result["report"]["periodic_docx_seconds"] > 0
+    writes = result["write_load"]
+    assert (writes["clients"], writes["pairs"]) == (4, 1)
+    assert writes["saves_acknowledged"] > 0
+    assert writes["errors"] == 0, writes["error_samples"]
+    assert writes["lost_writes"] == 0
 
 
 @pytest.mark.django_db
