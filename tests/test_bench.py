@@ -34,7 +34,7 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
         [sys.executable, "-m", "chibo", "bench", "--size", "small", "--months", "2",
          "--requests", "3", "--load-seconds", "1", "--import-rows", "300",
          "--write-seconds", "2", "--write-clients", "4", "--json", str(out)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
+        env=env, capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(out.read_text())

@@ -215,6 +215,7 @@ def changed_settings() -> dict[str, Any]:
     """Every plain setting of the project (a number, a text, a yes or no) given another
     value: what a statement compiled with a setting inside would keep."""
     keep = {"USE_TZ", "USE_I18N", "DEBUG", "TIME_ZONE", "LANGUAGE_CODE", "AUTH_USER_MODEL"}
+    keep.add("FORMS_URLFIELD_ASSUME_HTTPS")  # deprecated: setting it at all warns
     changed: dict[str, Any] = {}
     for name in dir(settings):
         if not name.isupper() or name in keep:

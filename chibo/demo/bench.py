@@ -470,7 +470,9 @@ def measure_write_load(seconds: float, clients: int) -> dict[str, Any]:
     quarter of them paired with their cell's secretary on one meeting) saving through the
     pages of a server with 2 workers of 8 threads each."""
     cells = write_load.prepare(clients, clients // 4, session_cookie)
-    with serving("-w", "2", "-k", "gthread", "--threads", "8") as port:
+    # Connections kept open between a client's saves, as behind nginx (gunicorn's 2 s default
+    # closed them under the clients' next request on a slow machine: a spurious error).
+    with serving("-w", "2", "-k", "gthread", "--threads", "8", "--keep-alive", "30") as port:
         return write_load.run(port, cells, seconds)
 
 
