@@ -915,8 +915,11 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect(item)
     findings = list(item.findings.order_by("pk"))
+    # Opening the inspection is not seeing discipline: the list of the inspected unit's
+    # year follows the discipline rule (chibo.supervision.access).
     sanctions = list(
-        Sanction.objects.filter(unit__path__startswith=item.target.path, decided_on__year=item.year)
+        Sanction.objects.visible_to(request.user)
+        .filter(unit__path__startswith=item.target.path, decided_on__year=item.year)
         .select_related("member", "unit")
         .order_by("decided_on")
     )
