@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -31,6 +30,7 @@ from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring import seals
+from chibo.scoring.access import discipline_rule
 from chibo.scoring.classification import (
     CURRENT,
     check_rating,
@@ -42,17 +42,6 @@ from chibo.scoring.compliance import cell_compliance
 from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRules, Step
 
 LEVELS = dict(Classification.choices)
-
-
-def discipline_rule() -> Callable[[Any, Unit, Member | None], bool]:
-    """Whether a user may see the discipline of a member (or of a cell, for None): the rule
-    of the app that records discipline (`settings.CHIBO_DISCIPLINE_VISIBLE`); without one,
-    everyone who sees the classification."""
-    path = getattr(settings, "CHIBO_DISCIPLINE_VISIBLE", "")
-    rule: Callable[[Any, Unit, Member | None], bool] = (
-        import_string(path) if path else (lambda _user, _unit, _member: True)
-    )
-    return rule
 
 
 RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
@@ -187,6 +176,9 @@ def _rating_page(
             if f.rule == "ANNUAL-10"
         ]
     quality = evidence.meeting_quality
+    # The steps' notes follow the discipline rule (chibo.scoring.access): free text that
+    # may give a discipline or an inspection's conclusion as the reason.
+    notes = sees_discipline
     history = (
         [
             (Step.SELF.label, rating.self_level, rating.self_note, rating.self_by, rating.self_at),
@@ -222,11 +214,13 @@ def _rating_page(
                     a,
                     LEVELS.get(a.before.get("level", ""), ""),
                     LEVELS.get(a.after.get("level", ""), ""),
+                    _shown_correction(a.before, sees_discipline),
+                    _shown_correction(a.after, sees_discipline),
                 )
                 for a in (rating.amendments.select_related("made_by") if rating else [])
             ],
             "steps": [
-                (label, LEVELS.get(level, ""), note, by, at)
+                (label, LEVELS.get(level, ""), note if notes else "", by, at)
                 for label, level, note, by, at in history
             ],
             "form": form if steps else None,
@@ -244,6 +238,14 @@ def _rating_page(
             "exempted": member is not None and member.status == MemberStatus.EXEMPTED,
         },
     )
+
+
+def _shown_correction(content: dict[str, Any], sees: bool) -> dict[str, Any]:
+    """An amendment's before or after as the reader may see it: the discipline mark and
+    the notes only to those who see discipline (chibo.scoring.access)."""
+    if sees:
+        return content
+    return {**content, "disciplined": False, "note": ""}
 
 
 def rate_cell(request: HttpRequest, code: str) -> HttpResponse:
@@ -384,6 +386,8 @@ def export(request: HttpRequest, code: str) -> FileResponse:
     def steps(r: AnnualRating | None, unit: Unit, member: Member | None = None) -> list[Any]:
         if r is None:
             return ["", "", "", "", None, "", "", "", "", ""]
+        # The mark and the notes: the field rules of chibo.scoring.access.
+        sees = sees_discipline(request.user, unit, member)
         return [
             LEVELS.get(r.self_level, ""),
             LEVELS.get(r.verified_level, ""),
@@ -392,8 +396,8 @@ def export(request: HttpRequest, code: str) -> FileResponse:
             timezone.localtime(r.decided_at).date() if r.decided_at else None,
             yes if r.kem_criterion else "",
             r.targets_percent,
-            yes if r.disciplined and sees_discipline(request.user, unit, member) else "",
-            r.decided_note or r.verified_note or r.self_note,
+            yes if r.disciplined and sees else "",
+            (r.decided_note or r.verified_note or r.self_note) if sees else "",
             seal.display(r.seal) if r.seal else "",
         ]
 
