@@ -24,7 +24,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -141,13 +140,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "record": minutes_record(request, meeting, editable=editable),
             "tasks": tasks,
             "visitors": visitors,
-            "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
             else [],
             "can_manage": can_manage,
-            # The cell's sheet is the cell's; the upper level confirms on its own page.
-            "can_confirm": has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
             "editable": editable,
             "opens": opens_later(meeting) if editable else None,
         },
@@ -239,14 +235,6 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
     return record
 
 
-def panels(request: HttpRequest, meeting: Meeting) -> list[str]:
-    """What the apps above add to a meeting's pages (settings.CHIBO_MEETING_PANELS)."""
-    return [
-        import_string(path)(request, meeting)
-        for path in getattr(settings, "CHIBO_MEETING_PANELS", [])
-    ]
-
-
 def _meeting_form(
     request: HttpRequest,
     pk: int,
@@ -287,7 +275,8 @@ def _meeting_form(
             "meeting": meeting,
             "unit": meeting.unit,
             "title": title,
-            "panels": panels(request, meeting) if show_panels else [],
+            # What the apps above add to the page (the slot "meetings.meeting").
+            "show_panels": show_panels,
             "opens": opens_later(meeting) if records else None,
         },
     )
