@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "chibo.lib.submissions",
     "chibo.orgs",
     "chibo.members",
     "chibo.meetings",

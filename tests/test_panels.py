@@ -44,7 +44,8 @@ def test_the_meeting_page_shows_the_score_and_visit_links_where_they_were(
     visits = reverse("supervision:meeting_visits", args=[meeting.pk])
 
     def page(username: str) -> str:
-        return client_for(username).get(url).content.decode()
+        text: str = client_for(username).get(url).content.decode()
+        return text
 
     secretary, upper, member = page("bithu1"), page("uyvien1"), page("dangvien1")
     assert score in secretary

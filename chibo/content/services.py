@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -19,6 +20,7 @@ from chibo.content.models import (
     TopicAdoption,
 )
 from chibo.lib.dates import quarter_of
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
@@ -31,6 +33,7 @@ def _lock_numbering(unit: Unit) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def publish(
     *,
     unit: Unit,
@@ -43,6 +46,7 @@ def publish(
     file_type: str,
     cells: list[Unit],
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Material:
     """Publish a document to every cell below `unit`, or to `cells` when given."""
     material = Material(
@@ -74,9 +78,11 @@ def mark_read(material: Material, user: User) -> MaterialRead:
 
 
 @transaction.atomic
+@once_per_submission
 def adopt_regulation(
     *, unit: Unit, adopted_on: datetime.date, notes: str, file: UploadedFile, file_type: str,
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Regulation:  # fmt: skip
     """A new version of the cell's working regulations (the earlier ones stay)."""
     _lock_numbering(unit)
@@ -95,9 +101,11 @@ def adopt_regulation(
 
 
 @transaction.atomic
+@once_per_submission
 def save_course(
     *, course: Course | None, unit: Unit, data: dict[str, Any], participants: list[Member],
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Course:  # fmt: skip
     """Create or change a course and its participants (members of the units below)."""
     if data["ends_on"] < data["starts_on"]:
@@ -122,8 +130,14 @@ THEMATIC_KINDS = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
 
 
 @transaction.atomic
+@once_per_submission
 def save_topic(
-    *, topic: ThematicTopic | None, unit: Unit, data: dict[str, Any], by: User | None
+    *,
+    topic: ThematicTopic | None,
+    unit: Unit,
+    data: dict[str, Any],
+    by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> ThematicTopic:
     """Add a topic to `unit`'s orientation for a year (numbered in turn), or change one."""
     if topic is None:
@@ -149,8 +163,15 @@ def delete_topic(topic: ThematicTopic, by: User | None) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def adopt_topic(
-    *, topic: ThematicTopic, cell: Unit, quarter: int, meeting: Meeting | None, by: User | None
+    *,
+    topic: ThematicTopic,
+    cell: Unit,
+    quarter: int,
+    meeting: Meeting | None,
+    by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> TopicAdoption:
     """Take `topic` into the cell's thematic meeting of `quarter` (or move it to another
     quarter or meeting). Approved minutes are final: a topic whose meeting is approved stays."""

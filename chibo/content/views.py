@@ -49,6 +49,7 @@ def materials(request: HttpRequest, code: str) -> HttpResponse:
                 file=data["file"],
                 file_type=form.file_type,
                 cells=[] if data["all_cells"] else data["cells"],
+                submission=data["submission"],
                 by=actor(request),
             )
             messages.success(request, _("The material is published."))

@@ -4,6 +4,7 @@ checked; the ceremony creates the member record, the recognition makes it offici
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from chibo.development.models import (
 )
 from chibo.development.rules import Rules, eligibility_problems, probation_clock
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings import votes
 from chibo.members import services as members
 from chibo.members.models import Member, MembershipPeriod, MemberStatus
@@ -59,8 +61,14 @@ def problems_on(candidate: Candidate, on: datetime.date) -> list[str]:
 
 
 @transaction.atomic
+@once_per_submission
 def add_candidate(
-    *, unit: Unit, data: dict[str, Any], listed_on: datetime.date, by: Actor
+    *,
+    unit: Unit,
+    data: dict[str, Any],
+    listed_on: datetime.date,
+    by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> Candidate:
     if not unit.is_cell:
         raise ValidationError(_("Candidates are listed by a party cell."))

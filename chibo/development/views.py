@@ -22,6 +22,7 @@ from chibo.development.access import get_candidate_for_user
 from chibo.development.models import ORDER, UPPER_STAGES, Candidate, Stage, Target, position
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm, has_perm_above
@@ -30,6 +31,7 @@ from chibo.orgs.permissions import Perm
 
 class CandidateForm(forms.ModelForm[Candidate]):
     listed_on = forms.DateField(label=gettext_lazy("Listed on"), widget=DateInput())
+    submission = SubmissionField()
 
     class Meta:
         model = Candidate
@@ -105,12 +107,15 @@ def candidates(request: HttpRequest, code: str) -> HttpResponse:
         if not can_add:
             raise Http404
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "listed_on"}
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k not in ("listed_on", "submission")
+            }
             try:
                 candidate = services.add_candidate(
                     unit=unit,
                     data=data,
                     listed_on=form.cleaned_data["listed_on"],
+                    submission=form.cleaned_data["submission"],
                     by=actor(request),
                 )
             except ValidationError as error:

@@ -160,15 +160,12 @@ class Meeting(models.Model):
     minutes_seal = models.CharField(
         _("seal of the minutes"), max_length=64, blank=True, default="", db_default=""
     )
-    # The token of the form that planned the meeting: the same form sent again finds the
-    # meeting instead of planning a second one (services.plan_meeting).
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # Raised by every save through the services: a form sends the version it was read
     # at, and a save made from an older version is refused (two people editing at once).
     version = models.PositiveIntegerField(default=1)
 
     objects = MeetingQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "submission"])
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("meeting")

@@ -19,6 +19,7 @@ from chibo.lib import vntext
 from chibo.lib.holidays import move_off_holidays, public_holidays
 from chibo.lib.locking import claim
 from chibo.lib.richtext import clean_html
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings import seals, stats
 from chibo.meetings.models import (
     PRESENT_STATUSES,
@@ -122,6 +123,7 @@ def _agenda(kind: str) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
+@once_per_submission
 def plan_meeting(
     *,
     unit: Unit,
@@ -132,15 +134,7 @@ def plan_meeting(
     topic: str = "",
     submission: uuid.UUID | None = None,
 ) -> Meeting:
-    """Plan a meeting of a cell, with the agenda of its kind. `submission`, the token of
-    the form, makes it idempotent: the same form sent again gives the meeting it planned."""
-    if submission is not None:
-        # One submission at a time per cell (the row lock), so that of four fast submits
-        # of one form the first plans the meeting and the others find it.
-        list(Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk"))
-        earlier = Meeting.objects.filter(unit=unit, submission=submission).first()
-        if earlier is not None:
-            return earlier
+    """Plan a meeting of a cell, with the agenda of its kind (once per `submission`)."""
     if not unit.kind.holds_meetings:
         raise ValidationError(_("Only party cells hold these meetings."))
     if not unit.is_active(timezone.localtime(scheduled_at).date()):
@@ -155,7 +149,6 @@ def plan_meeting(
         place=place.strip(),
         topic=topic.strip(),
         created_by=by,
-        submission=submission,
     )
     _record(meeting, by)
     meeting.save()
@@ -565,6 +558,7 @@ def save_minutes(
 
 
 @transaction.atomic
+@once_per_submission
 def add_guest(
     *,
     meeting: Meeting,
@@ -573,6 +567,7 @@ def add_guest(
     is_upper_attendee: bool,
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Guest:
     lock_meeting(meeting, version=version)
     if not name.strip():
@@ -606,8 +601,15 @@ def note_upper_attendee(*, meeting: Meeting, name: str, title: str) -> bool:
 
 
 @transaction.atomic
+@once_per_submission
 def add_agenda_item(
-    *, meeting: Meeting, title: str, kind: str, by: Actor, version: int | None = None
+    *,
+    meeting: Meeting,
+    title: str,
+    kind: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> AgendaItem:
     """Adjust the agenda of one meeting: a new item goes last."""
     lock_meeting(meeting, version=version)
@@ -628,8 +630,15 @@ def remove_agenda_item(*, item: AgendaItem, by: Actor, version: int | None = Non
 
 
 @transaction.atomic
+@once_per_submission
 def add_speech(
-    *, item: AgendaItem, member: Member, gist: str, by: Actor, version: int | None = None
+    *,
+    item: AgendaItem,
+    member: Member,
+    gist: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Speech:
     lock_meeting(item.meeting, version=version)
     check_recording_open(item.meeting, _("the minutes"))
@@ -673,6 +682,7 @@ def record_vote(
 
 
 @transaction.atomic
+@once_per_submission
 def add_task(
     *,
     meeting: Meeting,
@@ -682,6 +692,7 @@ def add_task(
     owner: Member | None = None,
     owned_by_committee: bool = False,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Task:
     lock_meeting(meeting, version=version)
     if owner is None and not owned_by_committee:
@@ -755,8 +766,16 @@ AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution"
 
 
 @transaction.atomic
+@once_per_submission
 def amend_minutes(
-    *, meeting: Meeting, field: str, text: str, reason: str, by: Actor, version: int | None = None
+    *,
+    meeting: Meeting,
+    field: str,
+    text: str,
+    reason: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Amendment:
     """Correct approved minutes: the original stays beside the correction."""
     lock_meeting(meeting, version=version, open_only=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import io
 import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -86,7 +85,7 @@ def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEETINGS)
     if not unit.is_cell:
         raise Http404
-    form = meeting_forms.NewMeetingForm(request.POST or None, initial={"submission": uuid.uuid4()})
+    form = meeting_forms.NewMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             meeting = services.plan_meeting(unit=unit, by=actor(request), **form.cleaned_data)
@@ -344,6 +343,7 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
             member=f.cleaned_data["member"],
             gist=f.cleaned_data["gist"],
             version=f.cleaned_data["version"],
+            submission=f.cleaned_data["submission"],
             by=actor(request),
         ),
         title=_("Add a speaker"),

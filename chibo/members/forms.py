@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.members.models import (
     Change,
     LeaveReason,
@@ -59,7 +60,10 @@ class MemberForm(forms.ModelForm[Member]):
 
 
 class ArrivalForm(forms.Form):
-    """How a new record comes to the cell: a new admission or a transfer from elsewhere."""
+    """How a new record comes to the cell: a new admission or a transfer from elsewhere;
+    and the token of the new-member page (chibo.lib.submissions)."""
+
+    submission = SubmissionField()
 
     arrival = forms.ChoiceField(
         label=_("The member joins this cell"),

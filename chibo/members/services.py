@@ -8,6 +8,7 @@ a new one on the day given.
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.members import rules
 from chibo.members.models import (
     ACTIVE_STATUSES,
@@ -139,6 +141,7 @@ def next_period(
 
 
 @transaction.atomic
+@once_per_submission
 def create_member(
     *,
     unit: Unit,
@@ -147,6 +150,7 @@ def create_member(
     status: str | None = None,
     on: datetime.date | None = None,
     change: Change = Change.CREATED,
+    submission: uuid.UUID | None = None,
 ) -> Member:
     """Add a member to `unit`. The status is derived from the dates when not given:
     official once the official date is set, probationary otherwise."""

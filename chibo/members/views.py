@@ -176,6 +176,7 @@ def member_new(request: HttpRequest, code: str) -> HttpResponse:
                 by=actor(request),
                 on=arrival.cleaned_data["arrived_on"] if transferred else None,
                 change=Change.TRANSFERRED_IN if transferred else Change.CREATED,
+                submission=arrival.cleaned_data["submission"],
             )
         except ValidationError as error:
             add_validation_errors(form, error)

@@ -4,6 +4,7 @@ level's confirmation. Both scores are kept; the final level goes onto the meetin
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import seal
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import (
     Attendance,
     AttendanceStatus,
@@ -282,6 +284,7 @@ def _upper(score: MeetingScore) -> dict[str, Any]:
 
 
 @transaction.atomic
+@once_per_submission
 def amend_score(
     *,
     meeting: Meeting,
@@ -290,6 +293,7 @@ def amend_score(
     reason: str,
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> ScoreAmendment:
     """Correct a confirmed score: the upper level's points, level and comment change, the
     amendment keeps them as they were, with who, when and why, and is sealed in turn."""
@@ -378,7 +382,10 @@ def clean_rubric(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def new_rubric_version(*, code: str, name: str, content: dict[str, Any], by: Actor) -> Rubric:
+@once_per_submission
+def new_rubric_version(
+    *, code: str, name: str, content: dict[str, Any], by: Actor, submission: uuid.UUID | None = None
+) -> Rubric:
     """Add the next version of rubric `code`; meetings scored from now on use it, those
     already scored keep theirs."""
     clean_rubric(content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
@@ -92,6 +94,7 @@ def _sync_grants(group: WorkingGroup) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def save_group(
     *,
     group: WorkingGroup | None = None,
@@ -105,6 +108,7 @@ def save_group(
     decision: str = "",
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> WorkingGroup:
     """Create or change a working group; its members' grants follow. A change is refused if
     the group was saved since `version` (the one the form was read at)."""
@@ -138,8 +142,14 @@ def _day(meeting: Meeting) -> datetime.date:
 
 
 @transaction.atomic
+@once_per_submission
 def assign_visit(
-    *, meeting: Meeting, user: User, by: Actor, group: WorkingGroup | None = None
+    *,
+    meeting: Meeting,
+    user: User,
+    by: Actor,
+    group: WorkingGroup | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Visit:
     """Assign `user` to attend `meeting` (refused if they attend another meeting that day)."""
     if meeting.state not in OPEN:
@@ -592,6 +602,7 @@ def overdue_reports(
 
 
 @transaction.atomic
+@once_per_submission
 def add_inspection(
     *,
     unit: Unit,
@@ -602,6 +613,7 @@ def add_inspection(
     starts_on: datetime.date,
     ends_on: datetime.date,
     by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> InspectionItem:
     """Put `target` into `unit`'s programme of `year`."""
     if target.pk == unit.pk or not target.path.startswith(unit.path):
@@ -645,7 +657,11 @@ def conclude_inspection(
     return locked
 
 
-def add_finding(*, item: InspectionItem, data: dict[str, Any], by: Actor) -> Finding:
+@transaction.atomic
+@once_per_submission
+def add_finding(
+    *, item: InspectionItem, data: dict[str, Any], by: Actor, submission: uuid.UUID | None = None
+) -> Finding:
     if data.get("correction") and not data.get("deadline"):
         raise ValidationError(_("A required correction needs a deadline."))
     finding = Finding(item=item, **data)
@@ -665,6 +681,7 @@ def record_correction(
 
 
 @transaction.atomic
+@once_per_submission
 def add_sanction(
     *,
     kind: str,
@@ -676,6 +693,7 @@ def add_sanction(
     reason: str = "",
     finding: Finding | None = None,
     by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> Sanction:
     """Record a discipline or a commendation. Discipline is carried into the annual
     classification of its year (the member's, or the cell's)."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.meetings.access import get_meeting_for_user
 from chibo.members.models import Member
 from chibo.orgs.access import get_province_for_user, get_unit_for_user, has_perm
@@ -229,6 +230,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 class AssignForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("User name of the attendee"), max_length=150)
+    submission = SubmissionField()
 
 
 def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
@@ -253,7 +255,12 @@ def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
                 ).first()
                 if user is None or not has_perm(user, Perm.VIEW_SUPERVISION, meeting.unit):
                     raise ValidationError(_("No one of that name supervises this cell."))
-                services.assign_visit(meeting=meeting, user=user, by=actor(request))
+                services.assign_visit(
+                    meeting=meeting,
+                    user=user,
+                    submission=form.cleaned_data["submission"],
+                    by=actor(request),
+                )
                 messages.success(request, _("The attendee is assigned."))
                 return redirect("supervision:meeting_visits", pk=meeting.pk)
         except ValidationError as error:
@@ -279,6 +286,7 @@ def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
 
 class GroupForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    submission = SubmissionField()
     leader = forms.CharField(label=gettext_lazy("Leader (user name)"), max_length=150)
     members = forms.CharField(
         label=gettext_lazy("Members (user names)"),
@@ -353,6 +361,7 @@ def _save_group(
             ends_on=data["ends_on"],
             decision=data["decision"],
             version=data["version"],
+            submission=data["submission"],
             by=actor(request),
         )
     except ValidationError as error:
@@ -712,6 +721,7 @@ def cell_support(request: HttpRequest, code: str) -> HttpResponse:
 
 class InspectionForm(forms.ModelForm[InspectionItem]):
     target_code = forms.CharField(label=gettext_lazy("Inspected unit (code)"), max_length=40)
+    submission = SubmissionField()
 
     class Meta:
         model = InspectionItem
@@ -753,6 +763,7 @@ def programme(request: HttpRequest, code: str) -> HttpResponse:
                     subject=data["subject"],
                     starts_on=data["starts_on"],
                     ends_on=data["ends_on"],
+                    submission=data["submission"],
                     by=actor(request),
                 )
             except ValidationError as error:
@@ -800,6 +811,8 @@ class ConclusionForm(forms.Form):
 
 
 class FindingForm(forms.ModelForm[Finding]):
+    submission = SubmissionField()
+
     class Meta:
         model = Finding
         fields = ["kind", "text", "correction", "owner", "deadline"]
@@ -820,6 +833,7 @@ class CorrectionForm(forms.Form):
 
 class SanctionForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SanctionKind.choices)
+    submission = SubmissionField()
     card_number = forms.CharField(
         label=gettext_lazy("Party card number of the member"),
         max_length=20,
@@ -876,7 +890,12 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                         by=by,
                     )
                 elif action == "finding":
-                    services.add_finding(item=item, data=data, by=by)
+                    services.add_finding(
+                        item=item,
+                        data={k: v for k, v in data.items() if k != "submission"},
+                        submission=data["submission"],
+                        by=by,
+                    )
                 elif action == "correction":
                     finding = Finding.objects.filter(item=item, pk=data["finding"]).first()
                     if finding is None:
@@ -907,6 +926,7 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                         decided_on=data["decided_on"],
                         decision=data["decision"],
                         reason=data["reason"],
+                        submission=data["submission"],
                         by=by,
                     )
             except ValidationError as error:
