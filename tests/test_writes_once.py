@@ -379,3 +379,53 @@ def test_every_create_form_sent_twice_creates_one_record(name: str, client_for) 
     # The same form shown again is another submission.
     _action, shown = form_data()
     assert shown["submission"] != data["submission"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only (as in CI): the tests' in-memory SQLite locks whole tables",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_four_simultaneous_sends_of_one_task_form_add_one_task() -> None:
+    """The mechanism on another form: four threads, each on its own connection, send the
+    same task form (one token) at once; one task is added, and every thread gets it."""
+    import datetime
+    import threading
+    import uuid
+
+    from chibo.meetings import services
+    from chibo.meetings.models import Task
+    from chibo.orgs.models import Unit
+    from tests.conftest import build_cast
+    from tests.test_meetings import planned
+
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+    meeting = planned()
+    token = uuid.uuid4()
+    start = threading.Barrier(4)
+    made: list[int] = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            task = services.add_task(
+                meeting=Meeting.objects.get(pk=meeting.pk),
+                title="Vận động hội viên",
+                deadline=datetime.date(2026, 12, 28),
+                owned_by_committee=True,
+                submission=token,
+                by=None,
+            )
+            made.append(task.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Task.objects.filter(meeting=meeting).count() == 1
+    assert len(made) == 4
+    assert len(set(made)) == 1
