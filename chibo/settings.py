@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "chibo.reports",
     "chibo.search",
     "chibo.portal",
+    "chibo.api",
+    "ninja",
     "chibo.demo",
 ]
 
@@ -331,6 +333,8 @@ LOGGING = {
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
 # Public holidays (ISO dates) skipped when counting working days (the probation clock).
 CHIBO_HOLIDAYS = env_list("CHIBO_HOLIDAYS")
+# Requests per API token ("number/s|m|h|d"); beyond it the API answers 429 with Retry-After.
+CHIBO_API_RATE = env_str("CHIBO_API_RATE", "600/m")
 # Panels that apps above `meetings` add to a meeting's page and its preparation page.
 CHIBO_MEETING_PANELS = [
     "chibo.content.panels.meeting_materials",

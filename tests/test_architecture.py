@@ -34,6 +34,7 @@ ORDER = [
     "reports",
     "search",
     "portal",
+    "api",
 ]
 # May import anything: the seed and benchmark of the demo, and the project's own modules
 # (settings, the top-level urls and views, which gather every app's pages).

@@ -23,6 +23,7 @@ LINKS = (
     "admin:index",
     "password_change",
     "two_factor",
+    "api_tokens",
     "logout",
     "set_language",
 )
