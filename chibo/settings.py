@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "chibo.content",
     "chibo.development",
     "chibo.reports",
+    "chibo.directives",
     "chibo.search",
     "chibo.portal",
     "chibo.api",

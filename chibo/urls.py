@@ -77,6 +77,7 @@ urlpatterns = [
     path("", include("chibo.content.urls")),
     path("", include("chibo.development.urls")),
     path("", include("chibo.reports.urls")),
+    path("", include("chibo.directives.urls")),
     path("search/", include("chibo.search.urls")),
     path("api/v1/", include("chibo.api.urls")),
     path("accounts/api-tokens/", api_views.token_list, name="api_tokens"),

@@ -296,6 +296,57 @@ def export_of(code: str, table: str, fmt: str) -> Callable[[], list[object]]:
     return lambda: [code, table, fmt]
 
 
+def request_of(code: str, template: str = "form") -> Callable[[], list[object]]:
+    """A request sent by `code` to every unit directly below it."""
+
+    def make() -> list[object]:
+        from chibo.directives.services import send_request
+
+        request = send_request(
+            unit=Unit.objects.get(code=code),
+            kind="half_year",
+            title="Báo cáo",
+            body="",
+            due_on=timezone.localdate(),
+            period="2026-H1",
+            template=template,
+            target="all",
+            by=None,
+        )
+        return [request.pk]
+
+    return make
+
+
+def answer_to(sender: str, code: str, *, with_file: bool = False) -> Callable[[], list[object]]:
+    """The answer of `code` to a request of `sender` (a document, uploaded when asked)."""
+
+    def make() -> list[object]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chibo.directives.models import Answer
+        from chibo.directives.services import save_answer
+
+        (pk,) = request_of(sender, "document")()
+        answer = Answer.objects.get(request_id=int(str(pk)), unit__code=code)
+        if with_file:
+            save_answer(
+                answer=answer,
+                file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+                file_type="pdf",
+                submit=False,
+                version=None,
+                by=None,
+            )
+        return [answer.pk]
+
+    return make
+
+
+def export_of_request(code: str, fmt: str) -> Callable[[], list[object]]:
+    return lambda: [*request_of(code)(), fmt]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 # Who manages the whole province, and who reads it all (kiemtra: inspection staff).
 ALL_UNITS = {"admin", "bantochuc"}
@@ -435,6 +486,59 @@ def cases() -> Iterator[Case]:
         yield Case("supervision:meeting_visits", meeting_of(code), frozenset(SEE[code]))
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
+    # Requests down, answers up: the sending unit's staff (and the staff above who oversee
+    # it) see a request and all its answers; a recipient's staff see the request and their
+    # own answer; sending, answering and reviewing take a grant on the unit itself.
+    yield Case("directives:inbox", NO_ARGS, EVERYONE)
+    request_senders = {
+        "LV": {"admin", "bantochuc"},
+        "X001": {"admin", "uyvien1"},
+        "X002": {"admin"},
+    }
+    for code, people in request_senders.items():
+        yield Case("directives:new", unit(code), frozenset(people))
+    yield Case("directives:new", unit("X001.01"), frozenset())  # a cell sends nothing
+    yield Case("directives:new", unit("LV"), frozenset({"admin", "bantochuc"}), method="post")
+    request_overseers = {"LV": {"admin", "bantochuc"}, "X001": {"admin", "bantochuc", "uyvien1"}}
+    yield Case(
+        "directives:request", request_of("LV"), frozenset(request_overseers["LV"] | {"uyvien1"})
+    )
+    yield Case(
+        "directives:request", request_of("X001"), frozenset(request_overseers["X001"] | {"bithu1"})
+    )
+    for code, people in request_overseers.items():
+        yield Case("directives:consolidated", request_of(code), frozenset(people))
+        for fmt in ("docx", "xlsx"):
+            yield Case(
+                "directives:consolidated_export", export_of_request(code, fmt), frozenset(people)
+            )
+    yield Case("directives:consolidated_export", export_of_request("LV", "pdf"), frozenset())
+    request_answers = {
+        ("LV", "X001"): request_overseers["LV"] | {"uyvien1"},
+        ("LV", "X002"): request_overseers["LV"],
+        ("X001", "X001.01"): request_overseers["X001"] | {"bithu1"},
+        ("X001", "X001.02"): request_overseers["X001"],
+    }
+    for (sender, code), people in request_answers.items():
+        yield Case("directives:answer", answer_to(sender, code), frozenset(people))
+        yield Case("directives:answer_file", answer_to(sender, code), frozenset())  # no file
+        yield Case(
+            "directives:answer_file", answer_to(sender, code, with_file=True), frozenset(people)
+        )
+    # Posting an answer (empty: the form's errors): the staff of the recipient unit itself.
+    answer_writers = {"X001": {"admin", "uyvien1"}, "X001.01": {"admin", "bithu1"}}
+    yield Case(
+        "directives:answer",
+        answer_to("LV", "X001"),
+        frozenset(answer_writers["X001"]),
+        method="post",
+    )
+    yield Case(
+        "directives:answer",
+        answer_to("X001", "X001.01"),
+        frozenset(answer_writers["X001.01"]),
+        method="post",
+    )
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
     yield Case("reports:export", lambda: ["LV", "no-such-table", "csv"], frozenset())

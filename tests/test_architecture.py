@@ -32,6 +32,7 @@ ORDER = [
     "content",
     "development",
     "reports",
+    "directives",
     "search",
     "portal",
     "api",

@@ -18,6 +18,7 @@ LINKS = (
     "meetings:my_tasks",
     "meetings:calendar",
     "supervision:my_visits",
+    "directives:inbox",
     "members:search",
     "search:search",
     "admin:index",
