@@ -23,7 +23,8 @@ from chibo.directives.figures import consolidate
 from chibo.directives.models import Answer, AnswerState, Reminder, Request, Target, Template
 from chibo.directives.tasks import REMINDER_DAYS, remind_late_answers, send_request_reminders
 from chibo.directives.todo import answers_to_review, requests_to_answer
-from chibo.orgs.models import Unit, UnitKind
+from chibo.orgs.models import RoleGrant, Unit, UnitKind
+from chibo.orgs.permissions import Role, Scope
 
 pytestmark = pytest.mark.django_db
 
@@ -432,6 +433,38 @@ def test_the_todo_lists_requests_to_answer_and_answers_to_review(cast: dict[str,
         list(requests_to_answer(cast["uyvien1"], today()))
         list(answers_to_review(cast["bantochuc"], today()))
     assert len(queries) <= 4  # the grants of each user, then one query each
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_the_demo_request_to_all_communes_is_answered_by_two_of_three_and_the_third_reminded_once(
+    cast: dict[str, User],
+) -> None:
+    from chibo.demo.directives import seed_requests
+
+    province = Unit.objects.get(code="LV")
+    ward = Unit.objects.get(code="X001").add_sibling(
+        pos="last-sibling", code="P001", name="Đảng bộ phường Thử",
+        kind=UnitKind.objects.get(code="dang_uy_phuong"),
+    )  # fmt: skip
+    RoleGrant.objects.create(user=cast["uyvien1"], unit=ward, role=Role.UPPER_COMMITTEE,
+                             scope=Scope.SUBTREE)  # fmt: skip
+    counts = seed_requests(province, today=today())
+    assert counts["requests"] >= 3
+    report = Request.objects.get(unit=province, kind="half_year")
+    states = dict(report.answers.values_list("unit__code", "state"))
+    assert sorted(states) == ["P001", "X001", "X002"]
+    answered = [c for c, s in states.items() if s in (AnswerState.SUBMITTED, AnswerState.ACCEPTED)]
+    late = [a for a in report.answers.all() if a.is_late()]
+    assert len(answered) == 2
+    assert len(late) == 1
+    assert Reminder.objects.filter(answer=late[0]).count() == 1
+    assert remind_late_answers() == 0  # the worker retries: nothing sent twice
+    assert Reminder.objects.filter(answer=late[0]).count() == 1
+    assert Answer.objects.filter(state=AnswerState.RETURNED).exists()
+    assert Request.objects.filter(kind="plan").count() >= 2  # each level's plan
+    assert Request.objects.filter(kind="year", due_on__month=12, due_on__day=31).exists()
 
 
 def test_the_services_refuse_what_the_state_does_not_allow() -> None:
