@@ -133,7 +133,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     overseer = sees_all_answers(request.user, item)
     answers = (
         Answer.objects.filter(request=item)
-        .select_related("unit")
+        .select_related("unit", "request")
         .annotate(reminded=Count("reminders"))
         .order_by("unit__path")
     )
