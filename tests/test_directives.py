@@ -445,9 +445,10 @@ def test_the_demo_request_to_all_communes_is_answered_by_two_of_three_and_the_th
     from chibo.demo.directives import seed_requests
 
     province = Unit.objects.get(code="LV")
-    ward = Unit.objects.get(code="X001").add_sibling(
-        pos="last-sibling", code="P001", name="Đảng bộ phường Thử",
-        kind=UnitKind.objects.get(code="dang_uy_phuong"),
+    ward = Unit.objects.add_child(
+        province,
+        instance=Unit(code="P001", name="Đảng bộ phường Thử",
+                      kind=UnitKind.objects.get(code="dang_uy_phuong")),
     )  # fmt: skip
     RoleGrant.objects.create(user=cast["uyvien1"], unit=ward, role=Role.UPPER_COMMITTEE,
                              scope=Scope.SUBTREE)  # fmt: skip
