@@ -70,8 +70,11 @@ INSTALLED_APPS = [
     "chibo.content",
     "chibo.development",
     "chibo.reports",
+    "chibo.directives",
     "chibo.search",
     "chibo.portal",
+    "chibo.api",
+    "ninja",
     "chibo.demo",
 ]
 
@@ -332,6 +335,8 @@ LOGGING = {
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
 # Public holidays (ISO dates) skipped when counting working days (the probation clock).
 CHIBO_HOLIDAYS = env_list("CHIBO_HOLIDAYS")
+# Requests per API token ("number/s|m|h|d"); beyond it the API answers 429 with Retry-After.
+CHIBO_API_RATE = env_str("CHIBO_API_RATE", "600/m")
 # What apps add to the pages of the apps below them (chibo.lib.panels): slot (declared by
 # the lower app's template, `{% panels "slot" object %}`) → the panels shown there, in order.
 CHIBO_PANELS = {

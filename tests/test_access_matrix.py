@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -37,6 +38,11 @@ class Case:
     ok: int = 200
     denied: int = 404
     anonymous: int = 302
+    # The API: the cast member's own token in the Authorization header (no session), a
+    # query string, a JSON body.
+    bearer: bool = False
+    query: str = ""
+    body: str | None = None
 
     def expected(self, username: str | None) -> int:
         if username is None:
@@ -290,6 +296,57 @@ def export_of(code: str, table: str, fmt: str) -> Callable[[], list[object]]:
     return lambda: [code, table, fmt]
 
 
+def request_of(code: str, template: str = "form") -> Callable[[], list[object]]:
+    """A request sent by `code` to every unit directly below it."""
+
+    def make() -> list[object]:
+        from chibo.directives.services import send_request
+
+        request = send_request(
+            unit=Unit.objects.get(code=code),
+            kind="half_year",
+            title="Báo cáo",
+            body="",
+            due_on=timezone.localdate(),
+            period="2026-H1",
+            template=template,
+            target="all",
+            by=None,
+        )
+        return [request.pk]
+
+    return make
+
+
+def answer_to(sender: str, code: str, *, with_file: bool = False) -> Callable[[], list[object]]:
+    """The answer of `code` to a request of `sender` (a document, uploaded when asked)."""
+
+    def make() -> list[object]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chibo.directives.models import Answer
+        from chibo.directives.services import save_answer
+
+        (pk,) = request_of(sender, "document")()
+        answer = Answer.objects.get(request_id=int(str(pk)), unit__code=code)
+        if with_file:
+            save_answer(
+                answer=answer,
+                file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+                file_type="pdf",
+                submit=False,
+                version=None,
+                by=None,
+            )
+        return [answer.pk]
+
+    return make
+
+
+def export_of_request(code: str, fmt: str) -> Callable[[], list[object]]:
+    return lambda: [*request_of(code)(), fmt]
+
+
 NO_ARGS: Callable[[], list[object]] = list
 # Who manages the whole province, and who reads it all (kiemtra: inspection staff).
 ALL_UNITS = {"admin", "bantochuc"}
@@ -367,6 +424,9 @@ def cases() -> Iterator[Case]:
     )
     yield Case("otp_webauthn:js-i18n-catalog", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("password_change_done", NO_ARGS, EVERYONE)
+    # A user's own API tokens (revoking another's: 404).
+    yield Case("api_tokens", NO_ARGS, EVERYONE)
+    yield Case("api_token_revoke", lambda: [10**9], frozenset(), method="post")
     yield Case("two_factor", NO_ARGS, EVERYONE)
     yield Case("two_factor_setup", NO_ARGS, EVERYONE)
     # Without a device there is no code to ask: straight on (or back to the status page).
@@ -426,6 +486,59 @@ def cases() -> Iterator[Case]:
         yield Case("supervision:meeting_visits", meeting_of(code), frozenset(SEE[code]))
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
+    # Requests down, answers up: the sending unit's staff (and the staff above who oversee
+    # it) see a request and all its answers; a recipient's staff see the request and their
+    # own answer; sending, answering and reviewing take a grant on the unit itself.
+    yield Case("directives:inbox", NO_ARGS, EVERYONE)
+    request_senders = {
+        "LV": {"admin", "bantochuc"},
+        "X001": {"admin", "uyvien1"},
+        "X002": {"admin"},
+    }
+    for code, people in request_senders.items():
+        yield Case("directives:new", unit(code), frozenset(people))
+    yield Case("directives:new", unit("X001.01"), frozenset())  # a cell sends nothing
+    yield Case("directives:new", unit("LV"), frozenset({"admin", "bantochuc"}), method="post")
+    request_overseers = {"LV": {"admin", "bantochuc"}, "X001": {"admin", "bantochuc", "uyvien1"}}
+    yield Case(
+        "directives:request", request_of("LV"), frozenset(request_overseers["LV"] | {"uyvien1"})
+    )
+    yield Case(
+        "directives:request", request_of("X001"), frozenset(request_overseers["X001"] | {"bithu1"})
+    )
+    for code, people in request_overseers.items():
+        yield Case("directives:consolidated", request_of(code), frozenset(people))
+        for fmt in ("docx", "xlsx"):
+            yield Case(
+                "directives:consolidated_export", export_of_request(code, fmt), frozenset(people)
+            )
+    yield Case("directives:consolidated_export", export_of_request("LV", "pdf"), frozenset())
+    request_answers = {
+        ("LV", "X001"): request_overseers["LV"] | {"uyvien1"},
+        ("LV", "X002"): request_overseers["LV"],
+        ("X001", "X001.01"): request_overseers["X001"] | {"bithu1"},
+        ("X001", "X001.02"): request_overseers["X001"],
+    }
+    for (sender, code), people in request_answers.items():
+        yield Case("directives:answer", answer_to(sender, code), frozenset(people))
+        yield Case("directives:answer_file", answer_to(sender, code), frozenset())  # no file
+        yield Case(
+            "directives:answer_file", answer_to(sender, code, with_file=True), frozenset(people)
+        )
+    # Posting an answer (empty: the form's errors): the staff of the recipient unit itself.
+    answer_writers = {"X001": {"admin", "uyvien1"}, "X001.01": {"admin", "bithu1"}}
+    yield Case(
+        "directives:answer",
+        answer_to("LV", "X001"),
+        frozenset(answer_writers["X001"]),
+        method="post",
+    )
+    yield Case(
+        "directives:answer",
+        answer_to("X001", "X001.01"),
+        frozenset(answer_writers["X001.01"]),
+        method="post",
+    )
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
     yield Case("reports:export", lambda: ["LV", "no-such-table", "csv"], frozenset())
@@ -534,7 +647,57 @@ def cases() -> Iterator[Case]:
             yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 
 
-CASES = list(cases())
+def api_cases() -> Iterator[Case]:
+    """The API (/api/v1/): the same access as the pages, with a token instead of a session;
+    401 without one. The documents describing it are open."""
+    yield Case("api:openapi-json", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("api:openapi-view", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("api:api-root", NO_ARGS, frozenset(), anonymous=404)
+
+    def api(
+        name: str, args: Callable[[], list[object]], allowed: frozenset[str], **kw: Any
+    ) -> Case:
+        return Case(f"api:{name}", args, allowed, bearer=True, anonymous=401, **kw)
+
+    yield api("list_units", NO_ARGS, EVERYONE)
+    for code, users in SEE.items():
+        yield api("get_unit", unit(code), frozenset(users))
+        yield api("list_units", NO_ARGS, frozenset(users), query=f"root={code}")
+        yield api("list_members", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("export_members", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("export_members_xlsx", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("list_meetings", NO_ARGS, frozenset(users), query=f"unit={code}&period=2026")
+        yield api("list_tasks", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("list_scores", NO_ARGS, frozenset(users), query=f"unit={code}&year=2026")
+        yield api("list_classifications", NO_ARGS, frozenset(users), query=f"unit={code}&year=2026")
+        yield api("get_figures", NO_ARGS, frozenset(users), query=f"unit={code}&period=2026")
+    for code in ("X001.01", "X002.01"):
+        yield api("get_member", member_of(code), frozenset(SEE[code]))
+        yield api("get_meeting", meeting_of(code), frozenset(SEE[code]))
+        # An empty sheet at a stale version: refused (409) for those who may write, 404 else.
+        yield api(
+            "put_attendance",
+            meeting_of(code),
+            frozenset(WRITE_MEETINGS[code]),
+            method="put",
+            body='{"version": 0, "entries": []}',
+            ok=409,
+        )
+    yield api(
+        "patch_task",
+        task_of_dangvien1,
+        frozenset({"admin", "bithu1", "dangvien1"}),
+        method="patch",
+        body='{"status": "in_progress", "progress": ""}',
+    )
+    yield api("list_materials", NO_ARGS, EVERYONE)
+    for code, who in {"LV": EVERYONE - {"outsider"}, "X001": SEE["X001.01"]}.items():
+        yield api("get_material", material_of(code), frozenset(who))
+        yield api("mark_material_read", material_of(code), frozenset(who), method="post")
+    yield api("list_changes", NO_ARGS, EVERYONE)
+
+
+CASES = list(cases()) + list(api_cases())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{i}-{c.url_name}" for i, c in enumerate(CASES)])
@@ -542,10 +705,33 @@ def test_access_matrix(case: Case, client_for) -> None:
     url = reverse(case.url_name, args=case.args())
     results = {}
     for username in [*CAST, ANON]:
-        response = getattr(client_for(username), case.method)(url)
+        if case.bearer:
+            response = _api_call(case, url, username)
+        else:
+            response = getattr(client_for(username), case.method)(url)
         results[username or "anonymous"] = response.status_code
     expected = {username or "anonymous": case.expected(username) for username in [*CAST, ANON]}
     assert results == expected, url
+
+
+def token_headers(username: str | None) -> dict[str, str]:
+    """The Authorization header of a new API token of `username` (none for anonymous)."""
+    from chibo.api.tokens import create_token
+
+    if username is None:
+        return {}
+    _token, text = create_token(user=User.objects.get(username=username), name="matrix")
+    return {"Authorization": f"Bearer {text}"}
+
+
+def _api_call(case: Case, url: str, username: str | None) -> Any:
+    from django.test import Client
+
+    target = f"{url}?{case.query}" if case.query else url
+    extra: dict[str, Any] = {"headers": token_headers(username)}
+    if case.body is not None:
+        extra |= {"data": case.body, "content_type": "application/json"}
+    return getattr(Client(), case.method)(target, **extra)
 
 
 def _pattern_names(resolver: URLResolver, namespace: str = "") -> Iterator[str]:

@@ -32,8 +32,10 @@ ORDER = [
     "content",
     "development",
     "reports",
+    "directives",
     "search",
     "portal",
+    "api",
 ]
 # May import anything: the seed and benchmark of the demo, and the project's own modules
 # (settings, the top-level urls and views, which gather every app's pages).

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from chibo.content.models import TopicAdoption
 from chibo.demo import names
+from chibo.demo.directives import seed_requests
 from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
@@ -357,6 +358,8 @@ def seed_province(
             history["materials"] = publish_demo_materials(units["LV"])
             history["topics_adopted"] = orient_demo_topics(units["LV"])
             history["member_accounts"] = give_cell_accounts(units["X001.01"])
+            requests = seed_requests(units["LV"])
+            history.update({f"directives_{key}": n for key, n in requests.items()})
     # Millions of rows arrived at once: give the query planner their statistics now rather
     # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x). On
     # PostgreSQL a vacuum also marks the pages all-visible, as autovacuum does on a database

@@ -18,11 +18,13 @@ LINKS = (
     "meetings:my_tasks",
     "meetings:calendar",
     "supervision:my_visits",
+    "directives:inbox",
     "members:search",
     "search:search",
     "admin:index",
     "password_change",
     "two_factor",
+    "api_tokens",
     "logout",
     "set_language",
 )
