@@ -261,6 +261,39 @@ def working_group() -> list[object]:
     return [group.pk]
 
 
+def weak_cell_of_x001_01() -> list[object]:
+    """X001.01 proposed for the list of weak cells by its commune."""
+    from chibo.supervision.services import propose_weak_cell
+
+    case = propose_weak_cell(
+        unit=Unit.objects.get(code="X001.01"),
+        year=timezone.localdate().year,
+        source="commune",
+        reason="Sinh hoạt không đều",
+        by=None,
+    )
+    return [case.pk]
+
+
+def good_practice_of_x001_01() -> list[object]:
+    """A finding of good practice of commune 1's inspection of X001.01."""
+    from chibo.supervision.models import InspectionItem
+    from chibo.supervision.services import add_finding
+
+    (pk,) = inspection_of_x001_01()
+    finding = add_finding(
+        item=InspectionItem.objects.get(pk=int(str(pk))),
+        data={"kind": "good_practice", "text": "Sổ tay đảng viên điện tử"},
+        by=None,
+    )
+    return [finding.pk]
+
+
+def report_file_of(fmt: str) -> Callable[[], list[object]]:
+    """This year's report of the working group led by uyvien1, as a file."""
+    return lambda: [*working_group(), f"{timezone.localdate().year}", fmt]
+
+
 def inspection_of_x001_01() -> list[object]:
     from chibo.supervision.services import add_inspection
 
@@ -549,6 +582,22 @@ def cases() -> Iterator[Case]:
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
     yield Case("supervision:group", working_group, frozenset(READ_ALL | {"uyvien1"}))
+    yield Case("supervision:my_groups", NO_ARGS, EVERYONE)
+    for fmt in ("docx", "xlsx"):
+        yield Case(
+            "supervision:report_file",
+            report_file_of(fmt),
+            frozenset(READ_ALL | {"uyvien1"}),
+        )
+    yield Case(
+        "supervision:report_file",
+        lambda: [*working_group(), f"{timezone.localdate().year}", "pdf"],
+        frozenset(),
+    )
+    # A weak-cell record of bithu1's cell: its supervisors and its leaders.
+    yield Case("supervision:weak_cell", weak_cell_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
+    # A good practice found in bithu1's cell: spread by whoever publishes for commune 1.
+    yield Case("content:spread", good_practice_of_x001_01, frozenset({"admin"}))
     yield Case(
         "supervision:report",
         lambda: [*working_group(), f"{timezone.localdate().year}"],
@@ -560,8 +609,13 @@ def cases() -> Iterator[Case]:
     for code in SEE:
         supervisors = SEE[code] - {"bithu1", "bithu2", "dangvien1"}
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
-        yield Case("supervision:groups", unit(code), frozenset(supervisors))
+        # The people of the province's working group (tocongtac1) reach the list of the
+        # committee that set it up.
+        group_people = {"tocongtac1"} if code == "LV" else set()
+        yield Case("supervision:groups", unit(code), frozenset(supervisors | group_people))
         yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))
+        yield Case("supervision:weak_cells", unit(code), frozenset(supervisors))
+        yield Case("content:good_practice", unit(code), frozenset(SEE[code]))
         yield Case("supervision:programme", unit(code), frozenset(supervisors))
         yield Case(
             "supervision:support", unit(code), frozenset(supervisors if code.count(".") else ())

@@ -16,6 +16,7 @@ from chibo.orgs.access import (
 )
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
+from chibo.supervision.access import groups_of
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -47,6 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "attended": attended,
             "grants": active_grants(request.user),
+            "working_groups": list(groups_of(request.user).select_related("unit")[:5]),
             "top_units": top_units(request.user),
         },
     )
