@@ -661,8 +661,9 @@ def seed_weak_cells() -> int:
 
 def seed_group_work() -> int:
     """The province's working group at work this year: its people attended the meetings of
-    their cells every other month, most recorded what they saw; its report of the first
-    half was returned for correction, that of last year accepted."""
+    their cells every other month, most recorded what they saw; its report of this year's
+    first half was returned for correction, last year's first half accepted and last year's
+    year-end report submitted, waiting for the province."""
     group = WorkingGroup.objects.select_related("unit", "leader").order_by("pk").first()
     if group is None:
         return 0
@@ -705,7 +706,8 @@ def seed_group_work() -> int:
     )
     staff = get_user_model().objects.filter(username="bantochuc").first()
     for year, half, outcome in (
-        (HISTORY_END.year - 1, False, "accept"),
+        (HISTORY_END.year - 1, True, "accept"),
+        (HISTORY_END.year - 1, False, "submit"),
         (HISTORY_END.year, True, "return"),
     ):
         report = draft_report(group, year, half)
@@ -726,7 +728,7 @@ def seed_group_work() -> int:
                 version=report.version,
                 by=staff,
             )
-        else:
+        elif outcome == "return":
             return_report(
                 report=report,
                 reason="Bổ sung đánh giá cụ thể từng chi bộ yếu kém trên địa bàn.",
