@@ -123,6 +123,18 @@ def task_of_dangvien1() -> list[object]:
     return [task.pk]
 
 
+def notification_of(username: str) -> Callable[[], list[object]]:
+    def make() -> list[object]:
+        from chibo.notifications.models import Notification
+
+        notification = Notification.objects.create(
+            user=User.objects.get(username=username), key="test:1", kind="test", title="T", url="/"
+        )
+        return [notification.pk]
+
+    return make
+
+
 def material_of(code: str) -> Callable[[], list[object]]:
     """A material published by `code` to every cell below it."""
 
@@ -470,7 +482,23 @@ def cases() -> Iterator[Case]:
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
     yield Case("search:search", NO_ARGS, EVERYONE)
-    yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
+    # The to-do list and notifications: each person's own.
+    yield Case("portal:todo", NO_ARGS, EVERYONE)
+    yield Case("portal:todo_count", NO_ARGS, EVERYONE)
+    yield Case("portal:my_tasks", NO_ARGS, EVERYONE, ok=302)  # now the to-do list
+    yield Case("notifications:list", NO_ARGS, EVERYONE)
+    yield Case("notifications:settings", NO_ARGS, EVERYONE)
+    yield Case("notifications:read_all", NO_ARGS, EVERYONE, method="post", ok=302)
+    yield Case(
+        "notifications:read",
+        notification_of("dangvien1"),
+        frozenset({"dangvien1"}),
+        method="post",
+        ok=302,
+    )
+    # An empty body is no subscription, for whoever sends it.
+    yield Case("notifications:subscribe", NO_ARGS, EVERYONE, method="post", ok=400)
+    yield Case("notifications:unsubscribe", NO_ARGS, EVERYONE, method="post")
     yield Case("meetings:calendar", NO_ARGS, EVERYONE)
     # Calendar apps cannot log in: the private token stands for its owner, whoever asks.
     yield Case("meetings:person_calendar", feed_of("dangvien1"), EVERYONE, anonymous=200)

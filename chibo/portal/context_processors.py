@@ -15,7 +15,8 @@ from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Role
 LINKS = (
     "portal:home",
     "orgs:tree",
-    "meetings:my_tasks",
+    "portal:todo",
+    "portal:todo_count",
     "meetings:calendar",
     "supervision:my_visits",
     "directives:inbox",

@@ -1,23 +1,31 @@
 """What waits on a person among supervision's records (chibo.lib.todo): visits to attend or
-to record, weak-cell decisions and quarterly reviews, working-group reports to write, to
-correct or to review. Each provider reads through chibo.supervision.access and names its
-query budget."""
+to record, corrections an inspection requires (for the inspected cell's leaders; overdue
+ones for the inspecting staff), weak-cell decisions and quarterly reviews, working-group
+reports to write, to correct or to review. Each provider reads through
+chibo.supervision.access and names its query budget."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib.todo import TodoItem
+from chibo.meetings.models import MeetingState
+from chibo.orgs.access import duty_filter, duty_grants
 from chibo.orgs.permissions import Perm
 from chibo.supervision.access import groups_of, reports_to_review
 from chibo.supervision.models import (
     WRITABLE,
+    Finding,
+    FindingKind,
     GroupReport,
+    InspectionItem,
     ReportState,
     SupervisionRules,
     Visit,
@@ -28,11 +36,12 @@ from chibo.supervision.models import (
 from chibo.supervision.services import reports_due, weak_reviews_due
 
 if TYPE_CHECKING:
-    from chibo.lib.todo import TodoItem
     from chibo.orgs.access import AnyUser
 
 LIMIT = 50  # items per provider: the page shows the first ones, the count stays bounded
 SOON = datetime.timedelta(days=7)
+# Visits are listed from this many days before the meeting.
+VISIT_DAYS_AHEAD = 14
 
 
 def _item(**kwargs: object) -> TodoItem:
@@ -41,41 +50,41 @@ def _item(**kwargs: object) -> TodoItem:
     return TodoItem(**kwargs)  # type: ignore[arg-type]
 
 
-def visits_due(user: AnyUser, today: datetime.date) -> Iterable[TodoItem]:
-    """The user's planned visits (their working group's among them): meetings of the coming
-    week to attend, and those held whose observation is not recorded. One query."""
+def visits_due(user: AnyUser, today: datetime.date) -> Iterator[TodoItem]:
+    """The person's planned visits (their working group's among them): coming meetings to
+    attend, and past ones whose observation is still to be recorded. Budget: 1 query."""
     if not user.is_authenticated:
-        return []
-    until = timezone.make_aware(datetime.datetime.combine(today + SOON, datetime.time()))
+        return
+    now = timezone.now()
     visits = (
-        Visit.objects.filter(user_id=user.pk, state=VisitState.PLANNED)
-        .filter(meeting__scheduled_at__lt=until)
+        Visit.objects.visible_to(user)
+        .filter(user_id=user.pk, state=VisitState.PLANNED)
+        .filter(meeting__scheduled_at__lte=now + datetime.timedelta(days=VISIT_DAYS_AHEAD))
+        .exclude(meeting__state=MeetingState.CANCELLED)
         .select_related("meeting__unit", "group")
-        .order_by("meeting__scheduled_at")[:LIMIT]
+        .order_by("meeting__scheduled_at", "pk")
     )
-    items = []
     for visit in visits:
-        day = timezone.localtime(visit.meeting.scheduled_at).date()
-        held = day < today
+        meeting = visit.meeting
+        day = timezone.localtime(meeting.scheduled_at).date()
+        past = meeting.scheduled_at <= now
         title = (
-            _("Record what you observed at the meeting of %(cell)s")
-            if held
-            else _("Attend the meeting of %(cell)s")
-        ) % {"cell": visit.meeting.unit.name}
-        if visit.group is not None:
-            title += f" ({visit.group.name})"
-        items.append(
-            _item(
-                key=f"supervision.visit:{visit.pk}",
-                kind="supervision.visit",
-                title=title,
-                url=visit.get_absolute_url(),
-                unit=visit.meeting.unit.name,
-                due=day,
-                overdue=held,
-            )
+            _("Record what you saw at the meeting of %(day)s")
+            if past
+            else _("Attend the meeting of %(day)s")
         )
-    return items
+        shown = title % {"day": f"{day:%d/%m/%Y}"}
+        if visit.group is not None:
+            shown += f" ({visit.group.name})"
+        yield TodoItem(
+            key=f"supervision.visit:{visit.pk}",
+            kind="supervision.visit",
+            title=shown,
+            url=reverse("supervision:visit", args=[visit.pk]),
+            unit=meeting.unit.name,
+            due=day,
+            overdue=day < today,
+        )
 
 
 def weak_cells_due(user: AnyUser, today: datetime.date) -> Iterable[TodoItem]:
@@ -183,4 +192,38 @@ def group_reports_due(user: AnyUser, today: datetime.date) -> Iterable[TodoItem]
     return items
 
 
-PROVIDERS = (visits_due, weak_cells_due, group_reports_due)
+def corrections_due(user: AnyUser, today: datetime.date) -> Iterator[TodoItem]:
+    """Corrections required by inspections and not yet made: for the leaders of the
+    inspected cell (MANAGE_MEETINGS held on it), all; for the inspecting staff
+    (MANAGE_INSPECTION over the inspecting unit), those past their deadline. Budget: 1
+    query."""
+    leads = any(g.unit.is_cell for g in duty_grants(user, Perm.MANAGE_MEETINGS))
+    inspects = bool(duty_grants(user, Perm.MANAGE_INSPECTION))
+    if not (leads or inspects):
+        return
+    mine = duty_filter(user, Perm.MANAGE_MEETINGS, through="item__target__", cells_only=True)
+    followed = duty_filter(user, Perm.MANAGE_INSPECTION, through="item__unit__") & Q(
+        deadline__lt=today
+    )
+    findings = (
+        Finding.objects.filter(item__in=InspectionItem.objects.visible_to(user).values("pk"))
+        .exclude(kind=FindingKind.GOOD_PRACTICE)
+        .exclude(correction="")
+        .filter(corrected_on__isnull=True)
+        .filter(mine | followed)
+        .select_related("item__target")
+        .order_by("deadline", "pk")
+    )
+    for finding in findings:
+        yield TodoItem(
+            key=f"supervision.correction:{finding.pk}",
+            kind="supervision.correction",
+            title=_("Correct: %(text)s") % {"text": finding.correction[:120]},
+            url=reverse("supervision:inspection", args=[finding.item_id]),
+            unit=finding.item.target.name,
+            due=finding.deadline,
+            overdue=finding.is_overdue(today),
+        )
+
+
+PROVIDERS = (visits_due, corrections_due, weak_cells_due, group_reports_due)
