@@ -68,7 +68,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     current = Preference.objects.filter(user=user).first()
     initial = {"daily_digest": current.daily_digest if current else True}
-    form = PreferenceForm(request.POST or None, initial=initial)
+    # An unticked box posts nothing: the form is bound on every POST.
+    form = PreferenceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.set_preference(user=user, daily_digest=form.cleaned_data["daily_digest"])
         messages.success(request, _("Your choice is saved."))
