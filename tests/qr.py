@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pypdfium2  # type: ignore[import-untyped]
-import zxingcpp  # type: ignore[import-untyped]
+import zxingcpp
 
 # Points to pixels: 200 dpi, enough for the slips' QR codes (3 px modules on screen).
 SCALE = 200 / 72
@@ -17,7 +17,9 @@ def qr_codes_by_page(pdf: bytes) -> list[list[str]]:
         pages = []
         for index in range(len(document)):
             image = document[index].render(scale=SCALE).to_pil()
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+            found = zxingcpp.read_barcodes(
+                image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+            )
             found = sorted(
                 found, key=lambda r: (r.position.top_left.y // 50, r.position.top_left.x)
             )
