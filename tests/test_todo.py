@@ -59,8 +59,10 @@ def proposed_score(meeting: Meeting) -> MeetingScore:
     )
 
 
-def items_of(user: User, today: datetime.date = DECEMBER) -> list[TodoItem]:
-    return todo_items(user, today)
+def items_of(user: User, today: datetime.date | None = None) -> list[TodoItem]:
+    """The user's list on `today` (the real today by default: the meetings made here are
+    placed from now)."""
+    return todo_items(user, today or timezone.localdate())
 
 
 def kinds(items: list[TodoItem]) -> set[str]:
@@ -102,11 +104,12 @@ def test_secretary_bithu1_plans_records_approves_and_reminds_missing_accounts(ca
     assert [i.url for i in accounts] == [reverse("members:accounts", args=["X001.01"])]
     # The month's regular meeting is planned (the coming one): nothing left to plan.
     assert "meetings.plan" not in kinds(list(items.values()))
-    assert {"scoring.self_cell", "development.probation"} <= kinds(list(items.values()))
+    in_december = items_of(cast["bithu1"], DECEMBER)
+    assert {"scoring.self_cell", "development.probation"} <= kinds(in_december)
 
 
 def test_secretary_is_asked_to_plan_the_month_without_a_regular_meeting(cast) -> None:
-    Meeting.objects.filter(unit__code="X001.01", month=DECEMBER.replace(day=1)).update(
+    Meeting.objects.filter(unit__code="X001.01", month=timezone.localdate().replace(day=1)).update(
         state=MeetingState.CANCELLED
     )
     items = [i for i in items_of(cast["bithu1"]) if i.kind == "meetings.plan"]
@@ -151,7 +154,7 @@ def test_working_group_tocongtac1_confirms_the_scores_of_its_commune(cast) -> No
 def test_organisation_commission_bantochuc_verifies_the_communes(cast) -> None:
     AnnualRating.objects.create(year=2026, unit=cell("X001"), self_level="good")
     AnnualRating.objects.create(year=2026, unit=cell("X001.01"), self_level="good")
-    items = items_of(cast["bantochuc"])
+    items = items_of(cast["bantochuc"], DECEMBER)
     verify = [i for i in items if i.kind == "scoring.verify"]
     assert [i.url for i in verify] == [reverse("scoring:rate_cell", args=["X001"]) + "?year=2026"]
     # Outside the classification season nothing is asked.
@@ -160,9 +163,9 @@ def test_organisation_commission_bantochuc_verifies_the_communes(cast) -> None:
 
 def test_commune_committee_uyvien1_verifies_then_decides_its_cells(cast) -> None:
     rating = AnnualRating.objects.create(year=2026, unit=cell("X001.01"), self_level="good")
-    assert f"scoring.verify:{rating.pk}" in by_key(items_of(cast["uyvien1"]))
+    assert f"scoring.verify:{rating.pk}" in by_key(items_of(cast["uyvien1"], DECEMBER))
     AnnualRating.objects.filter(pk=rating.pk).update(verified_level="good")
-    items = by_key(items_of(cast["uyvien1"]))
+    items = by_key(items_of(cast["uyvien1"], DECEMBER))
     assert f"scoring.decide:{rating.pk}" in items
     assert f"scoring.verify:{rating.pk}" not in items
 
@@ -191,15 +194,15 @@ def test_inspection_kiemtra_follows_up_overdue_corrections_the_cell_makes_them(c
         correction="Niêm yết lịch",
         deadline=datetime.date(2026, 12, 20),
     )
-    inspector = by_key(items_of(cast["kiemtra"]))
+    inspector = by_key(items_of(cast["kiemtra"], DECEMBER))
     assert f"supervision.correction:{late.pk}" in inspector
     assert f"supervision.correction:{coming.pk}" not in inspector
-    secretary = by_key(items_of(cast["bithu1"]))
+    secretary = by_key(items_of(cast["bithu1"], DECEMBER))
     assert secretary[f"supervision.correction:{late.pk}"].overdue
     assert secretary[f"supervision.correction:{coming.pk}"].url == reverse(
         "supervision:inspection", args=[item.pk]
     )
-    assert f"supervision.correction:{late.pk}" not in by_key(items_of(cast["bithu2"]))
+    assert f"supervision.correction:{late.pk}" not in by_key(items_of(cast["bithu2"], DECEMBER))
 
 
 def test_ordinary_member_dangvien1_reads_materials_and_does_their_tasks(cast) -> None:
@@ -231,7 +234,7 @@ def test_ordinary_member_dangvien1_reads_materials_and_does_their_tasks(cast) ->
         cells=[],
         by=None,
     )
-    items = items_of(cast["dangvien1"])
+    items = items_of(cast["dangvien1"], DECEMBER)
     assert items[0].key == f"meetings.task:{late.pk}"  # overdue first
     assert items[0].overdue
     assert items[0].url == reverse("meetings:task_update", args=[late.pk])
@@ -242,7 +245,7 @@ def test_ordinary_member_dangvien1_reads_materials_and_does_their_tasks(cast) ->
     # No cell work waits on a member: nothing to plan, record, confirm or remind.
     assert kinds(items) <= {"meetings.task", "content.read", "scoring.self_member"}
     mark_read(material, cast["dangvien1"])
-    assert f"content.read:{material.pk}" not in by_key(items_of(cast["dangvien1"]))
+    assert f"content.read:{material.pk}" not in by_key(items_of(cast["dangvien1"], DECEMBER))
 
 
 def test_administrator_is_not_handed_every_cells_work(cast) -> None:
@@ -258,12 +261,14 @@ def test_probation_review_is_due_twelve_months_after_admission(cast) -> None:
     Member.objects.filter(pk=member.pk).update(
         status=MemberStatus.PROBATIONARY, admitted_on=datetime.date(2025, 12, 20), official_on=None
     )
-    item = by_key(items_of(cast["bithu1"]))[f"development.probation:{member.pk}:2025-12-20"]
+    items = by_key(items_of(cast["bithu1"], DECEMBER))
+    item = items[f"development.probation:{member.pk}:2025-12-20"]
     assert item.url == reverse("members:member_action", args=[member.pk, "official"])
     assert not item.overdue
     Member.objects.filter(pk=member.pk).update(admitted_on=datetime.date(2026, 3, 1))
     assert not any(
-        i.key.startswith(f"development.probation:{member.pk}:") for i in items_of(cast["bithu1"])
+        i.key.startswith(f"development.probation:{member.pk}:")
+        for i in items_of(cast["bithu1"], DECEMBER)
     )
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chibo.lib.dates import add_months
 from chibo.lib.todo import TodoItem
 from chibo.members.models import Member, MemberStatus
 from chibo.orgs.access import duty_filter, duty_grants
@@ -24,17 +25,23 @@ if TYPE_CHECKING:
     from chibo.orgs.access import AnyUser
 
 RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
+# Scores wait on the upper level for the meetings of this month and the last: the month's
+# review is when it confirms them; an older score unconfirmed stands as the cell proposed it
+# (the dashboards count it so) and is not put on anyone's list.
+CONFIRM_MONTHS = 2
 
 
 def scores_to_confirm(user: AnyUser, today: datetime.date) -> Iterator[TodoItem]:
-    """Scores proposed by cells and not yet confirmed, for those who confirm them as the
-    upper level (CONFIRM_SCORES: committee members, working groups). Budget: 1 query."""
+    """Scores proposed by cells for the meetings of the last CONFIRM_MONTHS months and not
+    yet confirmed, for those who confirm them as the upper level (CONFIRM_SCORES: committee
+    members, working groups). Budget: 1 query."""
     if not duty_grants(user, Perm.CONFIRM_SCORES):
         return
+    since = add_months(today.replace(day=1), 1 - CONFIRM_MONTHS)
     scores = (
         MeetingScore.objects.visible_to(user, Perm.CONFIRM_SCORES)
         .filter(duty_filter(user, Perm.CONFIRM_SCORES, through="meeting__unit__"))
-        .filter(proposed_at__isnull=False, confirmed_at__isnull=True)
+        .filter(proposed_at__isnull=False, confirmed_at__isnull=True, meeting__month__gte=since)
         .select_related("meeting__unit")
         .order_by("meeting__scheduled_at", "pk")
     )
