@@ -269,3 +269,22 @@ def test_the_todo_page_counts_unread_notifications(cast, client_for) -> None:
     page = client_for("bithu1").get(reverse("portal:todo")).content.decode()
     assert reverse("notifications:list") in page
     assert "1 chưa đọc" in page
+
+
+def test_the_notification_list_uses_the_same_queries_however_many(cast, client_for) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = cast["bithu1"]
+    Notification.objects.create(user=user, key="q:0", kind="t", title="Một", url="/")
+    client = client_for("bithu1")
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("notifications:list"))
+    Notification.objects.bulk_create(
+        Notification(user=user, key=f"q:{i}", kind="t", title=f"Việc {i}", url="/")
+        for i in range(1, 30)
+    )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("notifications:list"))
+    assert len(many) == len(one)
+    assert page.content.decode().count("Việc ") >= 29
