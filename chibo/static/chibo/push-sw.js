@@ -1,6 +1,7 @@
 // Web Push in chibo's service worker: show what the server sent (chibo.notifications.push:
 // a JSON {title, body, url, tag}) and open its page when the notification is touched.
-// The service worker imports this file: importScripts("push-sw.js") beside it in static.
+// The service worker imports this file at its top: importScripts("push-sw.js") when it is
+// served from static/chibo/ too, otherwise with this file's static address.
 "use strict";
 
 self.addEventListener("push", (event) => {
