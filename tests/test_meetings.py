@@ -323,7 +323,7 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert secretary.get(url + "minutes/").status_code == 302
     member_page = client_for("dangvien1").get(url).content.decode()
     assert "Vận động đoàn viên" in member_page
-    assert "Vận động đoàn viên" in client_for("dangvien1").get("/tasks/mine/").content.decode()
+    assert "Vận động đoàn viên" in client_for("dangvien1").get("/todo/").content.decode()
 
 
 def test_a_stale_attendance_form_is_refused_and_keeps_what_was_typed(client_for) -> None:
