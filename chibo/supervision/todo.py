@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from chibo.orgs.access import AnyUser
 
 LIMIT = 50  # items per provider: the page shows the first ones, the count stays bounded
-SOON = datetime.timedelta(days=7)
 # Visits are listed from this many days before the meeting.
 VISIT_DAYS_AHEAD = 14
 
