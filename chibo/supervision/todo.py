@@ -101,13 +101,16 @@ def weak_cells_due(user: AnyUser, today: datetime.date) -> Iterable[TodoItem]:
             unit=case.unit.name,
         )
         for case in WeakCell.objects.visible_to(user, Perm.MANAGE_SUPERVISION)
+        .filter(duty_filter(user, Perm.MANAGE_SUPERVISION, through="unit__"))
         .filter(state=WeakState.PROPOSED)
         .select_related("unit")
         .order_by("proposed_at")[:LIMIT]
     ]
     listed = list(
         (
-            WeakCell.objects.visible_to(user, Perm.MANAGE_SUPERVISION)
+            WeakCell.objects.visible_to(user, Perm.MANAGE_SUPERVISION).filter(
+                duty_filter(user, Perm.MANAGE_SUPERVISION, through="unit__")
+            )
             | WeakCell.objects.filter(helper_id=user.pk)
         )
         .filter(state=WeakState.LISTED)
@@ -185,6 +188,7 @@ def group_reports_due(user: AnyUser, today: datetime.date) -> Iterable[TodoItem]
             due=report.submitted_at.date() if report.submitted_at else None,
         )
         for report in reports_to_review(user)
+        .filter(duty_filter(user, Perm.MANAGE_SUPERVISION, through="group__unit__"))
         .select_related("group__unit")
         .order_by("submitted_at")[:LIMIT]
     ]
