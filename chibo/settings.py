@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "chibo.reports",
     "chibo.directives",
     "chibo.search",
+    "chibo.notifications",
     "chibo.portal",
     "chibo.api",
     "ninja",
@@ -291,6 +292,14 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_U
 # redirects everything to https (SECURE_SSL_REDIRECT), and the helper takes the origin
 # the browser used.
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
+
+# Web Push to the phones that allow it (chibo.notifications.push): the VAPID key pair of
+# this site (`vapid --gen` of py-vapid makes one; the public key base64url-encoded, the
+# private key as a PEM file path or base64url DER) and a contact for the push services.
+# Without keys push is off.
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
 
 TASKS = {
     "default": {

@@ -82,5 +82,6 @@ urlpatterns = [
     path("api/v1/", include("chibo.api.urls")),
     path("accounts/api-tokens/", api_views.token_list, name="api_tokens"),
     path("accounts/api-tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
+    path("notifications/", include("chibo.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -123,6 +123,18 @@ def task_of_dangvien1() -> list[object]:
     return [task.pk]
 
 
+def notification_of(username: str) -> Callable[[], list[object]]:
+    def make() -> list[object]:
+        from chibo.notifications.models import Notification
+
+        notification = Notification.objects.create(
+            user=User.objects.get(username=username), key="test:1", kind="test", title="T", url="/"
+        )
+        return [notification.pk]
+
+    return make
+
+
 def material_of(code: str) -> Callable[[], list[object]]:
     """A material published by `code` to every cell below it."""
 
@@ -259,6 +271,39 @@ def working_group() -> list[object]:
         by=None,
     )
     return [group.pk]
+
+
+def weak_cell_of_x001_01() -> list[object]:
+    """X001.01 proposed for the list of weak cells by its commune."""
+    from chibo.supervision.services import propose_weak_cell
+
+    case = propose_weak_cell(
+        unit=Unit.objects.get(code="X001.01"),
+        year=timezone.localdate().year,
+        source="commune",
+        reason="Sinh hoạt không đều",
+        by=None,
+    )
+    return [case.pk]
+
+
+def good_practice_of_x001_01() -> list[object]:
+    """A finding of good practice of commune 1's inspection of X001.01."""
+    from chibo.supervision.models import InspectionItem
+    from chibo.supervision.services import add_finding
+
+    (pk,) = inspection_of_x001_01()
+    finding = add_finding(
+        item=InspectionItem.objects.get(pk=int(str(pk))),
+        data={"kind": "good_practice", "text": "Sổ tay đảng viên điện tử"},
+        by=None,
+    )
+    return [finding.pk]
+
+
+def report_file_of(fmt: str) -> Callable[[], list[object]]:
+    """This year's report of the working group led by uyvien1, as a file."""
+    return lambda: [*working_group(), f"{timezone.localdate().year}", fmt]
 
 
 def inspection_of_x001_01() -> list[object]:
@@ -437,7 +482,23 @@ def cases() -> Iterator[Case]:
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
     yield Case("search:search", NO_ARGS, EVERYONE)
-    yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
+    # The to-do list and notifications: each person's own.
+    yield Case("portal:todo", NO_ARGS, EVERYONE)
+    yield Case("portal:todo_count", NO_ARGS, EVERYONE)
+    yield Case("portal:my_tasks", NO_ARGS, EVERYONE, ok=302)  # now the to-do list
+    yield Case("notifications:list", NO_ARGS, EVERYONE)
+    yield Case("notifications:settings", NO_ARGS, EVERYONE)
+    yield Case("notifications:read_all", NO_ARGS, EVERYONE, method="post", ok=302)
+    yield Case(
+        "notifications:read",
+        notification_of("dangvien1"),
+        frozenset({"dangvien1"}),
+        method="post",
+        ok=302,
+    )
+    # An empty body is no subscription, for whoever sends it.
+    yield Case("notifications:subscribe", NO_ARGS, EVERYONE, method="post", ok=400)
+    yield Case("notifications:unsubscribe", NO_ARGS, EVERYONE, method="post")
     yield Case("meetings:calendar", NO_ARGS, EVERYONE)
     # Calendar apps cannot log in: the private token stands for its owner, whoever asks.
     yield Case("meetings:person_calendar", feed_of("dangvien1"), EVERYONE, anonymous=200)
@@ -549,6 +610,22 @@ def cases() -> Iterator[Case]:
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
     yield Case("supervision:group", working_group, frozenset(READ_ALL | {"uyvien1"}))
+    yield Case("supervision:my_groups", NO_ARGS, EVERYONE)
+    for fmt in ("docx", "xlsx"):
+        yield Case(
+            "supervision:report_file",
+            report_file_of(fmt),
+            frozenset(READ_ALL | {"uyvien1"}),
+        )
+    yield Case(
+        "supervision:report_file",
+        lambda: [*working_group(), f"{timezone.localdate().year}", "pdf"],
+        frozenset(),
+    )
+    # A weak-cell record of bithu1's cell: its supervisors and its leaders.
+    yield Case("supervision:weak_cell", weak_cell_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
+    # A good practice found in bithu1's cell: spread by whoever publishes for commune 1.
+    yield Case("content:spread", good_practice_of_x001_01, frozenset({"admin"}))
     yield Case(
         "supervision:report",
         lambda: [*working_group(), f"{timezone.localdate().year}"],
@@ -560,8 +637,13 @@ def cases() -> Iterator[Case]:
     for code in SEE:
         supervisors = SEE[code] - {"bithu1", "bithu2", "dangvien1"}
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
-        yield Case("supervision:groups", unit(code), frozenset(supervisors))
+        # The people of the province's working group (tocongtac1) reach the list of the
+        # committee that set it up.
+        group_people = {"tocongtac1"} if code == "LV" else set()
+        yield Case("supervision:groups", unit(code), frozenset(supervisors | group_people))
         yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))
+        yield Case("supervision:weak_cells", unit(code), frozenset(supervisors))
+        yield Case("content:good_practice", unit(code), frozenset(SEE[code]))
         yield Case("supervision:programme", unit(code), frozenset(supervisors))
         yield Case(
             "supervision:support", unit(code), frozenset(supervisors if code.count(".") else ())

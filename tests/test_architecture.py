@@ -34,6 +34,7 @@ ORDER = [
     "reports",
     "directives",
     "search",
+    "notifications",
     "portal",
     "api",
 ]

@@ -21,6 +21,7 @@ KEYS = {
     "aggregate",
     "import",
     "report",
+    "todo",
 }
 PAGES = {"cell_meeting", "cell_roster", "member_home", "commune_dashboard", "province_dashboard"}
 
@@ -43,6 +44,10 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert result["load"]["errors"] == 0
     assert result["import"]["rows"] == 300
     assert result["report"]["periodic_docx_seconds"] > 0
+    # The to-do page of each kind of account, within its query budget.
+    assert set(result["todo"]) >= {"bithu1", "uyvien1", "bantochuc", "dangvien1"}
+    assert all(0 < todo["queries"] <= 40 for todo in result["todo"].values())
+    assert result["todo"]["bithu1"]["items"] > 0
 
 
 @pytest.mark.django_db

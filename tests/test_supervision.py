@@ -583,6 +583,7 @@ def test_the_province_sets_its_visit_quotas_and_report_dates(client_for) -> None
         "mid_report_day": 30,
         "year_report_month": 12,
         "year_report_day": 15,
+        "weak_kem_meetings": 3,
     }
     assert client.post("/rules/supervision/", data).status_code == 302
     from chibo.supervision.models import SupervisionRules

@@ -573,20 +573,6 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def my_tasks(request: HttpRequest) -> HttpResponse:
-    member = None
-    if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
-        member = Member.objects.filter(user=request.user).first()
-    tasks: list[Task] = []
-    if member is not None:
-        tasks = list(
-            Task.objects.filter(owner=member)
-            .select_related("meeting", "meeting__unit")
-            .order_by("status", "deadline")
-        )
-    return render(request, "meetings/my_tasks.html", {"tasks": tasks, "member": member})
-
-
 def _document_name(meeting: Meeting, extension: str) -> str:
     local = timezone.localtime(meeting.scheduled_at)
     return f"bien-ban-{meeting.unit.code}-{local:%Y-%m-%d}.{extension}"

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from chibo.lib.statements import Param, Statement
 from chibo.orgs.models import RoleGrant, Unit
-from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Scope
+from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Role, Scope
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -199,3 +199,28 @@ def reach_values(user: AnyUser) -> dict[str, object]:
         "reach_user": user.pk if user.is_authenticated else 0,
         "reach_on": timezone.localdate(),
     }
+
+
+# --- duties: what waits on a person (the to-do list, chibo.lib.todo) ----------------------
+
+
+def duty_grants(user: AnyUser, perm: Perm) -> list[RoleGrant]:
+    """The user's grants carrying `perm` that make them answer for the work, not only see
+    it: every role but the administrator's (who runs the system, not the cells; a superuser
+    is not answerable for every cell either). The to-do list's providers ask this."""
+    return [g for g in grants_with(user, perm) if g.role != Role.ADMINISTRATOR]
+
+
+def duty_filter(user: AnyUser, perm: Perm, *, through: str = "", cells_only: bool = False) -> Q:
+    """A filter matching the units (through the relation `through`) for whose work under
+    `perm` the user answers (`duty_grants`); with `cells_only`, only grants held on a cell
+    itself (its secretary, not the committees above it). Matches nothing without one."""
+    condition = _NOTHING
+    for grant in duty_grants(user, perm):
+        if cells_only and not grant.unit.is_cell:
+            continue
+        if grant.scope == Scope.SUBTREE:
+            condition |= Q(**{f"{through}path__startswith": grant.unit.path})
+        else:
+            condition |= Q(**{f"{through}pk" if through else "pk": grant.unit_id})
+    return condition

@@ -174,7 +174,8 @@ class Unit(MP_Node):  # type: ignore[misc]
     )
     is_rural = models.BooleanField(_("rural"), default=False)
     is_difficult_area = models.BooleanField(_("difficult area"), default=False)
-    is_weak = models.BooleanField(_("weak cell"), default=False)
+    # On the list of weak cells now: kept by chibo.supervision's weak-cell records only.
+    is_weak = models.BooleanField(_("weak cell"), default=False, editable=False)
     is_non_state_enterprise = models.BooleanField(_("in a non-state enterprise"), default=False)
     active_from = models.DateField(_("active from"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
