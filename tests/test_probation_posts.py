@@ -69,17 +69,20 @@ def test_recognition_two_days_after_admission_is_refused(cast) -> None:
     member = new_member("X001.01", admitted_on=D(2025, 6, 2), official_on=None, card_number=None)
     assert member.status == MemberStatus.PROBATIONARY
     with pytest.raises(ValidationError) as error:
-        services.make_official(member=member, on=D(2025, 6, 4), by=None)
+        services.make_official(member=member, on=D(2025, 6, 4), by=None, votes_for=99)
     assert "02/06/2026" in error.value.message_dict["on"][0]
     member.refresh_from_db()
     assert member.status == MemberStatus.PROBATIONARY
-    services.make_official(member=member, on=D(2026, 6, 2), by=None)
+    roll = services.personnel_roll_on(member.unit, D(2026, 6, 2))
+    services.make_official(member=member, on=D(2026, 6, 2), by=None, votes_for=roll)
     assert member.status == MemberStatus.OFFICIAL
 
 
 def test_the_recognition_form_shows_the_refusal(client_for) -> None:
     member = new_member("X001.01", admitted_on=D(2026, 3, 2), official_on=None, card_number=None)
-    response = client_for("bithu1").post(f"/members/{member.pk}/official/", {"on": "2026-03-04"})
+    response = client_for("bithu1").post(
+        f"/members/{member.pk}/official/", {"on": "2026-03-04", "votes_for": "9"}
+    )
     assert response.status_code == 200
     assert "Thời kỳ dự bị là 12 tháng" in response.content.decode()
     member.refresh_from_db()

@@ -239,6 +239,47 @@ def test_the_audit_lists_attendance_written_before_the_start_but_not_check_ins()
     assert rules_broken() == [("TIME-1", later.get_absolute_url())]
 
 
+def test_the_audit_reads_the_stored_times_of_records_loaded_without_history() -> None:
+    """Records written past the services and their history (an import, a restore, the
+    shell) are judged on their stored fields: held with attendance before the start came,
+    an end before the start, a check-in stamped before check-in opened."""
+    now = timezone.now()
+    ahead = meeting_at(now + datetime.timedelta(days=2))
+    ended = meeting_at(now - datetime.timedelta(days=2), "X001.02")
+    stamped = meeting_at(now - datetime.timedelta(days=3), "X001.03")
+    fine = meeting_at(now - datetime.timedelta(days=4), "X001.04")
+    assert rules_broken() == []
+    Meeting.objects.filter(pk=ahead.pk).update(state=MeetingState.HELD)
+    Meeting.objects.filter(pk=ended.pk).update(
+        started_at=ended.scheduled_at - datetime.timedelta(hours=3),
+        ended_at=ended.scheduled_at - datetime.timedelta(hours=1),
+    )
+    member = next(m for m, _row in services.attendance_roster(stamped))
+    in_time = next(m for m, _row in services.attendance_roster(fine))
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                meeting=stamped,
+                member=member,
+                status=AttendanceStatus.PRESENT,
+                member_status=member.status,
+                checked_in_at=stamped.scheduled_at - datetime.timedelta(hours=2),
+            ),
+            Attendance(
+                meeting=fine,
+                member=in_time,
+                status=AttendanceStatus.PRESENT,
+                member_status=in_time.status,
+                checked_in_at=fine.scheduled_at - datetime.timedelta(minutes=20),
+            ),
+        ]
+    )
+    assert not Attendance.history.filter(meeting__in=[stamped, fine]).exists()
+    assert sorted(rules_broken()) == sorted(
+        ("TIME-1", m.get_absolute_url()) for m in (ahead, ended, stamped)
+    )
+
+
 def test_the_demo_history_passes_the_time_and_role_rules() -> None:
     from chibo.demo.history import seed_history
     from chibo.demo.seed import create_committees

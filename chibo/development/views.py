@@ -70,6 +70,12 @@ class AdvanceForm(forms.Form):
     votes_for = forms.IntegerField(
         label=gettext_lazy("Official members for"), min_value=0, max_value=10_000, required=False
     )
+    votes_against = forms.IntegerField(
+        label=gettext_lazy("Official members against"),
+        min_value=0,
+        max_value=10_000,
+        required=False,
+    )
     version = VersionField()
 
     def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
@@ -94,6 +100,7 @@ class AdvanceForm(forms.Form):
             ) % {"n": roll}
         else:
             del self.fields["votes_for"]
+            del self.fields["votes_against"]
         for name in ("introducer", "mentor"):
             if name in self.fields:
                 self.fields[name].queryset = members  # type: ignore[attr-defined]
@@ -177,6 +184,7 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
                     mentor=data.get("mentor"),
                     decision=data.get("decision") or "",
                     votes_for=data.get("votes_for"),
+                    votes_against=data.get("votes_against") or 0,
                     by=actor(request),
                 )
             except ValidationError as error:

@@ -39,7 +39,7 @@ from chibo.meetings.models import (
     TaskStatus,
     new_token,
 )
-from chibo.meetings.rules import check_recording_open
+from chibo.meetings.rules import check_in_opens_at, check_recording_open
 from chibo.meetings.votes import vote_errors
 from chibo.members.models import (
     ACTIVE_STATUSES,
@@ -461,9 +461,9 @@ def record_attendance(
     return rows
 
 
-# Members may check themselves in from half an hour before the meeting until it ends
-# (or four hours after its start when no end is recorded); after 15 minutes they are late.
-CHECKIN_OPENS = datetime.timedelta(minutes=30)
+# Members may check themselves in from half an hour before the meeting (TIME-1,
+# `check_in_opens_at`) until it ends (or four hours after its start when no end is
+# recorded); after 15 minutes they are late.
 CHECKIN_CLOSES = datetime.timedelta(hours=4)
 LATE_AFTER = datetime.timedelta(minutes=15)
 
@@ -480,7 +480,7 @@ def check_in(
     now = timezone.now()
     start = meeting.started_at or meeting.scheduled_at
     end = meeting.ended_at or start + CHECKIN_CLOSES
-    if meeting.state == MeetingState.CANCELLED or not (start - CHECKIN_OPENS <= now <= end):
+    if meeting.state == MeetingState.CANCELLED or not (check_in_opens_at(start) <= now <= end):
         raise ValidationError(_("Check-in is open only while the meeting is on."))
     if member.pk not in {m.pk for m, _row in attendance_roster(meeting)}:
         raise ValidationError(_("You are not on this meeting's attendance list."))

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
 
 from django.utils.translation import gettext as _
+
+# Re-exported beside the other vote rules: see the note on personnel votes below.
+from chibo.members.rules import PERSONNEL_SHARE as PERSONNEL_SHARE
+from chibo.members.rules import personnel_roll as personnel_roll
+from chibo.members.rules import personnel_vote_passed as personnel_vote_passed
 
 PRESENT = frozenset({"present", "late", "left_early"})
 # Never counted, present or not: QĐ 24 9.3.2 names the suspended and the detained and those
@@ -82,29 +86,9 @@ def vote_passed(votes_for: int | None, denominator: int) -> bool | None:
     return votes_for * 2 > denominator
 
 
-# Personnel and admission votes: the cell's resolution proposing to admit a person, and the
-# one proposing to recognise a probationary member as official, need at least two thirds of
-# the cell's official members (Điều lệ Đảng 2011, Art. 4.3 and Art. 5.3; HD 01-HD/TW 2021,
-# 3.6 and 4.3), counted on the roll of 9.3.2 (`personnel_roll`).
-PERSONNEL_SHARE = Fraction(2, 3)
-
-
-def personnel_vote_passed(votes_for: int, official_members: int) -> bool:
-    """An admission or recognition vote passes with at least two thirds of the official
-    members counted (6 of 9 is enough, 6 of 10 is not)."""
-    return official_members > 0 and votes_for >= PERSONNEL_SHARE * official_members
-
-
-def personnel_roll(statuses: Iterable[tuple[str, bool]]) -> int:
-    """The official members a personnel vote is counted on, from each home member's
-    status that day and whether they are temporarily attached elsewhere: the same
-    exclusions as `counts_for_vote` for members away by status (nobody's attendance is
-    known before the meeting, so it is counted as present)."""
-    return sum(
-        1
-        for status, attached_elsewhere in statuses
-        if not attached_elsewhere and status == "official"
-    )
+# Personnel and admission votes (VOTE-5) are counted on the cell's official members, not on
+# a meeting's attendance: their rule lives in `chibo.members.rules`, below `meetings`,
+# because recognition as official (`chibo.members.services.make_official`) needs it.
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,20 @@ class TransferForm(DatedForm):
 
 
 class OfficialForm(DatedForm):
+    """The cell's resolution recognising the member as official, with its vote (VOTE-5)."""
+
+    votes_for = forms.IntegerField(
+        label=_("Official members for"),
+        min_value=0,
+        max_value=10_000,
+        help_text=_(
+            "The resolution needs at least two thirds of the cell's official members who "
+            "may vote (Điều lệ Đảng, Art. 5)."
+        ),
+    )
+    votes_against = forms.IntegerField(
+        label=_("Official members against"), min_value=0, max_value=10_000, required=False
+    )
     decision = forms.CharField(label=_("Decision"), max_length=120, required=False)
 
 

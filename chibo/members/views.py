@@ -243,7 +243,12 @@ ACTIONS = {
             member_forms.OfficialForm,
             lambda m: m.status == MemberStatus.PROBATIONARY,
             lambda r, m, d: services.make_official(
-                member=m, on=d["on"], decision=d["decision"], by=actor(r)
+                member=m,
+                on=d["on"],
+                votes_for=d["votes_for"],
+                votes_against=d["votes_against"] or 0,
+                decision=d["decision"],
+                by=actor(r),
             ),
         ),
         Action(

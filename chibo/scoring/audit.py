@@ -12,12 +12,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chibo.lib.audit import AuditScope, Violation
+from chibo.lib.audit import AuditScope, Violation, covers
 from chibo.lib.dates import months_ended
 from chibo.meetings.models import Attendance, Meeting
 from chibo.members.models import MemberStatus
 from chibo.orgs.models import Unit
-from chibo.scoring.annual import meetings_quality, unit_months
+from chibo.scoring.annual import UNSCORED_KINDS, meetings_quality, unit_months
 from chibo.scoring.classification import (
     COMMUNE_LEVEL,
     CURRENT,
@@ -62,6 +62,7 @@ def _decided(scope: AuditScope, *, cells: bool) -> list[AnnualRating]:
     return list(ratings.order_by("unit__path", "year", "member_id"))
 
 
+@covers("ANNUAL-2", "ANNUAL-3", "ANNUAL-4", "ANNUAL-5", "ANNUAL-6", "ANNUAL-11")
 def cell_classifications(scope: AuditScope) -> Iterator[Violation]:
     """Decided classifications of cells that the rules refuse (ANNUAL-2 to 6) or that
     exceed the quota of the cells under one commune-level unit (ANNUAL-11)."""
@@ -145,6 +146,7 @@ def cell_classifications(scope: AuditScope) -> Iterator[Violation]:
             yield Violation(finding.rule, record, url, finding.message)
 
 
+@covers("ANNUAL-1", "ANNUAL-2", "ANNUAL-3", "ANNUAL-4", "ANNUAL-10", "ANNUAL-11")
 def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     """Decided classifications of members that the rules refuse (ANNUAL-1 to 4, 10) or
     that exceed the quota of their cell (ANNUAL-11)."""
@@ -205,4 +207,22 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
             yield Violation(finding.rule, record, url, finding.message)
 
 
-CHECKS = (cell_classifications, member_classifications)
+@covers("ANNUAL-12")
+def scored_extraordinary_meetings(scope: AuditScope) -> Iterator[Violation]:
+    """ANNUAL-12: a score recorded for a meeting of a kind that is not scored."""
+    query = scope.units("meeting__unit__") & Q(meeting__kind__in=UNSCORED_KINDS)
+    if scope.year is not None:
+        query &= Q(meeting__month__year=scope.year)
+    meetings = Meeting.objects.filter(
+        pk__in=MeetingScore.objects.filter(query).values("meeting_id")
+    ).select_related("unit")
+    for meeting in meetings.order_by("pk"):
+        yield Violation(
+            "ANNUAL-12",
+            str(meeting),
+            meeting.get_absolute_url(),
+            _("A score is recorded for an extraordinary meeting, which is not scored."),
+        )
+
+
+CHECKS = (cell_classifications, member_classifications, scored_extraordinary_meetings)

@@ -30,6 +30,7 @@ from chibo.meetings.services import lock_meeting, set_quality_level
 from chibo.meetings.votes import vote_errors
 from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
 from chibo.scoring import seals
+from chibo.scoring.annual import is_scored
 from chibo.scoring.engine import (
     COMPUTERS,
     Breakdown,
@@ -50,9 +51,7 @@ NOT_COUNTED_AS_MISSED = (MemberStatus.EXEMPTED, *AWAY_STATUSES)
 def rubric_for(meeting: Meeting) -> Rubric:
     """The rubric a meeting is scored with: the one it was scored with before, else the
     latest version of the default for its kind."""
-    if meeting.kind == MeetingKind.EXTRAORDINARY:
-        # HD 12's sheets score the monthly regular and thematic meetings; an extraordinary
-        # meeting has its own single matter and no sheet (docs/scoring.md).
+    if not is_scored(meeting.kind):  # ANNUAL-12
         raise ValidationError(_("Extraordinary meetings are not scored."))
     existing = MeetingScore.objects.filter(meeting=meeting).select_related("rubric").first()
     if existing is not None:
