@@ -200,6 +200,7 @@ def break_each_audited_rule(cast: dict[str, User]) -> None:
     # POST-2: a second secretary at once.
     other = Unit.objects.get(code="X002.01")
     second = Member.objects.filter(unit=other, status=MemberStatus.OFFICIAL).last()
+    assert second is not None
     Post.objects.create(member=second, unit=other, kind=PostKind.SECRETARY, started_on=today)
     # POST-3: a member who left keeps the member's role.
     Member.objects.filter(user=cast["dangvien1"]).update(status=MemberStatus.LEFT)
