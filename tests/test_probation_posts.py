@@ -229,6 +229,43 @@ def test_the_audit_lists_posts_held_by_probationary_members(cast) -> None:
     assert ("POST-1", f"/members/{secretary.pk}/") not in found
 
 
+def test_a_post_is_judged_on_the_status_of_its_day_and_refuses_the_suspended(cast) -> None:
+    """POST-1 reads the member's status on the post's first day, not today's: a secretary
+    suspended later held the post rightly; a member suspended or detained on the day is
+    refused, saying why."""
+    secretary = Member.objects.get(user=cast["bithu1"])
+    services.record_away_status(
+        member=secretary, status=MemberStatus.SUSPENDED, on=D(2026, 9, 1),
+        decision="3-QĐ/ĐU", decision_on=D(2026, 8, 28), by=None,
+    )  # fmt: skip
+    assert _ids(audit.posts_held_by_non_official_members) == []
+    for status in (MemberStatus.SUSPENDED, MemberStatus.DETAINED):
+        member = (
+            Member.objects.filter(unit__code="X001.02", status=MemberStatus.OFFICIAL)
+            .exclude(posts__isnull=False)
+            .first()
+        )
+        assert member is not None
+        services.record_away_status(
+            member=member, status=status, on=D(2026, 9, 1),
+            decision="4-QĐ/ĐU", decision_on=D(2026, 9, 1), by=None,
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as error:
+            services.appoint_post(
+                member=member, kind=PostKind.DEPUTY_SECRETARY, on=D(2026, 9, 10), by=None
+            )
+        assert "đình chỉ sinh hoạt đảng hoặc bị tạm giam" in error.value.message_dict["member"][0]
+        # Stored past the service, the audit lists it.
+        post = Post.objects.create(
+            member=member, unit=member.unit, kind=PostKind.DEPUTY_SECRETARY,
+            started_on=D(2026, 9, 10),
+        )  # fmt: skip
+        assert ("POST-1", f"/members/{member.pk}/") in _ids(
+            audit.posts_held_by_non_official_members
+        )
+        post.delete()
+
+
 def test_the_audit_lists_cells_with_too_many_posts(cast) -> None:
     members = Member.objects.filter(unit__code="X001.01", status=MemberStatus.OFFICIAL)
     Post.objects.bulk_create(

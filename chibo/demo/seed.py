@@ -332,9 +332,7 @@ def seed_province(
         # secretary (POST-1: probationary members hold no post).
         first: dict[int, Member] = {}
         for m in plan.members:
-            if not rules.holder_problem(
-                official=m.status == MemberStatus.OFFICIAL, official_on=m.official_on, on=TERM_START
-            ):
+            if not rules.holder_problem(status=m.status, official_on=m.official_on, on=TERM_START):
                 first.setdefault(m.unit_id, m)
         cell_types = {u.pk: u.cell_type for u in units.values()}
         Post.objects.bulk_create(

@@ -74,9 +74,10 @@ def _audit_day(scope: AuditScope) -> datetime.date:
 
 @covers("POST-1")
 def posts_held_by_non_official_members(scope: AuditScope) -> Iterator[Violation]:
-    """POST-1: posts held by a member who was not official when the term began."""
+    """POST-1: posts held by a member who, on the day the term began, was not official, or
+    was suspended or detained (the status of that day, from the membership periods)."""
     on = _audit_day(scope)
-    rows = (
+    rows = list(
         Post.objects.filter(_posts_in(scope, on))
         .order_by("unit__path", "member__sort_key")
         .values_list(
@@ -88,9 +89,23 @@ def posts_held_by_non_official_members(scope: AuditScope) -> Iterator[Violation]
             "started_on",
         )
     )
+    periods: dict[int, list[tuple[datetime.date, datetime.date | None, str]]] = defaultdict(list)
+    for member_id, started, ended, status in MembershipPeriod.objects.filter(
+        member_id__in={row[0] for row in rows}
+    ).values_list("member_id", "started_on", "ended_on", "status"):
+        periods[member_id].append((started, ended, status))
+
+    def status_on(member_id: int, day: datetime.date, today_status: str) -> str:
+        covering = sorted(
+            (started, status)
+            for started, ended, status in periods[member_id]
+            if started <= day and (ended is None or ended > day)
+        )
+        return covering[-1][1] if covering else today_status
+
     for pk, name, unit_name, status, official_on, started_on in rows:
         if problem := rules.holder_problem(
-            official=status == MemberStatus.OFFICIAL, official_on=official_on, on=started_on
+            status=status_on(pk, started_on, status), official_on=official_on, on=started_on
         ):
             yield Violation("POST-1", _record(name, unit_name), _member_url(pk), problem)
 

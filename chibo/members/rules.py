@@ -157,11 +157,22 @@ def personnel_vote_problems(
     return errors
 
 
-def holder_problem(*, official: bool, official_on: datetime.date | None, on: datetime.date) -> str:
-    """Why a member cannot hold a cell post from `on` (empty: they can). POST-1: a
-    probationary member may not vote, stand or elect the Party's leading bodies (Charter
-    Art. 3.2)."""
-    if not official or official_on is None or official_on > on:
+# POST-1. A member suspended from party activity or detained takes no part in the cell's
+# activity (QĐ 24-QĐ/TW 9.3.2), so cannot take up a post either.
+BARRED_FROM_POSTS = frozenset({"suspended", "detained"})
+
+
+def holder_problem(*, status: str, official_on: datetime.date | None, on: datetime.date) -> str:
+    """Why a member whose status on the day `on` is `status` cannot hold a cell post from
+    `on` (empty: they can). POST-1: a probationary member may not vote, stand or elect the
+    Party's leading bodies (Charter Art. 3.2); a suspended or detained member takes no part
+    in the cell's activity (QĐ 24 9.3.2). The status is the one of that day, not today's."""
+    if status in BARRED_FROM_POSTS:
+        return _(
+            "A member suspended from party activity or detained on that day cannot hold a "
+            "cell post."
+        )
+    if status in ("probationary", "exempted") or official_on is None or official_on > on:
         return _(
             "Only an official member can hold a cell post: a probationary member "
             "may not stand for election to the cell committee."

@@ -480,6 +480,19 @@ def record_leaving(
     return member
 
 
+def status_on(member: Member, on: datetime.date) -> str:
+    """The member's status on the day `on`, from the membership periods (today's status
+    when no period covers the day)."""
+    status: str | None = (
+        MembershipPeriod.objects.covering(on)
+        .filter(member=member)
+        .order_by("-started_on", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status or member.status
+
+
 @transaction.atomic
 def appoint_post(
     *, member: Member, kind: PostKind | str, on: datetime.date, by: Actor, **flags: bool
@@ -493,7 +506,7 @@ def appoint_post(
     # Lock the cell's row: two appointments at once must not both pass the count below.
     Unit.objects.select_for_update().filter(pk=member.unit_id).first()
     if problem := rules.holder_problem(
-        official=member.status == MemberStatus.OFFICIAL, official_on=member.official_on, on=on
+        status=status_on(member, on), official_on=member.official_on, on=on
     ):
         raise ValidationError({"member": problem})
     held = list(
