@@ -15,7 +15,13 @@ from django.utils import timezone
 from chibo.lib.audit import AuditScope
 from chibo.lib.holidays import lunar_new_year, move_off_holidays, public_holidays
 from chibo.meetings import audit, services
-from chibo.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingState
+from chibo.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingRules,
+    MeetingState,
+)
 from chibo.members.models import Member
 from chibo.orgs.models import ProvinceHoliday, Unit
 
@@ -178,6 +184,16 @@ def test_the_year_planner_keeps_the_first_day_of_tet_free_and_says_why() -> None
     assert any("06/02/2027" in line and "10/02/2027" in line for line in made.move_lines())
     # 06/09/2027 is no holiday: nothing else moved.
     assert [m.asked for m in made.moves] == [D(2027, 2, 6)]
+
+
+def test_the_span_of_tet_is_the_provinces_setting() -> None:
+    """HOLIDAY-1: the province may keep a longer Tết free (meetings.MeetingRules); by
+    default 06/02/2027 (mùng 1) moves to 10/02/2027 (mùng 5)."""
+    MeetingRules.objects.create(unit=Unit.objects.get(code="LV"), tet_days_after=6)
+    made = services.generate_schedule(unit=cell(), year=2027, day=6, hour=19, place="x", by=None)
+    [move] = [m for m in made.moves if m.asked == D(2027, 2, 6)]
+    assert timezone.localtime(move.meeting.scheduled_at).date() == D(2027, 2, 13)
+    assert public_holidays(2027, tet_days_after=6).keys() > public_holidays(2027).keys()
 
 
 def test_the_year_planner_skips_the_provinces_extra_days(client_for) -> None:

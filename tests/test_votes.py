@@ -19,10 +19,20 @@ from chibo.development import services as development
 from chibo.development.models import Candidate, Stage
 from chibo.lib.audit import AuditScope
 from chibo.meetings import audit, services
-from chibo.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingKind, MeetingState
+from chibo.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingRules,
+    MeetingState,
+    MeetingStats,
+)
+from chibo.meetings.stats import refresh as refresh_stats
 from chibo.meetings.votes import (
     VoteRoll,
     counts_for_vote,
+    expected_to_attend,
     personnel_vote_passed,
     vote_errors,
     vote_roll,
@@ -283,6 +293,45 @@ def test_the_status_on_the_day_reaches_the_row_and_leaves_the_denominator() -> N
     facts = scoring.facts_from_meeting(meeting)
     assert facts.attendance_rate == 1.0  # none of the three is expected
     assert facts.vote_denominator == counts.denominator
+
+
+def test_which_statuses_leave_the_attendance_rate_is_a_province_setting_with_a_date() -> None:
+    """STATUS-2: the province may count suspended members in the attendance rate (the
+    documented default leaves them out); the change applies from its effective date, in
+    the engine, the rollups, compliance and the classification alike."""
+    meeting = planned()
+    officials = officials_of(meeting)
+    suspend(officials[0])
+    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    services.save_minutes(meeting=meeting, data={}, item_notes={}, by=None)
+    root = Unit.objects.get(code="LV")
+
+    def figures() -> tuple[float, int, int]:
+        facts = scoring.facts_from_meeting(meeting)
+        stats = MeetingStats.objects.get(meeting=meeting)
+        record = classification.member_record(officials[0], 2026)
+        return facts.attendance_rate, stats.expected, record.expected
+
+    rate, in_rollup, member_expected = figures()
+    assert (rate, member_expected) == (1.0, 0)
+    # Set from a day after the meeting: the meeting keeps the rules then in force; the
+    # year's classification reads the rules in force at the year's end.
+    rules = MeetingRules.objects.create(
+        unit=root, attendance_left_out=["detained"], effective_from=D(2026, 6, 1)
+    )
+    refresh_stats(meeting)
+    assert figures() == (1.0, in_rollup, 1)
+    # In force from before the meeting: the suspended member counts, absent with a reason.
+    rules.effective_from = D(2026, 1, 1)
+    rules.save()
+    refresh_stats(meeting)
+    rate, in_rollup_after, member_expected = figures()
+    assert rate < 1.0
+    assert in_rollup_after == in_rollup + 1
+    assert member_expected == 1
+    assert expected_to_attend(MemberStatus.SUSPENDED, rules.not_expected())
+    with pytest.raises(ValidationError):
+        MeetingRules(unit=root, attendance_left_out=["exempted"]).full_clean()
 
 
 def test_a_suspended_member_cannot_check_in() -> None:

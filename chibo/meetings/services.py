@@ -33,6 +33,7 @@ from chibo.meetings.models import (
     ItemKind,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
     Speech,
     Task,
@@ -205,7 +206,13 @@ def generate_schedule(
     day of its month (PLAN-1), and the result says why."""
     if not 1 <= day <= 28:
         raise ValidationError({"day": _("Choose a day from 1 to 28: every month has it.")})
-    closed = {**public_holidays(year), **ProvinceHoliday.days_of(unit, year)}
+    rules = MeetingRules.for_unit(unit, on=datetime.date(year, 1, 1))
+    closed = {
+        **public_holidays(
+            year, tet_days_before=rules.tet_days_before, tet_days_after=rules.tet_days_after
+        ),
+        **ProvinceHoliday.days_of(unit, year),
+    }
     planned = set(
         Meeting.objects.filter(unit=unit, month__year=year)
         .exclude(state=MeetingState.CANCELLED)

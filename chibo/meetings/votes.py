@@ -14,6 +14,7 @@ Pure functions on plain words, so that a JSON file and an attendance row are jud
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,19 +34,31 @@ NEVER_COUNTED = frozenset({"attached_elsewhere", "suspended", "detained"})
 COUNTED_IF_PRESENT = frozenset({"exempted", "special_duty"})
 
 
-# Left out of the attendance rate and of the absence criteria (HD 12: exempted members and
-# members on special duty in the armed forces; chibo's default also leaves out the suspended
-# and the detained, who may not attend, as 9.3.2 does for votes), and not counted as having
-# missed the meeting (domain.md §5, §6).
-NOT_EXPECTED = frozenset(
-    {"exempted", "attached_elsewhere", "special_duty", "suspended", "detained"}
-)
+# Left out of the attendance rate and of the absence criteria, and not counted as having
+# missed the meeting (domain.md §5, §6). Always: exempted members and members on special
+# duty in the armed forces (HD 12, criterion 1) and members attached to another cell (they
+# attend there). By the province's setting (`MeetingRules.attendance_left_out`, STATUS-2),
+# whose documented default leaves them out too: the suspended and the detained, who may not
+# attend, as QĐ 24 9.3.2 leaves them out of votes.
+ALWAYS_NOT_EXPECTED = frozenset({"exempted", "attached_elsewhere", "special_duty"})
+OPTIONALLY_NOT_EXPECTED = ("suspended", "detained")
+DEFAULT_LEFT_OUT = OPTIONALLY_NOT_EXPECTED
+# The statuses left out under the default setting (`chibo score` without a setting).
+DEFAULT_NOT_EXPECTED = ALWAYS_NOT_EXPECTED | frozenset(DEFAULT_LEFT_OUT)
 
 
-def expected_to_attend(status: str) -> bool:
+@functools.lru_cache(maxsize=16)
+def not_expected(left_out: tuple[str, ...]) -> frozenset[str]:
+    """The statuses left out of the attendance rate when the province's setting leaves out
+    `left_out` (any of `OPTIONALLY_NOT_EXPECTED`; the others are always left out)."""
+    return ALWAYS_NOT_EXPECTED | frozenset(s for s in left_out if s in OPTIONALLY_NOT_EXPECTED)
+
+
+def expected_to_attend(status: str, left_out: frozenset[str] = DEFAULT_NOT_EXPECTED) -> bool:
     """Whether a member in `status` that day counts in the attendance rate and can miss
-    the meeting."""
-    return status not in NOT_EXPECTED
+    the meeting, `left_out` being the statuses the province's setting leaves out
+    (`not_expected`)."""
+    return status not in left_out
 
 
 def counts_for_vote(status: str, attendance: str) -> bool:

@@ -25,6 +25,7 @@ from chibo.scoring.classification import (
     Finding,
     check_rating,
     expected_rows,
+    left_out_in,
     quota_counts,
     record_from_rows,
 )
@@ -156,17 +157,28 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     rules_for = _Rules()
     years = {r.year for r in ratings}
     rows: dict[tuple[int, int], list[tuple[str, datetime.date]]] = {}
-    for member_id, status, month in (
+    # STATUS-2: each member's rows without those in a status the province leaves out at the
+    # year's end (read once per province and year).
+    unit_of = {r.member_id: r.unit for r in ratings}
+    left_out: dict[tuple[str, int], frozenset[str]] = {}
+    for member_id, status, member_status, month in (
         expected_rows(
             Attendance.objects.filter(
                 member_id__in=[r.member_id for r in ratings],
                 meeting__month__year__in=years,
                 meeting__state__in=HELD,
-            )
+            ),
+            frozenset(),
         )
         .order_by("member_id", "meeting__scheduled_at")
-        .values_list("member_id", "status", "meeting__month")
+        .values_list("member_id", "status", "member_status", "meeting__month")
     ):
+        unit = unit_of[member_id]
+        key = (unit.path[: unit.steplen], month.year)
+        if key not in left_out:
+            left_out[key] = left_out_in(unit, month.year)
+        if member_status in left_out[key]:
+            continue
         rows.setdefault((member_id, month.year), []).append((status, month))
     levels: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for member_id, unit_id, year, current in (

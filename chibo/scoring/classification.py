@@ -26,11 +26,11 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import seal
 from chibo.lib.dates import months_ended
-from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
     AttendanceStatus,
+    MeetingRules,
     Speech,
     Task,
     TaskStatus,
@@ -321,11 +321,17 @@ def record_from_rows(
 NOT_EXPECTED = (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
 
 
-def expected_rows(rows: QuerySet[Attendance]) -> QuerySet[Attendance]:
+def expected_rows(rows: QuerySet[Attendance], left_out: frozenset[str]) -> QuerySet[Attendance]:
     """The attendance rows that count for a member's year: meetings missed while exempted,
-    attached elsewhere, suspended, detained or on special duty are not the member's absences
+    attached elsewhere or on special duty, and in the statuses the province's setting leaves
+    out (`left_out`: by default suspended and detained), are not the member's absences
     (`chibo.meetings.votes.expected_to_attend`)."""
-    return rows.exclude(status__in=NOT_EXPECTED).exclude(member_status__in=votes.NOT_EXPECTED)
+    return rows.exclude(status__in=NOT_EXPECTED).exclude(member_status__in=left_out)
+
+
+def left_out_in(unit: Unit, year: int) -> frozenset[str]:
+    """STATUS-2: the statuses the unit's province leaves out of attendance at `year`'s end."""
+    return MeetingRules.for_unit(unit, on=datetime.date(year, 12, 31)).not_expected()
 
 
 def member_record(member: Member, year: int) -> MemberRecord:
@@ -334,7 +340,8 @@ def member_record(member: Member, year: int) -> MemberRecord:
         expected_rows(
             Attendance.objects.filter(
                 member=member, meeting__month__year=year, meeting__state__in=HELD
-            )
+            ),
+            left_out_in(member.unit, year),
         )
         .order_by("meeting__scheduled_at")
         .values_list("status", "meeting__month")

@@ -22,6 +22,7 @@ from chibo.meetings.models import (
     ItemKind,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
     Speech,
     TaskStatus,
@@ -175,6 +176,9 @@ def facts_from_meeting(meeting: Meeting, judged: dict[str, int] | None = None) -
         previous_tasks_reviewed=bool(review and review.notes) or not tasks,
         judged=judged or {},
         settings=settings_for(meeting),
+        left_out=MeetingRules.for_unit(
+            meeting.unit, on=timezone.localtime(meeting.scheduled_at).date()
+        ).not_expected(),
     )
 
 
