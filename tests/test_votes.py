@@ -524,3 +524,28 @@ def test_a_demo_like_history_passes_the_vote_checks() -> None:
     )
     assert Meeting.objects.filter(state=MeetingState.APPROVED).count() > 20
     assert audit_rules() == []
+
+
+def test_the_rating_list_leaves_out_the_suspended_and_detained_and_rates_special_duty(
+    client_for,
+) -> None:
+    """ANNUAL-1 as chibo reads domain §3 and §5: members suspended or detained take no part
+    in party activity and are not rated while the status lasts; members on special duty
+    are rated."""
+    unit = cell()
+    officials = list(Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL)[:3])
+    suspended, detained, on_duty = officials
+    suspend(suspended)
+    suspend(detained, MemberStatus.DETAINED)
+    suspend(on_duty, MemberStatus.SPECIAL_DUTY)
+    rated = set(classification.rated_members(unit))
+    assert suspended not in rated
+    assert detained not in rated
+    assert on_duty in rated
+    rules = classification.rules_for_year(unit, 2026)
+    for member, refused in ((suspended, True), (detained, True), (on_duty, False)):
+        evidence = classification.evidence_for(unit, 2026, member)
+        findings = classification.check_rating("completed", evidence, rules, step="decide")
+        assert any(f.blocking and f.rule == "ANNUAL-1" for f in findings) is refused
+    body = client_for("bithu1").get(f"/units/{unit.code}/classification/?year=2026").content
+    assert "không xếp loại" in body.decode()

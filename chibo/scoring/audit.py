@@ -21,6 +21,8 @@ from chibo.scoring.annual import UNSCORED_KINDS, meetings_quality, unit_months
 from chibo.scoring.classification import (
     COMMUNE_LEVEL,
     CURRENT,
+    NOT_RATED_WHILE,
+    RATED_STATUSES,
     Evidence,
     Finding,
     check_rating,
@@ -189,7 +191,7 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
         .values_list("member_id", "unit_id", "year", "current")
     ):
         levels.setdefault((unit_id, year), []).append((member_id, current or ""))
-    rated = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPTED)
+    rated = (*RATED_STATUSES, MemberStatus.EXEMPTED, *NOT_RATED_WHILE)
     for rating in ratings:
         member, year = rating.member, rating.year
         assert member is not None
@@ -197,6 +199,7 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
         others_excellent, others_good = quota_counts(others)
         evidence = Evidence(
             exempted=member.status == MemberStatus.EXEMPTED,
+            barred=member.status in NOT_RATED_WHILE,
             record=record_from_rows(rows.get((member.pk, year), [])),
             kem_criterion=rating.kem_criterion,
             targets_percent=rating.targets_percent,

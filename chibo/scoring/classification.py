@@ -110,6 +110,8 @@ class Evidence:
     """What the rules look at, besides the level proposed."""
 
     exempted: bool = False
+    # A member suspended from party activity or detained when rated (ANNUAL-1).
+    barred: bool = False
     kem_criterion: bool = False
     targets_percent: int | None = None
     disciplined: bool = False
@@ -139,6 +141,17 @@ def check_rating(
         return [
             Finding(
                 _("Members exempted from party activity are not rated."),
+                blocking=True,
+                rule="ANNUAL-1",
+            )
+        ]
+    if evidence.barred:
+        return [
+            Finding(
+                _(
+                    "Members suspended from party activity or detained are not rated while "
+                    "the status lasts."
+                ),
                 blocking=True,
                 rule="ANNUAL-1",
             )
@@ -366,11 +379,29 @@ CURRENT = Coalesce(
 )
 
 
+# ANNUAL-1: who is on a cell's list of members rated for the year. Exempted members are not
+# rated (QĐ 366); nor, as chibo reads domain §3 and §5, are members suspended from party
+# activity or detained, who take no part in it (QĐ 24 9.3.2) and so can neither assess
+# themselves before the cell nor be judged on the year's activity while the status lasts.
+# Members on special duty in the armed forces are rated: they remain active members whose
+# absence the decision approves (their missed meetings are not absences, STATUS-2).
+RATED_STATUSES = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.SPECIAL_DUTY)
+NOT_RATED_WHILE = (MemberStatus.SUSPENDED, MemberStatus.DETAINED)
+
+
+def not_rated_because(status: str) -> str:
+    """Why a member in `status` is not on the rating list (ANNUAL-1; empty: rated)."""
+    if status == MemberStatus.EXEMPTED:
+        return _("not rated (exempted)")
+    if status in NOT_RATED_WHILE:
+        return _("not rated (%(status)s)") % {"status": MemberStatus(status).label.lower()}
+    return ""
+
+
 def rated_members(unit: Unit) -> QuerySet[Member]:
-    """The members of a cell rated this year: on the roster and not exempted."""
-    return Member.objects.filter(
-        unit=unit, status__in=[MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY]
-    )
+    """The members of a cell rated this year (ANNUAL-1): on the roster, not exempted,
+    suspended or detained."""
+    return Member.objects.filter(unit=unit, status__in=RATED_STATUSES)
 
 
 # The kind level of commune-level units (Đảng ủy xã / phường / đặc khu / trực thuộc Tỉnh
@@ -427,6 +458,7 @@ def evidence_for(
     if member is not None:
         return Evidence(
             exempted=member.status == MemberStatus.EXEMPTED,
+            barred=member.status in NOT_RATED_WHILE,
             record=member_record(member, year),
             others_excellent=others_excellent,
             others_good=others_good,

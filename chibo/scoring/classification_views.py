@@ -33,8 +33,10 @@ from chibo.scoring import seals
 from chibo.scoring.access import discipline_rule
 from chibo.scoring.classification import (
     CURRENT,
+    RATED_STATUSES,
     check_rating,
     evidence_for,
+    not_rated_because,
     rate,
     rules_for_year,
 )
@@ -44,7 +46,7 @@ from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRul
 LEVELS = dict(Classification.choices)
 
 
-RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
+RATED = RATED_STATUSES
 
 
 class RatingForm(forms.Form):
@@ -236,6 +238,7 @@ def _rating_page(
             ],
             "sees_discipline": sees_discipline,
             "exempted": member is not None and member.status == MemberStatus.EXEMPTED,
+            "not_rated": not_rated_because(member.status) if member is not None else "",
         },
     )
 
@@ -291,7 +294,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             .order_by("sort_key", "pk")
             .only("pk", "full_name", "status", "unit_id")
         )
-        member_rows = [(m, ratings.get(m.pk), m.status == MemberStatus.EXEMPTED) for m in members]
+        member_rows = [(m, ratings.get(m.pk), not_rated_because(m.status)) for m in members]
         member_counts = _count([r.level for r in ratings.values()])
         context.update(
             cell_rating=cell_rating,
@@ -423,10 +426,10 @@ def export(request: HttpRequest, code: str) -> FileResponse:
 
     def member_rows() -> Any:
         for m in members.iterator(chunk_size=2000):
-            exempted = m.status == MemberStatus.EXEMPTED
+            not_rated = not_rated_because(m.status)
             first = [m.unit.code, m.full_name, m.birth_date, statuses.get(m.status, "")]
-            if exempted:
-                yield [*first, _("not rated (exempted)")]
+            if not_rated:
+                yield [*first, not_rated]
             else:
                 yield [*first, *steps(by_member.get(m.pk), m.unit, m)]
 
