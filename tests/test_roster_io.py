@@ -542,6 +542,16 @@ def test_the_import_sets_suspension_detention_and_special_duty_with_their_decisi
     assert (last.status, last.started_on, last.decision) == (
         MemberStatus.SUSPENDED, D(2026, 6, 1), "11-QĐ/UBKT",
     )  # fmt: skip
+    # The exported roster reads back: a status already recorded needs no day again.
+    exported = tmp_path / "export.xlsx"
+    roster_io.write_xlsx(
+        exported,
+        Member.objects.filter(card_number__in=["90000001", "90000004"]).select_related("unit"),
+        user=None,
+    )
+    result = run(exported, update=True)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.unchanged == 2
 
 
 def test_bad_away_statuses_are_named_by_row_and_column_and_nothing_is_kept(

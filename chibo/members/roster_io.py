@@ -85,16 +85,16 @@ COLUMNS = [
     Column("official_on", "Ngày chính thức", ("Ngày công nhận chính thức",)),
     Column("unit", "Chi bộ", ("Mã chi bộ", "Tên chi bộ")),
     Column("status", "Trạng thái", ("Tình trạng",)),
-    # A suspension, detention or special duty (STATUS-1): from when, by which decision.
-    Column("status_from", "Từ ngày", ("Trạng thái từ ngày", "Ngày bắt đầu")),
-    Column("decision", "Số quyết định", ("Quyết định", "Số QĐ")),
-    Column("decision_on", "Ngày quyết định", ("Ngày QĐ", "Ngày ký quyết định")),
     Column(
         "occupation", "Chức vụ", ("Nghề nghiệp", "Nghề nghiệp, chức vụ", "Chức vụ, nghề nghiệp")
     ),
     Column("phone", "Điện thoại", ("Số điện thoại", "SĐT", "ĐT")),
     Column("education", "Trình độ", ("Trình độ chuyên môn", "Học vấn")),
     Column("notes", "Ghi chú"),
+    # A suspension, detention or special duty (STATUS-1): from when, by which decision.
+    Column("status_from", "Từ ngày", ("Trạng thái từ ngày", "Ngày bắt đầu")),
+    Column("decision", "Số quyết định", ("Quyết định", "Số QĐ")),
+    Column("decision_on", "Ngày quyết định", ("Ngày QĐ", "Ngày ký quyết định")),
 ]
 STATUS_WORDS = {
     "chinh thuc": MemberStatus.OFFICIAL,
@@ -458,9 +458,9 @@ def parse_row(
     decision_on = fields.pop("decision_on", None)
     away = None
     if status in AWAY_STATUSES:
-        if status_from is None:
-            fail("status_from", _("give the day this status applies from"))
-        else:
+        # Without a day, the row can only confirm a status already recorded (checked when
+        # writing, against the member found).
+        if status_from is not None:
             for key, message in rules.away_decision_problems(
                 decision=decision, decision_on=decision_on, on=status_from
             ).items():
@@ -657,6 +657,16 @@ def _write_batch(
                 else _outside_reach()
             )
             result.errors.append(RowError(parsed.row, "Số CCCD", message))
+            continue
+        undated = (
+            parsed.status in AWAY_STATUSES
+            and parsed.away is None
+            and (match is None or match.status != parsed.status)
+        )
+        if undated:
+            result.errors.append(
+                RowError(parsed.row, "Từ ngày", _("give the day this status applies from"))
+            )
             continue
         if match is None:
             to_create.append(parsed.member)
@@ -899,6 +909,11 @@ def export_rows(members: Iterable[Member], *, user: AnyUser | None = None) -> It
             "" if "phone" in hidden else m.phone,
             m.education,
             m.notes,
+            # "Từ ngày", "Số quyết định", "Ngày quyết định": on the member's page; a row
+            # re-imported with an unchanged status needs none of them.
+            None,
+            "",
+            None,
         ]
 
 
@@ -926,7 +941,7 @@ def write_xlsx(
     )
     date = workbook.add_format({"num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     text = workbook.add_format({"num_format": "@", "font_name": "Times New Roman"})
-    widths = [28, 12, 9, 10, 12, 16, 15, 13, 13, 14, 14, 24, 13, 14, 24]
+    widths = [28, 12, 9, 10, 12, 16, 15, 13, 13, 14, 14, 24, 13, 14, 24, 12, 16, 13]
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
     sheet.write(0, 0, title or "DANH SÁCH ĐẢNG VIÊN", bold)
@@ -952,6 +967,9 @@ def write_xlsx(
                 "0912345678",
                 "Đại học",
                 "",
+                None,
+                "",
+                None,
             ]
         ]
     for offset, values in enumerate(rows, start=header_row + 1):
