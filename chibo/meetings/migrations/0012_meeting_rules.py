@@ -10,7 +10,7 @@ import chibo.meetings.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0010_meeting_submission_token"),
+        ("meetings", "0011_drop_meeting_submission"),
         ("orgs", "0004_unit_kind_visit_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
