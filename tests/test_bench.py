@@ -22,6 +22,7 @@ KEYS = {
     "import",
     "report",
     "write_load",
+    "todo",
 }
 PAGES = {"cell_meeting", "cell_roster", "member_home", "commune_dashboard", "province_dashboard"}
 
@@ -50,6 +51,10 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert writes["saves_acknowledged"] > 0
     assert writes["errors"] == 0, writes["error_samples"]
     assert writes["lost_writes"] == 0
+    # The to-do page of each kind of account, within its query budget.
+    assert set(result["todo"]) >= {"bithu1", "uyvien1", "bantochuc", "dangvien1"}
+    assert all(0 < todo["queries"] <= 40 for todo in result["todo"].values())
+    assert result["todo"]["bithu1"]["items"] > 0
 
 
 @pytest.mark.django_db

@@ -267,7 +267,7 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert secretary.get(url + "minutes/").status_code == 302
     member_page = client_for("dangvien1").get(url).content.decode()
     assert "Vận động đoàn viên" in member_page
-    assert "Vận động đoàn viên" in client_for("dangvien1").get("/tasks/mine/").content.decode()
+    assert "Vận động đoàn viên" in client_for("dangvien1").get("/todo/").content.decode()
 
 
 def test_a_stale_attendance_form_is_refused_and_keeps_what_was_typed(client_for) -> None:
@@ -308,7 +308,7 @@ def test_meeting_pages_use_the_same_queries_whatever_the_cell_size(client_for, p
     assert queries() == before
 
 
-def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
+def test_the_todo_list_uses_the_same_queries_however_many_tasks(client_for) -> None:
     meeting = planned()
     owner = Member.objects.get(user__username="dangvien1")
     client = client_for("dangvien1")
@@ -316,13 +316,13 @@ def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
         meeting=meeting, title="Việc đầu", deadline=D(2026, 4, 1), owner=owner, by=None
     )
     with CaptureQueriesContext(connection) as first:
-        client.get("/tasks/mine/")
+        client.get("/todo/")
     for i in range(10):
         services.add_task(
             meeting=meeting, title=f"Việc {i}", deadline=D(2026, 4, 1), owner=owner, by=None
         )
     with CaptureQueriesContext(connection) as second:
-        client.get("/tasks/mine/")
+        client.get("/todo/")
     assert len(first) == len(second)
     assert Task.objects.filter(owner=owner).count() == 11
 

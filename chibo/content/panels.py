@@ -1,6 +1,6 @@
-"""What `meetings` shows of this app on a meeting's pages (settings.CHIBO_MEETING_PANELS):
-the materials sent to the cell for the meeting's month, with whether the reader opened them,
-and on a thematic meeting the oriented topic it takes up."""
+"""What this app adds to a meeting's pages (the slot "meetings.meeting" of chibo.lib.panels,
+settings.CHIBO_PANELS): the materials sent to the cell for the meeting's month, with whether
+the reader opened them, and on a thematic meeting the oriented topic it takes up."""
 
 from __future__ import annotations
 
@@ -17,13 +17,11 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
 
 from chibo.content.access import ancestors_and_self, reaching
 from chibo.content.models import Material, TopicAdoption
 from chibo.content.services import THEMATIC_KINDS
+from chibo.lib.panels import Panel
 from chibo.lib.statements import Statement
 from chibo.meetings.models import Meeting
 from chibo.orgs.access import has_perm
@@ -57,43 +55,35 @@ def materials_of_month(depth: int) -> Statement[Material]:
     return Statement(build, unit=IntegerField(), month=DateField(), reader=IntegerField(), **paths)
 
 
-def meeting_materials(request: HttpRequest, meeting: Meeting) -> SafeString:
+def meeting_materials(user: Any, meeting: Meeting) -> dict[str, Any]:
     unit = meeting.unit
     ancestors = ancestors_and_self(unit.path)
     materials = materials_of_month(len(ancestors))(
         unit=unit.pk,
         month=meeting.month,
-        reader=request.user.pk or 0,
+        reader=user.pk or 0,
         **{f"path{level}": path for level, path in enumerate(ancestors, start=1)},
     )
     for material in materials:
         material.read = material.read_id is not None  # type: ignore[attr-defined]
-    return SafeString(
-        render_to_string(
-            "content/_meeting_panel.html",
-            {"materials": materials, "meeting": meeting},
-            request=request,
-        )
-    )
+    return {"materials": materials, "meeting": meeting}
 
 
-def meeting_topic(request: HttpRequest, meeting: Meeting) -> SafeString:
+def meeting_topic(user: Any, meeting: Meeting) -> dict[str, Any] | None:
     """On a thematic meeting: the oriented topic the cell took up for it, with its Hồ Chí
     Minh study content, or the way to choose one."""
     if meeting.kind not in THEMATIC_KINDS:
-        return SafeString("")
+        return None
     adoption = (
         TopicAdoption.objects.filter(meeting=meeting).select_related("topic", "topic__unit").first()
     )
-    return SafeString(
-        render_to_string(
-            "content/_meeting_topic.html",
-            {
-                "adoption": adoption,
-                "meeting": meeting,
-                "year": meeting.month.year,
-                "can_adopt": has_perm(request.user, Perm.MANAGE_MEETINGS, meeting.unit),
-            },
-            request=request,
-        )
-    )
+    return {
+        "adoption": adoption,
+        "meeting": meeting,
+        "year": meeting.month.year,
+        "can_adopt": has_perm(user, Perm.MANAGE_MEETINGS, meeting.unit),
+    }
+
+
+MEETING_MATERIALS = Panel("content/_meeting_panel.html", meeting_materials)
+MEETING_TOPIC = Panel("content/_meeting_topic.html", meeting_topic)

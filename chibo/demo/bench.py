@@ -139,6 +139,27 @@ def measure_pages(requests: int) -> tuple[dict[str, dict[str, float]], float]:
     return pages, floor
 
 
+# The to-do list ("Việc cần làm") of each kind of account: the page's time and queries, and
+# how many items it lists (chibo.notifications.collector).
+TODO_ACCOUNTS = ("bithu1", "uyvien1", "tocongtac1", "bantochuc", "kiemtra", "dangvien1")
+
+
+def measure_todo(requests: int) -> dict[str, dict[str, float]]:
+    from chibo.notifications.collector import todo_items
+
+    users = get_user_model().objects
+    found = {}
+    for username in TODO_ACCOUNTS:
+        user = users.get(username=username)
+        client = Client()
+        client.force_login(user)
+        found[username] = {
+            **measure_page(client, "/todo/", requests),
+            "items": len(todo_items(users.get(pk=user.pk))),
+        }
+    return found
+
+
 # --- aggregate: the dashboard beside the SQL that computes the same figures ------------------
 
 RAW_SQL = [
@@ -503,6 +524,7 @@ def run(
         "ratio": round(dashboard / raw, 2) if raw else None,
     }
     result["report"] = {"periodic_docx_seconds": measure_report()}
+    result["todo"] = measure_todo(requests)
     # The load before the import: the import's rolled-back rows leave the database work to
     # do afterwards (vacuum), which would be measured as the server's.
     result["load"] = measure_load(load_seconds) if load_seconds else None
@@ -531,6 +553,11 @@ def table(result: dict[str, Any]) -> str:
         f"ratio {a['ratio']}\n"
     )
     out.write(f"report: {result['report']['periodic_docx_seconds']} s\n")
+    for username, todo in result.get("todo", {}).items():
+        out.write(
+            f"to-do of {username:<11}{todo['p50_ms']:>7} ms p50{todo['p95_ms']:>7} ms p95"
+            f"{todo['queries']:>4} queries{todo['items']:>5} items\n"
+        )
     if result["import"]:
         i = result["import"]
         out.write(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import io
 import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -84,7 +82,7 @@ def meeting_new(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.MANAGE_MEETINGS)
     if not unit.is_cell:
         raise Http404
-    form = meeting_forms.NewMeetingForm(request.POST or None, initial={"submission": uuid.uuid4()})
+    form = meeting_forms.NewMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             meeting = services.plan_meeting(unit=unit, by=actor(request), **form.cleaned_data)
@@ -131,13 +129,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "record": minutes_record(request, meeting, editable=editable),
             "tasks": MEETING_TASKS(meeting=meeting.pk),
             "visitors": list(meeting.visitors.all()),
-            "panels": panels(request, meeting),
             "missing": meeting.missing_for_approval()
             if can_manage and not meeting.is_locked
             else [],
             "can_manage": can_manage,
-            # The cell's sheet is the cell's; the upper level confirms on its own page.
-            "can_confirm": has_perm(request.user, Perm.CONFIRM_SCORES, meeting.unit),
             "editable": editable,
             "opens": opens_later(meeting) if editable else None,
         },
@@ -228,14 +223,6 @@ def minutes_record(request: HttpRequest, meeting: Meeting, *, editable: bool) ->
     return record
 
 
-def panels(request: HttpRequest, meeting: Meeting) -> list[str]:
-    """What the apps above add to a meeting's pages (settings.CHIBO_MEETING_PANELS)."""
-    return [
-        import_string(path)(request, meeting)
-        for path in getattr(settings, "CHIBO_MEETING_PANELS", [])
-    ]
-
-
 def _meeting_form(
     request: HttpRequest,
     pk: int,
@@ -276,7 +263,8 @@ def _meeting_form(
             "meeting": meeting,
             "unit": meeting.unit,
             "title": title,
-            "panels": panels(request, meeting) if show_panels else [],
+            # What the apps above add to the page (the slot "meetings.meeting").
+            "show_panels": show_panels,
             "opens": opens_later(meeting) if records else None,
         },
     )
@@ -344,6 +332,7 @@ def meeting_speech(request: HttpRequest, pk: int) -> HttpResponse:
             member=f.cleaned_data["member"],
             gist=f.cleaned_data["gist"],
             version=f.cleaned_data["version"],
+            submission=f.cleaned_data["submission"],
             by=actor(request),
         ),
         title=_("Add a speaker"),
@@ -571,20 +560,6 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
         "meetings/form.html",
         {"form": form, "meeting": task.meeting, "unit": task.meeting.unit, "title": task.title},
     )
-
-
-def my_tasks(request: HttpRequest) -> HttpResponse:
-    member = None
-    if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
-        member = Member.objects.filter(user=request.user).first()
-    tasks: list[Task] = []
-    if member is not None:
-        tasks = list(
-            Task.objects.filter(owner=member)
-            .select_related("meeting", "meeting__unit")
-            .order_by("status", "deadline")
-        )
-    return render(request, "meetings/my_tasks.html", {"tasks": tasks, "member": member})
 
 
 def _document_name(meeting: Meeting, extension: str) -> str:

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from chibo.lib.statements import Param, Statement
 from chibo.orgs.models import RoleGrant, Unit
-from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Scope
+from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Role, Scope
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -152,3 +152,33 @@ def visible_children(user: AnyUser, unit: Unit) -> list[Unit]:
     not reveal what lies below it. (The tree browser and the unit page.)"""
     children = Unit.objects.get_children(unit).filter(unit_filter(user, Perm.VIEW_UNIT))
     return list(children.select_related("kind").order_by("code"))
+
+
+def roles_with(action: Perm) -> list[str]:
+    """The roles that carry `action`."""
+    return sorted(role for role, perms in ROLE_PERMISSIONS.items() if action in perms)
+
+
+# --- duties: what waits on a person (the to-do list, chibo.lib.todo) ----------------------
+
+
+def duty_grants(user: AnyUser, perm: Perm) -> list[RoleGrant]:
+    """The user's grants carrying `perm` that make them answer for the work, not only see
+    it: every role but the administrator's (who runs the system, not the cells; a superuser
+    is not answerable for every cell either). The to-do list's providers ask this."""
+    return [g for g in grants_with(user, perm) if g.role != Role.ADMINISTRATOR]
+
+
+def duty_filter(user: AnyUser, perm: Perm, *, through: str = "", cells_only: bool = False) -> Q:
+    """A filter matching the units (through the relation `through`) for whose work under
+    `perm` the user answers (`duty_grants`); with `cells_only`, only grants held on a cell
+    itself (its secretary, not the committees above it). Matches nothing without one."""
+    condition = _NOTHING
+    for grant in duty_grants(user, perm):
+        if cells_only and not grant.unit.is_cell:
+            continue
+        if grant.scope == Scope.SUBTREE:
+            condition |= Q(**{f"{through}path__startswith": grant.unit.path})
+        else:
+            condition |= Q(**{f"{through}pk" if through else "pk": grant.unit_id})
+    return condition

@@ -131,7 +131,7 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")
     login(page, "dangvien1")
-    page.get_by_role("link", name="Việc của tôi").first.click()
+    page.get_by_role("link", name="Việc cần làm").first.click()
     assert "Vận động thanh niên tham gia hiến máu" in page.content()
     page.goto(meeting_url)
     assert "Đồng chí tự nhận khuyết điểm đi họp muộn." in page.content()
