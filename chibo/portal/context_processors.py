@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
 
 from chibo.orgs.access import active_grants, is_superuser
-from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm
+from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Role
 from chibo.portal.offline import user_key
 
 # The pages every page links to (base.html). Their addresses take no argument, so they are
@@ -16,14 +16,18 @@ from chibo.portal.offline import user_key
 LINKS = (
     "portal:home",
     "orgs:tree",
-    "meetings:my_tasks",
+    "portal:todo",
+    "portal:todo_count",
     "meetings:calendar",
     "supervision:my_visits",
+    "directives:inbox",
+    "supervision:my_groups",
     "members:search",
     "search:search",
     "admin:index",
     "password_change",
     "two_factor",
+    "api_tokens",
     "logout",
     "set_language",
     "portal:service_worker",
@@ -41,8 +45,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"links": links, "offline_user": ""}
     perms: set[str] = set()
+    in_group = False
     for grant in active_grants(user):
         perms |= ROLE_PERMISSIONS.get(grant.role, frozenset())
+        in_group = in_group or grant.role == Role.WORKING_GROUP
     return {
         "links": links,
         # Whose pages the phone's service worker keeps (chibo.portal.offline).
@@ -52,5 +58,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "search": is_superuser(user) or Perm.VIEW_MEMBERS in perms,
             "admin": bool(user.is_staff),
             "visits": is_superuser(user) or Perm.VIEW_SUPERVISION in perms,
+            # A member of a working group holds its grants over the group's units.
+            "groups": is_superuser(user) or in_group,
         },
     }
