@@ -26,10 +26,9 @@ from django.views.decorators.http import require_GET
 
 from chibo.meetings.offline import offline_pages
 
-# The scripts the service worker runs, in this order (static paths). The to-do list's push
-# handler joins here as one more static file, e.g. "chibo/push.js": it is then imported by
-# the worker with importScripts, after the worker's own script.
-WORKER_SCRIPTS: tuple[str, ...] = ("chibo/sw.js",)
+# The scripts the service worker runs, in this order (static paths), each imported with
+# importScripts: the worker's own, then the notifications' Web Push handler.
+WORKER_SCRIPTS: tuple[str, ...] = ("chibo/sw.js", "chibo/push-sw.js")
 
 # Changes the worker queues when there is no connection: the live minutes' saves and the
 # attendance form (names of `chibo.meetings.urls`, each taking the meeting's pk).
