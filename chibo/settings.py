@@ -114,7 +114,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chibo.portal.context_processors.navigation",
             ],
-            "libraries": {"richtext": "chibo.lib.richtext"},
+            "libraries": {
+                "richtext": "chibo.lib.richtext",
+                "display": "chibo.lib.display",
+                "toc": "chibo.lib.toc",
+            },
         },
     },
 ]
