@@ -29,7 +29,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 def format_percent(value: float | None, *, digits: int = 1, language: str | None = None) -> str:
     """`percent` in a given language (documents are in Vietnamese whoever makes them)."""
-    if value is None or value == "":
+    if value is None:
         return EMPTY
     language = language or get_language() or "vi"
     with translation.override(language):

@@ -190,9 +190,9 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
         spool, [Sheet(str(title)[:31], f"{title} — {unit.name} — {period.label}", headers, rows)]
     )
     spool.seek(0)
-    response = FileResponse(spool)
-    name_download(response, file_name(name, "xlsx"))
-    return response
+    workbook = FileResponse(spool)
+    name_download(workbook, file_name(name, "xlsx"))
+    return workbook
 
 
 # --- periodic reports ---------------------------------------------------------------------------
