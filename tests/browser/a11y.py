@@ -56,7 +56,9 @@ class Recorder:
 
     def _route(self, route: Any) -> None:
         request = route.request
-        if request.resource_type != "document":
+        # Chromium hands an intercepted upload over without its files: let it through.
+        upload = "multipart/form-data" in (request.headers.get("content-type") or "")
+        if request.resource_type != "document" or upload:
             route.fallback()
             return
         try:
@@ -181,6 +183,26 @@ def phone_problems(page: Any) -> list[str]:
     return sideways_scroll(page) + [f"small target: {t}" for t in small_targets(page)]
 
 
+def _replayer(current: list[Document]) -> Any:
+    """A route handler that answers the navigation to the last document of `current` with
+    it, lets static files through and refuses anything else (htmx requests, feeds)."""
+
+    def replay(route: Any) -> None:
+        request = route.request
+        document = current[-1]
+        if request.resource_type == "document" and request.url == document.url:
+            headers = {
+                k: v for k, v in document.headers.items() if k.lower() not in _DROPPED_HEADERS
+            }
+            route.fulfill(status=document.status, headers=headers, body=document.body)
+        elif "/static/" in request.url:
+            route.fallback()
+        else:
+            route.abort()
+
+    return replay
+
+
 def check_documents(browser: Any, base_url: str, documents: list[Document]) -> list[str]:
     """Replays each recorded document alone (its scripts and styles load; any other request
     is refused) at phone and desktop size; returns every problem found, by page."""
@@ -193,21 +215,7 @@ def check_documents(browser: Any, base_url: str, documents: list[Document]) -> l
             has_touch=size == "phone",
         )
         current: list[Document] = []
-
-        def replay(route: Any, current: list[Document] = current) -> None:
-            request = route.request
-            document = current[-1]
-            if request.resource_type == "document" and request.url == document.url:
-                headers = {
-                    k: v for k, v in document.headers.items() if k.lower() not in _DROPPED_HEADERS
-                }
-                route.fulfill(status=document.status, headers=headers, body=document.body)
-            elif "/static/" in request.url:
-                route.fallback()
-            else:
-                route.abort()
-
-        context.route("**/*", replay)
+        context.route("**/*", _replayer(current))
         page = context.new_page()
         try:
             for document in documents:
