@@ -141,7 +141,7 @@ def small_targets(page: Any, minimum: int = MIN_TARGET) -> list[str]:
         page.evaluate(
             """(minimum) => {
               const selector = 'a[href], button, input:not([type=hidden]), select, textarea,'
-                + ' summary, [role=button], [tabindex]:not([tabindex="-1"])';
+                + ' summary, [role=button], [tabindex]:not([tabindex="-1"], [role=region])';
               const letters = (s) => (s.match(/\\p{L}/gu) || []).length;
               const out = [];
               for (const el of document.querySelectorAll(selector)) {
