@@ -64,9 +64,11 @@ def test_attendance_and_live_minutes_with_the_keyboard_only(
     choose_with_arrows(page, f"status_{absent}", "absent_excused")
     tab_to(page, f"#reason-{absent}")
     page.keyboard.type("Ốm")
-    page.keyboard.press("Enter")  # submits the form
-    page.wait_for_load_state("load")
-    assert page.locator("p.saved, .message").first.is_visible()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # submits the form
+    page.goto(f"/meetings/{m['pk']}/attendance/")  # what was saved
+    assert checked_value(page, f"status_{absent}") == "absent_excused"
+    assert page.locator(f"#reason-{absent}").input_value() == "Ốm"
 
     # The live minutes: the attendance opens with Enter, an item's notes are typed and
     # saved as typed, a speaker is found by name and added, all by keyboard.
