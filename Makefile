@@ -1,15 +1,17 @@
 # The two commands: `make demo` and `make test`. Everything else is a step of theirs.
-PYTHON ?= python3.11
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHIBO := $(BIN)/chibo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint fmt typecheck checks pytest bench messages venv lock clean
+.PHONY: demo test quicktest lint fmt typecheck checks pytest bench messages venv lock clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11-3.13 is needed (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' \
+	  || { echo "$(PYTHON) is not Python 3.11-3.13 (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -67,6 +69,10 @@ bench: venv
 	$(CHIBO) bench --size $(SIZE) $(if $(MONTHS),--months $(MONTHS)) $(if $(JSON),--json $(JSON))
 
 test: lint typecheck checks pytest
+
+# The inner loop: everything but the sweeps marked `slow` (tests/conftest.py), in a few minutes.
+quicktest: venv
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 # Regenerate the translation catalogues (needs GNU gettext; the .mo files are committed).
 messages: venv

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "chibo.lib.submissions",
     "chibo.orgs",
     "chibo.members",
     "chibo.meetings",
@@ -69,8 +70,12 @@ INSTALLED_APPS = [
     "chibo.content",
     "chibo.development",
     "chibo.reports",
+    "chibo.directives",
     "chibo.search",
+    "chibo.notifications",
     "chibo.portal",
+    "chibo.api",
+    "ninja",
     "chibo.demo",
 ]
 
@@ -118,6 +123,7 @@ TEMPLATES = [
                 "richtext": "chibo.lib.richtext",
                 "display": "chibo.lib.display",
                 "toc": "chibo.lib.toc",
+                "panels": "chibo.lib.panels",
             },
         },
     },
@@ -174,6 +180,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(PREPARE_THRESHOLD)
     )
+# The few querysets compiled once per process (chibo.lib.statements); off, they are built and
+# compiled on every run as any other (CI runs the suite both ways).
+CHIBO_STATEMENTS = env_bool("CHIBO_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check of kept connections that makes no round trip.
     DATABASES["default"]["ENGINE"] = "chibo.lib.postgresql"
@@ -195,12 +204,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
-# Each process's own copy of values that never change under their key (chibo.lib.near_cache).
-CACHES["near"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "near",
-    "OPTIONS": {"MAX_ENTRIES": 500},
-}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -292,6 +295,14 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_U
 # the browser used.
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
 
+# Web Push to the phones that allow it (chibo.notifications.push): the VAPID key pair of
+# this site (`vapid --gen` of py-vapid makes one; the public key base64url-encoded, the
+# private key as a PEM file path or base64url DER) and a contact for the push services.
+# Without keys push is off.
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
+
 TASKS = {
     "default": {
         "BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -335,11 +346,27 @@ LOGGING = {
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
 # Public holidays (ISO dates) skipped when counting working days (the probation clock).
 CHIBO_HOLIDAYS = env_list("CHIBO_HOLIDAYS")
-# Panels that apps above `meetings` add to a meeting's page and its preparation page.
-CHIBO_MEETING_PANELS = [
-    "chibo.content.panels.meeting_materials",
-    "chibo.content.panels.meeting_topic",
-]
+# Requests per API token ("number/s|m|h|d"); beyond it the API answers 429 with Retry-After.
+CHIBO_API_RATE = env_str("CHIBO_API_RATE", "600/m")
+# What apps add to the pages of the apps below them (chibo.lib.panels): slot (declared by
+# the lower app's template, `{% panels "slot" object %}`) → the panels shown there, in order.
+CHIBO_PANELS = {
+    # A meeting's page and its preparation page: the month's materials, the thematic topic.
+    "meetings.meeting": [
+        "chibo.content.panels.MEETING_MATERIALS",
+        "chibo.content.panels.MEETING_TOPIC",
+    ],
+    # The meeting page's quality section: the score sheet and its confirmation.
+    "meetings.meeting.quality": ["chibo.scoring.panels.MEETING_SCORE"],
+    # The meeting page's upper-level attendees: their observations.
+    "meetings.meeting.visitors": ["chibo.supervision.panels.MEETING_VISITS"],
+    # A cell's meeting list: the cell's scorecard of the year.
+    "meetings.cell_meetings": ["chibo.scoring.panels.CELL_SCORECARD"],
+    # A member's page, among its actions: the member's annual classification.
+    "members.member.actions": ["chibo.scoring.panels.MEMBER_RATING"],
+    # The province's scoring rules: the other half of its settings (visit quotas).
+    "scoring.rules": ["chibo.supervision.panels.SUPERVISION_RULES"],
+}
 # The minimum length of a meeting is a scoring setting of the province (scoring app, above
 # `meetings`): the calendars ask this function for a meeting without recorded times.
 CHIBO_MEETING_MINUTES = "chibo.scoring.services.minimum_minutes"

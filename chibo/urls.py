@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from django_otp_webauthn import views as webauthn  # type: ignore[import-untyped]
 
 from chibo import views
+from chibo.api import views as api_views
 from chibo.members import account_views
 from chibo.orgs import twofactor
 
@@ -76,6 +77,11 @@ urlpatterns = [
     path("", include("chibo.content.urls")),
     path("", include("chibo.development.urls")),
     path("", include("chibo.reports.urls")),
+    path("", include("chibo.directives.urls")),
     path("search/", include("chibo.search.urls")),
+    path("api/v1/", include("chibo.api.urls")),
+    path("accounts/api-tokens/", api_views.token_list, name="api_tokens"),
+    path("accounts/api-tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
+    path("notifications/", include("chibo.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,27 @@ hypothesis.settings.register_profile("chibo", derandomize=True, deadline=None, d
 hypothesis.settings.register_profile("explore", deadline=None)
 hypothesis.settings.load_profile("explore" if os.environ.get("HYPOTHESIS_EXPLORE") else "chibo")
 
+# The sweeps: each walks every page, form or role, or starts servers and processes. They
+# carry the `slow` mark, which `make quicktest` leaves out (`make test` and CI run them).
+SLOW = (
+    "tests/browser/",
+    "tests/test_access_matrix.py",
+    "tests/test_bench.py",
+    "tests/test_content_probes.py",
+    "tests/test_crash.py",
+    "tests/test_crawler.py",
+    "tests/test_fuzz.py",
+    "tests/test_hostile_input.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    for item in items:
+        if item.path.relative_to(root).as_posix().startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 CAST = [
     "admin",
     "bantochuc",
@@ -92,7 +113,4 @@ def _empty_cache() -> None:
     version, which a rolled-back test can hand to the next one's meeting."""
     from django.core.cache import cache
 
-    from chibo.lib.near_cache import near_clear
-
     cache.clear()
-    near_clear()

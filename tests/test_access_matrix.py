@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -37,6 +38,11 @@ class Case:
     ok: int = 200
     denied: int = 404
     anonymous: int = 302
+    # The API: the cast member's own token in the Authorization header (no session), a
+    # query string, a JSON body.
+    bearer: bool = False
+    query: str = ""
+    body: str | None = None
 
     def expected(self, username: str | None) -> int:
         if username is None:
@@ -115,6 +121,18 @@ def task_of_dangvien1() -> list[object]:
         meeting=meeting, title="Vận động hội viên", owner=owner, deadline=timezone.localdate()
     )
     return [task.pk]
+
+
+def notification_of(username: str) -> Callable[[], list[object]]:
+    def make() -> list[object]:
+        from chibo.notifications.models import Notification
+
+        notification = Notification.objects.create(
+            user=User.objects.get(username=username), key="test:1", kind="test", title="T", url="/"
+        )
+        return [notification.pk]
+
+    return make
 
 
 def material_of(code: str) -> Callable[[], list[object]]:
@@ -255,6 +273,39 @@ def working_group() -> list[object]:
     return [group.pk]
 
 
+def weak_cell_of_x001_01() -> list[object]:
+    """X001.01 proposed for the list of weak cells by its commune."""
+    from chibo.supervision.services import propose_weak_cell
+
+    case = propose_weak_cell(
+        unit=Unit.objects.get(code="X001.01"),
+        year=timezone.localdate().year,
+        source="commune",
+        reason="Sinh hoạt không đều",
+        by=None,
+    )
+    return [case.pk]
+
+
+def good_practice_of_x001_01() -> list[object]:
+    """A finding of good practice of commune 1's inspection of X001.01."""
+    from chibo.supervision.models import InspectionItem
+    from chibo.supervision.services import add_finding
+
+    (pk,) = inspection_of_x001_01()
+    finding = add_finding(
+        item=InspectionItem.objects.get(pk=int(str(pk))),
+        data={"kind": "good_practice", "text": "Sổ tay đảng viên điện tử"},
+        by=None,
+    )
+    return [finding.pk]
+
+
+def report_file_of(fmt: str) -> Callable[[], list[object]]:
+    """This year's report of the working group led by uyvien1, as a file."""
+    return lambda: [*working_group(), f"{timezone.localdate().year}", fmt]
+
+
 def inspection_of_x001_01() -> list[object]:
     from chibo.supervision.services import add_inspection
 
@@ -288,6 +339,57 @@ def report_of_x001(*extra: str) -> Callable[[], list[object]]:
 
 def export_of(code: str, table: str, fmt: str) -> Callable[[], list[object]]:
     return lambda: [code, table, fmt]
+
+
+def request_of(code: str, template: str = "form") -> Callable[[], list[object]]:
+    """A request sent by `code` to every unit directly below it."""
+
+    def make() -> list[object]:
+        from chibo.directives.services import send_request
+
+        request = send_request(
+            unit=Unit.objects.get(code=code),
+            kind="half_year",
+            title="Báo cáo",
+            body="",
+            due_on=timezone.localdate(),
+            period="2026-H1",
+            template=template,
+            target="all",
+            by=None,
+        )
+        return [request.pk]
+
+    return make
+
+
+def answer_to(sender: str, code: str, *, with_file: bool = False) -> Callable[[], list[object]]:
+    """The answer of `code` to a request of `sender` (a document, uploaded when asked)."""
+
+    def make() -> list[object]:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chibo.directives.models import Answer
+        from chibo.directives.services import save_answer
+
+        (pk,) = request_of(sender, "document")()
+        answer = Answer.objects.get(request_id=int(str(pk)), unit__code=code)
+        if with_file:
+            save_answer(
+                answer=answer,
+                file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+                file_type="pdf",
+                submit=False,
+                version=None,
+                by=None,
+            )
+        return [answer.pk]
+
+    return make
+
+
+def export_of_request(code: str, fmt: str) -> Callable[[], list[object]]:
+    return lambda: [*request_of(code)(), fmt]
 
 
 NO_ARGS: Callable[[], list[object]] = list
@@ -367,6 +469,9 @@ def cases() -> Iterator[Case]:
     )
     yield Case("otp_webauthn:js-i18n-catalog", NO_ARGS, EVERYONE, anonymous=200)
     yield Case("password_change_done", NO_ARGS, EVERYONE)
+    # A user's own API tokens (revoking another's: 404).
+    yield Case("api_tokens", NO_ARGS, EVERYONE)
+    yield Case("api_token_revoke", lambda: [10**9], frozenset(), method="post")
     yield Case("two_factor", NO_ARGS, EVERYONE)
     yield Case("two_factor_setup", NO_ARGS, EVERYONE)
     # Without a device there is no code to ask: straight on (or back to the status page).
@@ -377,7 +482,23 @@ def cases() -> Iterator[Case]:
     yield Case("admin:index", NO_ARGS, frozenset({"admin"}), denied=302)
     yield Case("members:search", NO_ARGS, EVERYONE)
     yield Case("search:search", NO_ARGS, EVERYONE)
-    yield Case("meetings:my_tasks", NO_ARGS, EVERYONE)
+    # The to-do list and notifications: each person's own.
+    yield Case("portal:todo", NO_ARGS, EVERYONE)
+    yield Case("portal:todo_count", NO_ARGS, EVERYONE)
+    yield Case("portal:my_tasks", NO_ARGS, EVERYONE, ok=302)  # now the to-do list
+    yield Case("notifications:list", NO_ARGS, EVERYONE)
+    yield Case("notifications:settings", NO_ARGS, EVERYONE)
+    yield Case("notifications:read_all", NO_ARGS, EVERYONE, method="post", ok=302)
+    yield Case(
+        "notifications:read",
+        notification_of("dangvien1"),
+        frozenset({"dangvien1"}),
+        method="post",
+        ok=302,
+    )
+    # An empty body is no subscription, for whoever sends it.
+    yield Case("notifications:subscribe", NO_ARGS, EVERYONE, method="post", ok=400)
+    yield Case("notifications:unsubscribe", NO_ARGS, EVERYONE, method="post")
     yield Case("meetings:calendar", NO_ARGS, EVERYONE)
     # Calendar apps cannot log in: the private token stands for its owner, whoever asks.
     yield Case("meetings:person_calendar", feed_of("dangvien1"), EVERYONE, anonymous=200)
@@ -426,6 +547,59 @@ def cases() -> Iterator[Case]:
         yield Case("supervision:meeting_visits", meeting_of(code), frozenset(SEE[code]))
         # Only approved minutes can be amended.
         yield Case("meetings:amend", meeting_of(code), frozenset())
+    # Requests down, answers up: the sending unit's staff (and the staff above who oversee
+    # it) see a request and all its answers; a recipient's staff see the request and their
+    # own answer; sending, answering and reviewing take a grant on the unit itself.
+    yield Case("directives:inbox", NO_ARGS, EVERYONE)
+    request_senders = {
+        "LV": {"admin", "bantochuc"},
+        "X001": {"admin", "uyvien1"},
+        "X002": {"admin"},
+    }
+    for code, people in request_senders.items():
+        yield Case("directives:new", unit(code), frozenset(people))
+    yield Case("directives:new", unit("X001.01"), frozenset())  # a cell sends nothing
+    yield Case("directives:new", unit("LV"), frozenset({"admin", "bantochuc"}), method="post")
+    request_overseers = {"LV": {"admin", "bantochuc"}, "X001": {"admin", "bantochuc", "uyvien1"}}
+    yield Case(
+        "directives:request", request_of("LV"), frozenset(request_overseers["LV"] | {"uyvien1"})
+    )
+    yield Case(
+        "directives:request", request_of("X001"), frozenset(request_overseers["X001"] | {"bithu1"})
+    )
+    for code, people in request_overseers.items():
+        yield Case("directives:consolidated", request_of(code), frozenset(people))
+        for fmt in ("docx", "xlsx"):
+            yield Case(
+                "directives:consolidated_export", export_of_request(code, fmt), frozenset(people)
+            )
+    yield Case("directives:consolidated_export", export_of_request("LV", "pdf"), frozenset())
+    request_answers = {
+        ("LV", "X001"): request_overseers["LV"] | {"uyvien1"},
+        ("LV", "X002"): request_overseers["LV"],
+        ("X001", "X001.01"): request_overseers["X001"] | {"bithu1"},
+        ("X001", "X001.02"): request_overseers["X001"],
+    }
+    for (sender, code), people in request_answers.items():
+        yield Case("directives:answer", answer_to(sender, code), frozenset(people))
+        yield Case("directives:answer_file", answer_to(sender, code), frozenset())  # no file
+        yield Case(
+            "directives:answer_file", answer_to(sender, code, with_file=True), frozenset(people)
+        )
+    # Posting an answer (empty: the form's errors): the staff of the recipient unit itself.
+    answer_writers = {"X001": {"admin", "uyvien1"}, "X001.01": {"admin", "bithu1"}}
+    yield Case(
+        "directives:answer",
+        answer_to("LV", "X001"),
+        frozenset(answer_writers["X001"]),
+        method="post",
+    )
+    yield Case(
+        "directives:answer",
+        answer_to("X001", "X001.01"),
+        frozenset(answer_writers["X001.01"]),
+        method="post",
+    )
     yield Case("members:template", NO_ARGS, EVERYONE)
     yield Case("supervision:my_visits", NO_ARGS, EVERYONE)
     yield Case("reports:export", lambda: ["LV", "no-such-table", "csv"], frozenset())
@@ -436,6 +610,22 @@ def cases() -> Iterator[Case]:
     yield Case("supervision:inspection", inspection_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
     yield Case("supervision:visit", visit_of_uyvien1, frozenset(SEE["X001.01"]))
     yield Case("supervision:group", working_group, frozenset(READ_ALL | {"uyvien1"}))
+    yield Case("supervision:my_groups", NO_ARGS, EVERYONE)
+    for fmt in ("docx", "xlsx"):
+        yield Case(
+            "supervision:report_file",
+            report_file_of(fmt),
+            frozenset(READ_ALL | {"uyvien1"}),
+        )
+    yield Case(
+        "supervision:report_file",
+        lambda: [*working_group(), f"{timezone.localdate().year}", "pdf"],
+        frozenset(),
+    )
+    # A weak-cell record of bithu1's cell: its supervisors and its leaders.
+    yield Case("supervision:weak_cell", weak_cell_of_x001_01, frozenset(SEE["X001"] | {"bithu1"}))
+    # A good practice found in bithu1's cell: spread by whoever publishes for commune 1.
+    yield Case("content:spread", good_practice_of_x001_01, frozenset({"admin"}))
     yield Case(
         "supervision:report",
         lambda: [*working_group(), f"{timezone.localdate().year}"],
@@ -447,8 +637,13 @@ def cases() -> Iterator[Case]:
     for code in SEE:
         supervisors = SEE[code] - {"bithu1", "bithu2", "dangvien1"}
         yield Case("supervision:plan", unit(code), frozenset(supervisors))
-        yield Case("supervision:groups", unit(code), frozenset(supervisors))
+        # The people of the province's working group (tocongtac1) reach the list of the
+        # committee that set it up.
+        group_people = {"tocongtac1"} if code == "LV" else set()
+        yield Case("supervision:groups", unit(code), frozenset(supervisors | group_people))
         yield Case("supervision:priority_cells", unit(code), frozenset(supervisors))
+        yield Case("supervision:weak_cells", unit(code), frozenset(supervisors))
+        yield Case("content:good_practice", unit(code), frozenset(SEE[code]))
         yield Case("supervision:programme", unit(code), frozenset(supervisors))
         yield Case(
             "supervision:support", unit(code), frozenset(supervisors if code.count(".") else ())
@@ -534,7 +729,57 @@ def cases() -> Iterator[Case]:
             yield Case("members:member_action", action(code, slug), frozenset(MANAGE[code]))
 
 
-CASES = list(cases())
+def api_cases() -> Iterator[Case]:
+    """The API (/api/v1/): the same access as the pages, with a token instead of a session;
+    401 without one. The documents describing it are open."""
+    yield Case("api:openapi-json", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("api:openapi-view", NO_ARGS, EVERYONE, anonymous=200)
+    yield Case("api:api-root", NO_ARGS, frozenset(), anonymous=404)
+
+    def api(
+        name: str, args: Callable[[], list[object]], allowed: frozenset[str], **kw: Any
+    ) -> Case:
+        return Case(f"api:{name}", args, allowed, bearer=True, anonymous=401, **kw)
+
+    yield api("list_units", NO_ARGS, EVERYONE)
+    for code, users in SEE.items():
+        yield api("get_unit", unit(code), frozenset(users))
+        yield api("list_units", NO_ARGS, frozenset(users), query=f"root={code}")
+        yield api("list_members", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("export_members", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("export_members_xlsx", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("list_meetings", NO_ARGS, frozenset(users), query=f"unit={code}&period=2026")
+        yield api("list_tasks", NO_ARGS, frozenset(users), query=f"unit={code}")
+        yield api("list_scores", NO_ARGS, frozenset(users), query=f"unit={code}&year=2026")
+        yield api("list_classifications", NO_ARGS, frozenset(users), query=f"unit={code}&year=2026")
+        yield api("get_figures", NO_ARGS, frozenset(users), query=f"unit={code}&period=2026")
+    for code in ("X001.01", "X002.01"):
+        yield api("get_member", member_of(code), frozenset(SEE[code]))
+        yield api("get_meeting", meeting_of(code), frozenset(SEE[code]))
+        # An empty sheet at a stale version: refused (409) for those who may write, 404 else.
+        yield api(
+            "put_attendance",
+            meeting_of(code),
+            frozenset(WRITE_MEETINGS[code]),
+            method="put",
+            body='{"version": 0, "entries": []}',
+            ok=409,
+        )
+    yield api(
+        "patch_task",
+        task_of_dangvien1,
+        frozenset({"admin", "bithu1", "dangvien1"}),
+        method="patch",
+        body='{"status": "in_progress", "progress": ""}',
+    )
+    yield api("list_materials", NO_ARGS, EVERYONE)
+    for code, who in {"LV": EVERYONE - {"outsider"}, "X001": SEE["X001.01"]}.items():
+        yield api("get_material", material_of(code), frozenset(who))
+        yield api("mark_material_read", material_of(code), frozenset(who), method="post")
+    yield api("list_changes", NO_ARGS, EVERYONE)
+
+
+CASES = list(cases()) + list(api_cases())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{i}-{c.url_name}" for i, c in enumerate(CASES)])
@@ -542,10 +787,33 @@ def test_access_matrix(case: Case, client_for) -> None:
     url = reverse(case.url_name, args=case.args())
     results = {}
     for username in [*CAST, ANON]:
-        response = getattr(client_for(username), case.method)(url)
+        if case.bearer:
+            response = _api_call(case, url, username)
+        else:
+            response = getattr(client_for(username), case.method)(url)
         results[username or "anonymous"] = response.status_code
     expected = {username or "anonymous": case.expected(username) for username in [*CAST, ANON]}
     assert results == expected, url
+
+
+def token_headers(username: str | None) -> dict[str, str]:
+    """The Authorization header of a new API token of `username` (none for anonymous)."""
+    from chibo.api.tokens import create_token
+
+    if username is None:
+        return {}
+    _token, text = create_token(user=User.objects.get(username=username), name="matrix")
+    return {"Authorization": f"Bearer {text}"}
+
+
+def _api_call(case: Case, url: str, username: str | None) -> Any:
+    from django.test import Client
+
+    target = f"{url}?{case.query}" if case.query else url
+    extra: dict[str, Any] = {"headers": token_headers(username)}
+    if case.body is not None:
+        extra |= {"data": case.body, "content_type": "application/json"}
+    return getattr(Client(), case.method)(target, **extra)
 
 
 def _pattern_names(resolver: URLResolver, namespace: str = "") -> Iterator[str]:

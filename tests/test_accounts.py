@@ -28,6 +28,7 @@ from chibo.members.models import (
 from chibo.members.slips import SLIPS_PER_PAGE, Slip, activation_url, slips_for, slips_pdf
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Role
+from tests.qr import qr_codes_by_page
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +212,11 @@ def test_the_slips_pdf_has_eight_slips_a_page_whose_qr_codes_hold_the_activation
     pdf = slips_pdf(slips)
     assert pdf.startswith(b"%PDF")
     assert SLIPS_PER_PAGE == 8
+    # Read as a phone's camera reads them: every QR code of the PDF decodes to its slip's
+    # activation address, eight on the first page.
+    decoded = qr_codes_by_page(pdf)
+    assert [len(page) for page in decoded] == [8, 1]
+    assert sorted(url for page in decoded for url in page) == sorted(s.url for s in slips)
 
 
 def _page_svgs(slips: list[Slip]) -> list[str]:

@@ -47,7 +47,7 @@ from chibo.scoring.engine import (
     facts_from_json,
 )
 from chibo.scoring.models import AnnualRating, MeetingScore, ScoringRules
-from tests.test_meetings import all_present, at, planned
+from tests.factories import all_present, at, planned
 
 pytestmark = pytest.mark.django_db
 

@@ -32,8 +32,11 @@ ORDER = [
     "content",
     "development",
     "reports",
+    "directives",
     "search",
+    "notifications",
     "portal",
+    "api",
 ]
 # May import anything: the seed and benchmark of the demo, and the project's own modules
 # (settings, the top-level urls and views, which gather every app's pages).
@@ -157,31 +160,11 @@ def test_the_checks_see_a_broken_import(tmp_path: Path) -> None:
 TOP = "project"  # chibo/templates and the project's own views: above every app
 OUTSIDE = "outside"  # Django's and third parties' templates and views: below every app
 
-# Template links that break the order today, each with why it is left: (template, relative
-# to the package, and the URL name or template it names). Keep this list short: a new entry
-# needs a reason as good as these.
-TEMPLATE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # A single link each, shown where the reader already is; moving it into a panel of the
-    # app above (as settings.CHIBO_MEETING_PANELS) would move it on the page and cost a call.
-    ("meetings/templates/meetings/cell_meetings.html", "scoring:scorecard"): (
-        "the cell's meeting list links to the cell's scorecard of the year"
-    ),
-    ("meetings/templates/meetings/meeting.html", "scoring:meeting"): (
-        "the meeting page's quality section links to the meeting's score sheet"
-    ),
-    ("meetings/templates/meetings/meeting.html", "scoring:confirm"): (
-        "the meeting page's quality section leads the upper-level scorer to the confirmation"
-    ),
-    ("meetings/templates/meetings/meeting.html", "supervision:meeting_visits"): (
-        "the meeting page's upper-level attendees link to their observations"
-    ),
-    ("members/templates/members/member.html", "scoring:rate_member"): (
-        "a member's page links to the member's annual classification"
-    ),
-    ("scoring/templates/scoring/rules.html", "supervision:rules"): (
-        "the province's scoring rules link to the other half of its settings (visit quotas)"
-    ),
-}
+# Template links that break the order, each with why it is left: (template, relative to the
+# package, and the URL name or template it names). None today: an app that adds to a lower
+# app's page does it through a panel (chibo.lib.panels, checked below), so a new entry needs
+# a reason why a panel cannot do.
+TEMPLATE_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 TAG = re.compile(r"\{%\s*(url|include|extends)\s+(\S+)")
 LITERAL = re.compile(r"""^(['"])([^'"]+)\1$""")
@@ -302,3 +285,38 @@ def test_the_template_check_knows_where_each_url_and_template_belongs() -> None:
     ]
     assert rank(urls["reports:dashboard"]) > rank("orgs") > rank(OUTSIDE)
     assert rank(TOP) > rank("portal")
+
+
+# --- panels -----------------------------------------------------------------------------
+
+SLOT = re.compile(r"\{%\s*panels\s+(\S+)")
+
+
+def declared_slots() -> dict[str, str]:
+    """Every slot a template declares (`{% panels "slot" object %}`), with its app."""
+    slots: dict[str, str] = {}
+    for path in template_files():
+        for match in SLOT.finditer(path.read_text()):
+            literal = LITERAL.match(match.group(1))
+            where = path.relative_to(PACKAGE)
+            assert literal, f"{where}: a slot is named by a literal, not {match.group(1)}"
+            app = slots.setdefault(literal.group(2), app_of_path(path))
+            assert app == app_of_path(path), f"{where}: slot {literal.group(2)} of two apps"
+    return slots
+
+
+def test_panels_come_from_the_apps_above_the_page_they_join() -> None:
+    """Each slot of settings.CHIBO_PANELS is declared by a template; each panel registered
+    there is of the slot's app or one after it, and its template is its own app's."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    slots = declared_slots()
+    for slot, paths in settings.CHIBO_PANELS.items():
+        assert slot in slots, f"no template declares the slot {slot}"
+        for path in paths:
+            panel = import_string(path)
+            app = app_of(path)
+            assert rank(app) >= rank(slots[slot]), f"{path} joins {slot} of an app after it"
+            assert template_app(panel.template) == app, f"{path}: {panel.template}"
+    assert {"meetings.meeting", "members.member.actions", "scoring.rules"} <= set(slots)

@@ -19,7 +19,7 @@ from chibo.scoring import seals as scoring_seals
 from chibo.scoring import services as scoring
 from chibo.scoring.classification import rate
 from chibo.scoring.models import AnnualRating, MeetingScore
-from tests.test_meetings import complete, planned
+from tests.factories import complete, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +173,48 @@ def test_staff_without_the_view_permission_read_no_records_in_the_admin(cast) ->
     client.force_login(clerk)
     for model in ("members/member", "meetings/meeting", "scoring/meetingscore"):
         assert client.get(f"/admin/{model}/").status_code == 403, model
+
+
+def test_the_tasks_of_the_resolution_are_part_of_the_seal(
+    cast: dict[str, User], client_for
+) -> None:
+    """A task is what the resolution decided: one changed after approval (its title, owner
+    or deadline) shows as CHANGED, in `chibo seals` and on the meeting page; its progress,
+    reported afterwards, is not the minutes and changes nothing."""
+    meeting = complete(planned())
+    task = services.add_task(
+        meeting=meeting,
+        title="Vận động hội viên",
+        deadline=meeting.month.replace(day=28),
+        owned_by_committee=True,
+        by=None,
+    )
+    services.approve_minutes(meeting=meeting, by=None)
+    services.update_task(task=task, status="in_progress", progress="Đã gặp 3 hộ", by=None)
+    assert seals.status(Meeting.objects.get(pk=meeting.pk)).intact  # type: ignore[union-attr]
+    call_command("seals", stdout=io.StringIO())
+    type(task).objects.filter(pk=task.pk).update(deadline=meeting.month.replace(day=1))
+    status = seals.status(Meeting.objects.get(pk=meeting.pk))
+    assert status is not None
+    assert status.sealed
+    assert not status.intact
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("seals", stdout=out)
+    assert f"CHANGED X001.01 /meetings/{meeting.pk}/" in out.getvalue()
+    page = client_for("bithu1").get(meeting.get_absolute_url()).content.decode()
+    assert "no longer match their seal" in page or "không còn khớp" in page
+
+
+def test_a_seal_made_before_tasks_were_sealed_stays_verifiable(cast: dict[str, User]) -> None:
+    """Seals of the first format (no tasks) still match the minutes they sealed, and still
+    show a change to what they covered."""
+    meeting = complete(planned())
+    services.approve_minutes(meeting=meeting, by=None)
+    old = seal.digest(seals.minutes_content(meeting, format=1))
+    assert old != meeting.minutes_seal
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_seal=old)
+    assert seals.status(Meeting.objects.get(pk=meeting.pk)).intact  # type: ignore[union-attr]
+    call_command("seals", stdout=io.StringIO())
+    Meeting.objects.filter(pk=meeting.pk).update(conclusion="<p>Sửa lén</p>")
+    assert not seals.status(Meeting.objects.get(pk=meeting.pk)).intact  # type: ignore[union-attr]

@@ -5,59 +5,20 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from chibo.lib.backup import HEADER, LEFT_OUT, checksums, read_manifest
+from tests.factories import new_database as _new_database
+from tests.factories import run_chibo as _run
 
 # A real backup runs outside any transaction: so does this test (and puts the cast back).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 COMPARE = "import json; from chibo.lib.backup import checksums; print(json.dumps(checksums()))"
-
-
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - the project's own command
-        [sys.executable, "-m", "chibo", *args], env=env, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
-
-
-def _new_database(tmp_path: Path) -> tuple[str, object]:
-    """The URL of a new, empty database of the same engine, and how to drop it."""
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{tmp_path / 'restored.sqlite3'}", lambda: None
-    import psycopg
-
-    name = f"chibo_restore_{uuid.uuid4().hex[:8]}"
-    settings = connection.settings_dict
-    params: dict[str, Any] = {
-        "host": settings["HOST"] or None,
-        "port": settings["PORT"] or None,
-        "user": settings["USER"] or None,
-        "password": settings["PASSWORD"] or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**params) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(**params) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    user = settings["USER"] or ""
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    host = settings["HOST"] or "127.0.0.1"
-    port = settings["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{name}", drop
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ KEYS = {
     "aggregate",
     "import",
     "report",
+    "write_load",
+    "todo",
 }
 PAGES = {"cell_meeting", "cell_roster", "member_home", "commune_dashboard", "province_dashboard"}
 
@@ -31,8 +33,9 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     env.pop("CHIBO_BENCH_INNER", None)
     completed = subprocess.run(  # noqa: S603 - the project's own command
         [sys.executable, "-m", "chibo", "bench", "--size", "small", "--months", "2",
-         "--requests", "3", "--load-seconds", "1", "--import-rows", "300", "--json", str(out)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
+         "--requests", "3", "--load-seconds", "1", "--import-rows", "300",
+         "--write-seconds", "2", "--write-clients", "4", "--json", str(out)],
+        env=env, capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(out.read_text())
@@ -43,6 +46,15 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert result["load"]["errors"] == 0
     assert result["import"]["rows"] == 300
     assert result["report"]["periodic_docx_seconds"] > 0
+    writes = result["write_load"]
+    assert (writes["clients"], writes["pairs"]) == (4, 1)
+    assert writes["saves_acknowledged"] > 0
+    assert writes["errors"] == 0, writes["error_samples"]
+    assert writes["lost_writes"] == 0
+    # The to-do page of each kind of account, within its query budget.
+    assert set(result["todo"]) >= {"bithu1", "uyvien1", "bantochuc", "dangvien1"}
+    assert all(0 < todo["queries"] <= 40 for todo in result["todo"].values())
+    assert result["todo"]["bithu1"]["items"] > 0
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ from chibo.orgs.models import Unit
 from chibo.scoring.annual import AnnualQuality
 from chibo.scoring.classification import Evidence, MemberRecord, check_rating, rate
 from chibo.scoring.models import AnnualRating, ScoringRules
-from tests.test_meetings import complete, grow_cell, planned
+from tests.factories import complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +302,52 @@ def test_the_export_holds_every_cell_and_member_in_reach(client_for) -> None:
     row = next(r for r in members[3:] if r[1] == member.full_name)
     assert row[4] == "Hoàn thành tốt nhiệm vụ"
     assert all(str(r[0]).startswith("X001.") for r in members[3:])
+
+
+def test_the_notes_of_a_classification_follow_the_discipline_rule(
+    cast: dict[str, User], client_for
+) -> None:
+    """The notes of each step, and of an amendment, are free text in which a discipline or
+    an inspection's conclusion may be the reason given: a fellow member who may open the
+    classification reads its levels, not its notes, on the page and in the export; the
+    cell's leaders and the supervision staff read them all."""
+    unit = met()
+    fellow = (
+        Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL)
+        .exclude(user=cast["dangvien1"])
+        .first()
+    )
+    assert fellow is not None
+    steps = (
+        ("self", "Kanariatu", "bithu1"),
+        ("verify", "Kanariaxacminh", "bantochuc"),
+        ("decide", "Kanariaquyetdinh", "uyvien1"),
+    )
+    for step, note, username in steps:
+        rate(
+            unit=unit, year=YEAR, member=fellow, step=step, level="completed", note=note,
+            by=cast[username],
+        )  # fmt: skip
+    rate(
+        unit=unit, year=YEAR, member=fellow, step="decide", level="completed",
+        note="Kanariasua", reason="Đính chính", by=cast["uyvien1"],
+    )  # fmt: skip
+    notes = {"Kanariatu", "Kanariaxacminh", "Kanariaquyetdinh", "Kanariasua"}
+
+    def read(username: str) -> set[str]:
+        client = client_for(username)
+        page = client.get(f"/classification/members/{fellow.pk}/?year={YEAR}")
+        assert page.status_code == 200
+        response = client.get(f"/units/{unit.code}/classification/export/?year={YEAR}")
+        book = python_calamine.CalamineWorkbook.from_filelike(
+            io.BytesIO(b"".join(response.streaming_content))
+        )
+        cells = [str(v) for sheet in (0, 1) for row in book.get_sheet_by_index(sheet).to_python()
+                 for v in row]  # fmt: skip
+        text = page.content.decode() + " ".join(cells)
+        return {note for note in notes if note in text}
+
+    assert read("dangvien1") == set()
+    for username in ("bithu1", "kiemtra", "uyvien1"):
+        # The export gives the latest step's note; the page every step's and amendment's.
+        assert read(username) == notes, username

@@ -3,7 +3,6 @@ checked by content, and the panel on a meeting's preparation page."""
 
 from __future__ import annotations
 
-import datetime
 import io
 import zipfile
 
@@ -12,16 +11,12 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from chibo.content import services
-from chibo.content.models import Material, MaterialKind, MaterialRead
+from chibo.content.models import Material, MaterialRead
 from chibo.orgs.models import Unit
-from tests.test_meetings import planned
+from tests.factories import PDF, planned, publish, this_month
 
 pytestmark = pytest.mark.django_db
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def docx_bytes(extra: bytes = b"") -> bytes:
@@ -30,25 +25,6 @@ def docx_bytes(extra: bytes = b"") -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"<w:document/>" + extra)
     return buffer.getvalue()
-
-
-def this_month() -> datetime.date:
-    return timezone.localdate().replace(day=1)
-
-
-def publish(code: str = "LV", cells: list[str] | None = None, month=None) -> Material:
-    return services.publish(
-        unit=Unit.objects.get(code=code),
-        kind=MaterialKind.MEETING,
-        title=f"Tài liệu sinh hoạt chi bộ từ {code}",
-        summary="Nội dung chính",
-        month=month or this_month(),
-        topic="",
-        file=SimpleUploadedFile("tai-lieu.pdf", PDF),
-        file_type="pdf",
-        cells=[Unit.objects.get(code=c) for c in cells or []],
-        by=None,
-    )
 
 
 def status(client, url: str) -> int:

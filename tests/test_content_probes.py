@@ -12,12 +12,14 @@ import zipfile
 import pytest
 from django.utils import timezone
 
+from chibo.directives import services as directive_services
+from chibo.directives.models import Answer
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.supervision.models import InspectionItem, Sanction, SanctionKind
 from tests.conftest import CAST
-from tests.test_crawler import crawl
-from tests.test_meetings import complete, planned
+from tests.crawling import crawl
+from tests.factories import complete, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +40,10 @@ PROBES = {
     "Kanariaketluan": SUPERVISION_X001 | {"bithu1"},
     # The discipline of that member.
     "Kanariakyluat": SUPERVISION_X001 | {"bithu1"},
+    # The answers of two cells of commune 1 to the commune's request: the commune's staff
+    # and the province's organisation commission above it; each cell's own staff theirs.
+    "Kanariatraloimot": {"admin", "bantochuc", "uyvien1", "bithu1"},
+    "Kanariatraloihai": {"admin", "bantochuc", "uyvien1"},
 }
 
 
@@ -78,6 +84,15 @@ def plant() -> None:
         decided_on=datetime.date(year, 1, 15),
         reason="Kanariakyluat",
     )
+    request = directive_services.send_request(
+        unit=commune1, kind="plan", title="Kế hoạch", body="", due_on=timezone.localdate(),
+        period=f"{year}", template="form", target="all", by=None,
+    )  # fmt: skip
+    for code, words in (("X001.01", "Kanariatraloimot"), ("X001.02", "Kanariatraloihai")):
+        directive_services.save_answer(
+            answer=request.answers.get(unit__code=code), results=f"Kết quả {words}",
+            submit=True, version=None, by=None,
+        )  # fmt: skip
 
 
 def text_of(response) -> str:
@@ -114,3 +129,7 @@ def test_the_probes_are_found_where_they_may_be(client_for) -> None:
     assert "068099123456" in client_for("bithu1").get(member.get_absolute_url()).content.decode()
     roster = client_for("bithu2").get("/units/X002.01/members/").content.decode()
     assert "Kanariahai" in roster
+    answer = Answer.objects.get(results__contains="Kanariatraloihai")
+    assert (
+        "Kanariatraloihai" in client_for("uyvien1").get(answer.get_absolute_url()).content.decode()
+    )

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from chibo.demo.roster_file import write_demo_roster
-from tests.test_backup import _new_database, _run
+from tests.factories import new_database as _new_database
+from tests.factories import run_chibo as _run
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 

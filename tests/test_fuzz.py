@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from chibo.lib.http import year_param
 from chibo.members import roster_io
 from chibo.reports.periods import PeriodError, parse
+from tests.crawling import crawl
+from tests.factories import complete, planned
 from tests.html_forms import Field, Form, forms_of
-from tests.test_crawler import crawl
-from tests.test_meetings import complete, planned
 
 pytestmark = pytest.mark.django_db
 

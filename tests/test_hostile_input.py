@@ -15,8 +15,8 @@ from django.db import models
 
 from chibo.members import roster_io
 from chibo.members.models import Member, RosterImport
-from tests.test_crawler import crawl
-from tests.test_meetings import complete, planned
+from tests.crawling import crawl
+from tests.factories import complete, planned
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from chibo.reports.periodic import reserve
 from chibo.reports.periods import parse
 from chibo.scoring.classification import rate
 from chibo.supervision import services
-from tests.test_meetings import grow_cell
+from tests.factories import grow_cell
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from chibo.lib.richtext import rich
 from chibo.meetings import services
 from chibo.meetings.models import Meeting, MeetingState, Speech, Task
 from chibo.members.models import Member
-from tests.test_meetings import D, all_present, grow_cell, planned
+from tests.factories import D, all_present, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from chibo.meetings import documents, services
 from chibo.meetings.models import Meeting
 from chibo.members.models import Member
+from tests.factories import complete, planned
 from tests.libreoffice import convert, require_docx_to_pdf
-from tests.test_meetings import complete, planned
 
 pytestmark = pytest.mark.django_db
 

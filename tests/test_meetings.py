@@ -21,43 +21,9 @@ from chibo.meetings.models import (
 )
 from chibo.members import services as member_services
 from chibo.members.models import Member, MemberStatus
-from chibo.orgs.models import Unit
+from tests.factories import MARCH_5, D, all_present, at, cell, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
-
-D = datetime.date
-
-
-def cell(code: str = "X001.01") -> Unit:
-    unit: Unit = Unit.objects.select_related("kind").get(code=code)
-    return unit
-
-
-def at(day: D, hour: int = 19) -> datetime.datetime:
-    return datetime.datetime(
-        day.year, day.month, day.day, hour, tzinfo=timezone.get_current_timezone()
-    )
-
-
-MARCH_5 = D(2026, 3, 5)
-
-
-def planned(code: str = "X001.01", kind: str = MeetingKind.REGULAR, day: D = MARCH_5) -> Meeting:
-    return services.plan_meeting(
-        unit=cell(code),
-        kind=kind,
-        scheduled_at=at(day),
-        place="Nhà văn hóa thôn",
-        by=None,
-        topic="Chuyên đề" if kind != MeetingKind.REGULAR else "",
-    )
-
-
-def all_present(meeting: Meeting) -> dict[int, tuple[str, str]]:
-    return {
-        m.pk: (services.default_status(m, meeting), "")
-        for m, _row in services.attendance_roster(meeting)
-    }
 
 
 def test_a_planned_meeting_gets_the_agenda_of_its_kind() -> None:
@@ -167,28 +133,6 @@ def test_two_people_saving_at_once_the_second_is_refused() -> None:
         )
     meeting.refresh_from_db()
     assert meeting.draft_resolution == "Bản A"
-
-
-def complete(meeting: Meeting) -> Meeting:
-    members = [m for m, _row in services.attendance_roster(meeting)]
-    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
-    services.save_minutes(
-        meeting=meeting,
-        data={
-            "chair": members[0],
-            "minutes_secretary": members[1],
-            "started_at": at(D(2026, 3, 5), 19),
-            "ended_at": at(D(2026, 3, 5), 21),
-            "conclusion": "<p>Thống nhất</p><script>alert(1)</script>",
-            "resolution": "<p>Nghị quyết tháng 3</p>",
-        },
-        item_notes={item.pk: "<p>Đã thảo luận</p>" for item in meeting.items.all()},
-        by=None,
-    )
-    # Every official member present who may vote votes: all but one for.
-    voters = meeting.attendance_counts().voters_present
-    services.record_vote(meeting=meeting, votes_for=voters - 1, against=0, abstain=1, by=None)
-    return meeting
 
 
 def test_minutes_are_sanitised_and_approval_checks_completeness() -> None:
@@ -323,7 +267,7 @@ def test_the_whole_meeting_through_the_pages(client_for) -> None:
     assert secretary.get(url + "minutes/").status_code == 302
     member_page = client_for("dangvien1").get(url).content.decode()
     assert "Vận động đoàn viên" in member_page
-    assert "Vận động đoàn viên" in client_for("dangvien1").get("/tasks/mine/").content.decode()
+    assert "Vận động đoàn viên" in client_for("dangvien1").get("/todo/").content.decode()
 
 
 def test_a_stale_attendance_form_is_refused_and_keeps_what_was_typed(client_for) -> None:
@@ -341,22 +285,6 @@ def test_a_stale_attendance_form_is_refused_and_keeps_what_was_typed(client_for)
     assert response.status_code == 200
     assert "giữ lại chữ này" in response.content.decode()
     assert not meeting.attendance.exists()
-
-
-def grow_cell(code: str, n: int) -> None:
-    for i in range(n):
-        member_services.create_member(
-            unit=cell(code),
-            data={
-                "full_name": f"Đinh Văn Thêm {chr(65 + i % 26)}{i}",
-                "gender": "male",
-                "birth_date": D(1980, 1, 1),
-                "admitted_on": D(2005, 1, 1),
-                "official_on": D(2006, 1, 1),
-                "card_number": f"5{i:07d}",
-            },
-            by=None,
-        )
 
 
 @pytest.mark.parametrize("page", ["", "attendance/", "minutes/"])
@@ -380,7 +308,7 @@ def test_meeting_pages_use_the_same_queries_whatever_the_cell_size(client_for, p
     assert queries() == before
 
 
-def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
+def test_the_todo_list_uses_the_same_queries_however_many_tasks(client_for) -> None:
     meeting = planned()
     owner = Member.objects.get(user__username="dangvien1")
     client = client_for("dangvien1")
@@ -388,13 +316,13 @@ def test_my_tasks_uses_the_same_queries_however_many_tasks(client_for) -> None:
         meeting=meeting, title="Việc đầu", deadline=D(2026, 4, 1), owner=owner, by=None
     )
     with CaptureQueriesContext(connection) as first:
-        client.get("/tasks/mine/")
+        client.get("/todo/")
     for i in range(10):
         services.add_task(
             meeting=meeting, title=f"Việc {i}", deadline=D(2026, 4, 1), owner=owner, by=None
         )
     with CaptureQueriesContext(connection) as second:
-        client.get("/tasks/mine/")
+        client.get("/todo/")
     assert len(first) == len(second)
     assert Task.objects.filter(owner=owner).count() == 11
 

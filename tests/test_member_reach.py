@@ -21,7 +21,8 @@ from chibo.members.access import PERSONAL_FIELDS, hidden_fields, sees_personal_f
 from chibo.members.models import LeaveReason, Member, RosterImport
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Role
-from tests.test_roster_io import row, xlsx
+from tests.factories import roster_row as row
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.django_db
 

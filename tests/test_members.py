@@ -154,7 +154,8 @@ def test_a_member_who_leaves_drops_off_the_roll_but_keeps_the_past() -> None:
 def test_a_cell_post_grants_its_role_for_its_term(cast) -> None:
     member = Member.objects.get(user=cast["dangvien1"])
     # dangvien1 was admitted on 04/06/2025: official after the 12 months, then eligible.
-    services.make_official(member=member, on=D(2026, 6, 4), by=None)
+    roll = services.personnel_roll_on(member.unit, D(2026, 6, 4))
+    services.make_official(member=member, on=D(2026, 6, 4), by=None, votes_for=roll)
     cell_ = member.unit
     assert not has_perm(cast["dangvien1"], Perm.MANAGE_MEMBERS, cell_)
     post = services.appoint_post(
@@ -222,8 +223,10 @@ def test_member_pages_change_records_through_the_actions(client_for, cast) -> No
     assert response.status_code == 302, response.content.decode()[:2000]
     member = Member.objects.get(card_number="81230000")
     assert member.status == MemberStatus.PROBATIONARY
+    roll = services.personnel_roll_on(member.unit, D(2021, 3, 3))
     response = client.post(
-        f"/members/{member.pk}/official/", {"on": "2021-03-03", "decision": "QĐ 12-QĐ/ĐU"}
+        f"/members/{member.pk}/official/",
+        {"on": "2021-03-03", "decision": "QĐ 12-QĐ/ĐU", "votes_for": str(roll)},
     )
     assert response.status_code == 302
     member.refresh_from_db()
@@ -285,7 +288,7 @@ def _form_data(card_number: str = "81239999") -> dict[str, str]:
 
 
 def test_the_roster_pages_through_the_members_its_counts_announce(client_for) -> None:
-    from tests.test_meetings import grow_cell
+    from tests.factories import grow_cell
 
     grow_cell("X001.01", 105)
     gone = Member.objects.filter(unit__code="X001.01").first()

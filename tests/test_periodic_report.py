@@ -19,8 +19,8 @@ from chibo.reports import figures
 from chibo.reports.models import PeriodicReport
 from chibo.reports.periodic import number_of, periodic_docx, periodic_xlsx, reserve
 from chibo.reports.periods import parse
+from tests.factories import D, complete, planned
 from tests.libreoffice import FILTERS, convert, require_docx_to_pdf
-from tests.test_meetings import D, complete, planned
 
 pytestmark = pytest.mark.django_db
 SHOTS = Path("test-results")

@@ -16,7 +16,9 @@ from chibo.lib.audit import AuditScope
 from chibo.members import audit, rules, services
 from chibo.members.models import Member, MemberStatus, Post, PostKind
 from chibo.orgs.models import Unit
-from tests.test_roster_io import row, run, xlsx
+from tests.factories import import_roster as run
+from tests.factories import roster_row as row
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -69,17 +71,20 @@ def test_recognition_two_days_after_admission_is_refused(cast) -> None:
     member = new_member("X001.01", admitted_on=D(2025, 6, 2), official_on=None, card_number=None)
     assert member.status == MemberStatus.PROBATIONARY
     with pytest.raises(ValidationError) as error:
-        services.make_official(member=member, on=D(2025, 6, 4), by=None)
+        services.make_official(member=member, on=D(2025, 6, 4), by=None, votes_for=99)
     assert "02/06/2026" in error.value.message_dict["on"][0]
     member.refresh_from_db()
     assert member.status == MemberStatus.PROBATIONARY
-    services.make_official(member=member, on=D(2026, 6, 2), by=None)
+    roll = services.personnel_roll_on(member.unit, D(2026, 6, 2))
+    services.make_official(member=member, on=D(2026, 6, 2), by=None, votes_for=roll)
     assert member.status == MemberStatus.OFFICIAL
 
 
 def test_the_recognition_form_shows_the_refusal(client_for) -> None:
     member = new_member("X001.01", admitted_on=D(2026, 3, 2), official_on=None, card_number=None)
-    response = client_for("bithu1").post(f"/members/{member.pk}/official/", {"on": "2026-03-04"})
+    response = client_for("bithu1").post(
+        f"/members/{member.pk}/official/", {"on": "2026-03-04", "votes_for": "9"}
+    )
     assert response.status_code == 200
     assert "Thời kỳ dự bị là 12 tháng" in response.content.decode()
     member.refresh_from_db()
@@ -224,6 +229,43 @@ def test_the_audit_lists_posts_held_by_probationary_members(cast) -> None:
     found = _ids(audit.posts_held_by_non_official_members)
     assert found == [("POST-1", f"/members/{member.pk}/")]
     assert ("POST-1", f"/members/{secretary.pk}/") not in found
+
+
+def test_a_post_is_judged_on_the_status_of_its_day_and_refuses_the_suspended(cast) -> None:
+    """POST-1 reads the member's status on the post's first day, not today's: a secretary
+    suspended later held the post rightly; a member suspended or detained on the day is
+    refused, saying why."""
+    secretary = Member.objects.get(user=cast["bithu1"])
+    services.record_away_status(
+        member=secretary, status=MemberStatus.SUSPENDED, on=D(2026, 9, 1),
+        decision="3-QĐ/ĐU", decision_on=D(2026, 8, 28), by=None,
+    )  # fmt: skip
+    assert _ids(audit.posts_held_by_non_official_members) == []
+    for status in (MemberStatus.SUSPENDED, MemberStatus.DETAINED):
+        member = (
+            Member.objects.filter(unit__code="X001.02", status=MemberStatus.OFFICIAL)
+            .exclude(posts__isnull=False)
+            .first()
+        )
+        assert member is not None
+        services.record_away_status(
+            member=member, status=status, on=D(2026, 9, 1),
+            decision="4-QĐ/ĐU", decision_on=D(2026, 9, 1), by=None,
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as error:
+            services.appoint_post(
+                member=member, kind=PostKind.DEPUTY_SECRETARY, on=D(2026, 9, 10), by=None
+            )
+        assert "đình chỉ sinh hoạt đảng hoặc bị tạm giam" in error.value.message_dict["member"][0]
+        # Stored past the service, the audit lists it.
+        post = Post.objects.create(
+            member=member, unit=member.unit, kind=PostKind.DEPUTY_SECRETARY,
+            started_on=D(2026, 9, 10),
+        )  # fmt: skip
+        assert ("POST-1", f"/members/{member.pk}/") in _ids(
+            audit.posts_held_by_non_official_members
+        )
+        post.delete()
 
 
 def test_the_audit_lists_cells_with_too_many_posts(cast) -> None:

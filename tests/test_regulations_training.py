@@ -15,7 +15,7 @@ from chibo.content import services
 from chibo.content.models import Course, Regulation
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.models import Unit
-from tests.test_content import PDF
+from tests.factories import PDF
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from chibo.meetings.models import Attendance, AttendanceStatus, MeetingKind
 from chibo.orgs.models import Unit
 from chibo.reports import figures
 from chibo.reports.periods import PeriodError, parse
-from tests.test_content import PDF
-from tests.test_meetings import D, complete, grow_cell, planned
+from tests.factories import PDF, D, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +191,7 @@ def test_the_dashboard_counts_weak_cells_and_the_years_classification(
     cast: dict[str, User],
 ) -> None:
     from chibo.scoring.classification import rate
-    from tests.test_rollups import rate_members
+    from tests.factories import rate_members
 
     Unit.objects.filter(code__in=["X001.01", "X002.01"]).update(is_weak=True)
     cell, other = Unit.objects.get(code="X001.01"), Unit.objects.get(code="X002.01")

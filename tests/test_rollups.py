@@ -14,7 +14,7 @@ from chibo.meetings.models import AttendanceStatus, CellMonth, MeetingKind, Meet
 from chibo.meetings.stats import rebuild
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
-from tests.test_meetings import D, complete, planned
+from tests.factories import D, complete, planned, rate_members
 
 pytestmark = pytest.mark.django_db
 
@@ -102,16 +102,6 @@ def test_rebuild_rollups_command() -> None:
     row = CellMonth.objects.get()
     assert row.regular_held
     assert row.present == row.expected > 0
-
-
-def rate_members(cell: Unit, levels: list[str], year: int = 2026) -> None:
-    """Rate the cell's first official members with `levels`, self-assessed and verified."""
-    from chibo.scoring.classification import rate
-
-    members = Member.objects.filter(unit=cell, status="official")[: len(levels)]
-    for member, level in zip(members, levels, strict=True):
-        rate(unit=cell, member=member, year=year, step="self", level=level, by=None)
-        rate(unit=cell, member=member, year=year, step="verify", level=level, by=None)
 
 
 def test_classification_tallies_equal_a_rebuild(cast: dict[str, object]) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import xlsxwriter
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,66 +18,15 @@ from chibo.members import roster_io
 from chibo.members.models import Member, MembershipPeriod, MemberStatus, RosterImport
 from chibo.members.roster_io import COLUMNS, ImportFileError, import_members, parse_row
 from chibo.orgs.models import Unit
+from tests.factories import HEADER
+from tests.factories import import_roster as run
+from tests.factories import roster_cells as cells
+from tests.factories import roster_row as row
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-HEADER = [
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Số thẻ đảng viên",
-    "Số CCCD",
-    "Ngày vào Đảng",
-    "Ngày chính thức",
-    "Trạng thái",
-    "Điện thoại",
-]
-
-
-def row(n: int, **overrides: Any) -> list[Any]:
-    values = {
-        "Họ và tên": f"Phạm Văn Thử{chr(65 + n % 26)}",
-        "Ngày sinh": D(1980, 1, 1 + n % 28),
-        "Giới tính": "Nam",
-        "Số thẻ đảng viên": f"9{n:07d}",
-        "Số CCCD": f"0681800{n:05d}",
-        "Ngày vào Đảng": D(2005, 2, 3),
-        "Ngày chính thức": D(2006, 2, 3),
-        "Trạng thái": "Chính thức",
-        "Điện thoại": "0912345678",
-    }
-    values.update(overrides)
-    return [values[h] for h in HEADER]
-
-
-def xlsx(
-    path: Path, rows: list[list[Any]], header: list[str] = HEADER, title_rows: int = 2
-) -> Path:
-    book = xlsxwriter.Workbook(path)
-    sheet = book.add_worksheet()
-    date = book.add_format({"num_format": "dd/mm/yyyy"})
-    sheet.write(0, 0, "ĐẢNG BỘ XÃ — DANH SÁCH ĐẢNG VIÊN CHI BỘ")
-    r = title_rows
-    sheet.write_row(r, 0, header)
-    for values in rows:
-        r += 1
-        for c, value in enumerate(values):
-            if isinstance(value, D):
-                sheet.write_datetime(r, c, datetime.datetime.combine(value, datetime.time()), date)
-            elif value is not None:
-                sheet.write(r, c, value)
-    book.close()
-    return path
-
-
-def cells(code: str = "X001.01") -> list[Unit]:
-    return list(Unit.objects.cells().filter(path__startswith=Unit.objects.get(code=code).path))
-
-
-def run(path: Path, code: str = "X001.01", **kwargs: Any) -> roster_io.ImportResult:
-    unit = Unit.objects.select_related("kind").get(code=code)
-    return import_members(path, unit=unit, cells=cells(code), by=None, **kwargs)
 
 
 def test_a_good_file_with_title_rows_and_shuffled_columns_imports(tmp_path: Path) -> None:
@@ -499,3 +447,81 @@ def test_a_csv_in_no_known_encoding_says_it_must_be_utf8() -> None:
     data = b"H\xe1\x00\x9d;x\n" * 3 + b"\x00\x00\x00\x00" * 2
     with pytest.raises(ImportFileError, match="UTF-8"):
         roster_io._csv_text(data)
+
+
+AWAY_HEADER = [*HEADER, "Từ ngày", "Số quyết định", "Ngày quyết định"]
+
+
+def away_row(n: int, status: str, since: Any, decision: Any, decided: Any) -> list[Any]:
+    return [*row(n, **{"Trạng thái": status}), since, decision, decided]
+
+
+def test_the_import_sets_suspension_detention_and_special_duty_with_their_decision(
+    tmp_path: Path,
+) -> None:
+    """STATUS-1 through the roster import: the status, the day it applies from and the
+    decision's number and date; the membership periods keep the status before it."""
+    rows = [
+        away_row(1, "Đình chỉ sinh hoạt", D(2026, 3, 1), "5-QĐ/UBKT", D(2026, 2, 25)),
+        away_row(2, "Tạm giam", D(2026, 4, 2), "7-QĐ/ĐU", D(2026, 4, 2)),
+        away_row(3, "Làm nhiệm vụ đặc biệt", "01/05/2026", "9-QĐ/BCH", "28/04/2026"),
+        away_row(4, "Chính thức", None, None, None),
+    ]
+    result = run(xlsx(tmp_path / "away.xlsx", rows, header=AWAY_HEADER))
+    assert result.ok, [str(e) for e in result.errors]
+    suspended = Member.objects.get(card_number="90000001")
+    assert suspended.status == MemberStatus.SUSPENDED
+    periods = list(suspended.periods.order_by("started_on"))
+    assert [(p.status, p.started_on, p.ended_on) for p in periods] == [
+        (MemberStatus.OFFICIAL, D(2005, 2, 3), D(2026, 3, 1)),
+        (MemberStatus.SUSPENDED, D(2026, 3, 1), None),
+    ]
+    assert (periods[1].decision, periods[1].decision_on) == ("5-QĐ/UBKT", D(2026, 2, 25))
+    assert Member.objects.get(card_number="90000002").status == MemberStatus.DETAINED
+    assert Member.objects.get(card_number="90000003").status == MemberStatus.SPECIAL_DUTY
+    # Updating an existing official member to suspended records the change from that day.
+    again = [away_row(4, "Đình chỉ sinh hoạt", D(2026, 6, 1), "11-QĐ/UBKT", D(2026, 6, 1))]
+    result = run(xlsx(tmp_path / "again.xlsx", again, header=AWAY_HEADER), update=True)
+    assert result.ok, [str(e) for e in result.errors]
+    fourth = Member.objects.get(card_number="90000004")
+    assert fourth.status == MemberStatus.SUSPENDED
+    last = fourth.periods.order_by("-started_on").first()
+    assert last is not None
+    assert (last.status, last.started_on, last.decision) == (
+        MemberStatus.SUSPENDED, D(2026, 6, 1), "11-QĐ/UBKT",
+    )  # fmt: skip
+    # The exported roster reads back: a status already recorded needs no day again.
+    exported = tmp_path / "export.xlsx"
+    roster_io.write_xlsx(
+        exported,
+        Member.objects.filter(card_number__in=["90000001", "90000004"]).select_related("unit"),
+        user=None,
+    )
+    result = run(exported, update=True)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.unchanged == 2
+
+
+def test_bad_away_statuses_are_named_by_row_and_column_and_nothing_is_kept(
+    tmp_path: Path,
+) -> None:
+    before = Member.objects.count()
+    rows = [
+        away_row(1, "Đình chỉ sinh hoạt", D(2026, 3, 1), "5-QĐ/UBKT", D(2026, 2, 25)),
+        away_row(2, "Tạm giam", None, "7-QĐ/ĐU", D(2026, 4, 2)),
+        away_row(3, "Đình chỉ sinh hoạt", D(2026, 3, 1), None, None),
+        away_row(4, "Tạm giam", D(2026, 3, 1), "8-QĐ", D(2026, 3, 9)),
+        away_row(5, "Nghỉ phép", None, None, None),
+        away_row(6, "Chính thức", D(2026, 3, 1), None, None),
+    ]
+    result = run(xlsx(tmp_path / "bad.xlsx", rows, header=AWAY_HEADER))
+    assert not result.ok
+    found = {(e.row, e.column) for e in result.errors}
+    # The header is on Excel row 3: data rows start at 4.
+    assert (5, "Từ ngày") in found
+    assert {(6, "Số quyết định"), (6, "Ngày quyết định")} <= found
+    assert (7, "Ngày quyết định") in found
+    assert (8, "Trạng thái") in found
+    assert (9, "Từ ngày") in found
+    assert all(e.row != 4 for e in result.errors)
+    assert Member.objects.count() == before

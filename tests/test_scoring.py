@@ -17,7 +17,7 @@ from chibo.meetings.models import AttendanceStatus, Meeting
 from chibo.members.models import Member
 from chibo.scoring import services
 from chibo.scoring.models import MeetingScore, Rubric, ScoringRules
-from tests.test_meetings import all_present, complete, grow_cell, planned
+from tests.factories import all_present, complete, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -352,6 +352,7 @@ def test_a_new_rubric_version_applies_to_meetings_scored_after_it(client_for) ->
     data = {name: field.initial for name, field in form.fields.items() if field.initial is not None}
     data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
     data.update(form.initial)
+    del data["submission"]  # a token per post (none: each post is a submission of its own)
     # Drop 3f (5 points) and add a judged 3g of 5 points.
     del data["keep_3f"]
     data.update(new_code_0="3g", new_name_0="Liên hệ thực tiễn địa phương", new_max_0=5)

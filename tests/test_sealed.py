@@ -411,7 +411,7 @@ def test_a_decided_classification_is_final_and_corrected_by_amendment(
     from chibo.scoring.models import AnnualRating
 
     unit = Unit.objects.get(code="X001.01")
-    from tests.test_meetings import complete, planned
+    from tests.factories import complete, planned
 
     complete(planned())  # a cell that held no meeting can only be "did not complete tasks"
     rate(unit=unit, year=2026, step="self", level="good", by=cast["bithu1"])
@@ -484,7 +484,7 @@ def test_two_confirmations_sent_at_once_the_second_is_refused(
 
 @pytest.mark.django_db
 def test_a_check_in_does_not_refuse_the_minutes_being_typed() -> None:
-    from tests.test_meetings import planned
+    from tests.factories import planned
 
     meeting = planned()
     read_at = meeting.version

@@ -583,6 +583,7 @@ def test_the_province_sets_its_visit_quotas_and_report_dates(client_for) -> None
         "mid_report_day": 30,
         "year_report_month": 12,
         "year_report_day": 15,
+        "weak_kem_meetings": 3,
     }
     assert client.post("/rules/supervision/", data).status_code == 302
     from chibo.supervision.models import SupervisionRules
@@ -652,3 +653,59 @@ def test_the_rating_pages_show_inspections_and_discipline_only_within_supervisio
         assert client_for(username).get(item.get_absolute_url()).status_code == 200
         assert shown(username) == secrets, username
         assert exported(username) == "có", username
+
+
+@pytest.mark.django_db
+def test_the_inspection_page_lists_only_the_discipline_its_reader_may_see(
+    cast: dict[str, User], client_for
+) -> None:
+    """Opening an inspection is not seeing discipline: an inspection of a commune lists the
+    year's discipline below it only as far as the discipline rule goes. A working-group
+    member and a member of the commune's committee, each over the commune alone, read the
+    inspection and the commune's own discipline, but not a cell member's discipline (a
+    commendation: whoever sees the cell's members); an ordinary member cannot open it."""
+    from chibo.members.models import Member, MemberStatus
+
+    commune = Unit.objects.get(code="X001")
+    cell = Unit.objects.get(code="X001.01")
+    item = services.add_inspection(
+        unit=Unit.objects.get(code="LV"), year=2026, kind="inspection", target=commune,
+        subject="Kiểm tra Kanariakiemtra", starts_on=D(2026, 10, 1), ends_on=D(2026, 10, 15),
+        by=None,
+    )  # fmt: skip
+    fellow = (
+        Member.objects.filter(unit=cell, status=MemberStatus.OFFICIAL)
+        .exclude(user=cast["dangvien1"])
+        .first()
+    )
+    assert fellow is not None
+    services.add_sanction(
+        kind="discipline", unit=cell, member=fellow, form="Khiển trách Kanariakyluat",
+        decided_on=D(2026, 10, 20), decision="12-QĐ/ĐU", by=None,
+    )  # fmt: skip
+    services.add_sanction(
+        kind="discipline", unit=commune, member=None, form="Khiển trách Kanariaxa",
+        decided_on=D(2026, 10, 21), decision="13-QĐ/TU", by=None,
+    )  # fmt: skip
+    services.add_sanction(
+        kind="commendation", unit=cell, member=None, form="Giấy khen Kanariakhen",
+        decided_on=D(2026, 10, 22), decision="14-QĐ/ĐU", by=None,
+    )  # fmt: skip
+    probes = {"Kanariakiemtra", "Kanariakyluat", "Kanariaxa", "Kanariakhen"}
+
+    def seen(username: str) -> set[str]:
+        response = client_for(username).get(item.get_absolute_url())
+        if response.status_code != 200:
+            return set()
+        text = response.content.decode()
+        return {probe for probe in probes if probe in text}
+
+    assert client_for("bithu2").get(item.get_absolute_url()).status_code == 404
+    assert client_for("dangvien1").get(item.get_absolute_url()).status_code == 404
+    for username, role in (("tocongtac1", Role.WORKING_GROUP), ("dangvien1", Role.UPPER_COMMITTEE)):
+        RoleGrant.objects.create(user=cast[username], unit=commune, role=role, scope=Scope.UNIT)
+    assert seen("tocongtac1") == {"Kanariakiemtra", "Kanariaxa"}
+    # dangvien1 sees the members of their own cell, so its commendation too.
+    assert seen("dangvien1") == {"Kanariakiemtra", "Kanariaxa", "Kanariakhen"}
+    for username in ("kiemtra", "uyvien1", "admin"):
+        assert seen(username) == probes, username

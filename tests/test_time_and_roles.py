@@ -15,7 +15,13 @@ from django.utils import timezone
 from chibo.lib.audit import AuditScope
 from chibo.lib.holidays import lunar_new_year, move_off_holidays, public_holidays
 from chibo.meetings import audit, services
-from chibo.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingState
+from chibo.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingRules,
+    MeetingState,
+)
 from chibo.members.models import Member
 from chibo.orgs.models import ProvinceHoliday, Unit
 
@@ -180,6 +186,16 @@ def test_the_year_planner_keeps_the_first_day_of_tet_free_and_says_why() -> None
     assert [m.asked for m in made.moves] == [D(2027, 2, 6)]
 
 
+def test_the_span_of_tet_is_the_provinces_setting() -> None:
+    """HOLIDAY-1: the province may keep a longer Tết free (meetings.MeetingRules); by
+    default 06/02/2027 (mùng 1) moves to 10/02/2027 (mùng 5)."""
+    MeetingRules.objects.create(unit=Unit.objects.get(code="LV"), tet_days_after=6)
+    made = services.generate_schedule(unit=cell(), year=2027, day=6, hour=19, place="x", by=None)
+    [move] = [m for m in made.moves if m.asked == D(2027, 2, 6)]
+    assert timezone.localtime(move.meeting.scheduled_at).date() == D(2027, 2, 13)
+    assert public_holidays(2027, tet_days_after=6).keys() > public_holidays(2027).keys()
+
+
 def test_the_year_planner_skips_the_provinces_extra_days(client_for) -> None:
     ProvinceHoliday.objects.create(
         unit=Unit.objects.get(code="LV"), on=D(2027, 3, 5), name="Kỷ niệm ngày giải phóng tỉnh"
@@ -237,6 +253,47 @@ def test_the_audit_lists_attendance_written_before_the_start_but_not_check_ins()
         meeting=later, member=other, status=AttendanceStatus.PRESENT, member_status=other.status
     ).save()
     assert rules_broken() == [("TIME-1", later.get_absolute_url())]
+
+
+def test_the_audit_reads_the_stored_times_of_records_loaded_without_history() -> None:
+    """Records written past the services and their history (an import, a restore, the
+    shell) are judged on their stored fields: held with attendance before the start came,
+    an end before the start, a check-in stamped before check-in opened."""
+    now = timezone.now()
+    ahead = meeting_at(now + datetime.timedelta(days=2))
+    ended = meeting_at(now - datetime.timedelta(days=2), "X001.02")
+    stamped = meeting_at(now - datetime.timedelta(days=3), "X001.03")
+    fine = meeting_at(now - datetime.timedelta(days=4), "X001.04")
+    assert rules_broken() == []
+    Meeting.objects.filter(pk=ahead.pk).update(state=MeetingState.HELD)
+    Meeting.objects.filter(pk=ended.pk).update(
+        started_at=ended.scheduled_at - datetime.timedelta(hours=3),
+        ended_at=ended.scheduled_at - datetime.timedelta(hours=1),
+    )
+    member = next(m for m, _row in services.attendance_roster(stamped))
+    in_time = next(m for m, _row in services.attendance_roster(fine))
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                meeting=stamped,
+                member=member,
+                status=AttendanceStatus.PRESENT,
+                member_status=member.status,
+                checked_in_at=stamped.scheduled_at - datetime.timedelta(hours=2),
+            ),
+            Attendance(
+                meeting=fine,
+                member=in_time,
+                status=AttendanceStatus.PRESENT,
+                member_status=in_time.status,
+                checked_in_at=fine.scheduled_at - datetime.timedelta(minutes=20),
+            ),
+        ]
+    )
+    assert not Attendance.history.filter(meeting__in=[stamped, fine]).exists()
+    assert sorted(rules_broken()) == sorted(
+        ("TIME-1", m.get_absolute_url()) for m in (ahead, ended, stamped)
+    )
 
 
 def test_the_demo_history_passes_the_time_and_role_rules() -> None:

@@ -240,7 +240,7 @@ def test_content_figures_join_the_dashboard_and_the_periodic_report(cast) -> Non
     from chibo.reports import figures as report_figures
     from chibo.reports.periodic import periodic_docx
     from chibo.reports.periods import parse
-    from tests.test_content import PDF
+    from tests.factories import PDF
 
     today = datetime.date(2026, 11, 26)
     cell = Unit.objects.select_related("kind").get(code="X001.01")

@@ -16,22 +16,34 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from chibo.development import services as development
+from chibo.development.models import Candidate, Stage
 from chibo.lib.audit import AuditScope
 from chibo.meetings import audit, services
-from chibo.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingKind, MeetingState
+from chibo.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingRules,
+    MeetingState,
+    MeetingStats,
+)
+from chibo.meetings.stats import refresh as refresh_stats
 from chibo.meetings.votes import (
     VoteRoll,
     counts_for_vote,
+    expected_to_attend,
     personnel_vote_passed,
     vote_errors,
     vote_roll,
 )
 from chibo.members import services as member_services
-from chibo.members.models import Change, Member, MemberStatus
+from chibo.members.models import Change, Member, MemberStatus, PersonnelVote, PersonnelVoteKind
+from chibo.orgs.models import Unit
 from chibo.scoring import classification
 from chibo.scoring import services as scoring
 from chibo.scoring.engine import FactsError, facts_from_json
-from tests.test_meetings import MARCH_5, all_present, cell, complete, planned
+from tests.factories import MARCH_5, all_present, cell, complete, planned
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +295,45 @@ def test_the_status_on_the_day_reaches_the_row_and_leaves_the_denominator() -> N
     assert facts.vote_denominator == counts.denominator
 
 
+def test_which_statuses_leave_the_attendance_rate_is_a_province_setting_with_a_date() -> None:
+    """STATUS-2: the province may count suspended members in the attendance rate (the
+    documented default leaves them out); the change applies from its effective date, in
+    the engine, the rollups, compliance and the classification alike."""
+    meeting = planned()
+    officials = officials_of(meeting)
+    suspend(officials[0])
+    services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)
+    services.save_minutes(meeting=meeting, data={}, item_notes={}, by=None)
+    root = Unit.objects.get(code="LV")
+
+    def figures() -> tuple[float, int, int]:
+        facts = scoring.facts_from_meeting(meeting)
+        stats = MeetingStats.objects.get(meeting=meeting)
+        record = classification.member_record(officials[0], 2026)
+        return facts.attendance_rate, stats.expected, record.expected
+
+    rate, in_rollup, member_expected = figures()
+    assert (rate, member_expected) == (1.0, 0)
+    # Set from a day after the meeting: the meeting keeps the rules then in force; the
+    # year's classification reads the rules in force at the year's end.
+    rules = MeetingRules.objects.create(
+        unit=root, attendance_left_out=["detained"], effective_from=D(2026, 6, 1)
+    )
+    refresh_stats(meeting)
+    assert figures() == (1.0, in_rollup, 1)
+    # In force from before the meeting: the suspended member counts, absent with a reason.
+    rules.effective_from = D(2026, 1, 1)
+    rules.save()
+    refresh_stats(meeting)
+    rate, in_rollup_after, member_expected = figures()
+    assert rate < 1.0
+    assert in_rollup_after == in_rollup + 1
+    assert member_expected == 1
+    assert expected_to_attend(MemberStatus.SUSPENDED, rules.not_expected())
+    with pytest.raises(ValidationError):
+        MeetingRules(unit=root, attendance_left_out=["exempted"]).full_clean()
+
+
 def test_a_suspended_member_cannot_check_in() -> None:
     meeting = services.plan_meeting(
         unit=cell(),
@@ -321,11 +372,106 @@ def test_the_cells_admission_resolution_is_refused_below_two_thirds() -> None:
     unit = cell()
     roll = development.personnel_roll_on(unit, D(2026, 5, 10))
     assert roll == Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL).count()
+
+    def vote(votes_for: int | None, against: int | None = 0) -> PersonnelVote:
+        return member_services.record_personnel_vote(
+            unit=unit,
+            kind=PersonnelVoteKind.ADMISSION,
+            on=D(2026, 5, 10),
+            subject="Nguyễn Văn Mới",
+            votes_for=votes_for,
+            votes_against=against,
+            by=None,
+        )
+
     with pytest.raises(ValidationError, match=r"two thirds|hai phần ba"):
-        development.check_personnel_vote(unit=unit, on=D(2026, 5, 10), votes_for=roll // 2)
+        vote(roll // 2)
     with pytest.raises(ValidationError):
-        development.check_personnel_vote(unit=unit, on=D(2026, 5, 10), votes_for=roll + 1)
-    development.check_personnel_vote(unit=unit, on=D(2026, 5, 10), votes_for=roll)
+        vote(roll + 1)
+    with pytest.raises(ValidationError) as error:
+        vote(roll, against=1)  # more votes than official members who may vote
+    assert "votes_for" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        vote(roll, against=-1)
+    assert "votes_against" in error.value.message_dict
+    assert not PersonnelVote.objects.exists()
+    stored = vote(roll)
+    assert (stored.votes_for, stored.votes_against, stored.official_members) == (roll, 0, roll)
+
+
+def admitted_candidate(unit_code: str = "X001.01") -> Candidate:
+    """A candidate at the admission ceremony, built past the services (as old data is)."""
+    unit = Unit.objects.get(code=unit_code)
+    introducer = Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL).first()
+    candidate = development.add_candidate(
+        unit=unit,
+        data={"full_name": "Trần Thị Mới", "gender": "female", "birth_date": D(1998, 3, 4)},
+        listed_on=D(2025, 1, 6),
+        by=None,
+    )
+    candidate.certificate_on = D(2025, 2, 1)
+    candidate.introducer = introducer
+    candidate.introducer_known_since = D(2023, 1, 1)
+    candidate.stage = Stage.COMMENTED
+    candidate.dates = {Stage.LISTED: "2025-01-06", Stage.COMMENTED: "2025-03-01"}
+    candidate.save()
+    return candidate
+
+
+def test_the_pipeline_records_the_admission_and_recognition_votes(cast) -> None:
+    candidate = admitted_candidate()
+    unit = candidate.unit
+    roll = development.personnel_roll_on(unit, D(2025, 3, 10))
+    with pytest.raises(ValidationError, match=r"two thirds|hai phần ba"):
+        development.advance(candidate=candidate, on=D(2025, 3, 10), by=None, votes_for=roll // 2)
+    candidate.refresh_from_db()
+    assert candidate.stage == Stage.COMMENTED
+    development.advance(
+        candidate=candidate, on=D(2025, 3, 10), by=None, votes_for=roll - 1, votes_against=1
+    )
+    vote = candidate.admission_vote
+    assert vote is not None
+    assert (vote.kind, vote.votes_for, vote.votes_against, vote.official_members) == (
+        PersonnelVoteKind.ADMISSION, roll - 1, 1, roll,
+    )  # fmt: skip
+    development.advance(candidate=candidate, on=D(2025, 3, 20), by=None)
+    development.advance(candidate=candidate, on=D(2025, 4, 1), by=None, decision="12-QĐ/ĐU")
+    mentor = Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL).first()
+    development.advance(candidate=candidate, on=D(2025, 4, 10), by=None, mentor=mentor)
+    official_roll = development.personnel_roll_on(unit, D(2026, 4, 15))
+    with pytest.raises(ValidationError):
+        development.advance(candidate=candidate, on=D(2026, 4, 15), by=None, votes_for=1)
+    candidate.refresh_from_db()
+    development.advance(candidate=candidate, on=D(2026, 4, 15), by=None, votes_for=official_roll)
+    assert candidate.member is not None
+    recognition = PersonnelVote.objects.get(
+        member=candidate.member, kind=PersonnelVoteKind.RECOGNITION
+    )
+    assert (recognition.votes_for, recognition.official_members) == (
+        official_roll, official_roll,
+    )  # fmt: skip
+
+
+def test_the_member_page_records_the_recognition_vote_and_refuses_below_two_thirds(
+    client_for,
+) -> None:
+    member = Member.objects.get(user__username="dangvien1")
+    roll = member_services.personnel_roll_on(member.unit, D(2026, 6, 4))
+    url = f"/members/{member.pk}/official/"
+    client = client_for("bithu1")
+    response = client.post(url, {"on": "2026-06-04", "votes_for": str(roll // 2)})
+    assert response.status_code == 200
+    assert "hai phần ba" in response.content.decode()
+    member.refresh_from_db()
+    assert member.status == MemberStatus.PROBATIONARY
+    response = client.post(url, {"on": "2026-06-04", "votes_for": str(roll), "votes_against": "0"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.status == MemberStatus.OFFICIAL
+    vote = PersonnelVote.objects.get(member=member)
+    assert (vote.votes_for, vote.official_members, vote.kind) == (
+        roll, roll, PersonnelVoteKind.RECOGNITION,
+    )  # fmt: skip
 
 
 # -- the record audit -----------------------------------------------------------------------
@@ -378,3 +524,28 @@ def test_a_demo_like_history_passes_the_vote_checks() -> None:
     )
     assert Meeting.objects.filter(state=MeetingState.APPROVED).count() > 20
     assert audit_rules() == []
+
+
+def test_the_rating_list_leaves_out_the_suspended_and_detained_and_rates_special_duty(
+    client_for,
+) -> None:
+    """ANNUAL-1 as chibo reads domain §3 and §5: members suspended or detained take no part
+    in party activity and are not rated while the status lasts; members on special duty
+    are rated."""
+    unit = cell()
+    officials = list(Member.objects.filter(unit=unit, status=MemberStatus.OFFICIAL)[:3])
+    suspended, detained, on_duty = officials
+    suspend(suspended)
+    suspend(detained, MemberStatus.DETAINED)
+    suspend(on_duty, MemberStatus.SPECIAL_DUTY)
+    rated = set(classification.rated_members(unit))
+    assert suspended not in rated
+    assert detained not in rated
+    assert on_duty in rated
+    rules = classification.rules_for_year(unit, 2026)
+    for member, refused in ((suspended, True), (detained, True), (on_duty, False)):
+        evidence = classification.evidence_for(unit, 2026, member)
+        findings = classification.check_rating("completed", evidence, rules, step="decide")
+        assert any(f.blocking and f.rule == "ANNUAL-1" for f in findings) is refused
+    body = client_for("bithu1").get(f"/units/{unit.code}/classification/?year=2026").content
+    assert "không xếp loại" in body.decode()

@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, IntegerField, Q
+from django.db.models import Q
 from django.http import Http404
 
 from chibo.content.models import Course, Material, Regulation, ThematicTopic
-from chibo.lib.statements import Param
 from chibo.orgs.access import grants_with, is_superuser
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm, Scope
@@ -38,24 +37,12 @@ def ancestors_and_self(path: str) -> list[str]:
 
 def sent_to(unit: Unit) -> Q:
     """Materials that reach `unit`: published above (or at) it to every cell, or sent to it."""
-    return _sent_to(ancestors_and_self(unit.path), unit.pk)
+    return reaching(ancestors_and_self(unit.path), unit.pk)
 
 
-def sent_to_statement(depth: int) -> Q:
-    """`sent_to` in a statement (chibo.lib.statements) for units at `depth`, with the
-    parameters that `sent_to_values` gives."""
-    paths = [Param(f"path{level}", CharField()) for level in range(1, depth + 1)]
-    return _sent_to(paths, Param("unit", IntegerField()))
-
-
-def sent_to_values(unit: Unit) -> dict[str, Any]:
-    values: dict[str, Any] = {"unit": unit.pk}
-    for level, path in enumerate(ancestors_and_self(unit.path), start=1):
-        values[f"path{level}"] = path
-    return values
-
-
-def _sent_to(paths: Sequence[str | Param], unit_id: int | Param) -> Q:
+def reaching(paths: Sequence[Any], unit_id: Any) -> Q:
+    """`sent_to` for the unit `unit_id` whose own and ancestors' paths are `paths` (values,
+    or a statement's parameters: chibo.content.panels)."""
     return Q(all_cells=True, unit__path__in=paths) | Q(
         pk__in=Material.cells.through.objects.filter(Q(unit_id=unit_id)).values("material_id")
     )

@@ -24,6 +24,7 @@ from chibo.content.models import Course, CourseKind, Regulation
 from chibo.lib.dates import add_months
 from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors, page_param
+from chibo.lib.submissions import SubmissionField
 from chibo.lib.uploads import CONTENT_TYPES, MAX_DOCUMENT_BYTES, document_type
 from chibo.members.forms import DateInput
 from chibo.members.models import Member, Post, PostKind
@@ -33,6 +34,7 @@ from chibo.orgs.permissions import Perm
 
 
 class RegulationForm(forms.Form):
+    submission = SubmissionField()
     adopted_on = forms.DateField(label=gettext_lazy("Adopted on"), widget=DateInput())
     notes = forms.CharField(
         label=gettext_lazy("What changed"),
@@ -69,6 +71,7 @@ def regulations(request: HttpRequest, code: str) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
                 file=form.cleaned_data["file"],
                 file_type=form.file_type,
+                submission=form.cleaned_data["submission"],
                 by=actor(request),
             )
             messages.success(request, _("The regulations are saved."))
@@ -112,6 +115,7 @@ def regulation_file(request: HttpRequest, pk: int) -> FileResponse:
 
 
 class CourseForm(forms.Form):
+    submission = SubmissionField()
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CourseKind.choices)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     starts_on = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
@@ -163,6 +167,7 @@ def training(request: HttpRequest, code: str) -> HttpResponse:
                     unit=unit,
                     data=form.cleaned_data,
                     participants=form.cleaned_data["participants"],
+                    submission=form.cleaned_data["submission"],
                     by=actor(request),
                 )
             except ValidationError as error:

@@ -213,4 +213,16 @@ def summary(
         "oriented_done": oriented_done,
         "materials": materials_opened(cells, unit, first_month, last_month),
         "regulations_current": regulations_current(cells, today),
+        "models": models_spread(unit, first_month, last_month),
     }
+
+
+def models_spread(unit: Unit, first_month: datetime.date, last_month: datetime.date) -> int:
+    """The models of good practice (materials spreading an inspection's finding) published
+    at or below `unit` for the months of the period (one query)."""
+    return Material.objects.filter(
+        unit__path__startswith=unit.path,
+        source_finding__isnull=False,
+        month__gte=first_month,
+        month__lte=last_month,
+    ).count()

@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.content.models import MaterialKind
+from chibo.lib.submissions import SubmissionField
 from chibo.lib.uploads import MAX_DOCUMENT_BYTES, document_type
 from chibo.orgs.models import Unit
 
 
 class MaterialForm(forms.Form):
+    submission = SubmissionField()
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=MaterialKind.choices)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     summary = forms.CharField(

@@ -25,6 +25,7 @@ class MaterialKind(models.TextChoices):
     INTERNAL = "internal", _("Internal information")
     HCM = "hcm", _("Studying and following Hồ Chí Minh")
     THEMATIC = "thematic", _("Thematic orientation")
+    MODEL = "model", _("Model of good practice")
 
 
 class MaterialQuerySet(models.QuerySet["Material"]):
@@ -63,6 +64,15 @@ class Material(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # A model of good practice spread (nhân rộng): the inspection finding it comes from.
+    source_finding = models.ForeignKey(
+        "supervision.Finding",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("good practice it spreads"),
     )
 
     objects = MaterialQuerySet.as_manager()

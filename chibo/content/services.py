@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -13,15 +14,18 @@ from django.utils.translation import gettext as _
 from chibo.content.models import (
     Course,
     Material,
+    MaterialKind,
     MaterialRead,
     Regulation,
     ThematicTopic,
     TopicAdoption,
 )
 from chibo.lib.dates import quarter_of
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
+from chibo.supervision.models import Finding
 
 
 def _lock_numbering(unit: Unit) -> None:
@@ -31,6 +35,7 @@ def _lock_numbering(unit: Unit) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def publish(
     *,
     unit: Unit,
@@ -43,6 +48,7 @@ def publish(
     file_type: str,
     cells: list[Unit],
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Material:
     """Publish a document to every cell below `unit`, or to `cells` when given."""
     material = Material(
@@ -74,9 +80,11 @@ def mark_read(material: Material, user: User) -> MaterialRead:
 
 
 @transaction.atomic
+@once_per_submission
 def adopt_regulation(
     *, unit: Unit, adopted_on: datetime.date, notes: str, file: UploadedFile, file_type: str,
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Regulation:  # fmt: skip
     """A new version of the cell's working regulations (the earlier ones stay)."""
     _lock_numbering(unit)
@@ -95,9 +103,11 @@ def adopt_regulation(
 
 
 @transaction.atomic
+@once_per_submission
 def save_course(
     *, course: Course | None, unit: Unit, data: dict[str, Any], participants: list[Member],
     by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> Course:  # fmt: skip
     """Create or change a course and its participants (members of the units below)."""
     if data["ends_on"] < data["starts_on"]:
@@ -122,8 +132,14 @@ THEMATIC_KINDS = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
 
 
 @transaction.atomic
+@once_per_submission
 def save_topic(
-    *, topic: ThematicTopic | None, unit: Unit, data: dict[str, Any], by: User | None
+    *,
+    topic: ThematicTopic | None,
+    unit: Unit,
+    data: dict[str, Any],
+    by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> ThematicTopic:
     """Add a topic to `unit`'s orientation for a year (numbered in turn), or change one."""
     if topic is None:
@@ -149,8 +165,15 @@ def delete_topic(topic: ThematicTopic, by: User | None) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def adopt_topic(
-    *, topic: ThematicTopic, cell: Unit, quarter: int, meeting: Meeting | None, by: User | None
+    *,
+    topic: ThematicTopic,
+    cell: Unit,
+    quarter: int,
+    meeting: Meeting | None,
+    by: User | None,
+    submission: uuid.UUID | None = None,
 ) -> TopicAdoption:
     """Take `topic` into the cell's thematic meeting of `quarter` (or move it to another
     quarter or meeting). Approved minutes are final: a topic whose meeting is approved stays."""
@@ -209,3 +232,81 @@ def withdraw_topic(adoption: TopicAdoption, by: User | None) -> None:
         raise ValidationError(_("The minutes of the meeting on this topic are approved."))
     adoption._history_user = by  # type: ignore[attr-defined]
     adoption.delete()
+
+
+def _good_practice_docx(finding: Finding, title: str, summary: str, on: datetime.date) -> bytes:
+    """The model of good practice as a Party-format notice, citing the inspection."""
+    from chibo.lib import party_docx
+
+    item = finding.item
+    doc = party_docx.PartyDocument(
+        superior=item.unit.name,
+        issuer=item.unit.name,
+        number="",
+        place=item.unit.name,
+        date=on,
+        kind="Thông báo",
+        summary=f"Nhân rộng mô hình, cách làm hay: {title}",
+    )
+
+    def body(document: Any) -> None:
+        add = party_docx.add_text
+        add(
+            document,
+            f"Qua {item.get_kind_display().lower()} {item.target.name} "
+            f"({item.starts_on:%d/%m/%Y} - {item.ends_on:%d/%m/%Y}) về: {item.subject}, "
+            "đã phát hiện cách làm hay sau:",
+        )
+        for line in [*finding.text.splitlines(), *summary.splitlines()]:
+            if line.strip():
+                add(document, line.strip())
+        add(document, "Đề nghị các chi bộ nghiên cứu, vận dụng phù hợp với thực tế.")
+
+    return party_docx.build(doc, body)
+
+
+@transaction.atomic
+def spread_good_practice(
+    *,
+    finding: Finding,
+    title: str,
+    summary: str,
+    month: datetime.date,
+    cells: list[Unit],
+    by: User | None,
+) -> Material:
+    """Publish a finding of good practice as a model to `cells` (nhân rộng): a material of
+    the inspecting unit, its notice generated, linked to the finding it comes from."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chibo.supervision.models import FindingKind
+
+    if finding.kind != FindingKind.GOOD_PRACTICE:
+        raise ValidationError(_("Only a finding of good practice is spread as a model."))
+    if not cells:
+        raise ValidationError(_("Choose the cells to spread it to."))
+    unit = finding.item.unit
+    outside = [c.code for c in cells if not c.is_cell or not c.path.startswith(unit.path)]
+    if outside:
+        raise ValidationError(
+            _("Not cells below %(unit)s: %(codes)s.")
+            % {"unit": unit.name, "codes": ", ".join(outside)}
+        )
+    if not title.strip():
+        raise ValidationError(_("Give the model a title."))
+    data = _good_practice_docx(finding, title.strip(), summary, timezone.localdate())
+    material = publish(
+        unit=unit,
+        kind=MaterialKind.MODEL,
+        title=title,
+        summary=summary,
+        month=month,
+        topic="",
+        file=SimpleUploadedFile("mo-hinh.docx", data),
+        file_type="docx",
+        cells=cells,
+        by=by,
+    )
+    material.source_finding = finding
+    material.save(update_fields=["source_finding"])
+    return material

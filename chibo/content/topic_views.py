@@ -24,6 +24,7 @@ from chibo.content.access import ancestors_and_self, get_topic_for_user
 from chibo.content.models import ThematicTopic, TopicAdoption
 from chibo.lib.dates import quarter_of
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
+from chibo.lib.submissions import SubmissionField
 from chibo.meetings.models import CellMonth, Meeting, MeetingState
 from chibo.orgs.access import get_unit_for_user, has_perm, unit_filter
 from chibo.orgs.models import Unit
@@ -33,6 +34,7 @@ QUARTERS = [(1, "I"), (2, "II"), (3, "III"), (4, "IV")]
 
 
 class TopicForm(forms.Form):
+    submission = SubmissionField()
     title = forms.CharField(label=gettext_lazy("Topic"), max_length=300)
     quarter = forms.TypedChoiceField(
         label=gettext_lazy("Suggested quarter"),
@@ -56,6 +58,7 @@ class TopicForm(forms.Form):
 
 
 class AdoptForm(forms.Form):
+    submission = SubmissionField()
     quarter = forms.TypedChoiceField(label=gettext_lazy("Quarter"), choices=QUARTERS, coerce=int)
     meeting = forms.TypedChoiceField(
         label=gettext_lazy("Thematic meeting"), coerce=int, empty_value=None, required=False
@@ -116,7 +119,11 @@ def topics(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404
         if form.is_valid():
             topic = services.save_topic(
-                topic=None, unit=unit, data={**form.cleaned_data, "year": year}, by=actor(request)
+                topic=None,
+                unit=unit,
+                data={**form.cleaned_data, "year": year},
+                submission=form.cleaned_data["submission"],
+                by=actor(request),
             )
             messages.success(request, _("The topic is added to the orientation."))
             return redirect(f"{request.path}?year={topic.year}")
@@ -245,6 +252,7 @@ def _cell_topics(request: HttpRequest, cell: Unit, year: int) -> HttpResponse:
                     cell=cell,
                     quarter=form.cleaned_data["quarter"],
                     meeting=form.cleaned_data["meeting"],
+                    submission=form.cleaned_data["submission"],
                     by=actor(request),
                 )
                 messages.success(request, _("The topic is taken into the quarter's meeting."))

@@ -3,13 +3,19 @@ file and read confirmation, and its coverage (which cells have read it)."""
 
 from __future__ import annotations
 
+import re
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from chibo.content import services
@@ -17,12 +23,13 @@ from chibo.content.access import get_material_for_user, sent_to
 from chibo.content.forms import MaterialForm
 from chibo.content.models import Material, MaterialRead
 from chibo.lib.downloads import file_name, name_download
-from chibo.lib.http import actor, page_param
+from chibo.lib.http import actor, add_validation_errors, page_param
 from chibo.lib.uploads import CONTENT_TYPES
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
+from chibo.supervision.access import get_good_practice_for_user, good_practice_visible_to
 
 
 def materials(request: HttpRequest, code: str) -> HttpResponse:
@@ -50,6 +57,7 @@ def materials(request: HttpRequest, code: str) -> HttpResponse:
                 file=data["file"],
                 file_type=form.file_type,
                 cells=[] if data["all_cells"] else data["cells"],
+                submission=data["submission"],
                 by=actor(request),
             )
             messages.success(request, _("The material is published."))
@@ -195,4 +203,97 @@ def coverage(request: HttpRequest, pk: int) -> HttpResponse:
             "not_opened": total - opened,
             "unread_only": unread_only,
         },
+    )
+
+
+# --- good practice spread as models (nhân rộng) ---------------------------------------------------
+
+
+class SpreadForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    month = forms.DateField(
+        label=gettext_lazy("Month"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cells = forms.CharField(
+        label=gettext_lazy("To these cells (codes)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Separated by commas or spaces."),
+    )
+
+    def clean_cells(self) -> list[Unit]:
+        codes = [c for c in re.split(r"[\s,;]+", self.cleaned_data["cells"]) if c]
+        units = list(Unit.objects.cells().filter(code__in=codes))
+        missing = sorted(set(codes) - {u.code for u in units})
+        if missing:
+            raise ValidationError(_("No cell %(code)s.") % {"code": ", ".join(missing)})
+        return units
+
+
+def good_practice(request: HttpRequest, code: str) -> HttpResponse:
+    """The findings of good practice of the inspections by this unit and those below, and
+    how many times each was spread as a model."""
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_UNIT)
+    findings = (
+        good_practice_visible_to(request.user)
+        .filter(item__unit__path__startswith=unit.path)
+        .select_related("item__unit", "item__target")
+        .order_by("-item__starts_on", "pk")
+    )
+    page = Paginator(findings, 50).get_page(page_param(request))
+    spread = dict(
+        Material.objects.filter(source_finding__in=[f.pk for f in page])
+        .values_list("source_finding_id")
+        .annotate(n=Count("pk"))
+        .values_list("source_finding_id", "n")
+    )
+    return render(
+        request,
+        "content/good_practice.html",
+        {
+            "unit": unit,
+            "page": page,
+            "rows": [
+                (
+                    f,
+                    spread.get(f.pk, 0),
+                    has_perm(request.user, Perm.PUBLISH_MATERIALS, f.item.unit),
+                )
+                for f in page
+            ],
+        },
+    )
+
+
+def spread(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish a finding of good practice as a model to chosen cells."""
+    finding = get_good_practice_for_user(request.user, pk)
+    if not has_perm(request.user, Perm.PUBLISH_MATERIALS, finding.item.unit):
+        raise Http404
+    form = SpreadForm(
+        request.POST or None,
+        initial={"title": finding.text[:120], "month": timezone.localdate().replace(day=1)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            material = services.spread_good_practice(
+                finding=finding,
+                title=data["title"],
+                summary=data["summary"],
+                month=data["month"],
+                cells=data["cells"],
+                by=actor(request),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, _("The model is published to the chosen cells."))
+            return redirect(material)
+    return render(
+        request,
+        "content/spread.html",
+        {"finding": finding, "unit": finding.item.unit, "form": form},
     )

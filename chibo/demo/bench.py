@@ -7,9 +7,11 @@ production settings (DEBUG off), so that what is measured is what users get.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.client
 import io
+import os
 import re
 import shutil
 import socket
@@ -19,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chibo.content.figures import REGULATION_YEARS, training_years
+from chibo.demo import write_load
 from chibo.demo.roster_file import write_demo_roster
 from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
@@ -134,6 +137,27 @@ def measure_pages(requests: int) -> tuple[dict[str, dict[str, float]], float]:
         pages[name] = measure_page(client, url(), requests)
     floor = measure_page(Client(), "/health/", requests)["p50_ms"]
     return pages, floor
+
+
+# The to-do list ("Việc cần làm") of each kind of account: the page's time and queries, and
+# how many items it lists (chibo.notifications.collector).
+TODO_ACCOUNTS = ("bithu1", "uyvien1", "tocongtac1", "bantochuc", "kiemtra", "dangvien1")
+
+
+def measure_todo(requests: int) -> dict[str, dict[str, float]]:
+    from chibo.notifications.collector import todo_items
+
+    users = get_user_model().objects
+    found = {}
+    for username in TODO_ACCOUNTS:
+        user = users.get(username=username)
+        client = Client()
+        client.force_login(user)
+        found[username] = {
+            **measure_page(client, "/todo/", requests),
+            "items": len(todo_items(users.get(pk=user.pk))),
+        }
+    return found
 
 
 # --- aggregate: the dashboard beside the SQL that computes the same figures ------------------
@@ -400,17 +424,15 @@ def wrk_load(
 LOAD_SLICES = 4
 
 
-def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
-    import os
-
-    path = targets()["cell_meeting"][1]()
-    cookie = session_cookie("bithu1")
+@contextlib.contextmanager
+def serving(*args: str) -> Iterator[int]:
+    """gunicorn serving the real application (with these extra arguments) on a free port,
+    until the block ends."""
     port = free_port()
-    env = dict(os.environ)
     server = subprocess.Popen(  # noqa: S603 - our own server
-        [sys.executable, "-m", "gunicorn", "chibo.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"],
-        env=env,
+        [sys.executable, "-m", "gunicorn", "chibo.wsgi", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", *args],
+        env=dict(os.environ),
     )  # fmt: skip
     try:
         deadline = time.time() + 30
@@ -425,6 +447,16 @@ def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
             if time.time() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
+    path = targets()["cell_meeting"][1]()
+    cookie = session_cookie("bithu1")
+    with serving("-w", "2") as port:
         generate = wrk_load if shutil.which("wrk") else python_load
         # The page and the floor take turns in slices (at least one second each), so that
         # a shared machine slowing down for a while slows both alike.
@@ -434,9 +466,6 @@ def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
         for _ in range(slices):
             pages.append(generate(port, path, cookie, part, concurrency))
             hellos.append(generate(port, "/health/", cookie, part, concurrency))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     rps = round(statistics.fmean(p["rps"] for p in pages), 1)
     hello_rps = round(statistics.fmean(h["rps"] for h in hellos), 1)
     return {
@@ -457,6 +486,17 @@ def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
     }
 
 
+def measure_write_load(seconds: float, clients: int) -> dict[str, Any]:
+    """The month-end rush (chibo.demo.write_load): `clients` people of different cells (a
+    quarter of them paired with their cell's secretary on one meeting) saving through the
+    pages of a server with 2 workers of 8 threads each."""
+    cells = write_load.prepare(clients, clients // 4, session_cookie)
+    # Connections kept open between a client's saves, as behind nginx (gunicorn's 2 s default
+    # closed them under the clients' next request on a slow machine: a spurious error).
+    with serving("-w", "2", "-k", "gthread", "--threads", "8", "--keep-alive", "30") as port:
+        return write_load.run(port, cells, seconds)
+
+
 def run(
     *,
     size: str,
@@ -464,6 +504,8 @@ def run(
     load_seconds: float,
     import_rows: int,
     seed_seconds: float | None,
+    write_seconds: float = 0,
+    write_clients: int = 16,
 ) -> dict[str, Any]:
     pages, floor = measure_pages(requests)
     result: dict[str, Any] = {
@@ -482,9 +524,13 @@ def run(
         "ratio": round(dashboard / raw, 2) if raw else None,
     }
     result["report"] = {"periodic_docx_seconds": measure_report()}
+    result["todo"] = measure_todo(requests)
     # The load before the import: the import's rolled-back rows leave the database work to
     # do afterwards (vacuum), which would be measured as the server's.
     result["load"] = measure_load(load_seconds) if load_seconds else None
+    result["write_load"] = (
+        measure_write_load(write_seconds, write_clients) if write_seconds else None
+    )
     result["import"] = measure_import(import_rows) if import_rows else None
     return result
 
@@ -507,6 +553,11 @@ def table(result: dict[str, Any]) -> str:
         f"ratio {a['ratio']}\n"
     )
     out.write(f"report: {result['report']['periodic_docx_seconds']} s\n")
+    for username, todo in result.get("todo", {}).items():
+        out.write(
+            f"to-do of {username:<11}{todo['p50_ms']:>7} ms p50{todo['p95_ms']:>7} ms p95"
+            f"{todo['queries']:>4} queries{todo['items']:>5} items\n"
+        )
     if result["import"]:
         i = result["import"]
         out.write(
@@ -520,5 +571,13 @@ def table(result: dict[str, Any]) -> str:
             f"{load['rps']} req/s, p99 {load['p99_ms']} ms, {load['errors']} errors; "
             f"hello {load['hello_rps']} req/s ({load['share_of_hello']} of it; by slice "
             f"{', '.join(str(x) for x in load['share_by_slice'])})\n"
+        )
+    if result.get("write_load"):
+        w = result["write_load"]
+        out.write(
+            f"write load ({w['clients']} clients in {w['cells']} cells, {w['pairs']} pairs, "
+            f"{w['seconds']} s): {w['rps']} req/s, p50 {w['p50_ms']} / p95 {w['p95_ms']} / "
+            f"p99 {w['p99_ms']} ms, {w['errors']} errors, {w['conflicts']} refused as stale, "
+            f"{w['lost_writes']} lost writes of {w['saves_acknowledged']} saves\n"
         )
     return out.getvalue()

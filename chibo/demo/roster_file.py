@@ -49,7 +49,7 @@ def write_demo_roster(path: Path, *, rows: int, cell_codes: list[str], seed: int
         }
         row = 3 + n
         for col, header in enumerate(headers):
-            value = values[header]
+            value = values.get(header, "")
             if isinstance(value, datetime.date):
                 sheet.write_datetime(
                     row, col, datetime.datetime.combine(value, datetime.time()), date

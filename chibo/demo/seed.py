@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from chibo.content.models import TopicAdoption
 from chibo.demo import names
+from chibo.demo.directives import seed_requests
 from chibo.demo.history import seed_history
 from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
@@ -38,8 +39,30 @@ from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind, VisitRule
 from chibo.orgs.permissions import Role, Scope
 from chibo.scoring import seals as scoring_seals
 from chibo.scoring.models import AnnualRating, MeetingScore
+from chibo.supervision.models import (
+    GroupAssignment,
+    Visit,
+    VisitSource,
+    VisitState,
+    WeakCell,
+    WeakCellReview,
+    WeakSource,
+    WeakState,
+    WorkingGroup,
+)
 from chibo.supervision.planner import plan_covers
-from chibo.supervision.services import plan_visits, save_group
+from chibo.supervision.services import (
+    assign_charge,
+    draft_report,
+    evaluate_report,
+    plan_group_visits,
+    plan_visits,
+    propose_weak_cell,
+    return_report,
+    save_group,
+    save_report,
+    weak_candidates,
+)
 
 DEMO_PASSWORD = "chibo-demo"
 # Dates are computed from a fixed day, so that the data does not depend on the clock.
@@ -81,6 +104,7 @@ DEMO_ACCOUNTS = [
     ("dangvien1", "Ordinary member of bithu1's cell"),
     ("kiemtra", "Inspection commission staff of the province: reads all, runs inspections"),
     ("tocongtac1", "Provincial working group member assigned to commune 2"),
+    ("tocongtac2", "Second member of tocongtac1's working group"),
     ("tuyengiao", "Propaganda commission staff of the province: publishes materials"),
 ]
 
@@ -308,9 +332,7 @@ def seed_province(
         # secretary (POST-1: probationary members hold no post).
         first: dict[int, Member] = {}
         for m in plan.members:
-            if not rules.holder_problem(
-                official=m.status == MemberStatus.OFFICIAL, official_on=m.official_on, on=TERM_START
-            ):
+            if not rules.holder_problem(status=m.status, official_on=m.official_on, on=TERM_START):
                 first.setdefault(m.unit_id, m)
         cell_types = {u.pk: u.cell_type for u in units.values()}
         Post.objects.bulk_create(
@@ -352,11 +374,16 @@ def seed_province(
             )
             progress(f"{history['sealed']} final records sealed")
         accounts = create_demo_accounts(units)
+        history["weak_cells"] = seed_weak_cells()
+        if history_months:
+            history["group_visits"] = seed_group_work()
         if size == "demo":
             history["planned_visits"] = plan_coming_visits()
             history["materials"] = publish_demo_materials(units["LV"])
             history["topics_adopted"] = orient_demo_topics(units["LV"])
             history["member_accounts"] = give_cell_accounts(units["X001.01"])
+            requests = seed_requests(units["LV"])
+            history.update({f"directives_{key}": n for key, n in requests.items()})
     # Millions of rows arrived at once: give the query planner their statistics now rather
     # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x). On
     # PostgreSQL a vacuum also marks the pages all-visible, as autovacuum does on a database
@@ -564,18 +591,153 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
         account("tuyengiao", cell="T001.01", member_index=3), "LV", Role.PROPAGANDA, Scope.SUBTREE
     )
     helper = account("tocongtac1", cell="T001.01", member_index=2)
-    save_group(
+    second = account("tocongtac2", cell=None, first_name="Tổ viên", last_name="Lê")
+    group = save_group(
         unit=units["LV"],
         name="Tổ công tác số 1 của Ban Thường vụ Tỉnh ủy",
         leader=helper,
-        members=[],
+        members=[second],
         units=[units["X002"]],
         starts_on=datetime.date(2025, 1, 1),
         ends_on=datetime.date(2027, 12, 31),
         decision="125-QĐ/TU",
         by=None,
     )
+    # The leader shares the commune's cells: every other one is the second member's.
+    for index, cell in enumerate(
+        Unit.objects.cells().filter(path__startswith=units["X002"].path).order_by("path")
+    ):
+        assign_charge(group=group, unit=cell, user=helper if index % 2 == 0 else second, by=None)
     return len(DEMO_ACCOUNTS)
+
+
+def seed_weak_cells() -> int:
+    """The cells flagged weak by the builder are on the list from the start of the year,
+    with an improvement plan; the cells whose last year's record calls for it are proposed."""
+    year = HISTORY_END.year
+    listed = WeakCell.objects.bulk_create(
+        WeakCell(
+            unit_id=pk,
+            year=year,
+            source=WeakSource.CLASSIFICATION,
+            reason="Xếp loại năm trước: không hoàn thành nhiệm vụ.",
+            state=WeakState.LISTED,
+            listed_on=datetime.date(year, 1, 15),
+            plan="Củng cố cấp ủy; sinh hoạt đúng kỳ, đủ nội dung; mỗi quý một chuyên đề.",
+            targets="Sinh hoạt đủ 12 kỳ; tỷ lệ dự trên 90%; không có kỳ xếp loại Kém.",
+        )
+        for pk in Unit.objects.cells()
+        .filter(is_weak=True)
+        .order_by("path")
+        .values_list("pk", flat=True)
+    )
+    WeakCellReview.objects.bulk_create(
+        WeakCellReview(
+            case=case,
+            year=year,
+            quarter=quarter,
+            progress="Sinh hoạt đủ kỳ trong quý; chất lượng có chuyển biến.",
+            on_track=quarter > 1,
+        )
+        for case in listed[:3]
+        for quarter in (1, 2, 3)
+    )
+    province = Unit.objects.filter(depth=1).first()
+    proposed = 0
+    if province is not None:
+        for cell, source, reason in weak_candidates(province, year - 1)[:3]:
+            propose_weak_cell(unit=cell, year=year, source=source, reason=reason, by=None)
+            proposed += 1
+        commune = Unit.objects.filter(code="X001.02", is_weak=False).first()
+        if commune is not None and not WeakCell.objects.filter(unit=commune).exists():
+            propose_weak_cell(
+                unit=commune,
+                year=year,
+                source=WeakSource.COMMUNE,
+                reason="Hai kỳ liền không đủ số đảng viên dự; nội dung sinh hoạt đơn điệu.",
+                by=None,
+            )
+            proposed += 1
+    return len(listed) + proposed
+
+
+def seed_group_work() -> int:
+    """The province's working group at work this year: its people attended the meetings of
+    their cells every other month, most recorded what they saw; its report of this year's
+    first half was returned for correction, last year's first half accepted and last year's
+    year-end report submitted, waiting for the province."""
+    group = WorkingGroup.objects.select_related("unit", "leader").order_by("pk").first()
+    if group is None:
+        return 0
+    charges = dict(GroupAssignment.objects.filter(group=group).values_list("unit_id", "user_id"))
+    now = timezone.now()
+    visits = []
+    for pk, unit_id, month in (
+        Meeting.objects.filter(
+            unit_id__in=list(charges),
+            kind="regular",
+            state__in=[MeetingState.HELD, MeetingState.APPROVED],
+            scheduled_at__lt=now,
+            month__gte=datetime.date(HISTORY_END.year - 1, 1, 1),
+        )
+        .order_by("scheduled_at")
+        .values_list("pk", "unit_id", "month")
+    ):
+        if month.month % 2:
+            continue
+        missed = (pk + month.month) % 7 == 0
+        visits.append(
+            Visit(
+                meeting_id=pk,
+                user_id=charges[unit_id],
+                group=group,
+                source=VisitSource.PLAN,
+                state=VisitState.MISSED if missed else VisitState.DONE,
+                observation=""
+                if missed
+                else "Chi bộ sinh hoạt đúng kỳ; nội dung bám nghị quyết, còn ít ý kiến thảo luận.",
+                guidance="" if missed else "Chuẩn bị kỹ nội dung, phân công đảng viên phát biểu.",
+                recorded_at=now,
+            )
+        )
+    Visit.objects.bulk_create(visits, ignore_conflicts=True)
+    Through = Meeting.visitors.through
+    Through.objects.bulk_create(
+        (Through(meeting_id=v.meeting_id, user_id=v.user_id) for v in visits),
+        ignore_conflicts=True,
+    )
+    staff = get_user_model().objects.filter(username="bantochuc").first()
+    for year, half, outcome in (
+        (HISTORY_END.year - 1, True, "accept"),
+        (HISTORY_END.year - 1, False, "submit"),
+        (HISTORY_END.year, True, "return"),
+    ):
+        report = draft_report(group, year, half)
+        report = save_report(
+            report=report,
+            results=report.results,
+            shortcomings="Một số buổi chưa dự được do trùng lịch công tác.",
+            proposals="Đề nghị cấp ủy xã thông báo lịch sinh hoạt sớm hơn.",
+            submit=True,
+            version=0,
+            by=group.leader,
+        )
+        if outcome == "accept":
+            evaluate_report(
+                report=report,
+                level="kha",
+                evaluation="Tổ công tác hoàn thành nhiệm vụ được giao.",
+                version=report.version,
+                by=staff,
+            )
+        elif outcome == "return":
+            return_report(
+                report=report,
+                reason="Bổ sung đánh giá cụ thể từng chi bộ yếu kém trên địa bàn.",
+                version=report.version,
+                by=staff,
+            )
+    return len(visits)
 
 
 COMMITTEE_SIZE = 3  # committee members per commune-level unit who attend cell meetings
@@ -633,4 +795,7 @@ def plan_coming_visits() -> int:
     for unit in Unit.objects.filter(depth__lte=2).order_by("path"):
         if not unit.is_cell and year == HISTORY_END.year:
             created += plan_visits(unit=unit, year=year, by=None).created
+    if year == HISTORY_END.year:
+        for group in WorkingGroup.objects.order_by("pk"):
+            created += plan_group_visits(group=group, year=year, by=None).created
     return created

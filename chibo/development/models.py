@@ -144,6 +144,16 @@ class Candidate(models.Model):
         related_name="+",
         verbose_name=_("member record"),
     )
+    # The cell's resolution proposing the admission, with its vote figures (VOTE-5).
+    admission_vote = models.OneToOneField(
+        "members.PersonnelVote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("cell's vote on the admission"),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0, editable=False)

@@ -4,6 +4,7 @@ checked; the ceremony creates the member record, the recognition makes it offici
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +23,9 @@ from chibo.development.models import (
 )
 from chibo.development.rules import Rules, eligibility_problems, probation_clock
 from chibo.lib.locking import claim
-from chibo.meetings import votes
+from chibo.lib.submissions import once_per_submission
 from chibo.members import services as members
-from chibo.members.models import Member, MembershipPeriod, MemberStatus
+from chibo.members.models import Member, MemberStatus, PersonnelVoteKind
 from chibo.orgs.models import Unit
 
 Actor = User | None
@@ -59,8 +60,14 @@ def problems_on(candidate: Candidate, on: datetime.date) -> list[str]:
 
 
 @transaction.atomic
+@once_per_submission
 def add_candidate(
-    *, unit: Unit, data: dict[str, Any], listed_on: datetime.date, by: Actor
+    *,
+    unit: Unit,
+    data: dict[str, Any],
+    listed_on: datetime.date,
+    by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> Candidate:
     if not unit.is_cell:
         raise ValidationError(_("Candidates are listed by a party cell."))
@@ -94,10 +101,12 @@ def advance(
     mentor: Member | None = None,
     decision: str = "",
     votes_for: int | None = None,
+    votes_against: int | None = 0,
 ) -> Candidate:
     """Record that the candidate reached the next stage on `on`. The cell's resolutions
-    (admission, recognition as official) give the votes for, which must reach the
-    personnel threshold (`chibo.meetings.votes.personnel_vote_passed`)."""
+    (admission, recognition as official) give the votes for and against, which are
+    recorded and must reach the personnel threshold (VOTE-5,
+    `chibo.members.services.record_personnel_vote`)."""
     stage = next_stage(candidate)
     if stage is None:
         raise ValidationError(_("This candidate has no further stage."))
@@ -116,8 +125,16 @@ def advance(
         problems = problems_on(candidate, on)
         if problems:
             raise ValidationError(problems)
-    if stage in VOTED_STAGES:
-        check_personnel_vote(unit=candidate.unit, on=on, votes_for=votes_for)
+    if stage == Stage.CELL_RESOLUTION:
+        candidate.admission_vote = members.record_personnel_vote(
+            unit=candidate.unit,
+            kind=PersonnelVoteKind.ADMISSION,
+            on=on,
+            subject=candidate.full_name,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            by=by,
+        )
     if stage == Stage.DECIDED:
         candidate.decision = decision.strip()
     if stage == Stage.ADMITTED:
@@ -141,7 +158,14 @@ def advance(
         )
     if stage == Stage.OFFICIAL:
         assert candidate.member is not None
-        members.make_official(member=candidate.member, on=on, by=by, decision=decision)
+        members.make_official(
+            member=candidate.member,
+            on=on,
+            by=by,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            decision=decision,
+        )
     candidate.stage = stage
     candidate.dates = {**candidate.dates, stage: on.isoformat()}
     if stage == Stage.ADMITTED:
@@ -157,38 +181,7 @@ VOTED_STAGES = (Stage.CELL_RESOLUTION, Stage.OFFICIAL)
 
 def personnel_roll_on(unit: Unit, on: datetime.date) -> int:
     """The official members a personnel vote of `unit` on the day `on` is counted on."""
-    periods = MembershipPeriod.objects.covering(on).filter(unit=unit)
-    return votes.personnel_roll(
-        (status, attached is not None)
-        for status, attached in periods.values_list("status", "attached_to_id")
-    )
-
-
-def check_personnel_vote(*, unit: Unit, on: datetime.date, votes_for: int | None) -> None:
-    """Refuse a cell resolution on admission or recognition whose votes for do not reach two
-    thirds of the official members (VOTE-5), or cannot be."""
-    roll = personnel_roll_on(unit, on)
-    if votes_for is None:
-        raise ValidationError({"votes_for": _("Give the number of official members for.")})
-    if isinstance(votes_for, bool) or not isinstance(votes_for, int) or votes_for < 0:
-        raise ValidationError({"votes_for": _("A number of votes cannot be negative.")})
-    if votes_for > roll:
-        raise ValidationError(
-            {
-                "votes_for": _("The cell had only %(n)s official members who vote that day.")
-                % {"n": roll}
-            }
-        )
-    if not votes.personnel_vote_passed(votes_for, roll):
-        raise ValidationError(
-            {
-                "votes_for": _(
-                    "%(n)s of %(d)s official members for: the resolution needs at least two "
-                    "thirds (Điều lệ Đảng, Art. 4 and 5)."
-                )
-                % {"n": votes_for, "d": roll}
-            }
-        )
+    return members.personnel_roll_on(unit, on)
 
 
 def clock(candidate: Candidate, rules: Rules | None = None) -> Any:

@@ -22,6 +22,7 @@ from chibo.development.access import get_candidate_for_user
 from chibo.development.models import ORDER, UPPER_STAGES, Candidate, Stage, Target, position
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.members.forms import DateInput
 from chibo.members.models import Member
 from chibo.orgs.access import get_unit_for_user, has_perm, has_perm_above
@@ -30,6 +31,7 @@ from chibo.orgs.permissions import Perm
 
 class CandidateForm(forms.ModelForm[Candidate]):
     listed_on = forms.DateField(label=gettext_lazy("Listed on"), widget=DateInput())
+    submission = SubmissionField()
 
     class Meta:
         model = Candidate
@@ -68,6 +70,12 @@ class AdvanceForm(forms.Form):
     votes_for = forms.IntegerField(
         label=gettext_lazy("Official members for"), min_value=0, max_value=10_000, required=False
     )
+    votes_against = forms.IntegerField(
+        label=gettext_lazy("Official members against"),
+        min_value=0,
+        max_value=10_000,
+        required=False,
+    )
     version = VersionField()
 
     def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
@@ -92,6 +100,7 @@ class AdvanceForm(forms.Form):
             ) % {"n": roll}
         else:
             del self.fields["votes_for"]
+            del self.fields["votes_against"]
         for name in ("introducer", "mentor"):
             if name in self.fields:
                 self.fields[name].queryset = members  # type: ignore[attr-defined]
@@ -105,12 +114,15 @@ def candidates(request: HttpRequest, code: str) -> HttpResponse:
         if not can_add:
             raise Http404
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "listed_on"}
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k not in ("listed_on", "submission")
+            }
             try:
                 candidate = services.add_candidate(
                     unit=unit,
                     data=data,
                     listed_on=form.cleaned_data["listed_on"],
+                    submission=form.cleaned_data["submission"],
                     by=actor(request),
                 )
             except ValidationError as error:
@@ -172,6 +184,7 @@ def candidate(request: HttpRequest, pk: int) -> HttpResponse:
                     mentor=data.get("mentor"),
                     decision=data.get("decision") or "",
                     votes_for=data.get("votes_for"),
+                    votes_against=data.get("votes_against") or 0,
                     by=actor(request),
                 )
             except ValidationError as error:

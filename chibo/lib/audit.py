@@ -8,7 +8,9 @@ yield `Violation`s, each calling the rule's one function rather than a copy of i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Q
 
@@ -34,3 +36,23 @@ class AuditScope:
     def units(self, through: str = "unit__") -> Q:
         """A filter on the records whose unit (reached through `through`) is in scope."""
         return Q(**{f"{through}path__startswith": self.path}) if self.path else Q()
+
+
+Check = Callable[[AuditScope], Iterable[Violation]]
+C = TypeVar("C", bound=Check)
+
+
+def covers(*rules: str) -> Callable[[C], C]:
+    """Declare the ids of the rules (docs/rules.md) a check can report. The rule book's
+    column "audit" and the test that breaks each rule once read these declarations."""
+
+    def mark(check: C) -> C:
+        check.rules = frozenset(rules)  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
+def rules_of(check: Check) -> frozenset[str]:
+    """The rule ids `check` declared with `covers` (empty when it declared none)."""
+    return frozenset(getattr(check, "rules", ()))

@@ -18,9 +18,11 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 from lunar_vn import LunarDate, lunar_to_solar
 
-# The Tết days the planner avoids: the last day of the lunar year (giao thừa) and the first
-# four days of the new one, the five days of Article 112 as the Prime Minister usually sets
-# them. Longer breaks decided for a year are added as the province's extra days.
+# The Tết days the planner avoids by default: the last day of the lunar year (giao thừa) and
+# the first four days of the new one, the five days of Article 112 as the Prime Minister
+# usually sets them. A province changes the span in its meeting rules
+# (`meetings.MeetingRules.tet_days_before`/`_after`); single extra days are the province's
+# extra days off.
 TET_DAYS_BEFORE = 1
 TET_DAYS_AFTER = 3
 
@@ -30,8 +32,12 @@ def lunar_new_year(year: int) -> datetime.date:
     return lunar_to_solar(LunarDate(1, 1, year))
 
 
-def public_holidays(year: int) -> dict[datetime.date, str]:
-    """HOLIDAY-1: the national public holidays of solar year `year`, each with its name."""
+def public_holidays(
+    year: int, *, tet_days_before: int = TET_DAYS_BEFORE, tet_days_after: int = TET_DAYS_AFTER
+) -> dict[datetime.date, str]:
+    """HOLIDAY-1: the national public holidays of solar year `year`, each with its name;
+    Tết spans `tet_days_before` days before the first day of the lunar year and
+    `tet_days_after` after it (the province's setting, `meetings.MeetingRules`)."""
     days: dict[datetime.date, str] = {
         datetime.date(year, 1, 1): _("New Year's Day (Tết Dương lịch)"),
         datetime.date(year, 4, 30): _("Reunification Day (30/4)"),
@@ -45,7 +51,7 @@ def public_holidays(year: int) -> dict[datetime.date, str]:
         )
     # The lunar new year falls between 21/1 and 20/2, so a solar year holds one Tết whole.
     new_year = lunar_new_year(year)
-    for offset in range(-TET_DAYS_BEFORE, TET_DAYS_AFTER + 1):
+    for offset in range(-tet_days_before, tet_days_after + 1):
         days[new_year + datetime.timedelta(days=offset)] = _("Lunar New Year (Tết Nguyên Đán)")
     days[lunar_to_solar(LunarDate(10, 3, year))] = _("Hùng Kings' Commemoration (10/3 lunar)")
     return days

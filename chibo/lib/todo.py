@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from chibo.orgs.access import AnyUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+AnyUser = AbstractBaseUser | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -37,4 +37,4 @@ class TodoItem:
         return (not self.overdue, self.due or date.max, self.title)
 
 
-Provider = Callable[["AnyUser", date], Iterable[TodoItem]]
+Provider = Callable[[AnyUser, date], Iterable[TodoItem]]

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chibo.lib.audit import AuditScope, Violation
+from chibo.lib.audit import AuditScope, Violation, covers
 from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
@@ -26,7 +26,7 @@ from chibo.meetings.models import (
     MeetingState,
     Speech,
 )
-from chibo.meetings.rules import absent_roles, recorded_too_early
+from chibo.meetings.rules import absent_roles, check_in_opens_at, recorded_too_early
 from chibo.meetings.services import BARRED_STATUSES
 from chibo.members.models import MemberStatus
 
@@ -74,21 +74,19 @@ def _earliest(rows: Iterable[tuple[int, datetime.datetime]]) -> dict[int, dateti
     return found
 
 
+@covers("TIME-1")
 def recorded_before_start(scope: AuditScope) -> Iterator[Violation]:
     """TIME-1: attendance, minutes, votes or approval recorded before the meeting's start,
     read from the approval time and the history of the meeting, its attendance rows and its
-    speeches (each history row carries when it was written)."""
-    approved = (
+    speeches (each history row carries when it was written), then from the stored fields
+    alone for records loaded without history (`_stored_too_early`). One violation a
+    meeting and kind of finding."""
+    approved = _earliest(
         (pk, at)
         for pk, at, start in Meeting.objects.filter(
             _meetings(scope), state=MeetingState.APPROVED, approved_at__isnull=False
         ).values_list("pk", "approved_at", "scheduled_at")
         if at is not None and recorded_too_early(at, start)
-    )
-    yield from _violations(
-        "TIME-1",
-        _earliest(approved),
-        _("Minutes approved at %(moment)s, before the meeting's start (%(start)s)."),
     )
     # A meeting's own history: the minutes, the vote and the approval set the state to
     # held or approved; the time compared is the one scheduled when the row was written.
@@ -106,12 +104,8 @@ def recorded_before_start(scope: AuditScope) -> Iterator[Violation]:
         .values_list("item__meeting_id", "history_date", "item__meeting__scheduled_at")
         if recorded_too_early(at, start)
     )
-    yield from _violations(
-        "TIME-1",
-        _earliest([*minutes, *speeches]),
-        _("Minutes or the vote recorded at %(moment)s, before the meeting's start (%(start)s)."),
-    )
-    attendance = (
+    written = _earliest([*minutes, *speeches])
+    attendance = _earliest(
         (pk, at)
         for pk, at, checked_in, start in Attendance.history.filter(_within(scope, "meeting__"))
         .exclude(history_type="-")
@@ -121,11 +115,79 @@ def recorded_before_start(scope: AuditScope) -> Iterator[Violation]:
     )
     yield from _violations(
         "TIME-1",
-        _earliest(attendance),
+        approved,
+        _("Minutes approved at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+    yield from _violations(
+        "TIME-1",
+        written,
+        _("Minutes or the vote recorded at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+    yield from _violations(
+        "TIME-1",
+        attendance,
         _("Attendance recorded at %(moment)s, before the meeting's start (%(start)s)."),
+    )
+    yield from _stored_too_early(scope, seen={*approved, *written, *attendance})
+
+
+def _stored_too_early(scope: AuditScope, *, seen: set[int]) -> Iterator[Violation]:
+    """TIME-1 on the stored fields alone, for records loaded without history (an import,
+    the shell), on the meetings not in `seen` (already listed from their history): a meeting
+    recorded held or approved, or with attendance other than check-ins, while its start has
+    not come; minutes whose recorded end is before the scheduled start; a check-in stamped
+    before check-in opened."""
+    now = timezone.now()
+    written = (
+        Meeting.objects.filter(_meetings(scope), scheduled_at__gt=now)
+        .filter(
+            Q(state__in=[MeetingState.HELD, MeetingState.APPROVED])
+            | Q(attendance__isnull=False, attendance__checked_in_at__isnull=True)
+        )
+        .exclude(pk__in=seen)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    ahead = dict.fromkeys(written, now)
+    yield from _violations(
+        "TIME-1",
+        ahead,
+        _(
+            "Minutes or attendance are recorded, though the meeting's start (%(start)s) has "
+            "not come (seen %(moment)s)."
+        ),
+    )
+    seen = seen | set(ahead)
+    ended = _earliest(
+        (pk, end)
+        for pk, end, start in Meeting.objects.filter(_meetings(scope), ended_at__isnull=False)
+        .exclude(pk__in=seen)
+        .values_list("pk", "ended_at", "scheduled_at")
+        if end is not None and recorded_too_early(end, start)
+    )
+    yield from _violations(
+        "TIME-1",
+        ended,
+        _("The minutes say the meeting ended at %(moment)s, before its start (%(start)s)."),
+    )
+    seen = seen | set(ended)
+    stamped = _earliest(
+        (pk, at)
+        for pk, at, started, start in Attendance.objects.filter(
+            _within(scope, "meeting__"), checked_in_at__isnull=False
+        )
+        .exclude(meeting_id__in=seen)
+        .values_list("meeting_id", "checked_in_at", "meeting__started_at", "meeting__scheduled_at")
+        if at is not None and at < check_in_opens_at(min(start, started or start))
+    )
+    yield from _violations(
+        "TIME-1",
+        stamped,
+        _("A check-in is stamped %(moment)s, before check-in opened (start %(start)s)."),
     )
 
 
+@covers("ROLE-1")
 def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
     """ROLE-1: approved minutes whose chair or minutes secretary is not recorded present."""
     approved = Meeting.objects.filter(_meetings(scope), state=MeetingState.APPROVED)
@@ -182,6 +244,7 @@ def _voted_meetings(scope: AuditScope) -> list[Meeting]:
     )  # fmt: skip
 
 
+@covers("VOTE-2", "VOTE-3")
 def approved_votes(scope: AuditScope) -> Iterator[Violation]:
     """VOTE-2 and VOTE-3: approved minutes whose votes are more than the official members
     present who may vote, or whose figures cannot be (negative, missing beside others)."""
@@ -211,6 +274,7 @@ def approved_votes(scope: AuditScope) -> Iterator[Violation]:
             )
 
 
+@covers("STATUS-3")
 def barred_present(scope: AuditScope) -> Iterator[Violation]:
     """STATUS-3: a member suspended or detained that day recorded as present."""
     rows = Attendance.objects.filter(

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from chibo.lib.submissions import SubmissionField
 from chibo.meetings.models import AttendanceStatus, ItemKind, Meeting, MeetingKind, TaskStatus
 from chibo.meetings.rules import check_recording_open
 from chibo.meetings.votes import vote_errors
@@ -52,7 +53,7 @@ class NewMeetingForm(PlanForm):
     """The form that plans a meeting: it carries a token of its own, so that the same
     submission sent twice (a double click, a resent request) plans one meeting."""
 
-    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    submission = SubmissionField()
 
 
 class ScheduleForm(forms.Form):
@@ -122,6 +123,7 @@ class MinutesForm(VersionedForm):
 
 
 class SpeechForm(VersionedForm):
+    submission = SubmissionField()
     gist = forms.CharField(
         label=_("Gist of what was said"), widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -136,6 +138,7 @@ class SpeechForm(VersionedForm):
 
 
 class GuestForm(VersionedForm):
+    submission = SubmissionField()
     name = forms.CharField(label=_("Name"), max_length=120)
     title = forms.CharField(label=_("Post or unit"), max_length=200, required=False)
     is_upper_attendee = forms.BooleanField(
@@ -144,6 +147,7 @@ class GuestForm(VersionedForm):
 
 
 class AgendaItemForm(VersionedForm):
+    submission = SubmissionField()
     title = forms.CharField(label=_("Agenda item"), max_length=300)
     kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices, initial=ItemKind.OTHER)
 
@@ -185,6 +189,7 @@ class VoteForm(VersionedForm):
 
 
 class TaskForm(VersionedForm):
+    submission = SubmissionField()
     title = forms.CharField(label=_("Task"), max_length=300)
     owned_by_committee = forms.BooleanField(label=_("Owned by the cell committee"), required=False)
     deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
@@ -201,6 +206,7 @@ class TaskUpdateForm(forms.Form):
 
 
 class AmendForm(VersionedForm):
+    submission = SubmissionField()
     field = forms.ChoiceField(
         label=_("Part of the minutes"),
         choices=[("conclusion", _("Chair's conclusion")), ("resolution", _("Resolution"))],

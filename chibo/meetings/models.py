@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from simple_history.models import HistoricalRecords
 from chibo.meetings import votes
 from chibo.meetings.rules import absent_roles
 from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
-from chibo.orgs.models import Unit
+from chibo.orgs.models import ProvinceSettings, Unit
 from chibo.orgs.permissions import Perm
 
 if TYPE_CHECKING:
@@ -160,15 +161,12 @@ class Meeting(models.Model):
     minutes_seal = models.CharField(
         _("seal of the minutes"), max_length=64, blank=True, default="", db_default=""
     )
-    # The token of the form that planned the meeting: the same form sent again finds the
-    # meeting instead of planning a second one (services.plan_meeting).
-    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # Raised by every save through the services: a form sends the version it was read
     # at, and a save made from an older version is refused (two people editing at once).
     version = models.PositiveIntegerField(default=1)
 
     objects = MeetingQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "submission"])
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("meeting")
@@ -614,3 +612,56 @@ class CellMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+def _default_left_out() -> list[str]:
+    return list(votes.DEFAULT_LEFT_OUT)
+
+
+class MeetingRules(ProvinceSettings):
+    """The rules a province sets for meetings (data, with the documented defaults; the row
+    of the province's root unit applies to its tree, from its effective date): which
+    statuses are left out of the attendance rate (STATUS-2) and the span of Tết the year
+    planner keeps free (HOLIDAY-1)."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="meeting_rules")
+    attendance_left_out = models.JSONField(
+        _("also left out of the attendance rate"),
+        default=_default_left_out,
+        blank=True,
+        help_text=_(
+            "Besides exempted members and members on special duty (always left out): "
+            '"suspended", "detained".'
+        ),
+    )
+    tet_days_before = models.PositiveSmallIntegerField(
+        _("days off before the first day of Tết"), default=1
+    )
+    tet_days_after = models.PositiveSmallIntegerField(
+        _("days off after the first day of Tết"), default=3
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("meeting rules")
+        verbose_name_plural = _("meeting rules")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+    def clean(self) -> None:
+        left_out = self.attendance_left_out
+        if not isinstance(left_out, list) or any(
+            s not in votes.OPTIONALLY_NOT_EXPECTED for s in left_out
+        ):
+            raise ValidationError(
+                {"attendance_left_out": _('A list of "suspended" and "detained" only.')}
+            )
+        if self.tet_days_before > 7 or self.tet_days_after > 10:
+            raise ValidationError(_("Tết lasts at most a week before and ten days after."))
+
+    def not_expected(self) -> frozenset[str]:
+        """The statuses left out of the attendance rate under these rules."""
+        key = tuple(self.attendance_left_out) if isinstance(self.attendance_left_out, list) else ()
+        return votes.not_expected(key)

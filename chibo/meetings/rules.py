@@ -34,6 +34,16 @@ def recorded_too_early(recorded_at: datetime.datetime, scheduled_at: datetime.da
     return recorded_at < recording_opens_at(scheduled_at)
 
 
+# Members may check themselves in from half an hour before the meeting (TIME-1 leaves the
+# check-in its own window).
+CHECKIN_OPENS = datetime.timedelta(minutes=30)
+
+
+def check_in_opens_at(start: datetime.datetime) -> datetime.datetime:
+    """TIME-1: when members' own QR check-in opens for a meeting starting at `start`."""
+    return start - CHECKIN_OPENS
+
+
 def check_recording_open(meeting: Meeting, what: Any, now: datetime.datetime | None = None) -> None:
     """TIME-1, as the services apply it: refuse to record `what` before the meeting's start,
     saying when recording opens."""

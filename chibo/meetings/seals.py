@@ -1,16 +1,24 @@
 """The seal of approved minutes (chibo.lib.seal): what the minutes record, in identifiers
 and values, with every amendment made since. Approval stores it on the meeting, each
-amendment on itself; the latest one must match the content recomputed now."""
+amendment on itself; the latest one must match the content recomputed now.
+
+The content has had two formats. Format 1 left out the tasks of the resolution; format 2
+(every seal made since) covers them too: what was decided (the task, its owner, its
+deadline), not the progress reported on it later, which is the tasks' own history. A
+stored seal does not name its format, so a seal matches when the content in any format
+gives it, newest first: a seal of format 2 can only be matched by format 2 (the content
+names its format), so a task changed under it shows; a seal made before stays verifiable
+over what it covered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import IntegerField, QuerySet
+from django.db.models import QuerySet
 
 from chibo.lib import seal
-from chibo.lib.statements import Param, Statement, run_together
 from chibo.meetings.models import (
     AgendaItem,
     Amendment,
@@ -19,14 +27,17 @@ from chibo.meetings.models import (
     Meeting,
     MeetingState,
     Speech,
+    Task,
 )
 
-PREFETCH = ("attendance", "guests", "items__speeches", "amendments")
+PREFETCH = ("attendance", "guests", "items__speeches", "amendments", "tasks")
+# The formats of the content, newest first; new seals are made in the first.
+FORMATS = (2, 1)
 
 
-def minutes_content(meeting: Meeting) -> dict[str, Any]:
-    """The minutes in a canonical form: five queries, or none when the meeting comes with
-    PREFETCH done (as `sealed_meetings` gives them)."""
+def minutes_content(meeting: Meeting, *, format: int = FORMATS[0]) -> dict[str, Any]:
+    """The minutes in a canonical form: six queries, or none when the meeting comes with
+    PREFETCH done (as `audit_minutes` gives them)."""
     items = list(meeting.items.all())
     return _content(
         meeting,
@@ -35,6 +46,8 @@ def minutes_content(meeting: Meeting) -> dict[str, Any]:
         items=items,
         speeches=[s for item in items for s in item.speeches.all()],
         amendments=list(meeting.amendments.all()),
+        tasks=list(meeting.tasks.all()),
+        format=format,
     )
 
 
@@ -46,13 +59,15 @@ def _content(
     items: list[AgendaItem],
     speeches: list[Speech],
     amendments: list[Amendment],
+    tasks: list[Task],
+    format: int,
 ) -> dict[str, Any]:
     items = sorted(items, key=lambda item: (item.order, item.pk))
     amendments = sorted(amendments, key=lambda a: (a.made_at, a.pk))
     spoken: dict[int, list[Speech]] = {}
     for speech in speeches:
         spoken.setdefault(speech.item_id, []).append(speech)
-    return {
+    content: dict[str, Any] = {
         "meeting": meeting.pk,
         "unit": meeting.unit_id,
         "kind": meeting.kind,
@@ -85,40 +100,62 @@ def _content(
             [a.field, a.before, a.after, a.reason, a.made_by_id, a.made_at] for a in amendments
         ],
     }
+    if format >= 2:
+        content["format"] = format
+        content["tasks"] = [
+            [t.title, t.owner_id, t.owned_by_committee, t.deadline]
+            for t in sorted(tasks, key=lambda t: t.pk)
+        ]
+    return content
 
 
-# What the seal covers, read for one meeting at once (one round trip on PostgreSQL): the
-# meeting page checks approved minutes against their seal on every view.
-CONTENT = (
-    Statement(lambda: Attendance.objects.filter(meeting=Param("meeting", IntegerField()))),
-    Statement(lambda: Guest.objects.filter(meeting=Param("meeting", IntegerField()))),
-    Statement(lambda: AgendaItem.objects.filter(meeting=Param("meeting", IntegerField()))),
-    Statement(lambda: Speech.objects.filter(item__meeting=Param("meeting", IntegerField()))),
-    Statement(lambda: Amendment.objects.filter(meeting=Param("meeting", IntegerField()))),
-)
+def _current(stored: str, content: Callable[[int], dict[str, Any]]) -> str:
+    """The digest of the content now: in the format that gives `stored` if one does, else
+    in the newest format."""
+    for format in FORMATS:
+        value = seal.digest(content(format))
+        if value == stored:
+            return value
+    return seal.digest(content(FORMATS[0]))
 
 
 def broken(meeting: Meeting) -> bool:
-    """Whether sealed minutes no longer match the seal they must match now (one round trip
-    on PostgreSQL; the meeting row is the one given). Minutes never sealed have nothing to
-    match (`chibo seals` counts them)."""
-    attendance, guests, items, speeches, amendments = run_together(
-        *(statement.bind(meeting=meeting.pk) for statement in CONTENT)
-    )
+    """Whether sealed minutes no longer match the seal they must match now (six queries;
+    the meeting row is the one given). Minutes never sealed have nothing to match (`chibo
+    seals` counts them)."""
+    amendments = list(Amendment.objects.filter(meeting=meeting))
     stored = latest(meeting, amendments)
-    content = _content(
-        meeting,
-        attendance=attendance,
-        guests=guests,
-        items=items,
-        speeches=speeches,
-        amendments=amendments,
-    )
-    return bool(stored) and seal.digest(content) != stored
+    if not stored:
+        return False
+    attendance = list(Attendance.objects.filter(meeting=meeting))
+    guests = list(Guest.objects.filter(meeting=meeting))
+    items = list(AgendaItem.objects.filter(meeting=meeting))
+    speeches = list(Speech.objects.filter(item__meeting=meeting))
+    tasks = list(Task.objects.filter(meeting=meeting))
+
+    def content(format: int) -> dict[str, Any]:
+        return _content(
+            meeting,
+            attendance=attendance,
+            guests=guests,
+            items=items,
+            speeches=speeches,
+            amendments=amendments,
+            tasks=tasks,
+            format=format,
+        )
+
+    return _current(stored, content) != stored
 
 
 def compute(meeting: Meeting) -> str:
+    """The seal of the minutes as they are now, in the newest format."""
     return seal.digest(minutes_content(meeting))
+
+
+def recompute(meeting: Meeting, stored: str) -> str:
+    """The content's digest now, in the format of `stored` when it still matches."""
+    return _current(stored, lambda format: minutes_content(meeting, format=format))
 
 
 def seal_minutes(meeting: Meeting, amendment: Amendment | None = None) -> str:
@@ -148,7 +185,7 @@ def status(meeting: Meeting) -> seal.Status | None:
     if not meeting.is_locked:
         return None
     stored = latest(meeting)
-    return seal.Status(stored, compute(meeting) if stored else None)
+    return seal.Status(stored, recompute(meeting, stored) if stored else None)
 
 
 @dataclass
@@ -179,7 +216,7 @@ def audit_minutes(meetings: QuerySet[Meeting], *, seal_missing: bool = False) ->
                 found.sealed_now += 1
             else:
                 found.unsealed += 1
-        elif compute(meeting) == stored:
+        elif recompute(meeting, stored) == stored:
             found.intact += 1
         else:
             found.broken.append(f"{meeting.unit.code} {meeting.get_absolute_url()}")

@@ -19,6 +19,7 @@ from chibo.lib import vntext
 from chibo.lib.holidays import move_off_holidays, public_holidays
 from chibo.lib.locking import claim
 from chibo.lib.richtext import clean_html
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings import seals, stats
 from chibo.meetings.models import (
     PRESENT_STATUSES,
@@ -32,13 +33,14 @@ from chibo.meetings.models import (
     ItemKind,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
     Speech,
     Task,
     TaskStatus,
     new_token,
 )
-from chibo.meetings.rules import check_recording_open
+from chibo.meetings.rules import check_in_opens_at, check_recording_open
 from chibo.meetings.votes import vote_errors
 from chibo.members.models import (
     ACTIVE_STATUSES,
@@ -122,6 +124,7 @@ def _agenda(kind: str) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
+@once_per_submission
 def plan_meeting(
     *,
     unit: Unit,
@@ -132,15 +135,7 @@ def plan_meeting(
     topic: str = "",
     submission: uuid.UUID | None = None,
 ) -> Meeting:
-    """Plan a meeting of a cell, with the agenda of its kind. `submission`, the token of
-    the form, makes it idempotent: the same form sent again gives the meeting it planned."""
-    if submission is not None:
-        # One submission at a time per cell (the row lock), so that of four fast submits
-        # of one form the first plans the meeting and the others find it.
-        list(Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk"))
-        earlier = Meeting.objects.filter(unit=unit, submission=submission).first()
-        if earlier is not None:
-            return earlier
+    """Plan a meeting of a cell, with the agenda of its kind (once per `submission`)."""
     if not unit.kind.holds_meetings:
         raise ValidationError(_("Only party cells hold these meetings."))
     if not unit.is_active(timezone.localtime(scheduled_at).date()):
@@ -155,7 +150,6 @@ def plan_meeting(
         place=place.strip(),
         topic=topic.strip(),
         created_by=by,
-        submission=submission,
     )
     _record(meeting, by)
     meeting.save()
@@ -212,7 +206,13 @@ def generate_schedule(
     day of its month (PLAN-1), and the result says why."""
     if not 1 <= day <= 28:
         raise ValidationError({"day": _("Choose a day from 1 to 28: every month has it.")})
-    closed = {**public_holidays(year), **ProvinceHoliday.days_of(unit, year)}
+    rules = MeetingRules.for_unit(unit, on=datetime.date(year, 1, 1))
+    closed = {
+        **public_holidays(
+            year, tet_days_before=rules.tet_days_before, tet_days_after=rules.tet_days_after
+        ),
+        **ProvinceHoliday.days_of(unit, year),
+    }
     planned = set(
         Meeting.objects.filter(unit=unit, month__year=year)
         .exclude(state=MeetingState.CANCELLED)
@@ -468,9 +468,9 @@ def record_attendance(
     return rows
 
 
-# Members may check themselves in from half an hour before the meeting until it ends
-# (or four hours after its start when no end is recorded); after 15 minutes they are late.
-CHECKIN_OPENS = datetime.timedelta(minutes=30)
+# Members may check themselves in from half an hour before the meeting (TIME-1,
+# `check_in_opens_at`) until it ends (or four hours after its start when no end is
+# recorded); after 15 minutes they are late.
 CHECKIN_CLOSES = datetime.timedelta(hours=4)
 LATE_AFTER = datetime.timedelta(minutes=15)
 
@@ -487,7 +487,7 @@ def check_in(
     now = timezone.now()
     start = meeting.started_at or meeting.scheduled_at
     end = meeting.ended_at or start + CHECKIN_CLOSES
-    if meeting.state == MeetingState.CANCELLED or not (start - CHECKIN_OPENS <= now <= end):
+    if meeting.state == MeetingState.CANCELLED or not (check_in_opens_at(start) <= now <= end):
         raise ValidationError(_("Check-in is open only while the meeting is on."))
     if member.pk not in {m.pk for m, _row in attendance_roster(meeting)}:
         raise ValidationError(_("You are not on this meeting's attendance list."))
@@ -565,6 +565,7 @@ def save_minutes(
 
 
 @transaction.atomic
+@once_per_submission
 def add_guest(
     *,
     meeting: Meeting,
@@ -573,6 +574,7 @@ def add_guest(
     is_upper_attendee: bool,
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Guest:
     lock_meeting(meeting, version=version)
     if not name.strip():
@@ -606,8 +608,15 @@ def note_upper_attendee(*, meeting: Meeting, name: str, title: str) -> bool:
 
 
 @transaction.atomic
+@once_per_submission
 def add_agenda_item(
-    *, meeting: Meeting, title: str, kind: str, by: Actor, version: int | None = None
+    *,
+    meeting: Meeting,
+    title: str,
+    kind: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> AgendaItem:
     """Adjust the agenda of one meeting: a new item goes last."""
     lock_meeting(meeting, version=version)
@@ -628,8 +637,15 @@ def remove_agenda_item(*, item: AgendaItem, by: Actor, version: int | None = Non
 
 
 @transaction.atomic
+@once_per_submission
 def add_speech(
-    *, item: AgendaItem, member: Member, gist: str, by: Actor, version: int | None = None
+    *,
+    item: AgendaItem,
+    member: Member,
+    gist: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Speech:
     lock_meeting(item.meeting, version=version)
     check_recording_open(item.meeting, _("the minutes"))
@@ -673,6 +689,7 @@ def record_vote(
 
 
 @transaction.atomic
+@once_per_submission
 def add_task(
     *,
     meeting: Meeting,
@@ -682,6 +699,7 @@ def add_task(
     owner: Member | None = None,
     owned_by_committee: bool = False,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Task:
     lock_meeting(meeting, version=version)
     if owner is None and not owned_by_committee:
@@ -755,8 +773,16 @@ AMENDABLE = {"conclusion": _("chair's conclusion"), "resolution": _("resolution"
 
 
 @transaction.atomic
+@once_per_submission
 def amend_minutes(
-    *, meeting: Meeting, field: str, text: str, reason: str, by: Actor, version: int | None = None
+    *,
+    meeting: Meeting,
+    field: str,
+    text: str,
+    reason: str,
+    by: Actor,
+    version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Amendment:
     """Correct approved minutes: the original stays beside the correction."""
     lock_meeting(meeting, version=version, open_only=False)

@@ -9,10 +9,11 @@ attendance, speeches, times, guests, state, kind and month, the quality level.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from chibo.lib.dates import quarter_of
 from chibo.meetings import votes
@@ -24,6 +25,7 @@ from chibo.meetings.models import (
     Guest,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
     MeetingStats,
     Speech,
@@ -48,6 +50,20 @@ STAT_FIELDS = [
 ]  # fmt: skip
 
 
+def _left_out(meetings: list[Meeting]) -> dict[int, frozenset[str]]:
+    """STATUS-2: the statuses each meeting's province leaves out of the attendance rate on
+    the meeting's day (one query a province; `meetings` come with their unit)."""
+    in_force: dict[str, Callable[[datetime.date], MeetingRules]] = {}
+    result: dict[int, frozenset[str]] = {}
+    for meeting in meetings:
+        root = meeting.unit.path[: meeting.unit.steplen]
+        if root not in in_force:
+            in_force[root] = MeetingRules.in_force(meeting.unit)
+        day = timezone.localtime(meeting.scheduled_at).date()
+        result[meeting.pk] = in_force[root](day).not_expected()
+    return result
+
+
 def _meeting_figures(meetings: list[Meeting]) -> dict[int, MeetingStats]:
     """The figures of `meetings` from their rows (a fixed number of queries)."""
     ids = [m.pk for m in meetings]
@@ -55,12 +71,16 @@ def _meeting_figures(meetings: list[Meeting]) -> dict[int, MeetingStats]:
         m.pk: MeetingStats(meeting_id=m.pk, duration_minutes=m.duration_minutes) for m in meetings
     }
     leaders: dict[int, set[int]] = {pk: set() for pk in ids}
-    for meeting_id, member_id, status, leader in (
+    left_out = _left_out(meetings)
+    for meeting_id, member_id, status, member_status, leader in (
         Attendance.objects.filter(meeting_id__in=ids, attached_from_elsewhere=False)
         .exclude(status__in=NOT_EXPECTED)
-        .exclude(member_status__in=votes.NOT_EXPECTED)
-        .values_list("meeting_id", "member_id", "status", "member__holds_leadership_post")
+        .values_list(
+            "meeting_id", "member_id", "status", "member_status", "member__holds_leadership_post"
+        )
     ):
+        if not votes.expected_to_attend(member_status, left_out[meeting_id]):
+            continue
         s = stats[meeting_id]
         present = status in PRESENT_STATUSES
         s.expected += 1
@@ -117,7 +137,7 @@ def _compute(
     condition = Q()
     for unit_id, month in keys:
         condition |= Q(unit_id=unit_id, month=month)
-    meetings = list(Meeting.objects.filter(condition, state__in=HELD))
+    meetings = list(Meeting.objects.filter(condition, state__in=HELD).select_related("unit"))
     figures = _meeting_figures(meetings)
     grouped: dict[tuple[int, datetime.date], list[Meeting]] = {key: [] for key in keys}
     for meeting in meetings:
@@ -157,7 +177,9 @@ def rebuild() -> tuple[int, int]:
         )
         n_stats = n_rows = 0
         for month in sorted(months):
-            meetings = list(Meeting.objects.filter(month=month, state__in=HELD))
+            meetings = list(
+                Meeting.objects.filter(month=month, state__in=HELD).select_related("unit")
+            )
             figures = _meeting_figures(meetings)
             grouped: dict[int, list[Meeting]] = {}
             for meeting in meetings:

@@ -46,6 +46,5 @@ urlpatterns = [
     path("calendar/", views.calendar_settings, name="calendar"),
     path("calendar/<str:token>/me.ics", views.person_calendar, name="person_calendar"),
     path("calendar/<str:token>/cells/<str:code>.ics", views.cell_calendar, name="cell_calendar"),
-    path("tasks/mine/", views.my_tasks, name="my_tasks"),
     path("tasks/<int:pk>/", views.task_update, name="task_update"),
 ]

@@ -14,11 +14,16 @@ Pure functions on plain words, so that a JSON file and an attendance row are jud
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
 
 from django.utils.translation import gettext as _
+
+# Re-exported beside the other vote rules: see the note on personnel votes below.
+from chibo.members.rules import PERSONNEL_SHARE as PERSONNEL_SHARE
+from chibo.members.rules import personnel_roll as personnel_roll
+from chibo.members.rules import personnel_vote_passed as personnel_vote_passed
 
 PRESENT = frozenset({"present", "late", "left_early"})
 # Never counted, present or not: QĐ 24 9.3.2 names the suspended and the detained and those
@@ -29,19 +34,31 @@ NEVER_COUNTED = frozenset({"attached_elsewhere", "suspended", "detained"})
 COUNTED_IF_PRESENT = frozenset({"exempted", "special_duty"})
 
 
-# Left out of the attendance rate and of the absence criteria (HD 12: exempted members and
-# members on special duty in the armed forces; chibo's default also leaves out the suspended
-# and the detained, who may not attend, as 9.3.2 does for votes), and not counted as having
-# missed the meeting (domain.md §5, §6).
-NOT_EXPECTED = frozenset(
-    {"exempted", "attached_elsewhere", "special_duty", "suspended", "detained"}
-)
+# Left out of the attendance rate and of the absence criteria, and not counted as having
+# missed the meeting (domain.md §5, §6). Always: exempted members and members on special
+# duty in the armed forces (HD 12, criterion 1) and members attached to another cell (they
+# attend there). By the province's setting (`MeetingRules.attendance_left_out`, STATUS-2),
+# whose documented default leaves them out too: the suspended and the detained, who may not
+# attend, as QĐ 24 9.3.2 leaves them out of votes.
+ALWAYS_NOT_EXPECTED = frozenset({"exempted", "attached_elsewhere", "special_duty"})
+OPTIONALLY_NOT_EXPECTED = ("suspended", "detained")
+DEFAULT_LEFT_OUT = OPTIONALLY_NOT_EXPECTED
+# The statuses left out under the default setting (`chibo score` without a setting).
+DEFAULT_NOT_EXPECTED = ALWAYS_NOT_EXPECTED | frozenset(DEFAULT_LEFT_OUT)
 
 
-def expected_to_attend(status: str) -> bool:
+@functools.lru_cache(maxsize=16)
+def not_expected(left_out: tuple[str, ...]) -> frozenset[str]:
+    """The statuses left out of the attendance rate when the province's setting leaves out
+    `left_out` (any of `OPTIONALLY_NOT_EXPECTED`; the others are always left out)."""
+    return ALWAYS_NOT_EXPECTED | frozenset(s for s in left_out if s in OPTIONALLY_NOT_EXPECTED)
+
+
+def expected_to_attend(status: str, left_out: frozenset[str] = DEFAULT_NOT_EXPECTED) -> bool:
     """Whether a member in `status` that day counts in the attendance rate and can miss
-    the meeting."""
-    return status not in NOT_EXPECTED
+    the meeting, `left_out` being the statuses the province's setting leaves out
+    (`not_expected`)."""
+    return status not in left_out
 
 
 def counts_for_vote(status: str, attendance: str) -> bool:
@@ -82,29 +99,9 @@ def vote_passed(votes_for: int | None, denominator: int) -> bool | None:
     return votes_for * 2 > denominator
 
 
-# Personnel and admission votes: the cell's resolution proposing to admit a person, and the
-# one proposing to recognise a probationary member as official, need at least two thirds of
-# the cell's official members (Điều lệ Đảng 2011, Art. 4.3 and Art. 5.3; HD 01-HD/TW 2021,
-# 3.6 and 4.3), counted on the roll of 9.3.2 (`personnel_roll`).
-PERSONNEL_SHARE = Fraction(2, 3)
-
-
-def personnel_vote_passed(votes_for: int, official_members: int) -> bool:
-    """An admission or recognition vote passes with at least two thirds of the official
-    members counted (6 of 9 is enough, 6 of 10 is not)."""
-    return official_members > 0 and votes_for >= PERSONNEL_SHARE * official_members
-
-
-def personnel_roll(statuses: Iterable[tuple[str, bool]]) -> int:
-    """The official members a personnel vote is counted on, from each home member's
-    status that day and whether they are temporarily attached elsewhere: the same
-    exclusions as `counts_for_vote` for members away by status (nobody's attendance is
-    known before the meeting, so it is counted as present)."""
-    return sum(
-        1
-        for status, attached_elsewhere in statuses
-        if not attached_elsewhere and status == "official"
-    )
+# Personnel and admission votes (VOTE-5) are counted on the cell's official members, not on
+# a meeting's attendance: their rule lives in `chibo.members.rules`, below `meetings`,
+# because recognition as official (`chibo.members.services.make_official`) needs it.
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.members.models import (
     Change,
     LeaveReason,
@@ -59,7 +60,10 @@ class MemberForm(forms.ModelForm[Member]):
 
 
 class ArrivalForm(forms.Form):
-    """How a new record comes to the cell: a new admission or a transfer from elsewhere."""
+    """How a new record comes to the cell: a new admission or a transfer from elsewhere;
+    and the token of the new-member page (chibo.lib.submissions)."""
+
+    submission = SubmissionField()
 
     arrival = forms.ChoiceField(
         label=_("The member joins this cell"),
@@ -103,6 +107,20 @@ class TransferForm(DatedForm):
 
 
 class OfficialForm(DatedForm):
+    """The cell's resolution recognising the member as official, with its vote (VOTE-5)."""
+
+    votes_for = forms.IntegerField(
+        label=_("Official members for"),
+        min_value=0,
+        max_value=10_000,
+        help_text=_(
+            "The resolution needs at least two thirds of the cell's official members who "
+            "may vote (Điều lệ Đảng, Art. 5)."
+        ),
+    )
+    votes_against = forms.IntegerField(
+        label=_("Official members against"), min_value=0, max_value=10_000, required=False
+    )
     decision = forms.CharField(label=_("Decision"), max_length=120, required=False)
 
 

@@ -589,3 +589,53 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_kind_display()} · {self.at:%d/%m/%Y %H:%M}"
+
+
+class PersonnelVoteKind(models.TextChoices):
+    ADMISSION = "admission", _("Admission to the Party")
+    RECOGNITION = "recognition", _("Recognition as official member")
+
+
+class PersonnelVote(models.Model):
+    """A cell's resolution on admitting a person or recognising a probationary member as
+    official, with its vote figures (VOTE-5: at least two thirds of the official members)."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("party cell")
+    )
+    kind = models.CharField(_("resolution on"), max_length=16, choices=PersonnelVoteKind.choices)
+    held_on = models.DateField(_("voted on"))
+    # Whom it is about: the member recognised, or the candidate's name for an admission
+    # (the candidate record lives in `development`, above this app).
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="personnel_votes",
+        verbose_name=_("member"),
+    )
+    subject = models.CharField(_("about"), max_length=120)
+    votes_for = models.PositiveSmallIntegerField(_("official members for"))
+    votes_against = models.PositiveSmallIntegerField(_("official members against"), default=0)
+    official_members = models.PositiveSmallIntegerField(_("official members who may vote"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("personnel vote")
+        verbose_name_plural = _("personnel votes")
+        ordering = ["unit", "held_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=PersonnelVoteKind.values),
+                name="personnel_vote_kind_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.subject} · {self.held_on:%d/%m/%Y}"

@@ -35,13 +35,14 @@ from chibo.members import rules
 from chibo.members.access import hidden_fields, may_name_member
 from chibo.members.models import (
     ACTIVE_STATUSES,
+    AWAY_STATUSES,
     Change,
     Gender,
     Member,
     MembershipPeriod,
     MemberStatus,
 )
-from chibo.members.services import IDENTITY_FIELDS, next_period
+from chibo.members.services import AWAY_CHANGES, IDENTITY_FIELDS, next_period
 from chibo.orgs.models import Unit
 
 if TYPE_CHECKING:
@@ -90,6 +91,10 @@ COLUMNS = [
     Column("phone", "Điện thoại", ("Số điện thoại", "SĐT", "ĐT")),
     Column("education", "Trình độ", ("Trình độ chuyên môn", "Học vấn")),
     Column("notes", "Ghi chú"),
+    # A suspension, detention or special duty (STATUS-1): from when, by which decision.
+    Column("status_from", "Từ ngày", ("Trạng thái từ ngày", "Ngày bắt đầu")),
+    Column("decision", "Số quyết định", ("Quyết định", "Số QĐ")),
+    Column("decision_on", "Ngày quyết định", ("Ngày QĐ", "Ngày ký quyết định")),
 ]
 STATUS_WORDS = {
     "chinh thuc": MemberStatus.OFFICIAL,
@@ -97,13 +102,19 @@ STATUS_WORDS = {
     "mien sinh hoat": MemberStatus.EXEMPTED,
     "mien cong tac va sinh hoat dang": MemberStatus.EXEMPTED,
     "mien cong tac va sinh hoat": MemberStatus.EXEMPTED,
+    "dinh chi sinh hoat": MemberStatus.SUSPENDED,
+    "dinh chi sinh hoat dang": MemberStatus.SUSPENDED,
+    "bi dinh chi sinh hoat dang": MemberStatus.SUSPENDED,
+    "tam giam": MemberStatus.DETAINED,
+    "bi tam giam": MemberStatus.DETAINED,
+    "lam nhiem vu dac biet": MemberStatus.SPECIAL_DUTY,
+    "nhiem vu dac biet": MemberStatus.SPECIAL_DUTY,
 }
 STATUS_LABELS = {
     MemberStatus.OFFICIAL: "Chính thức",
     MemberStatus.PROBATIONARY: "Dự bị",
     MemberStatus.EXEMPTED: "Miễn sinh hoạt",
-    # Exported for reading; an import does not set them (they need a decision's number and
-    # date, recorded on the member's page).
+    # Set by an import with the columns "Từ ngày", "Số quyết định" and "Ngày quyết định".
     MemberStatus.SUSPENDED: "Đình chỉ sinh hoạt",
     MemberStatus.DETAINED: "Tạm giam",
     MemberStatus.SPECIAL_DUTY: "Làm nhiệm vụ đặc biệt",
@@ -373,6 +384,8 @@ class ParsedRow:
     status: str | None
     # The record this row would create, already checked.
     member: Member
+    # A suspension, detention or special duty: (from, decision, decision dated).
+    away: tuple[datetime.date, str, datetime.date] | None = None
 
 
 def parse_row(
@@ -404,7 +417,9 @@ def parse_row(
                 fail(column.field, _("this cell must not be empty"))
             continue
         try:
-            if column.field in ("birth_date", "admitted_on", "official_on"):
+            if column.field in (
+                "birth_date", "admitted_on", "official_on", "status_from", "decision_on",
+            ):  # fmt: skip
                 fields[column.field] = parse_date(raw)
             elif column.field == "gender":
                 gender = GENDER_WORDS.get(_key(str(raw)))
@@ -429,7 +444,36 @@ def parse_row(
     if "status" in fields:
         status = STATUS_WORDS.get(_key(fields.pop("status")))
         if status is None:
-            fail("status", _("write Chính thức, Dự bị or Miễn sinh hoạt"))
+            fail(
+                "status",
+                _(
+                    "write Chính thức, Dự bị, Miễn sinh hoạt, Đình chỉ sinh hoạt, Tạm giam "
+                    "or Làm nhiệm vụ đặc biệt"
+                ),
+            )
+    # STATUS-1: an away status comes with its day and decision; those columns say nothing
+    # for another status.
+    status_from = fields.pop("status_from", None)
+    decision = fields.pop("decision", "")
+    decision_on = fields.pop("decision_on", None)
+    away = None
+    if status in AWAY_STATUSES:
+        # Without a day, the row can only confirm a status already recorded (checked when
+        # writing, against the member found).
+        if status_from is not None:
+            for key, message in rules.away_decision_problems(
+                decision=decision, decision_on=decision_on, on=status_from
+            ).items():
+                fail(key, message)
+            if status_from > today:
+                fail("status_from", _("this day has not come yet"))
+            away = (status_from, decision, decision_on)
+    elif status_from is not None or decision or decision_on is not None:
+        field_name = "status_from" if status_from is not None else "decision"
+        fail(
+            field_name,
+            _("fill this only for Đình chỉ sinh hoạt, Tạm giam or Làm nhiệm vụ đặc biệt"),
+        )
     unit = default_unit
     if fields.get("unit"):
         unit = resolve_unit(fields.pop("unit"))
@@ -450,6 +494,8 @@ def parse_row(
     member.status = status or (
         MemberStatus.OFFICIAL if fields.get("official_on") else MemberStatus.PROBATIONARY
     )
+    if away is not None and member.admitted_on and away[0] < member.admitted_on:
+        fail("status_from", _("this day comes before the admission"))
     for field_name, messages in member.fact_errors(today).items():
         for message in messages:
             fail(field_name, message)
@@ -457,7 +503,7 @@ def parse_row(
         return None, errors
     member.unit = unit
     member.set_name(fields.get("full_name") or "")
-    return ParsedRow(row, fields, unit, status, member), []
+    return ParsedRow(row, fields, unit, status, member, away), []
 
 
 # --- importing --------------------------------------------------------------------------
@@ -589,6 +635,8 @@ def _write_batch(
     to_create: list[Member] = []
     to_update: list[Member] = []
     made_official: list[Member] = []
+    # Members whose row records a suspension, detention or special duty (STATUS-1).
+    away: list[tuple[Member, tuple[datetime.date, str, datetime.date]]] = []
     # When the present situation of each matched member began: a status change the file
     # records cannot be dated before it.
     period_starts = dict(
@@ -610,12 +658,42 @@ def _write_batch(
             )
             result.errors.append(RowError(parsed.row, "Số CCCD", message))
             continue
+        undated = (
+            parsed.status in AWAY_STATUSES
+            and parsed.away is None
+            and (match is None or match.status != parsed.status)
+        )
+        if undated:
+            result.errors.append(
+                RowError(parsed.row, "Từ ngày", _("give the day this status applies from"))
+            )
+            continue
         if match is None:
             to_create.append(parsed.member)
+            if parsed.away is not None:
+                away.append((parsed.member, parsed.away))
             continue
         problem = _update_problem(match, parsed, allowed=allowed, update=update, by=by)
         if problem:
             result.errors.append(RowError(parsed.row, "Số thẻ đảng viên", problem))
+            continue
+        if parsed.away is not None and parsed.status != match.status:
+            began = period_starts.get(match.pk)
+            if began is not None and parsed.away[0] < began:
+                result.errors.append(
+                    RowError(
+                        parsed.row,
+                        "Từ ngày",
+                        _("this status cannot begin before %(date)s")
+                        % {"date": began.strftime("%d/%m/%Y")},
+                    )
+                )
+                continue
+            _apply(match, parsed)
+            assert parsed.status is not None
+            match.status = MemberStatus(parsed.status)
+            away.append((match, parsed.away))
+            to_update.append(match)
             continue
         if _apply(match, parsed):
             if parsed.status == MemberStatus.OFFICIAL and match.status == MemberStatus.PROBATIONARY:
@@ -653,20 +731,32 @@ def _write_batch(
         # province-wide import.
         insert_objects(to_create)
         _read_back_keys(to_create)
-        insert_objects(
-            [
+        away_of = {id(m): a for m, a in away}
+        periods = []
+        for m in to_create:
+            start = min(m.admitted_on or today, today)
+            if id(m) not in away_of:
+                periods.append(_imported_period(m, m.status, start, by))
+                continue
+            # Official or probationary until the away status began, then away (STATUS-1).
+            since, decision, decision_on = away_of[id(m)]
+            before = MemberStatus.OFFICIAL if m.official_on else MemberStatus.PROBATIONARY
+            if since > start:
+                periods.append(_imported_period(m, before, start, by, ended_on=since))
+            periods.append(
                 MembershipPeriod(
                     member_id=m.pk,
                     unit_id=m.unit_id,
                     status=m.status,
-                    started_on=min(m.admitted_on or today, today),
-                    change=Change.IMPORTED,
+                    started_on=max(since, start),
+                    change=AWAY_CHANGES[MemberStatus(m.status)],
+                    decision=decision,
+                    decision_on=decision_on,
                     reason=_("Imported from a roster file"),
                     recorded_by=by,
                 )
-                for m in to_create
-            ]
-        )
+            )
+        insert_objects(periods)
         result.created += len(to_create)
     if to_update:
         bulk_update_with_history(
@@ -686,7 +776,38 @@ def _write_batch(
         )
         for member in made_official:
             next_period(member, on=member.official_on or today, change=Change.MADE_OFFICIAL, by=by)
+        created = {id(m) for m in to_create}
+        for member, (since, decision, decision_on) in away:
+            if id(member) not in created:
+                next_period(
+                    member,
+                    on=since,
+                    change=AWAY_CHANGES[MemberStatus(member.status)],
+                    by=by,
+                    decision=decision,
+                    decision_on=decision_on,
+                )
         result.updated += len(to_update)
+
+
+def _imported_period(
+    member: Member,
+    status: str,
+    started_on: datetime.date,
+    by: User | None,
+    *,
+    ended_on: datetime.date | None = None,
+) -> MembershipPeriod:
+    return MembershipPeriod(
+        member_id=member.pk,
+        unit_id=member.unit_id,
+        status=status,
+        started_on=started_on,
+        ended_on=ended_on,
+        change=Change.IMPORTED,
+        reason=_("Imported from a roster file"),
+        recorded_by=by,
+    )
 
 
 def _read_back_keys(members: list[Member]) -> None:
@@ -732,9 +853,14 @@ def _update_problem(
         return _("this member belongs to %(unit)s: transfer them on their page first") % {
             "unit": member.unit.code
         }
+    going_away = parsed.status in AWAY_STATUSES and member.status in (
+        MemberStatus.OFFICIAL,
+        MemberStatus.PROBATIONARY,
+    )
     if (
         parsed.status
         and parsed.status != member.status
+        and not going_away
         and not (
             parsed.status == MemberStatus.OFFICIAL and member.status == MemberStatus.PROBATIONARY
         )
@@ -783,6 +909,11 @@ def export_rows(members: Iterable[Member], *, user: AnyUser | None = None) -> It
             "" if "phone" in hidden else m.phone,
             m.education,
             m.notes,
+            # "Từ ngày", "Số quyết định", "Ngày quyết định": on the member's page; a row
+            # re-imported with an unchanged status needs none of them.
+            None,
+            "",
+            None,
         ]
 
 
@@ -810,7 +941,7 @@ def write_xlsx(
     )
     date = workbook.add_format({"num_format": "dd/mm/yyyy", "font_name": "Times New Roman"})
     text = workbook.add_format({"num_format": "@", "font_name": "Times New Roman"})
-    widths = [28, 12, 9, 10, 12, 16, 15, 13, 13, 14, 14, 24, 13, 14, 24]
+    widths = [28, 12, 9, 10, 12, 16, 15, 13, 13, 14, 14, 24, 13, 14, 24, 12, 16, 13]
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
     sheet.write(0, 0, title or "DANH SÁCH ĐẢNG VIÊN", bold)
@@ -836,6 +967,9 @@ def write_xlsx(
                 "0912345678",
                 "Đại học",
                 "",
+                None,
+                "",
+                None,
             ]
         ]
     for offset, values in enumerate(rows, start=header_row + 1):

@@ -10,8 +10,9 @@ The probation clock lives here rather than in `development` because `members` si
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
@@ -82,11 +83,96 @@ def probation_clock(
     return Clock(due_from, add_working_days(due_from, review_working_days, holidays))
 
 
-def holder_problem(*, official: bool, official_on: datetime.date | None, on: datetime.date) -> str:
-    """Why a member cannot hold a cell post from `on` (empty: they can). POST-1: a
-    probationary member may not vote, stand or elect the Party's leading bodies (Charter
-    Art. 3.2)."""
-    if not official or official_on is None or official_on > on:
+def away_decision_problems(
+    *, decision: str, decision_on: datetime.date | None, on: datetime.date
+) -> dict[str, str]:
+    """STATUS-1: a suspension, detention or special duty is recorded from a day `on` with
+    the decision's number and date (documents are known by number and date, HD 36), and
+    the decision comes before the day it applies from. By field; empty when nothing lacks."""
+    errors: dict[str, str] = {}
+    if not decision.strip():
+        errors["decision"] = _("Give the number of the decision.")
+    if decision_on is None:
+        errors["decision_on"] = _("Give the date of the decision.")
+    elif decision_on > on:
+        errors["decision_on"] = _("The decision cannot be dated after the day it applies from.")
+    return errors
+
+
+# VOTE-5. Personnel and admission votes: the cell's resolution proposing to admit a person,
+# and the one proposing to recognise a probationary member as official, need at least two
+# thirds of the cell's official members (Điều lệ Đảng 2011, Art. 4.3 and Art. 5.3; HD
+# 01-HD/TW 2021, 3.6 and 4.3), counted on the roll of QĐ 24 9.3.2 (`personnel_roll`). The
+# rule lives here, below `meetings`, because recognition (`services.make_official`) needs
+# it; `chibo.meetings.votes` re-exports it beside the other vote rules.
+PERSONNEL_SHARE = Fraction(2, 3)
+
+
+def personnel_vote_passed(votes_for: int, official_members: int) -> bool:
+    """An admission or recognition vote passes with at least two thirds of the official
+    members counted (6 of 9 is enough, 6 of 10 is not)."""
+    return official_members > 0 and votes_for >= PERSONNEL_SHARE * official_members
+
+
+def personnel_roll(statuses: Iterable[tuple[str, bool]]) -> int:
+    """The official members a personnel vote is counted on, from each home member's
+    status that day and whether they are temporarily attached elsewhere: official members
+    only, so the probationary, the exempted, the suspended, the detained and those on
+    special duty are left out, and so are those attached elsewhere (QĐ 24 9.3.2)."""
+    return sum(
+        1
+        for status, attached_elsewhere in statuses
+        if not attached_elsewhere and status == "official"
+    )
+
+
+def personnel_vote_problems(
+    *, votes_for: object, votes_against: object, official_members: int
+) -> dict[str, str]:
+    """VOTE-5: what is wrong with the figures of a cell's vote on an admission or a
+    recognition as official, by field (empty: the resolution passed). Figures are whole
+    numbers not below zero; for and against together are at most the official members who
+    may vote; "for" reaches two thirds of them."""
+    errors: dict[str, str] = {}
+    for field, value in (("votes_for", votes_for), ("votes_against", votes_against)):
+        if value is None and field == "votes_for":
+            errors[field] = _("Give the number of official members for.")
+        elif value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            errors[field] = _("Give a whole number of votes, not below zero.")
+    if errors:
+        return errors
+    assert isinstance(votes_for, int)
+    cast = votes_for + (votes_against if isinstance(votes_against, int) else 0)
+    if cast > official_members:
+        errors["votes_for"] = _(
+            "%(n)s votes, but the cell had only %(d)s official members who vote that day."
+        ) % {"n": cast, "d": official_members}
+    elif not personnel_vote_passed(votes_for, official_members):
+        errors["votes_for"] = _(
+            "%(n)s of %(d)s official members for: the resolution needs at least two thirds "
+            "(Điều lệ Đảng, Art. 4 and 5)."
+        ) % {"n": votes_for, "d": official_members}
+    return errors
+
+
+# POST-1. A member suspended from party activity or detained takes no part in the cell's
+# activity (QĐ 24-QĐ/TW 9.3.2), so cannot take up a post either.
+BARRED_FROM_POSTS = frozenset({"suspended", "detained"})
+
+
+def holder_problem(*, status: str, official_on: datetime.date | None, on: datetime.date) -> str:
+    """Why a member whose status on the day `on` is `status` cannot hold a cell post from
+    `on` (empty: they can). POST-1: a probationary member may not vote, stand or elect the
+    Party's leading bodies (Charter Art. 3.2); a suspended or detained member takes no part
+    in the cell's activity (QĐ 24 9.3.2). The status is the one of that day, not today's."""
+    if status in BARRED_FROM_POSTS:
+        return _(
+            "A member suspended from party activity or detained on that day cannot hold a "
+            "cell post."
+        )
+    if status in ("probationary", "exempted") or official_on is None or official_on > on:
         return _(
             "Only an official member can hold a cell post: a probationary member "
             "may not stand for election to the cell committee."

@@ -8,6 +8,7 @@ a new one on the day given.
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User as AuthUser
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.members import rules
 from chibo.members.models import (
     ACTIVE_STATUSES,
@@ -28,6 +30,8 @@ from chibo.members.models import (
     Member,
     MembershipPeriod,
     MemberStatus,
+    PersonnelVote,
+    PersonnelVoteKind,
     Post,
     PostEndReason,
     PostKind,
@@ -139,6 +143,7 @@ def next_period(
 
 
 @transaction.atomic
+@once_per_submission
 def create_member(
     *,
     unit: Unit,
@@ -147,6 +152,7 @@ def create_member(
     status: str | None = None,
     on: datetime.date | None = None,
     change: Change = Change.CREATED,
+    submission: uuid.UUID | None = None,
 ) -> Member:
     """Add a member to `unit`. The status is derived from the dates when not given:
     official once the official date is set, probationary otherwise."""
@@ -243,12 +249,77 @@ def give_post_grant(*, post: Post, user_id: int, on: datetime.date) -> RoleGrant
     return post.grant
 
 
+def personnel_roll_on(unit: Unit, on: datetime.date) -> int:
+    """The official members a personnel vote of `unit` on the day `on` is counted on
+    (VOTE-5), from the membership periods of that day."""
+    periods = MembershipPeriod.objects.covering(on).filter(unit=unit)
+    return rules.personnel_roll(
+        (status, attached is not None)
+        for status, attached in periods.values_list("status", "attached_to_id")
+    )
+
+
 @transaction.atomic
-def make_official(*, member: Member, on: datetime.date, by: Actor, decision: str = "") -> Member:
+def record_personnel_vote(
+    *,
+    unit: Unit,
+    kind: PersonnelVoteKind | str,
+    on: datetime.date,
+    subject: str,
+    votes_for: int | None,
+    votes_against: int | None,
+    by: Actor,
+    member: Member | None = None,
+) -> PersonnelVote:
+    """Record the cell's vote on an admission or a recognition as official, with the
+    official members who may vote that day; refused, naming the field, when the figures
+    cannot be or do not reach two thirds (VOTE-5)."""
+    roll = personnel_roll_on(unit, on)
+    errors = rules.personnel_vote_problems(
+        votes_for=votes_for, votes_against=votes_against, official_members=roll
+    )
+    if errors:
+        raise ValidationError(errors)
+    assert votes_for is not None
+    return PersonnelVote.objects.create(
+        unit=unit,
+        kind=kind,
+        held_on=on,
+        member=member,
+        subject=subject,
+        votes_for=votes_for,
+        votes_against=votes_against or 0,
+        official_members=roll,
+        recorded_by=by,
+    )
+
+
+@transaction.atomic
+def make_official(
+    *,
+    member: Member,
+    on: datetime.date,
+    by: Actor,
+    votes_for: int | None,
+    votes_against: int | None = 0,
+    decision: str = "",
+) -> Member:
+    """Recognise a probationary member as official from `on`, after 12 months of probation
+    (PROB-1), on the cell's resolution whose vote is recorded with it (VOTE-5)."""
     if member.status != MemberStatus.PROBATIONARY:
         raise ValidationError(_("Only a probationary member can be recognised as official."))
     if problem := rules.recognition_problem(admitted_on=member.admitted_on, official_on=on):
         raise ValidationError({"on": problem})
+    record_personnel_vote(
+        unit=member.unit,
+        kind=PersonnelVoteKind.RECOGNITION,
+        on=on,
+        subject=member.full_name,
+        member=member,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        by=by,
+    )
     member.status = MemberStatus.OFFICIAL
     member.official_on = on
     _validate(member)
@@ -313,10 +384,7 @@ def record_away_status(
         errors["status"] = _("Choose suspended, detained or special duty.")
     if member.status not in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY):
         errors["status"] = _("Only an active member who is not exempted can be given this status.")
-    if not decision.strip():
-        errors["decision"] = _("Give the number of the decision.")
-    if decision_on > on and "decision" not in errors:
-        errors["decision_on"] = _("The decision cannot be dated after the day it applies from.")
+    errors.update(rules.away_decision_problems(decision=decision, decision_on=decision_on, on=on))
     if errors:
         raise ValidationError(errors)
     member.status = MemberStatus(status)
@@ -412,6 +480,19 @@ def record_leaving(
     return member
 
 
+def status_on(member: Member, on: datetime.date) -> str:
+    """The member's status on the day `on`, from the membership periods (today's status
+    when no period covers the day)."""
+    status: str | None = (
+        MembershipPeriod.objects.covering(on)
+        .filter(member=member)
+        .order_by("-started_on", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status or member.status
+
+
 @transaction.atomic
 def appoint_post(
     *, member: Member, kind: PostKind | str, on: datetime.date, by: Actor, **flags: bool
@@ -425,7 +506,7 @@ def appoint_post(
     # Lock the cell's row: two appointments at once must not both pass the count below.
     Unit.objects.select_for_update().filter(pk=member.unit_id).first()
     if problem := rules.holder_problem(
-        official=member.status == MemberStatus.OFFICIAL, official_on=member.official_on, on=on
+        status=status_on(member, on), official_on=member.official_on, on=on
     ):
         raise ValidationError({"member": problem})
     held = list(

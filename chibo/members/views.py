@@ -177,6 +177,7 @@ def member_new(request: HttpRequest, code: str) -> HttpResponse:
                 by=actor(request),
                 on=arrival.cleaned_data["arrived_on"] if transferred else None,
                 change=Change.TRANSFERRED_IN if transferred else Change.CREATED,
+                submission=arrival.cleaned_data["submission"],
             )
         except ValidationError as error:
             add_validation_errors(form, error)
@@ -243,7 +244,12 @@ ACTIONS = {
             member_forms.OfficialForm,
             lambda m: m.status == MemberStatus.PROBATIONARY,
             lambda r, m, d: services.make_official(
-                member=m, on=d["on"], decision=d["decision"], by=actor(r)
+                member=m,
+                on=d["on"],
+                votes_for=d["votes_for"],
+                votes_against=d["votes_against"] or 0,
+                decision=d["decision"],
+                by=actor(r),
             ),
         ),
         Action(

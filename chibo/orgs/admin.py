@@ -20,7 +20,9 @@ class ProvinceHolidayAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 @admin.register(Unit)
 class UnitAdmin(TreeAdmin, SimpleHistoryAdmin):  # type: ignore[misc]
+    # Whether a cell is weak follows its weak-cell record (chibo.supervision), not a tick.
     form = movenodeform_factory(Unit)
+    readonly_fields = ["is_weak"]
     list_display = ["name", "code", "kind", "closed_on"]
     list_filter = ["kind", "cell_type", "is_weak", "is_difficult_area"]
     search_fields = ["name", "code"]

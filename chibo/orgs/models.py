@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -174,7 +175,8 @@ class Unit(MP_Node):  # type: ignore[misc]
     )
     is_rural = models.BooleanField(_("rural"), default=False)
     is_difficult_area = models.BooleanField(_("difficult area"), default=False)
-    is_weak = models.BooleanField(_("weak cell"), default=False)
+    # On the list of weak cells now: kept by chibo.supervision's weak-cell records only.
+    is_weak = models.BooleanField(_("weak cell"), default=False, editable=False)
     is_non_state_enterprise = models.BooleanField(_("in a non-state enterprise"), default=False)
     active_from = models.DateField(_("active from"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
@@ -341,3 +343,56 @@ class ProvinceHoliday(models.Model):
         return dict(
             cls.objects.filter(unit__path=root_path, on__year=year).values_list("on", "name")
         )
+
+
+class ProvinceSettings(models.Model):
+    """Rules a province sets, kept as data with their documented defaults: the row of the
+    province's root unit applies to its tree, from its effective date (before it, the
+    version kept in the history that was then in force). Concrete settings add a `unit`
+    one-to-one field, their fields and `history = HistoricalRecords()`."""
+
+    effective_from = models.DateField(
+        _("in force from"),
+        null=True,
+        blank=True,
+        help_text=_("Meetings and years before this day keep the settings then in force."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def for_unit(cls, unit: Any, on: datetime.date | None = None) -> Self:
+        """The settings of the unit's province in force on `on` (today when None), or the
+        defaults. A change applies from its `effective_from`: before that day the version
+        kept in the history that was then in force applies."""
+        root_path = unit.path[: unit.steplen]
+        manager: Any = cls._default_manager
+        rules = manager.filter(unit__path=root_path).first()
+        if rules is None:
+            return cls(unit=unit)
+        if on is None or rules.effective_from is None or rules.effective_from <= on:
+            return rules
+        earlier = (
+            rules.history.filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on))
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        return earlier.instance if earlier is not None else cls(unit=rules.unit)
+
+    @classmethod
+    def in_force(cls, unit: Any) -> Callable[[datetime.date], Self]:
+        """`day -> the settings in force that day` for the unit's province: one query for
+        the current settings, one more per earlier day asked for only when a change is
+        recent (its effective date after the day)."""
+        current = cls.for_unit(unit)
+        kept: dict[datetime.date, Self] = {}
+
+        def on(day: datetime.date) -> Self:  # type: ignore[type-var,misc]
+            if current.pk is None or not current.effective_from or current.effective_from <= day:
+                return current
+            if day not in kept:
+                kept[day] = cls.for_unit(unit, on=day)
+            return kept[day]
+
+        return on

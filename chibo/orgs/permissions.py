@@ -54,19 +54,28 @@ class Perm(models.TextChoices):
         "inspection.manage",
         _("Run the inspection and supervision programme: findings, corrections, discipline"),
     )
+    SEND_REQUESTS = (
+        "directive.send",
+        _("Send requests to the units below and review their answers"),
+    )
+    ANSWER_REQUESTS = "directive.answer", _("Answer the requests sent to the unit")
 
 
 _READ = frozenset({Perm.VIEW_UNIT, Perm.VIEW_MEMBERS, Perm.VIEW_MEETINGS})
 _CELL_LEADER = _READ | {Perm.MANAGE_MEMBERS, Perm.MANAGE_MEETINGS, Perm.ASSESS}
 _STAFF = _READ | {Perm.VIEW_SUPERVISION}
+# Requests go down and answers come up between the staff of two units (chibo.directives):
+# a grant on the unit itself sends or answers for it.
+_REQUESTS = frozenset({Perm.SEND_REQUESTS, Perm.ANSWER_REQUESTS})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.MEMBER: _READ,
-    Role.SECRETARY: _CELL_LEADER,
-    Role.DEPUTY_SECRETARY: _CELL_LEADER,
+    Role.SECRETARY: _CELL_LEADER | {Perm.ANSWER_REQUESTS},
+    Role.DEPUTY_SECRETARY: _CELL_LEADER | {Perm.ANSWER_REQUESTS},
     Role.CELL_COMMITTEE: _READ | {Perm.MANAGE_MEETINGS},
     Role.UPPER_COMMITTEE: _STAFF
-    | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS, Perm.MANAGE_INSPECTION},
+    | {Perm.CONFIRM_SCORES, Perm.VERIFY_RATINGS, Perm.DECIDE_RATINGS, Perm.MANAGE_INSPECTION}
+    | _REQUESTS,
     Role.WORKING_GROUP: _STAFF | {Perm.CONFIRM_SCORES},
     Role.ORG_COMMISSION: _STAFF
     | {
@@ -76,7 +85,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.VERIFY_RATINGS,
         Perm.MANAGE_RULES,
         Perm.MANAGE_SUPERVISION,
-    },
+    }
+    | _REQUESTS,
     Role.INSPECTION: _STAFF | {Perm.MANAGE_INSPECTION},
     Role.PROPAGANDA: frozenset({Perm.VIEW_UNIT, Perm.PUBLISH_MATERIALS}),
     Role.STANDING_READER: _STAFF,

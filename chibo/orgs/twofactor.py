@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+from django_otp_webauthn.models import WebAuthnCredential  # type: ignore[import-untyped]
 
 from chibo.orgs.access import active_grants
 
@@ -132,7 +133,11 @@ def status(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor.html",
-        {"device": confirmed_device(user), "required": required_for(user)},
+        {
+            "device": confirmed_device(user),
+            "required": required_for(user),
+            "passkeys": WebAuthnCredential.objects.filter(user=user).count(),
+        },
     )
 
 

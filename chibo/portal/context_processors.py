@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
 
 from chibo.orgs.access import active_grants, is_superuser
-from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm
+from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm, Role
 
 # The pages every page links to (base.html). Their addresses take no argument, so they are
 # the same for every request under one script prefix: reversed once per process and prefix
@@ -15,14 +15,18 @@ from chibo.orgs.permissions import ROLE_PERMISSIONS, Perm
 LINKS = (
     "portal:home",
     "orgs:tree",
-    "meetings:my_tasks",
+    "portal:todo",
+    "portal:todo_count",
     "meetings:calendar",
     "supervision:my_visits",
+    "directives:inbox",
+    "supervision:my_groups",
     "members:search",
     "search:search",
     "admin:index",
     "password_change",
     "two_factor",
+    "api_tokens",
     "logout",
     "set_language",
 )
@@ -39,8 +43,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"links": links}
     perms: set[str] = set()
+    in_group = False
     for grant in active_grants(user):
         perms |= ROLE_PERMISSIONS.get(grant.role, frozenset())
+        in_group = in_group or grant.role == Role.WORKING_GROUP
     return {
         "links": links,
         "nav": {
@@ -48,5 +54,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "search": is_superuser(user) or Perm.VIEW_MEMBERS in perms,
             "admin": bool(user.is_staff),
             "visits": is_superuser(user) or Perm.VIEW_SUPERVISION in perms,
+            # A member of a working group holds its grants over the group's units.
+            "groups": is_superuser(user) or in_group,
         },
     }

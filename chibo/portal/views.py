@@ -4,9 +4,12 @@ no lower app's template links upward."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from chibo.meetings.models import Attendance, Meeting, Task
 from chibo.members.models import Member
+from chibo.notifications.collector import remember_count, todo_count, todo_items
+from chibo.notifications.models import Notification
 from chibo.orgs.access import (
     active_grants,
     get_unit_for_user,
@@ -16,6 +19,7 @@ from chibo.orgs.access import (
 )
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
+from chibo.supervision.access import groups_of
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -47,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "attended": attended,
             "grants": active_grants(request.user),
+            "working_groups": list(groups_of(request.user).select_related("unit")[:5]),
             "top_units": top_units(request.user),
         },
     )
@@ -76,3 +81,27 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_set_rules": unit.depth == 1 and has_perm(request.user, Perm.MANAGE_RULES, unit),
         },
     )
+
+
+def todo(request: HttpRequest) -> HttpResponse:
+    """What waits on the person ("Việc cần làm"), overdue first, each item linking to where
+    it is done (chibo.notifications.collector gathers every app's providers)."""
+    items = todo_items(request.user)
+    remember_count(request.user, len(items))
+    return render(
+        request,
+        "portal/todo.html",
+        {
+            "items": items,
+            "overdue": sum(1 for item in items if item.overdue),
+            "unread": Notification.objects.filter(
+                user_id=request.user.pk or 0, read_at__isnull=True
+            ).count(),
+        },
+    )
+
+
+@never_cache
+def todo_badge(request: HttpRequest) -> HttpResponse:
+    """The count in the header, loaded after the page (htmx) so that no page waits for it."""
+    return render(request, "portal/_todo_badge.html", {"count": todo_count(request.user)})

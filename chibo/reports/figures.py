@@ -30,6 +30,7 @@ from chibo.orgs.permissions import Perm
 from chibo.reports.periods import Period
 from chibo.scoring.annual import existed_throughout
 from chibo.scoring.models import Classification, RatingTally
+from chibo.supervision.figures import weak_movement
 from chibo.supervision.models import (
     GroupReport,
     InspectionItem,
@@ -123,6 +124,9 @@ class Dashboard:
     content: dict[str, Any]
     # Members on the roll and those with an activated account: the total, then per unit
     # directly below as (label, members, activated).
+    # Cells entering and leaving the list of weak cells, this year and last
+    # (chibo.supervision.figures.weak_movement).
+    weak: dict[str, Any] = field(default_factory=dict)
     accounts: tuple[int, int] = (0, 0)
     accounts_by_child: list[tuple[str, int, int]] = field(default_factory=list)
 
@@ -152,6 +156,18 @@ class Dashboard:
         summary: list[list[Any]] = [
             [_("Cells"), self.cells],
             [_("Weak cells"), self.weak_cells],
+            *[
+                [label % {"year": year}, self.weak[key][what]]
+                for key, year in (
+                    ("this", self.period.end.year),
+                    ("last", self.period.end.year - 1),
+                )
+                for what, label in (
+                    ("entered", _("Cells entering the list of weak cells in %(year)s")),
+                    ("left", _("Cells leaving the list of weak cells in %(year)s")),
+                )
+                if self.weak
+            ],
             [_("Regular meetings held (%)"), self.total.compliance],
             [_("Thematic meetings held, by quarter (%)"), self.thematic],
             [_("Attendance (%)"), self.total.attendance],
@@ -179,6 +195,7 @@ class Dashboard:
                 rate(self.content["oriented_done"], self.thematic_due),
             ],
             [_("Materials sent down"), self.content["materials"]["materials"]],
+            [_("Models of good practice spread"), self.content.get("models", 0)],
             [
                 _("Materials opened by the cells they reached (%)"),
                 rate(self.content["materials"]["opened"], self.content["materials"]["due"]),
@@ -416,6 +433,7 @@ def build(
         },
         classification=ratings,
         reports=_report_status(unit, year, today),
+        weak=weak_movement(unit, year),
         inspected=inspected,
         development=development,
         content=content,

@@ -232,6 +232,15 @@ def periodic_docx(
             f"Báo cáo của các tổ công tác đến hạn: {r['due']}, đã gửi: {r['submitted']}, "
             f"đã đánh giá: {r['evaluated']}, quá hạn: {r['overdue']}.",
         )
+        if board.weak:
+            w = board.weak
+            add(
+                document,
+                f"Chi bộ yếu kém: đưa vào danh sách {w['this']['entered']} "
+                f"(năm trước {w['last']['entered']}), ra khỏi danh sách {w['this']['left']} "
+                f"(năm trước {w['last']['left']}). Nhân rộng {board.content.get('models', 0)} "
+                "mô hình, cách làm hay.",
+            )
         add(document, "6. Công tác phát triển đảng viên", bold=True)
         d = board.development
         target = f"; chỉ tiêu năm {board.period.end.year}: {d['target']}" if d["target"] else ""

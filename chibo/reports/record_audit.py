@@ -8,14 +8,13 @@ Used by `chibo audit_records` and the page "Hồ sơ chưa đúng quy định".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.utils.module_loading import module_has_submodule
 
-from chibo.lib.audit import AuditScope, Violation
+from chibo.lib.audit import AuditScope, Check, Violation, rules_of
 from chibo.orgs.access import has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
@@ -27,8 +26,6 @@ AUDITORS = (Perm.VERIFY_RATINGS, Perm.MANAGE_INSPECTION)
 if TYPE_CHECKING:
     from chibo.orgs.access import AnyUser
 
-Check = Callable[[AuditScope], Iterable[Violation]]
-
 
 def checks() -> list[Check]:
     """Every app's checks, in the order of INSTALLED_APPS (lower apps first)."""
@@ -37,6 +34,12 @@ def checks() -> list[Check]:
         if config.name.startswith("chibo.") and module_has_submodule(config.module, "audit"):
             found.extend(import_module(f"{config.name}.audit").CHECKS)
     return found
+
+
+def audited_rules() -> frozenset[str]:
+    """The ids of every rule the audit checks on stored records, as the checks declare them
+    (`chibo.lib.audit.covers`): the rule book's column "audit" lists the same."""
+    return frozenset().union(*(rules_of(check) for check in checks()))
 
 
 def violations(scope: AuditScope) -> list[Violation]:

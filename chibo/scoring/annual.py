@@ -67,13 +67,23 @@ def unit_months(unit: Unit, year: int, last: int) -> list[int]:
     return active_months(unit.active_from, unit.closed_on, year, last)
 
 
+# ANNUAL-12: HD 12's sheets score the monthly regular and thematic meetings; an
+# extraordinary meeting has its own single matter and no sheet (docs/scoring.md).
+UNSCORED_KINDS = frozenset({MeetingKind.EXTRAORDINARY.value})
+
+
+def is_scored(kind: str) -> bool:
+    """Whether a meeting of `kind` is scored and counts in the year's meeting quality."""
+    return kind not in UNSCORED_KINDS
+
+
 def meetings_quality(
     meetings: Iterable[tuple[int, str, str]], owed: int, *, tot_needed: int
 ) -> AnnualQuality:
     """The year's quality from its meetings, each `(month, kind, level)` with level ""
     (or "unscored") when not scored, when `owed` months owed a regular meeting (the rule
     of the module; `chibo classify` and the classification pages call it)."""
-    counted = [m for m in meetings if m[1] != MeetingKind.EXTRAORDINARY]
+    counted = [m for m in meetings if is_scored(m[1])]
     regular_months = {month for month, kind, _level in counted if kind in REGULAR_KINDS}
     missing = max(0, owed - len(regular_months))
     scored = [level for _m, _k, level in counted if level and level != "unscored"]

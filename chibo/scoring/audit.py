@@ -12,19 +12,22 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chibo.lib.audit import AuditScope, Violation
+from chibo.lib.audit import AuditScope, Violation, covers
 from chibo.lib.dates import months_ended
 from chibo.meetings.models import Attendance, Meeting
 from chibo.members.models import MemberStatus
 from chibo.orgs.models import Unit
-from chibo.scoring.annual import meetings_quality, unit_months
+from chibo.scoring.annual import UNSCORED_KINDS, meetings_quality, unit_months
 from chibo.scoring.classification import (
     COMMUNE_LEVEL,
     CURRENT,
+    NOT_RATED_WHILE,
+    RATED_STATUSES,
     Evidence,
     Finding,
     check_rating,
     expected_rows,
+    left_out_in,
     quota_counts,
     record_from_rows,
 )
@@ -62,6 +65,7 @@ def _decided(scope: AuditScope, *, cells: bool) -> list[AnnualRating]:
     return list(ratings.order_by("unit__path", "year", "member_id"))
 
 
+@covers("ANNUAL-2", "ANNUAL-3", "ANNUAL-4", "ANNUAL-5", "ANNUAL-6", "ANNUAL-11")
 def cell_classifications(scope: AuditScope) -> Iterator[Violation]:
     """Decided classifications of cells that the rules refuse (ANNUAL-2 to 6) or that
     exceed the quota of the cells under one commune-level unit (ANNUAL-11)."""
@@ -145,6 +149,7 @@ def cell_classifications(scope: AuditScope) -> Iterator[Violation]:
             yield Violation(finding.rule, record, url, finding.message)
 
 
+@covers("ANNUAL-1", "ANNUAL-2", "ANNUAL-3", "ANNUAL-4", "ANNUAL-10", "ANNUAL-11")
 def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     """Decided classifications of members that the rules refuse (ANNUAL-1 to 4, 10) or
     that exceed the quota of their cell (ANNUAL-11)."""
@@ -154,17 +159,28 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     rules_for = _Rules()
     years = {r.year for r in ratings}
     rows: dict[tuple[int, int], list[tuple[str, datetime.date]]] = {}
-    for member_id, status, month in (
+    # STATUS-2: each member's rows without those in a status the province leaves out at the
+    # year's end (read once per province and year).
+    unit_of = {r.member_id: r.unit for r in ratings}
+    left_out: dict[tuple[str, int], frozenset[str]] = {}
+    for member_id, status, member_status, month in (
         expected_rows(
             Attendance.objects.filter(
                 member_id__in=[r.member_id for r in ratings],
                 meeting__month__year__in=years,
                 meeting__state__in=HELD,
-            )
+            ),
+            frozenset(),
         )
         .order_by("member_id", "meeting__scheduled_at")
-        .values_list("member_id", "status", "meeting__month")
+        .values_list("member_id", "status", "member_status", "meeting__month")
     ):
+        unit = unit_of[member_id]
+        key = (unit.path[: unit.steplen], month.year)
+        if key not in left_out:
+            left_out[key] = left_out_in(unit, month.year)
+        if member_status in left_out[key]:
+            continue
         rows.setdefault((member_id, month.year), []).append((status, month))
     levels: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for member_id, unit_id, year, current in (
@@ -175,7 +191,7 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
         .values_list("member_id", "unit_id", "year", "current")
     ):
         levels.setdefault((unit_id, year), []).append((member_id, current or ""))
-    rated = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPTED)
+    rated = (*RATED_STATUSES, MemberStatus.EXEMPTED, *NOT_RATED_WHILE)
     for rating in ratings:
         member, year = rating.member, rating.year
         assert member is not None
@@ -183,6 +199,7 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
         others_excellent, others_good = quota_counts(others)
         evidence = Evidence(
             exempted=member.status == MemberStatus.EXEMPTED,
+            barred=member.status in NOT_RATED_WHILE,
             record=record_from_rows(rows.get((member.pk, year), [])),
             kem_criterion=rating.kem_criterion,
             targets_percent=rating.targets_percent,
@@ -205,4 +222,22 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
             yield Violation(finding.rule, record, url, finding.message)
 
 
-CHECKS = (cell_classifications, member_classifications)
+@covers("ANNUAL-12")
+def scored_extraordinary_meetings(scope: AuditScope) -> Iterator[Violation]:
+    """ANNUAL-12: a score recorded for a meeting of a kind that is not scored."""
+    query = scope.units("meeting__unit__") & Q(meeting__kind__in=UNSCORED_KINDS)
+    if scope.year is not None:
+        query &= Q(meeting__month__year=scope.year)
+    meetings = Meeting.objects.filter(
+        pk__in=MeetingScore.objects.filter(query).values("meeting_id")
+    ).select_related("unit")
+    for meeting in meetings.order_by("pk"):
+        yield Violation(
+            "ANNUAL-12",
+            str(meeting),
+            meeting.get_absolute_url(),
+            _("A score is recorded for an extraordinary meeting, which is not scored."),
+        )
+
+
+CHECKS = (cell_classifications, member_classifications, scored_extraordinary_meetings)

@@ -26,11 +26,11 @@ from django.utils.translation import gettext as _
 
 from chibo.lib import seal
 from chibo.lib.dates import months_ended
-from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
     Attendance,
     AttendanceStatus,
+    MeetingRules,
     Speech,
     Task,
     TaskStatus,
@@ -110,6 +110,8 @@ class Evidence:
     """What the rules look at, besides the level proposed."""
 
     exempted: bool = False
+    # A member suspended from party activity or detained when rated (ANNUAL-1).
+    barred: bool = False
     kem_criterion: bool = False
     targets_percent: int | None = None
     disciplined: bool = False
@@ -139,6 +141,17 @@ def check_rating(
         return [
             Finding(
                 _("Members exempted from party activity are not rated."),
+                blocking=True,
+                rule="ANNUAL-1",
+            )
+        ]
+    if evidence.barred:
+        return [
+            Finding(
+                _(
+                    "Members suspended from party activity or detained are not rated while "
+                    "the status lasts."
+                ),
                 blocking=True,
                 rule="ANNUAL-1",
             )
@@ -321,11 +334,17 @@ def record_from_rows(
 NOT_EXPECTED = (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
 
 
-def expected_rows(rows: QuerySet[Attendance]) -> QuerySet[Attendance]:
+def expected_rows(rows: QuerySet[Attendance], left_out: frozenset[str]) -> QuerySet[Attendance]:
     """The attendance rows that count for a member's year: meetings missed while exempted,
-    attached elsewhere, suspended, detained or on special duty are not the member's absences
+    attached elsewhere or on special duty, and in the statuses the province's setting leaves
+    out (`left_out`: by default suspended and detained), are not the member's absences
     (`chibo.meetings.votes.expected_to_attend`)."""
-    return rows.exclude(status__in=NOT_EXPECTED).exclude(member_status__in=votes.NOT_EXPECTED)
+    return rows.exclude(status__in=NOT_EXPECTED).exclude(member_status__in=left_out)
+
+
+def left_out_in(unit: Unit, year: int) -> frozenset[str]:
+    """STATUS-2: the statuses the unit's province leaves out of attendance at `year`'s end."""
+    return MeetingRules.for_unit(unit, on=datetime.date(year, 12, 31)).not_expected()
 
 
 def member_record(member: Member, year: int) -> MemberRecord:
@@ -334,7 +353,8 @@ def member_record(member: Member, year: int) -> MemberRecord:
         expected_rows(
             Attendance.objects.filter(
                 member=member, meeting__month__year=year, meeting__state__in=HELD
-            )
+            ),
+            left_out_in(member.unit, year),
         )
         .order_by("meeting__scheduled_at")
         .values_list("status", "meeting__month")
@@ -359,11 +379,29 @@ CURRENT = Coalesce(
 )
 
 
+# ANNUAL-1: who is on a cell's list of members rated for the year. Exempted members are not
+# rated (QĐ 366); nor, as chibo reads domain §3 and §5, are members suspended from party
+# activity or detained, who take no part in it (QĐ 24 9.3.2) and so can neither assess
+# themselves before the cell nor be judged on the year's activity while the status lasts.
+# Members on special duty in the armed forces are rated: they remain active members whose
+# absence the decision approves (their missed meetings are not absences, STATUS-2).
+RATED_STATUSES = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.SPECIAL_DUTY)
+NOT_RATED_WHILE = (MemberStatus.SUSPENDED, MemberStatus.DETAINED)
+
+
+def not_rated_because(status: str) -> str:
+    """Why a member in `status` is not on the rating list (ANNUAL-1; empty: rated)."""
+    if status == MemberStatus.EXEMPTED:
+        return _("not rated (exempted)")
+    if status in NOT_RATED_WHILE:
+        return _("not rated (%(status)s)") % {"status": MemberStatus(status).label.lower()}
+    return ""
+
+
 def rated_members(unit: Unit) -> QuerySet[Member]:
-    """The members of a cell rated this year: on the roster and not exempted."""
-    return Member.objects.filter(
-        unit=unit, status__in=[MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY]
-    )
+    """The members of a cell rated this year (ANNUAL-1): on the roster, not exempted,
+    suspended or detained."""
+    return Member.objects.filter(unit=unit, status__in=RATED_STATUSES)
 
 
 # The kind level of commune-level units (Đảng ủy xã / phường / đặc khu / trực thuộc Tỉnh
@@ -420,6 +458,7 @@ def evidence_for(
     if member is not None:
         return Evidence(
             exempted=member.status == MemberStatus.EXEMPTED,
+            barred=member.status in NOT_RATED_WHILE,
             record=member_record(member, year),
             others_excellent=others_excellent,
             others_good=others_good,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -32,10 +31,13 @@ from chibo.orgs.access import get_unit_for_user, has_perm
 from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring import seals
+from chibo.scoring.access import discipline_rule
 from chibo.scoring.classification import (
     CURRENT,
+    RATED_STATUSES,
     check_rating,
     evidence_for,
+    not_rated_because,
     rate,
     rules_for_year,
 )
@@ -45,18 +47,7 @@ from chibo.scoring.models import AnnualRating, Classification, Level, ScoringRul
 LEVELS = dict(Classification.choices)
 
 
-def discipline_rule() -> Callable[[Any, Unit, Member | None], bool]:
-    """Whether a user may see the discipline of a member (or of a cell, for None): the rule
-    of the app that records discipline (`settings.CHIBO_DISCIPLINE_VISIBLE`); without one,
-    everyone who sees the classification."""
-    path = getattr(settings, "CHIBO_DISCIPLINE_VISIBLE", "")
-    rule: Callable[[Any, Unit, Member | None], bool] = (
-        import_string(path) if path else (lambda _user, _unit, _member: True)
-    )
-    return rule
-
-
-RATED = (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY)
+RATED = RATED_STATUSES
 
 
 class RatingForm(forms.Form):
@@ -188,6 +179,9 @@ def _rating_page(
             if f.rule == "ANNUAL-10"
         ]
     quality = evidence.meeting_quality
+    # The steps' notes follow the discipline rule (chibo.scoring.access): free text that
+    # may give a discipline or an inspection's conclusion as the reason.
+    notes = sees_discipline
     history = (
         [
             (Step.SELF.label, rating.self_level, rating.self_note, rating.self_by, rating.self_at),
@@ -223,11 +217,13 @@ def _rating_page(
                     a,
                     LEVELS.get(a.before.get("level", ""), ""),
                     LEVELS.get(a.after.get("level", ""), ""),
+                    _shown_correction(a.before, sees_discipline),
+                    _shown_correction(a.after, sees_discipline),
                 )
                 for a in (rating.amendments.select_related("made_by") if rating else [])
             ],
             "steps": [
-                (label, LEVELS.get(level, ""), note, by, at)
+                (label, LEVELS.get(level, ""), note if notes else "", by, at)
                 for label, level, note, by, at in history
             ],
             "form": form if steps else None,
@@ -243,8 +239,17 @@ def _rating_page(
             ],
             "sees_discipline": sees_discipline,
             "exempted": member is not None and member.status == MemberStatus.EXEMPTED,
+            "not_rated": not_rated_because(member.status) if member is not None else "",
         },
     )
+
+
+def _shown_correction(content: dict[str, Any], sees: bool) -> dict[str, Any]:
+    """An amendment's before or after as the reader may see it: the discipline mark and
+    the notes only to those who see discipline (chibo.scoring.access)."""
+    if sees:
+        return content
+    return {**content, "disciplined": False, "note": ""}
 
 
 def rate_cell(request: HttpRequest, code: str) -> HttpResponse:
@@ -290,7 +295,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             .order_by("sort_key", "pk")
             .only("pk", "full_name", "status", "unit_id")
         )
-        member_rows = [(m, ratings.get(m.pk), m.status == MemberStatus.EXEMPTED) for m in members]
+        member_rows = [(m, ratings.get(m.pk), not_rated_because(m.status)) for m in members]
         member_counts = _count([r.level for r in ratings.values()])
         context.update(
             cell_rating=cell_rating,
@@ -385,6 +390,8 @@ def export(request: HttpRequest, code: str) -> FileResponse:
     def steps(r: AnnualRating | None, unit: Unit, member: Member | None = None) -> list[Any]:
         if r is None:
             return ["", "", "", "", None, "", "", "", "", ""]
+        # The mark and the notes: the field rules of chibo.scoring.access.
+        sees = sees_discipline(request.user, unit, member)
         return [
             LEVELS.get(r.self_level, ""),
             LEVELS.get(r.verified_level, ""),
@@ -393,8 +400,8 @@ def export(request: HttpRequest, code: str) -> FileResponse:
             timezone.localtime(r.decided_at).date() if r.decided_at else None,
             yes if r.kem_criterion else "",
             r.targets_percent,
-            yes if r.disciplined and sees_discipline(request.user, unit, member) else "",
-            r.decided_note or r.verified_note or r.self_note,
+            yes if r.disciplined and sees else "",
+            (r.decided_note or r.verified_note or r.self_note) if sees else "",
             seal.display(r.seal) if r.seal else "",
         ]
 
@@ -420,10 +427,10 @@ def export(request: HttpRequest, code: str) -> FileResponse:
 
     def member_rows() -> Any:
         for m in members.iterator(chunk_size=2000):
-            exempted = m.status == MemberStatus.EXEMPTED
+            not_rated = not_rated_because(m.status)
             first = [m.unit.code, m.full_name, m.birth_date, statuses.get(m.status, "")]
-            if exempted:
-                yield [*first, _("not rated (exempted)")]
+            if not_rated:
+                yield [*first, not_rated]
             else:
                 yield [*first, *steps(by_member.get(m.pk), m.unit, m)]
 

@@ -22,9 +22,10 @@ from chibo.meetings.models import (
     AttendanceStatus,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
 )
-from chibo.meetings.votes import expected_to_attend
+from chibo.meetings.votes import DEFAULT_NOT_EXPECTED, expected_to_attend
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.scoring.annual import unit_months
@@ -66,16 +67,26 @@ def compliance(
             "scheduled_at"
         )
     )
+    # STATUS-2: the statuses the province leaves out of the rate, on each meeting's day.
+    left_out_on = MeetingRules.in_force(cells[0])
     rows = [
-        Row(*values)
-        for values in Attendance.objects.filter(
-            meeting__unit_id__in=list(result), meeting__month__year=year, meeting__state__in=HELD
+        Row(
+            meeting_id, member_id, status, attached, member_status,
+            left_out_on(timezone.localtime(scheduled_at).date()).not_expected(),
         )
-        .order_by("meeting__scheduled_at", "pk")
-        .values_list(
-            "meeting_id", "member_id", "status", "attached_from_elsewhere", "member_status"
+        for meeting_id, member_id, status, attached, member_status, scheduled_at in (
+            Attendance.objects.filter(
+                meeting__unit_id__in=list(result),
+                meeting__month__year=year,
+                meeting__state__in=HELD,
+            )
+            .order_by("meeting__scheduled_at", "pk")
+            .values_list(
+                "meeting_id", "member_id", "status", "attached_from_elsewhere", "member_status",
+                "meeting__scheduled_at",
+            )
         )
-    ]
+    ]  # fmt: skip
     by_meeting: dict[int, list[Row]] = {}
     for row in rows:
         by_meeting.setdefault(row.meeting_id, []).append(row)
@@ -120,14 +131,16 @@ class Row(NamedTuple):
     status: str
     attached_from_elsewhere: bool
     member_status: str = ""
+    left_out: frozenset[str] = DEFAULT_NOT_EXPECTED
 
     @property
     def expected(self) -> bool:
-        """In the attendance rate and able to miss the meeting (`expected_to_attend`)."""
+        """In the attendance rate and able to miss the meeting (`expected_to_attend`, with
+        the statuses the province's setting leaves out on the meeting's day)."""
         return (
             not self.attached_from_elsewhere
             and self.status not in (AttendanceStatus.EXEMPTED, AttendanceStatus.ATTACHED_ELSEWHERE)
-            and expected_to_attend(self.member_status)
+            and expected_to_attend(self.member_status, self.left_out)
         )
 
 

@@ -106,13 +106,15 @@ class MeetingFacts:
     previous_tasks_reviewed: bool
     judged: dict[str, int] = field(default_factory=dict)
     settings: EngineSettings = DEFAULT_SETTINGS
+    # STATUS-2: the statuses the province leaves out of the attendance rate that day.
+    left_out: frozenset[str] = votes.DEFAULT_NOT_EXPECTED
 
     # -- derived figures -----------------------------------------------------------------
 
     @property
     def expected(self) -> list[MemberFact]:
         """Members expected at the meeting (`chibo.meetings.votes.expected_to_attend`)."""
-        return [m for m in self.members if votes.expected_to_attend(m.status)]
+        return [m for m in self.members if votes.expected_to_attend(m.status, self.left_out)]
 
     @property
     def cell_size(self) -> int:

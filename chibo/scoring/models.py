@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from chibo.orgs.models import ProvinceSettings
 from chibo.orgs.permissions import Perm
 from chibo.scoring.engine import DEFAULT_SETTINGS, EngineSettings, RubricSpec
 
@@ -128,19 +127,14 @@ class MeetingScore(models.Model):
         return self.upper_level or self.cell_level
 
 
-class ScoringRules(models.Model):
+class ScoringRules(ProvinceSettings):
     """The rules a province sets for compliance and the annual results (data, with the
-    documented defaults; the row of the province's root unit applies to its tree)."""
+    documented defaults; the row of the province's root unit applies to its tree, from its
+    effective date: `ProvinceSettings.for_unit`, `in_force`)."""
 
     unit = models.OneToOneField("orgs.Unit", on_delete=models.CASCADE, related_name="scoring_rules")
     minutes_approval_days = models.PositiveSmallIntegerField(
         _("days allowed to approve the minutes"), default=7
-    )
-    effective_from = models.DateField(
-        _("in force from"),
-        null=True,
-        blank=True,
-        help_text=_("Meetings and years before this day keep the settings then in force."),
     )
     attendance_threshold = models.PositiveSmallIntegerField(
         _("attendance rate required (%)"), default=DEFAULT_SETTINGS.attendance_threshold
@@ -185,43 +179,6 @@ class ScoringRules(models.Model):
 
     def __str__(self) -> str:
         return str(self.unit)
-
-    @classmethod
-    def for_unit(cls, unit: Any, on: datetime.date | None = None) -> ScoringRules:
-        """The rules of the unit's province in force on `on` (today when None), or the
-        defaults. A change applies from its `effective_from`: before that day the version
-        kept in the history that was then in force applies."""
-        root_path = unit.path[: unit.steplen]
-        rules = cls.objects.filter(unit__path=root_path).first()
-        if rules is None:
-            return cls(unit=unit)
-        if on is None or rules.effective_from is None or rules.effective_from <= on:
-            return rules
-        earlier = (
-            rules.history.filter(
-                models.Q(effective_from__isnull=True) | models.Q(effective_from__lte=on)
-            )
-            .order_by("-history_date", "-history_id")
-            .first()
-        )
-        return earlier.instance if earlier is not None else cls(unit=rules.unit)
-
-    @classmethod
-    def in_force(cls, unit: Any) -> Callable[[datetime.date], ScoringRules]:
-        """`day -> the rules in force that day` for the unit's province: one query for
-        the current rules, one more per earlier day asked for only when a change is
-        recent (its effective date after the day)."""
-        current = cls.for_unit(unit)
-        kept: dict[datetime.date, ScoringRules] = {}
-
-        def on(day: datetime.date) -> ScoringRules:
-            if current.pk is None or not current.effective_from or current.effective_from <= day:
-                return current
-            if day not in kept:
-                kept[day] = cls.for_unit(unit, on=day)
-            return kept[day]
-
-        return on
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(

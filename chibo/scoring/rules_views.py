@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors
+from chibo.lib.submissions import SubmissionField
 from chibo.orgs.access import get_province_for_user
 from chibo.scoring import services
 from chibo.scoring.models import Rubric, ScoringRules
@@ -76,6 +77,8 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 class RubricForm(forms.Form):
     """The next version of a rubric, filled from the latest one."""
+
+    submission = SubmissionField()
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     tot = forms.IntegerField(label=gettext_lazy("Tốt from (points)"), min_value=1, max_value=100)
@@ -192,6 +195,7 @@ def rubric_new(request: HttpRequest, code: str) -> HttpResponse:
                 code=code,
                 name=form.cleaned_data["name"],
                 content=form.content(),
+                submission=form.cleaned_data["submission"],
                 by=actor(request),
             )
         except ValidationError as error:

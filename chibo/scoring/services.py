@@ -4,6 +4,7 @@ level's confirmation. Both scores are kept; the final level goes onto the meetin
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -14,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib import seal
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import (
     Attendance,
     AttendanceStatus,
     ItemKind,
     Meeting,
     MeetingKind,
+    MeetingRules,
     MeetingState,
     Speech,
     TaskStatus,
@@ -28,6 +31,7 @@ from chibo.meetings.services import lock_meeting, set_quality_level
 from chibo.meetings.votes import vote_errors
 from chibo.members.models import AWAY_STATUSES, Member, MemberStatus
 from chibo.scoring import seals
+from chibo.scoring.annual import is_scored
 from chibo.scoring.engine import (
     COMPUTERS,
     Breakdown,
@@ -48,9 +52,7 @@ NOT_COUNTED_AS_MISSED = (MemberStatus.EXEMPTED, *AWAY_STATUSES)
 def rubric_for(meeting: Meeting) -> Rubric:
     """The rubric a meeting is scored with: the one it was scored with before, else the
     latest version of the default for its kind."""
-    if meeting.kind == MeetingKind.EXTRAORDINARY:
-        # HD 12's sheets score the monthly regular and thematic meetings; an extraordinary
-        # meeting has its own single matter and no sheet (docs/scoring.md).
+    if not is_scored(meeting.kind):  # ANNUAL-12
         raise ValidationError(_("Extraordinary meetings are not scored."))
     existing = MeetingScore.objects.filter(meeting=meeting).select_related("rubric").first()
     if existing is not None:
@@ -174,6 +176,9 @@ def facts_from_meeting(meeting: Meeting, judged: dict[str, int] | None = None) -
         previous_tasks_reviewed=bool(review and review.notes) or not tasks,
         judged=judged or {},
         settings=settings_for(meeting),
+        left_out=MeetingRules.for_unit(
+            meeting.unit, on=timezone.localtime(meeting.scheduled_at).date()
+        ).not_expected(),
     )
 
 
@@ -282,6 +287,7 @@ def _upper(score: MeetingScore) -> dict[str, Any]:
 
 
 @transaction.atomic
+@once_per_submission
 def amend_score(
     *,
     meeting: Meeting,
@@ -290,6 +296,7 @@ def amend_score(
     reason: str,
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> ScoreAmendment:
     """Correct a confirmed score: the upper level's points, level and comment change, the
     amendment keeps them as they were, with who, when and why, and is sealed in turn."""
@@ -378,7 +385,10 @@ def clean_rubric(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def new_rubric_version(*, code: str, name: str, content: dict[str, Any], by: Actor) -> Rubric:
+@once_per_submission
+def new_rubric_version(
+    *, code: str, name: str, content: dict[str, Any], by: Actor, submission: uuid.UUID | None = None
+) -> Rubric:
     """Add the next version of rubric `code`; meetings scored from now on use it, those
     already scored keep theirs."""
     clean_rubric(content)

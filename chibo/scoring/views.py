@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from chibo.lib.dates import months_ended
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.meetings.access import get_meeting_for_user
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.orgs.access import get_unit_for_user, has_perm
@@ -86,6 +87,8 @@ class ConfirmForm(ScoreForm):
 class AmendScoreForm(ConfirmForm):
     """A confirmed score is final: the upper level corrects it with a reason."""
 
+    submission = SubmissionField()
+
     reason = forms.CharField(label=gettext_lazy("Why the score is corrected"), max_length=300)
 
 
@@ -129,6 +132,7 @@ def _score_page(request: HttpRequest, pk: int, *, upper: bool) -> HttpResponse:
                     comment=form.cleaned_data["comment"],
                     reason=form.cleaned_data["reason"],
                     version=version,
+                    submission=form.cleaned_data["submission"],
                     by=actor(request),
                 )
             elif upper:

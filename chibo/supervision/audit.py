@@ -13,13 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chibo.lib.audit import AuditScope, Violation
+from chibo.lib.audit import AuditScope, Violation, covers
 from chibo.orgs.models import RoleGrant, Unit, VisitRule
 from chibo.orgs.permissions import Role
 from chibo.supervision.models import Visit, VisitSource
 from chibo.supervision.planner import plan_covers
 
 
+@covers("PLAN-3")
 def visits_planned_across_committees(scope: AuditScope) -> Iterator[Violation]:
     """PLAN-3: a visit of the yearly plan whose attendee sits on no committee whose plan
     may cover the cell (a commune's member planned into a cell of its đảng bộ cơ sở)."""

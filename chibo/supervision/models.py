@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def _user_id(user: AnyUser) -> int:
-    return int(user.pk) if user.is_authenticated else 0
+    return int(user.pk) if user.is_authenticated and user.pk is not None else 0
 
 
 class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
@@ -92,6 +92,14 @@ class SanctionQuerySet(models.QuerySet["Sanction"]):
         return self.filter(q | commendations)
 
 
+class GroupVisitRule(models.TextChoices):
+    """How a working group attends its cells' meetings: the group's own rule, kept with the
+    group as the committees' rule is kept with their unit kind (UnitKind.visit_rule)."""
+
+    QUOTA = "quota", _("Each member attends a set number of meetings of their cells a year")
+    MONTHLY = "monthly", _("Every assigned cell is attended every month by its member")
+
+
 class WorkingGroup(models.Model):
     """A Tổ công tác: set up by a committee to attend, monitor and guide the meetings of
     the units assigned to it, for a period. Its members get scoped grants over exactly
@@ -120,6 +128,19 @@ class WorkingGroup(models.Model):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"))
     decision = models.CharField(_("decision"), max_length=120, blank=True)
+    visit_rule = models.CharField(
+        _("attendance rule"),
+        max_length=8,
+        choices=GroupVisitRule.choices,
+        default=GroupVisitRule.QUOTA,
+        db_default=GroupVisitRule.QUOTA,
+    )
+    visits_per_member = models.PositiveSmallIntegerField(
+        _("visits a year of each member"),
+        default=6,
+        db_default=6,
+        validators=[MaxValueValidator(366)],
+    )
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0, editable=False)
 
@@ -141,6 +162,35 @@ class WorkingGroup(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("supervision:group", args=[self.pk])
+
+
+class GroupAssignment(models.Model):
+    """The leader's charge of one member of the group: a commune or a cell among the
+    group's units, whose meetings that member attends."""
+
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("member"),
+    )
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("commune or cell")
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("assignment in a working group")
+        verbose_name_plural = _("assignments in a working group")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "unit"], name="group_assignment_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.user_id} → {self.unit_id}"
 
 
 class VisitState(models.TextChoices):
@@ -237,6 +287,12 @@ class SupervisionRules(models.Model):
     year_report_day = models.PositiveSmallIntegerField(
         _("year-end report: day"), default=31, validators=DAY
     )
+    weak_kem_meetings = models.PositiveSmallIntegerField(
+        _("regular meetings rated Kém in a year that propose a cell as weak"),
+        default=3,
+        db_default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
 
     history = HistoricalRecords()
 
@@ -256,7 +312,12 @@ class SupervisionRules(models.Model):
 class ReportState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
-    EVALUATED = "evaluated", _("Evaluated")
+    RETURNED = "returned", _("Returned for correction")
+    EVALUATED = "evaluated", _("Accepted")
+
+
+# The states in which the group writes its report.
+WRITABLE = (ReportState.DRAFT, ReportState.RETURNED)
 
 
 class GroupReport(models.Model):
@@ -286,6 +347,11 @@ class GroupReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    returned_reason = models.TextField(_("why it is returned"), blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -309,7 +375,7 @@ class GroupReport(models.Model):
 
     def is_overdue(self, today: Any = None) -> bool:
         today = today or timezone.localdate()
-        return self.state == ReportState.DRAFT and self.due_on < today
+        return self.state in WRITABLE and self.due_on < today
 
 
 class SupportAction(models.Model):
@@ -447,3 +513,123 @@ class Sanction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.form}"
+
+
+class WeakCellQuerySet(models.QuerySet["WeakCell"]):
+    def visible_to(self, user: AnyUser, action: Perm = Perm.VIEW_SUPERVISION) -> WeakCellQuerySet:
+        """Weak-cell records seen by whoever holds `action` over the cell (its supervisors
+        above; for VIEW_SUPERVISION also the cell's leaders, who must act on the plan), and
+        by the committee member assigned to help it (chibo.supervision.access)."""
+        from chibo.orgs.access import unit_filter
+
+        q = unit_filter(user, action, through="unit__")
+        if action == Perm.VIEW_SUPERVISION:
+            q |= unit_filter(user, Perm.MANAGE_MEETINGS, through="unit__")
+            q |= models.Q(helper_id=_user_id(user))
+        return self.filter(q)
+
+
+class WeakState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    LISTED = "listed", _("On the list of weak cells")
+    REJECTED = "rejected", _("Not put on the list")
+    CLOSED = "closed", _("Left the list")
+
+
+# The states of a record still open: one at most per cell.
+WEAK_OPEN = (WeakState.PROPOSED, WeakState.LISTED)
+
+
+class WeakSource(models.TextChoices):
+    CLASSIFICATION = "classification", _("Classified as not completing its tasks")
+    KEM_MEETINGS = "kem_meetings", _("Meetings rated Kém")
+    COMMUNE = "commune", _("Proposed by the commune")
+    MIGRATED = "migrated", _("Flagged weak before these records")
+
+
+class WeakCell(models.Model):
+    """A cell's passage on the list of weak cells (chi bộ yếu kém): proposed from its
+    classification or by its commune, decided by the upper level, helped by a committee
+    member under an improvement plan with quarterly reviews, closed by an exit review.
+    `Unit.is_weak` mirrors whether the cell is on the list now (set only here)."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("party cell")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    source = models.CharField(_("proposed from"), max_length=16, choices=WeakSource.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=WeakState.choices, default=WeakState.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decision_note = models.TextField(_("decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    listed_on = models.DateField(_("on the list from"), null=True, blank=True)
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("committee member in charge"),
+    )
+    plan = models.TextField(_("improvement plan"), blank=True)
+    targets = models.TextField(_("targets"), blank=True)
+    exit_review = models.TextField(_("exit review"), blank=True)
+    closed_on = models.DateField(_("left the list on"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    objects = WeakCellQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("weak cell")
+        verbose_name_plural = _("weak cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=models.Q(state__in=["proposed", "listed"]),
+                name="weak_cell_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "year"], name="weak_cell_unit_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year} {self.state}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:weak_cell", args=[self.pk])
+
+
+class WeakCellReview(models.Model):
+    """A quarterly review of a weak cell's improvement plan; the exit review closes it."""
+
+    case = models.ForeignKey(WeakCell, on_delete=models.CASCADE, related_name="reviews")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    progress = models.TextField(_("progress against the targets"))
+    on_track = models.BooleanField(_("on track"), default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quarterly review of a weak cell")
+        verbose_name_plural = _("quarterly reviews of weak cells")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "year", "quarter"], name="weak_review_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.year}Q{self.quarter}"

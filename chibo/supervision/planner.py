@@ -186,3 +186,77 @@ def plan_quota(
             taken.setdefault(person.user_id, set()).add(chosen.day)
             visited_cells.add(chosen.cell_id)
     return plan
+
+
+def plan_group(
+    *,
+    rule: str,
+    cells: list[tuple[int, str]],
+    charges: dict[int, set[int]],
+    months: list[int],
+    slots: list[Slot],
+    assignees: list[Assignee],
+    per_person: int,
+    busy: dict[int, set[datetime.date]],
+    existing: dict[int, set[int]],
+) -> Plan:
+    """A working group's plan under its own rule (`GroupVisitRule`).
+
+    `charges` is each member's cells as the leader assigned them. Monthly: every charged
+    cell's regular meeting every month goes to the member in charge, the cells nobody is
+    charged with to the least-loaded member of the group. Quota: each member attends
+    `per_person` meetings a year among their own cells (among all the group's cells when
+    they are charged with none), a different cell each time, weak cells first. Nobody is in
+    two places on one day, whichever of the two plans placed them."""
+    plan = Plan(load={a.user_id: 0 for a in assignees})
+    taken = {user: set(days) for user, days in busy.items()}
+    day_of = {s.meeting_id: s.day for s in slots}
+
+    def merge(part: Plan) -> None:
+        plan.assignments.extend(part.assignments)
+        plan.gaps.extend(part.gaps)
+        for user, n in part.load.items():
+            plan.load[user] = plan.load.get(user, 0) + n
+        for meeting_id, user in part.assignments:
+            taken.setdefault(user, set()).add(day_of[meeting_id])
+
+    charged = set().union(*charges.values()) if charges else set()
+    for person in sorted(assignees, key=lambda a: (a.name, a.user_id)):
+        own = charges.get(person.user_id, set())
+        if rule == "monthly":
+            if own:
+                merge(
+                    plan_monthly(
+                        cells=[c for c in cells if c[0] in own],
+                        months=months,
+                        slots=[s for s in slots if s.cell_id in own],
+                        assignees=[person],
+                        busy=taken,
+                        existing=existing,
+                    )
+                )
+            continue
+        merge(
+            plan_quota(
+                slots=[s for s in slots if not own or s.cell_id in own],
+                assignees=[person],
+                per_person=per_person,
+                busy=taken,
+                existing=existing,
+                residential_only=False,
+            )
+        )
+    if rule == "monthly":
+        rest = [c for c in cells if c[0] not in charged]
+        if rest:
+            merge(
+                plan_monthly(
+                    cells=rest,
+                    months=months,
+                    slots=[s for s in slots if s.cell_id not in charged],
+                    assignees=assignees,
+                    busy=taken,
+                    existing=existing,
+                )
+            )
+    return plan

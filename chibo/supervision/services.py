@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
 from chibo.meetings.services import note_upper_attendee
 from chibo.members.models import Member
@@ -23,7 +25,10 @@ from chibo.orgs.permissions import Role, Scope
 from chibo.scoring.classification import note_discipline
 from chibo.scoring.models import Level
 from chibo.supervision.models import (
+    WEAK_OPEN,
+    WRITABLE,
     Finding,
+    GroupAssignment,
     GroupReport,
     InspectionItem,
     ProgrammeKind,
@@ -34,6 +39,10 @@ from chibo.supervision.models import (
     Visit,
     VisitSource,
     VisitState,
+    WeakCell,
+    WeakCellReview,
+    WeakSource,
+    WeakState,
     WorkingGroup,
 )
 from chibo.supervision.planner import (
@@ -42,6 +51,7 @@ from chibo.supervision.planner import (
     Plan,
     Slot,
     plan_covers,
+    plan_group,
     plan_monthly,
     plan_quota,
 )
@@ -92,6 +102,7 @@ def _sync_grants(group: WorkingGroup) -> None:
 
 
 @transaction.atomic
+@once_per_submission
 def save_group(
     *,
     group: WorkingGroup | None = None,
@@ -105,6 +116,7 @@ def save_group(
     decision: str = "",
     by: Actor,
     version: int | None = None,
+    submission: uuid.UUID | None = None,
 ) -> WorkingGroup:
     """Create or change a working group; its members' grants follow. A change is refused if
     the group was saved since `version` (the one the form was read at)."""
@@ -130,6 +142,53 @@ def save_group(
     return group
 
 
+def group_cells(group: WorkingGroup) -> Any:
+    """The active cells under the group's assigned units."""
+    q = Q()
+    for path in group.units.values_list("path", flat=True):
+        q |= Q(path__startswith=path)
+    return Unit.objects.cells().active().filter(q) if q else Unit.objects.none()
+
+
+def group_of_visit(user: User, cell: Unit, day: datetime.date) -> WorkingGroup | None:
+    """The working group in whose name `user` attends a meeting of `cell` on `day`: a group
+    they lead or belong to, in its period, with the cell among its units (one query)."""
+    ancestors = [cell.path[:end] for end in range(cell.steplen, len(cell.path) + 1, cell.steplen)]
+    return (
+        WorkingGroup.objects.filter(
+            Q(leader=user) | Q(members=user),
+            units__path__in=ancestors,
+            starts_on__lte=day,
+            ends_on__gte=day,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def assign_charge(*, group: WorkingGroup, unit: Unit, user: User | None, by: Actor) -> None:
+    """The leader charges `user` (a member of the group, or the leader) with the meetings
+    of `unit`, a commune or cell among the group's units; None takes the charge back."""
+    paths = list(group.units.values_list("path", flat=True))
+    if not any(unit.path.startswith(path) for path in paths):
+        raise ValidationError(_("%(unit)s is not among the group's units.") % {"unit": unit.name})
+    current = GroupAssignment.objects.filter(group=group, unit=unit).first()
+    if current is not None:
+        current._history_user = by  # type: ignore[attr-defined]
+        current.delete()
+    if user is None:
+        return
+    people = {group.leader_id, *group.members.values_list("pk", flat=True)}
+    if user.pk not in people:
+        raise ValidationError(
+            _("%(name)s is not in the working group.") % {"name": display_name(user)}
+        )
+    assignment = GroupAssignment(group=group, unit=unit, user=user)
+    assignment._history_user = by  # type: ignore[attr-defined]
+    assignment.save()
+
+
 # --- visits -----------------------------------------------------------------------------
 
 
@@ -138,8 +197,14 @@ def _day(meeting: Meeting) -> datetime.date:
 
 
 @transaction.atomic
+@once_per_submission
 def assign_visit(
-    *, meeting: Meeting, user: User, by: Actor, group: WorkingGroup | None = None
+    *,
+    meeting: Meeting,
+    user: User,
+    by: Actor,
+    group: WorkingGroup | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Visit:
     """Assign `user` to attend `meeting` (refused if they attend another meeting that day)."""
     if meeting.state not in OPEN:
@@ -163,6 +228,7 @@ def assign_visit(
         )
     if Visit.objects.filter(meeting=meeting, user=user).exists():
         raise ValidationError(_("%(name)s is already assigned.") % {"name": display_name(user)})
+    group = group or group_of_visit(user, meeting.unit, day)
     visit = Visit(meeting=meeting, user=user, group=group, source=VisitSource.MANUAL)
     visit._history_user = by  # type: ignore[attr-defined]
     visit.save()
@@ -371,6 +437,105 @@ def plan_visits(
     return report
 
 
+def plan_group_visits(
+    *,
+    group: WorkingGroup,
+    year: int,
+    by: Actor,
+    dry_run: bool = False,
+    today: datetime.date | None = None,
+) -> PlanReport:
+    """Plan the visits of the group's people for the rest of `year` within its period,
+    under the group's own rule (planner.plan_group); each visit is the group's."""
+    today = today or timezone.localdate()
+    if year < today.year:
+        raise ValidationError(_("That year is over."))
+    start_day = max(today, group.starts_on, datetime.date(year, 1, 1))
+    end_day = min(group.ends_on, datetime.date(year, 12, 31))
+    people = sorted({group.leader, *group.members.filter(is_active=True)}, key=lambda u: u.username)
+    report = PlanReport(group.unit, year, Plan(), {u.pk: u for u in people})
+    if end_day < start_day:
+        return report
+    cells = list(
+        group_cells(group).order_by("path").only("pk", "code", "cell_type", "is_weak", "path")
+    )
+    charges: dict[int, set[int]] = {}
+    for user_id, path in GroupAssignment.objects.filter(group=group).values_list(
+        "user_id", "unit__path"
+    ):
+        charges.setdefault(user_id, set()).update(c.pk for c in cells if c.path.startswith(path))
+    start = timezone.make_aware(datetime.datetime.combine(start_day, datetime.time()))
+    end = timezone.make_aware(
+        datetime.datetime.combine(end_day + datetime.timedelta(days=1), datetime.time())
+    )
+    by_pk = {c.pk: c for c in cells}
+    slots = [
+        Slot(
+            meeting_id=pk,
+            cell_id=cell_id,
+            cell_code=by_pk[cell_id].code,
+            day=timezone.localtime(at).date(),
+            residential=by_pk[cell_id].cell_type in RESIDENTIAL,
+            weak=by_pk[cell_id].is_weak,
+        )
+        for pk, cell_id, at in Meeting.objects.filter(
+            unit__in=list(by_pk),
+            kind__in=REGULAR,
+            state__in=OPEN,
+            scheduled_at__gte=start,
+            scheduled_at__lt=end,
+        ).values_list("pk", "unit_id", "scheduled_at")
+    ]
+    busy: dict[int, set[datetime.date]] = {}
+    for user_id, at in Visit.objects.filter(
+        user__in=people, meeting__scheduled_at__year=year
+    ).values_list("user_id", "meeting__scheduled_at"):
+        busy.setdefault(user_id, set()).add(timezone.localtime(at).date())
+    existing: dict[int, set[int]] = {}
+    for meeting_id, user_id in Visit.objects.filter(
+        meeting_id__in=[s.meeting_id for s in slots]
+    ).values_list("meeting_id", "user_id"):
+        existing.setdefault(meeting_id, set()).add(user_id)
+    report.plan = plan_group(
+        rule=group.visit_rule,
+        cells=[(c.pk, c.code) for c in cells],
+        charges=charges,
+        months=list(range(start_day.month, end_day.month + 1)),
+        slots=slots,
+        assignees=[Assignee(u.pk, display_name(u)) for u in people],
+        per_person=group.visits_per_member,
+        busy=busy,
+        existing=existing,
+    )
+    if not dry_run and report.plan.assignments:
+        with transaction.atomic():
+            now = timezone.now()
+            bulk_create_with_history(
+                [
+                    Visit(
+                        meeting_id=meeting_id,
+                        user_id=user_id,
+                        group=group,
+                        source=VisitSource.PLAN,
+                        planned_at=now,
+                    )
+                    for meeting_id, user_id in report.plan.assignments
+                ],
+                Visit,
+                default_user=by,
+            )
+            Through = Meeting.visitors.through
+            Through.objects.bulk_create(
+                (
+                    Through(meeting_id=meeting_id, user_id=user_id)
+                    for meeting_id, user_id in report.plan.assignments
+                ),
+                ignore_conflicts=True,
+            )
+        report.created = len(report.plan.assignments)
+    return report
+
+
 # --- working-group reports -----------------------------------------------------------------
 
 
@@ -402,19 +567,30 @@ def reports_due(group: WorkingGroup, rules: SupervisionRules | None = None) -> l
     return dues
 
 
-def _group_visits(group: WorkingGroup, start: datetime.date, end: datetime.date) -> Any:
-    units = list(group.units.all())
-    if not units:
-        return Visit.objects.none()
+def group_visits(group: WorkingGroup, start: datetime.date, end: datetime.date) -> Any:
+    """The visits of the group between two dates: those made in its name, and those of its
+    people to its cells in its period (before visits carried their group)."""
     cells = Q()
-    for unit in units:
-        cells |= Q(meeting__unit__path__startswith=unit.path)
+    for path in group.units.values_list("path", flat=True):
+        cells |= Q(meeting__unit__path__startswith=path)
     people = [group.leader_id, *group.members.values_list("pk", flat=True)]
+    own = Q(group=group)
+    if cells:
+        own |= cells & Q(user_id__in=people, group__isnull=True)
     return Visit.objects.filter(
-        cells,
-        user_id__in=people,
+        own,
         meeting__scheduled_at__date__gte=max(start, group.starts_on),
         meeting__scheduled_at__date__lte=min(end, group.ends_on),
+    )
+
+
+def report_visits(report: GroupReport) -> list[Visit]:
+    """The visits a report covers, in date order (one query)."""
+    end = datetime.date.fromisoformat(report.figures.get("to") or report.due_on.isoformat())
+    return list(
+        group_visits(report.group, datetime.date(report.year, 1, 1), end)
+        .select_related("meeting__unit", "user")
+        .order_by("meeting__scheduled_at", "pk")
     )
 
 
@@ -423,7 +599,7 @@ def report_figures(group: WorkingGroup, year: int, half: bool) -> dict[str, Any]
     due = next((d for d in reports_due(group) if d.year == year and d.half == half), None)
     end = due.due_on if due else datetime.date(year, 12, 31)
     start = datetime.date(year, 1, 1)
-    visits = _group_visits(group, start, end)
+    visits = group_visits(group, start, end)
     states = dict(visits.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
     levels = dict(
         visits.filter(state=VisitState.DONE)
@@ -465,7 +641,7 @@ def _draft_results(group: WorkingGroup, year: int, half: bool, figures: dict[str
     start = datetime.date.fromisoformat(figures["from"])
     end = datetime.date.fromisoformat(figures["to"])
     for visit in (
-        _group_visits(group, start, end)
+        group_visits(group, start, end)
         .filter(state=VisitState.DONE)
         .select_related("meeting__unit")
         .order_by("meeting__scheduled_at")
@@ -484,7 +660,7 @@ def draft_report(group: WorkingGroup, year: int, half: bool) -> GroupReport:
     if due is None:
         raise ValidationError(_("The group owes no report for this period."))
     report = GroupReport.objects.filter(group=group, year=year, half=half).first()
-    if report is not None and report.state != ReportState.DRAFT:
+    if report is not None and report.state not in WRITABLE:
         return report
     figures = report_figures(group, year, half)
     if report is None:
@@ -525,7 +701,7 @@ def save_report(
         raise ValidationError(
             _("Someone else saved this report meanwhile. Reload the page and try again.")
         )
-    if locked.state != ReportState.DRAFT:
+    if locked.state not in WRITABLE:
         raise ValidationError(_("The report is submitted; it can no longer be changed."))
     locked.figures = report_figures(locked.group, locked.year, locked.half)
     if submit and not results.strip():
@@ -550,8 +726,8 @@ def evaluate_report(
         raise ValidationError(
             _("Someone else saved this report meanwhile. Reload the page and try again.")
         )
-    if locked.state == ReportState.DRAFT:
-        raise ValidationError(_("The report is not submitted yet."))
+    if locked.state != ReportState.SUBMITTED:
+        raise ValidationError(_("Only a submitted report can be accepted or returned."))
     if level not in Level.values:
         raise ValidationError(_("Choose a level."))
     locked.evaluation_level, locked.evaluation = level, evaluation
@@ -563,6 +739,51 @@ def evaluate_report(
     return locked
 
 
+@transaction.atomic
+def return_report(*, report: GroupReport, reason: str, version: int, by: Actor) -> GroupReport:
+    """The level that set the group up sends its submitted report back for correction,
+    saying why; the group corrects it and submits it again."""
+    locked = GroupReport.objects.select_for_update().get(pk=report.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this report meanwhile. Reload the page and try again.")
+        )
+    if locked.state != ReportState.SUBMITTED:
+        raise ValidationError(_("Only a submitted report can be accepted or returned."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the report is returned."))
+    locked.state = ReportState.RETURNED
+    locked.returned_reason = reason.strip()
+    locked.returned_by, locked.returned_at = by, timezone.now()
+    locked.version += 1
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+def report_transitions(report: GroupReport) -> list[dict[str, Any]]:
+    """Each change of state of the report, oldest first: when, who, to what, and the reason
+    of a return (from its history, one query)."""
+    if report.pk is None:
+        return []
+    rows = []
+    previous = None
+    for record in report.history.select_related("history_user").order_by("history_date", "pk"):
+        if record.state != previous:
+            rows.append(
+                {
+                    "at": record.history_date,
+                    "by": display_name(record.history_user) if record.history_user else "",
+                    "state": ReportState(record.state).label,
+                    "reason": record.returned_reason
+                    if record.state == ReportState.RETURNED
+                    else "",
+                }
+            )
+            previous = record.state
+    return rows
+
+
 def overdue_reports(
     groups: Any, today: datetime.date | None = None
 ) -> list[tuple[WorkingGroup, Due]]:
@@ -571,7 +792,7 @@ def overdue_reports(
     groups = list(groups.select_related("unit", "leader"))
     submitted = set(
         GroupReport.objects.filter(group__in=groups)
-        .exclude(state=ReportState.DRAFT)
+        .exclude(state__in=WRITABLE)
         .values_list("group_id", "year", "half")
     )
     rules: dict[str, SupervisionRules] = {}  # one query per province, not per group
@@ -592,6 +813,7 @@ def overdue_reports(
 
 
 @transaction.atomic
+@once_per_submission
 def add_inspection(
     *,
     unit: Unit,
@@ -602,6 +824,7 @@ def add_inspection(
     starts_on: datetime.date,
     ends_on: datetime.date,
     by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> InspectionItem:
     """Put `target` into `unit`'s programme of `year`."""
     if target.pk == unit.pk or not target.path.startswith(unit.path):
@@ -645,7 +868,11 @@ def conclude_inspection(
     return locked
 
 
-def add_finding(*, item: InspectionItem, data: dict[str, Any], by: Actor) -> Finding:
+@transaction.atomic
+@once_per_submission
+def add_finding(
+    *, item: InspectionItem, data: dict[str, Any], by: Actor, submission: uuid.UUID | None = None
+) -> Finding:
     if data.get("correction") and not data.get("deadline"):
         raise ValidationError(_("A required correction needs a deadline."))
     finding = Finding(item=item, **data)
@@ -665,6 +892,7 @@ def record_correction(
 
 
 @transaction.atomic
+@once_per_submission
 def add_sanction(
     *,
     kind: str,
@@ -676,6 +904,7 @@ def add_sanction(
     reason: str = "",
     finding: Finding | None = None,
     by: Actor,
+    submission: uuid.UUID | None = None,
 ) -> Sanction:
     """Record a discipline or a commendation. Discipline is carried into the annual
     classification of its year (the member's, or the cell's)."""
@@ -730,3 +959,196 @@ def programme_checks(unit: Unit, year: int) -> ProgrammeCheck:
         not_in_programme=[c for c in children if not c.is_cell and c.pk not in planned],
         not_inspected=[c for c in children if c.is_cell and c.pk not in inspected],
     )
+
+
+# --- weak cells --------------------------------------------------------------------------------
+
+
+def _save_weak(case: WeakCell, by: Actor) -> WeakCell:
+    case.version += 1
+    case._history_user = by  # type: ignore[attr-defined]
+    case.save()
+    return case
+
+
+def _lock_weak(case: WeakCell, version: int) -> WeakCell:
+    locked = WeakCell.objects.select_for_update().get(pk=case.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _("Someone else saved this record meanwhile. Reload the page and try again.")
+        )
+    return locked
+
+
+def _mirror_weak(unit: Unit, weak: bool) -> None:
+    """`Unit.is_weak` follows the list (read by the planner, the dashboards and filters)."""
+    Unit.objects.filter(pk=unit.pk).update(is_weak=weak)
+    unit.is_weak = weak
+
+
+@transaction.atomic
+def propose_weak_cell(*, unit: Unit, year: int, source: str, reason: str, by: Actor) -> WeakCell:
+    """Propose `unit` for the list of weak cells (refused while a record is open)."""
+    if not unit.is_cell:
+        raise ValidationError(_("Only a party cell is put on the list of weak cells."))
+    if source not in WeakSource.values:
+        raise ValidationError(_("Say where the proposal comes from."))
+    if WeakCell.objects.filter(unit=unit, state__in=WEAK_OPEN).exists():
+        raise ValidationError(
+            _("%(cell)s is already proposed or on the list.") % {"cell": unit.name}
+        )
+    case = WeakCell(unit=unit, year=year, source=source, reason=reason.strip(), proposed_by=by)
+    case._history_user = by  # type: ignore[attr-defined]
+    case.save()
+    return case
+
+
+def weak_candidates(unit: Unit, year: int) -> list[tuple[Unit, str, str]]:
+    """WEAK-1: the cells below `unit` whose record of `year` calls for the list (a cell
+    classified as not completing its tasks, or with at least the province's number of
+    regular meetings rated Kém), not already proposed or listed: (cell, source, reason)."""
+    from chibo.scoring.models import AnnualRating, Classification
+
+    cells = Unit.objects.cells().active().filter(path__startswith=unit.path)
+    open_ids = set(
+        WeakCell.objects.filter(unit__in=cells, state__in=WEAK_OPEN).values_list(
+            "unit_id", flat=True
+        )
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for rating in AnnualRating.objects.filter(unit__in=cells, member__isnull=True, year=year).only(
+        "unit_id", "self_level", "verified_level", "decided_level"
+    ):
+        if rating.level == Classification.FAILED:
+            found[rating.unit_id] = (
+                WeakSource.CLASSIFICATION,
+                _("Classified %(year)s: did not complete its tasks.") % {"year": year},
+            )
+    for unit_id, n in (
+        Meeting.objects.filter(
+            unit__in=cells, month__year=year, kind__in=REGULAR, quality_level=Level.KEM
+        )
+        .values_list("unit_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=SupervisionRules.for_unit(unit).weak_kem_meetings)
+        .values_list("unit_id", "n")
+    ):
+        found.setdefault(
+            unit_id,
+            (
+                WeakSource.KEM_MEETINGS,
+                _("%(n)s regular meetings rated Kém in %(year)s.") % {"n": n, "year": year},
+            ),
+        )
+    units = Unit.objects.in_bulk([pk for pk in found if pk not in open_ids])
+    return [(units[pk], *found[pk]) for pk in sorted(units, key=lambda pk: units[pk].path)]
+
+
+@transaction.atomic
+def decide_weak_cell(
+    *, case: WeakCell, listed: bool, note: str, on: datetime.date, version: int, by: Actor
+) -> WeakCell:
+    """The upper level puts the proposed cell on the list, or not."""
+    locked = _lock_weak(case, version)
+    if locked.state != WeakState.PROPOSED:
+        raise ValidationError(_("This proposal is already decided."))
+    locked.state = WeakState.LISTED if listed else WeakState.REJECTED
+    locked.decision_note, locked.decided_by = note.strip(), by
+    if listed:
+        locked.listed_on = on
+        _mirror_weak(locked.unit, True)
+    return _save_weak(locked, by)
+
+
+@transaction.atomic
+def plan_weak_cell(
+    *,
+    case: WeakCell,
+    helper: User | None,
+    plan: str,
+    targets: str,
+    version: int,
+    by: Actor,
+) -> WeakCell:
+    """The committee member in charge of helping the cell, the improvement plan and its
+    targets."""
+    locked = _lock_weak(case, version)
+    if locked.state != WeakState.LISTED:
+        raise ValidationError(_("Only a cell on the list has an improvement plan."))
+    if helper is not None and not any(
+        g.unit.path == locked.unit.path[: len(g.unit.path)] for g in _committee_grants(helper)
+    ):
+        raise ValidationError(
+            _("%(name)s sits on no committee above this cell.") % {"name": display_name(helper)}
+        )
+    locked.helper, locked.plan, locked.targets = helper, plan.strip(), targets.strip()
+    return _save_weak(locked, by)
+
+
+def _committee_grants(user: User) -> list[RoleGrant]:
+    return list(
+        RoleGrant.objects.active()
+        .filter(user=user, role=Role.UPPER_COMMITTEE)
+        .select_related("unit")
+    )
+
+
+@transaction.atomic
+def review_weak_cell(
+    *,
+    case: WeakCell,
+    year: int,
+    quarter: int,
+    progress: str,
+    on_track: bool,
+    by: Actor,
+) -> WeakCellReview:
+    """A quarterly review of the plan (one per quarter; a second one replaces the first)."""
+    if case.state != WeakState.LISTED:
+        raise ValidationError(_("Only a cell on the list is reviewed."))
+    if not 1 <= quarter <= 4:
+        raise ValidationError(_("Choose a quarter."))
+    if not progress.strip():
+        raise ValidationError(_("Write the progress against the targets."))
+    review = WeakCellReview.objects.filter(case=case, year=year, quarter=quarter).first()
+    review = review or WeakCellReview(case=case, year=year, quarter=quarter)
+    review.progress, review.on_track, review.reviewed_by = progress.strip(), on_track, by
+    review.reviewed_at = timezone.now()
+    review._history_user = by  # type: ignore[attr-defined]
+    review.save()
+    return review
+
+
+@transaction.atomic
+def close_weak_cell(
+    *, case: WeakCell, review: str, on: datetime.date, version: int, by: Actor
+) -> WeakCell:
+    """The exit review: the cell leaves the list."""
+    locked = _lock_weak(case, version)
+    if locked.state != WeakState.LISTED:
+        raise ValidationError(_("Only a cell on the list can leave it."))
+    if not review.strip():
+        raise ValidationError(_("Write the exit review."))
+    if locked.listed_on and on < locked.listed_on:
+        raise ValidationError(_("A cell leaves the list after it entered it."))
+    locked.state, locked.exit_review, locked.closed_on = WeakState.CLOSED, review.strip(), on
+    _mirror_weak(locked.unit, False)
+    return _save_weak(locked, by)
+
+
+def weak_reviews_due(cases: list[WeakCell], today: datetime.date) -> list[WeakCell]:
+    """The listed cases whose quarter before this one has no review (one query)."""
+    quarter = (today.month - 1) // 3 + 1
+    year, last = (today.year, quarter - 1) if quarter > 1 else (today.year - 1, 4)
+    this_quarter = datetime.date(today.year, 3 * quarter - 2, 1)
+    listed = [
+        c
+        for c in cases
+        if c.state == WeakState.LISTED and c.listed_on is not None and c.listed_on < this_quarter
+    ]
+    done = set(
+        WeakCellReview.objects.filter(case__in=listed, year=year, quarter=last).values_list(
+            "case_id", flat=True
+        )
+    )
+    return [c for c in listed if c.pk not in done]

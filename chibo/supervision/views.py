@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.meetings.access import get_meeting_for_user
 from chibo.members.models import Member
 from chibo.orgs.access import get_province_for_user, get_unit_for_user, has_perm
@@ -28,13 +29,20 @@ from chibo.orgs.models import Unit
 from chibo.orgs.permissions import Perm
 from chibo.scoring.compliance import compliance
 from chibo.scoring.models import Level, MeetingScore
-from chibo.supervision import services
+from chibo.supervision import exporters, services
 from chibo.supervision.access import (
     get_group_for_user,
     get_inspection_for_user,
     get_visit_for_user,
+    get_weak_cell_for_user,
+    groups_of,
+    may_decide_weak,
+    may_propose_weak,
+    may_review_weak,
 )
+from chibo.supervision.figures import weak_movement
 from chibo.supervision.models import (
+    WRITABLE,
     Finding,
     GroupReport,
     InspectionItem,
@@ -45,6 +53,9 @@ from chibo.supervision.models import (
     SupportAction,
     Visit,
     VisitState,
+    WeakCell,
+    WeakSource,
+    WeakState,
     WorkingGroup,
 )
 
@@ -229,6 +240,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 class AssignForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("User name of the attendee"), max_length=150)
+    submission = SubmissionField()
 
 
 def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
@@ -253,7 +265,12 @@ def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
                 ).first()
                 if user is None or not has_perm(user, Perm.VIEW_SUPERVISION, meeting.unit):
                     raise ValidationError(_("No one of that name supervises this cell."))
-                services.assign_visit(meeting=meeting, user=user, by=actor(request))
+                services.assign_visit(
+                    meeting=meeting,
+                    user=user,
+                    submission=form.cleaned_data["submission"],
+                    by=actor(request),
+                )
                 messages.success(request, _("The attendee is assigned."))
                 return redirect("supervision:meeting_visits", pk=meeting.pk)
         except ValidationError as error:
@@ -279,6 +296,7 @@ def meeting_visits(request: HttpRequest, pk: int) -> HttpResponse:
 
 class GroupForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    submission = SubmissionField()
     leader = forms.CharField(label=gettext_lazy("Leader (user name)"), max_length=150)
     members = forms.CharField(
         label=gettext_lazy("Members (user names)"),
@@ -353,6 +371,7 @@ def _save_group(
             ends_on=data["ends_on"],
             decision=data["decision"],
             version=data["version"],
+            submission=data["submission"],
             by=actor(request),
         )
     except ValidationError as error:
@@ -361,7 +380,15 @@ def _save_group(
 
 
 def groups(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
+    """The working groups set up at or below a unit, or charged with it or with units
+    below it; a group's people also reach the list of the committee that set it up."""
+    try:
+        unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
+    except Http404:
+        own = groups_of(request.user).filter(unit__code=code).select_related("unit").first()
+        if own is None:
+            raise
+        unit = own.unit
     can_manage = not unit.is_cell and has_perm(request.user, Perm.MANAGE_SUPERVISION, unit)
     form = None
     if can_manage:
@@ -378,9 +405,15 @@ def groups(request: HttpRequest, code: str) -> HttpResponse:
             if group is not None:
                 messages.success(request, _("The working group is set up."))
                 return redirect(group)
+    above = [unit.path[:end] for end in range(unit.steplen, len(unit.path) + 1, unit.steplen)]
+    touching = WorkingGroup.objects.filter(
+        Q(unit__path__startswith=unit.path)
+        | Q(units__path__startswith=unit.path)
+        | Q(units__path__in=above)
+    ).values("pk")
     rows = list(
-        WorkingGroup.objects.filter(unit__path__startswith=unit.path)
-        .filter(unit__in=Unit.objects.visible_to(request.user, Perm.VIEW_SUPERVISION))
+        WorkingGroup.objects.visible_to(request.user)
+        .filter(pk__in=touching)
         .select_related("unit", "leader")
         .annotate(n_members=Count("members", distinct=True), n_units=Count("units", distinct=True))
         .order_by("-starts_on", "name")
@@ -401,47 +434,104 @@ def groups(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+class ChargeForm(forms.Form):
+    unit = forms.CharField(label=gettext_lazy("Commune or cell (code)"), max_length=40)
+    username = forms.CharField(
+        label=gettext_lazy("Member in charge (user name)"),
+        max_length=150,
+        required=False,
+        help_text=gettext_lazy("Leave empty to take the charge back."),
+    )
+
+
+def _group_action(request: HttpRequest, group: WorkingGroup, can_lead: bool) -> Any:
+    """The leader's (and the committee's) actions on the group page: charge a member with
+    a unit, plan the visits. Returns a response, or the charge form with its errors."""
+    action = request.POST.get("action", "")
+    if not can_lead:
+        raise Http404
+    if action == "plan":
+        year = year_param(request)
+        try:
+            report = services.plan_group_visits(group=group, year=year, by=actor(request))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(n)s visits planned.") % {"n": report.created})
+            for line in report.gap_lines()[:20]:
+                messages.warning(request, line)
+        return redirect(group)
+    form = ChargeForm(request.POST)
+    if form.is_valid():
+        unit = Unit.objects.filter(code=form.cleaned_data["unit"].strip()).first()
+        name = form.cleaned_data["username"].strip()
+        user = User.objects.filter(username=name, is_active=True).first() if name else None
+        try:
+            if unit is None:
+                raise ValidationError(_("No unit %(code)s.") % {"code": form.cleaned_data["unit"]})
+            if name and user is None:
+                raise ValidationError(_("No user %(name)s.") % {"name": name})
+            services.assign_charge(group=group, unit=unit, user=user, by=actor(request))
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, _("The charge is saved."))
+            return redirect(group)
+    return form
+
+
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A working group: its people and their charges, its plan, its visits (done, missed,
+    with observations and the meetings' levels) and its reports."""
     group = get_group_for_user(request.user, pk)
     can_manage = has_perm(request.user, Perm.MANAGE_SUPERVISION, group.unit)
+    can_lead = can_manage or group.leader_id == request.user.pk
     form = GroupForm(request.POST or None, initial=_group_initial(group)) if can_manage else None
     if form is not None:
         form.fields["version"].required = True
+    charge_form: Any = ChargeForm() if can_lead else None
     if request.method == "POST":
-        if form is None:
+        if request.POST.get("action"):
+            answer = _group_action(request, group, can_lead)
+            if isinstance(answer, HttpResponse):
+                return answer
+            charge_form = answer
+        elif form is None:
             raise Http404
-        if form.is_valid() and _save_group(request, form, group.unit, group) is not None:
+        elif form.is_valid() and _save_group(request, form, group.unit, group) is not None:
             messages.success(request, _("The working group is saved."))
             return redirect(group)
     members = list(group.members.order_by("username"))
     units = list(group.units.order_by("path"))
-    paths = [u.path for u in units]
-    unit_q = Q()
-    for path in paths:
-        unit_q |= Q(meeting__unit__path__startswith=path)
-    visits = Visit.objects.filter(
-        unit_q if paths else Q(pk__in=[]),
-        user__in=[*members, group.leader],
-        meeting__scheduled_at__date__gte=group.starts_on,
-        meeting__scheduled_at__date__lte=group.ends_on,
-    )
-    by_month = list(
-        visits.values("meeting__month")
-        .annotate(planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE)))
-        .order_by("meeting__month")
-    )
+    charges = list(group.assignments.select_related("user", "unit").order_by("unit__path"))
+    visits = services.group_visits(group, group.starts_on, group.ends_on)
     by_person = list(
-        visits.values("user__username")
-        .annotate(planned=Count("pk"), done=Count("pk", filter=Q(state=VisitState.DONE)))
+        visits.values("user__username", "user__first_name", "user__last_name")
+        .annotate(
+            planned=Count("pk"),
+            done=Count("pk", filter=Q(state=VisitState.DONE)),
+            missed=Count("pk", filter=Q(state=VisitState.MISSED)),
+        )
         .order_by("user__username")
     )
+    rows = (
+        visits.select_related("meeting__unit", "user")
+        .only(
+            "pk", "state", "observation", "user__username", "user__first_name",
+            "user__last_name", "meeting__scheduled_at", "meeting__quality_level",
+            "meeting__unit__name", "meeting__unit__code",
+        )
+        .order_by("-meeting__scheduled_at")
+    )  # fmt: skip
+    page = Paginator(rows, 50).get_page(page_param(request))
     reports = {(r.year, r.half): r for r in GroupReport.objects.filter(group=group)}
     today = timezone.localdate()
     dues = []
     for due in services.reports_due(group):
         report = reports.get((due.year, due.half))
         state = report.state if report else ReportState.DRAFT
-        dues.append((due, report, due.due_on < today and state == ReportState.DRAFT))
+        dues.append((due, report, due.due_on < today and state in WRITABLE))
     return render(
         request,
         "supervision/group.html",
@@ -451,10 +541,25 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": group.unit,
             "members": members,
             "units": units,
-            "by_month": by_month,
+            "charges": charges,
             "by_person": by_person,
+            "page": page,
+            "now": timezone.now(),
             "form": form,
+            "charge_form": charge_form,
+            "can_lead": can_lead,
+            "can_see_unit": has_perm(request.user, Perm.VIEW_SUPERVISION, group.unit),
+            "year": today.year,
         },
+    )
+
+
+def my_groups(request: HttpRequest) -> HttpResponse:
+    """The working groups the user leads or belongs to."""
+    return render(
+        request,
+        "supervision/my_groups.html",
+        {"groups": list(groups_of(request.user).select_related("unit", "leader"))},
     )
 
 
@@ -489,27 +594,43 @@ class EvaluationForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why it is returned"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
 PERIOD = re.compile(r"^(\d{4})(-H1)?$")
 
 
-def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
+def _report_of(request: HttpRequest, pk: int, period: str) -> tuple[WorkingGroup, GroupReport]:
+    """The group and its report of `period` as it stands (nothing is written: a draft not
+    yet saved is built in memory)."""
     group = get_group_for_user(request.user, pk)
     match = PERIOD.match(period)
     if match is None:
         raise Http404
-    year, half = int(match.group(1)), bool(match.group(2))
     try:
-        report = services.draft_report(group, year, half)
+        return group, services.draft_report(group, int(match.group(1)), bool(match.group(2)))
     except ValidationError as error:
         raise Http404 from error
+
+
+def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
+    """A group's report: written by the group, submitted to the level that set it up,
+    which returns it with a reason or accepts it with its evaluation."""
+    group, report = _report_of(request, pk, period)
     user = request.user
     in_group = group.leader_id == user.pk or group.members.filter(pk=user.pk or 0).exists()
-    can_write = in_group and report.state == ReportState.DRAFT
-    can_evaluate = report.state != ReportState.DRAFT and has_perm(
+    can_write = in_group and report.state in WRITABLE
+    can_evaluate = report.state == ReportState.SUBMITTED and has_perm(
         user, Perm.MANAGE_SUPERVISION, group.unit
     )
+    posted = request.POST if request.method == "POST" else None
+    action = posted.get("action", "") if posted else ""
     form = ReportForm(
-        request.POST if request.method == "POST" and can_write else None,
+        posted if can_write else None,
         initial={
             "results": report.results,
             "shortcomings": report.shortcomings,
@@ -518,16 +639,21 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         },
     )
     evaluation = EvaluationForm(
-        request.POST if request.method == "POST" and can_evaluate else None,
+        posted if can_evaluate and action != "return" else None,
         initial={
             "level": report.evaluation_level or None,
             "evaluation": report.evaluation,
             "version": report.version,
         },
     )
-    if request.method == "POST":
+    returning = ReturnForm(
+        posted if can_evaluate and action == "return" else None,
+        initial={"version": report.version},
+    )
+    if posted is not None:
         if not (can_write or can_evaluate):
             raise Http404
+        target: forms.Form = form if can_write else returning if action == "return" else evaluation
         try:
             if can_write and form.is_valid():
                 data = form.cleaned_data
@@ -536,13 +662,22 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
                     results=data["results"],
                     shortcomings=data["shortcomings"],
                     proposals=data["proposals"],
-                    submit="submit" in request.POST,
+                    submit="submit" in posted,
                     version=data["version"],
                     by=actor(request),
                 )
                 messages.success(request, _("The report is saved."))
                 return redirect(report)
-            if can_evaluate and evaluation.is_valid():
+            if can_evaluate and action == "return" and returning.is_valid():
+                services.return_report(
+                    report=report,
+                    reason=returning.cleaned_data["reason"],
+                    version=returning.cleaned_data["version"],
+                    by=actor(request),
+                )
+                messages.success(request, _("The report is returned to the group."))
+                return redirect(report)
+            if can_evaluate and action != "return" and evaluation.is_valid():
                 services.evaluate_report(
                     report=report,
                     level=evaluation.cleaned_data["level"],
@@ -550,10 +685,10 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
                     version=evaluation.cleaned_data["version"],
                     by=actor(request),
                 )
-                messages.success(request, _("The evaluation is saved."))
+                messages.success(request, _("The report is accepted."))
                 return redirect(report)
         except ValidationError as error:
-            add_validation_errors(form if can_write else evaluation, error)
+            add_validation_errors(target, error)
     return render(
         request,
         "supervision/report.html",
@@ -564,8 +699,34 @@ def group_report(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             "figures": report.figures,
             "form": form if can_write else None,
             "evaluation_form": evaluation if can_evaluate else None,
+            "return_form": returning if can_evaluate else None,
+            "transitions": services.report_transitions(report),
         },
     )
+
+
+def group_report_file(request: HttpRequest, pk: int, period: str, fmt: str) -> HttpResponse:
+    """The group's report as a Party-format DOCX (HD 36) or its figures and visits as XLSX."""
+    group, report = _report_of(request, pk, period)
+    data = exporters.group_report_data(report)
+    name = f"to-cong-tac-{group.pk}-{report.period}"
+    if fmt == "docx":
+        return HttpResponse(
+            exporters.group_report_docx(data),
+            content_type=DOCX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.docx"'},
+        )
+    if fmt == "xlsx":
+        return HttpResponse(
+            exporters.group_report_xlsx(data),
+            content_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    raise Http404
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- weak and priority cells ------------------------------------------------------------------
@@ -712,6 +873,7 @@ def cell_support(request: HttpRequest, code: str) -> HttpResponse:
 
 class InspectionForm(forms.ModelForm[InspectionItem]):
     target_code = forms.CharField(label=gettext_lazy("Inspected unit (code)"), max_length=40)
+    submission = SubmissionField()
 
     class Meta:
         model = InspectionItem
@@ -753,6 +915,7 @@ def programme(request: HttpRequest, code: str) -> HttpResponse:
                     subject=data["subject"],
                     starts_on=data["starts_on"],
                     ends_on=data["ends_on"],
+                    submission=data["submission"],
                     by=actor(request),
                 )
             except ValidationError as error:
@@ -800,6 +963,8 @@ class ConclusionForm(forms.Form):
 
 
 class FindingForm(forms.ModelForm[Finding]):
+    submission = SubmissionField()
+
     class Meta:
         model = Finding
         fields = ["kind", "text", "correction", "owner", "deadline"]
@@ -820,6 +985,7 @@ class CorrectionForm(forms.Form):
 
 class SanctionForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SanctionKind.choices)
+    submission = SubmissionField()
     card_number = forms.CharField(
         label=gettext_lazy("Party card number of the member"),
         max_length=20,
@@ -876,7 +1042,12 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                         by=by,
                     )
                 elif action == "finding":
-                    services.add_finding(item=item, data=data, by=by)
+                    services.add_finding(
+                        item=item,
+                        data={k: v for k, v in data.items() if k != "submission"},
+                        submission=data["submission"],
+                        by=by,
+                    )
                 elif action == "correction":
                     finding = Finding.objects.filter(item=item, pk=data["finding"]).first()
                     if finding is None:
@@ -907,6 +1078,7 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                         decided_on=data["decided_on"],
                         decision=data["decision"],
                         reason=data["reason"],
+                        submission=data["submission"],
                         by=by,
                     )
             except ValidationError as error:
@@ -915,8 +1087,11 @@ def inspection(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect(item)
     findings = list(item.findings.order_by("pk"))
+    # Opening the inspection is not seeing discipline: the list of the inspected unit's
+    # year follows the discipline rule (chibo.supervision.access).
     sanctions = list(
-        Sanction.objects.filter(unit__path__startswith=item.target.path, decided_on__year=item.year)
+        Sanction.objects.visible_to(request.user)
+        .filter(unit__path__startswith=item.target.path, decided_on__year=item.year)
         .select_related("member", "unit")
         .order_by("decided_on")
     )
@@ -952,6 +1127,7 @@ class SupervisionRulesForm(forms.ModelForm[SupervisionRules]):
             "mid_report_day",
             "year_report_month",
             "year_report_day",
+            "weak_kem_meetings",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -979,3 +1155,219 @@ def rules(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The rules are saved."))
         return redirect("supervision:rules")
     return render(request, "supervision/rules.html", {"province": province, "form": form})
+
+
+# --- weak cells, start to finish ------------------------------------------------------------------
+
+
+class ProposeWeakForm(forms.Form):
+    cell = forms.CharField(label=gettext_lazy("Party cell (code)"), max_length=40)
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def weak_cells(request: HttpRequest, code: str) -> HttpResponse:
+    """The weak cells below a unit for a year: those proposed, on the list, left it; the
+    cells whose record calls for the list; entering and leaving against last year."""
+    unit = get_unit_for_user(request.user, code, action=Perm.VIEW_SUPERVISION)
+    year = year_param(request)
+    may_propose = not unit.is_cell and may_propose_weak(request.user, unit)
+    form = ProposeWeakForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not may_propose:
+            raise Http404
+        try:
+            if request.POST.get("from_record"):
+                candidates = {
+                    c.code: (c, src, why) for c, src, why in services.weak_candidates(unit, year)
+                }
+                found = candidates.get(request.POST["from_record"])
+                if found is None:
+                    raise ValidationError(_("This cell's record does not call for the list."))
+                services.propose_weak_cell(
+                    unit=found[0], year=year, source=found[1], reason=found[2], by=actor(request)
+                )
+                messages.success(request, _("The cell is proposed for the list."))
+                return redirect(f"{request.path}?year={year}")
+            if form.is_valid():
+                cell = (
+                    Unit.objects.cells()
+                    .filter(code=form.cleaned_data["cell"].strip(), path__startswith=unit.path)
+                    .first()
+                )
+                if cell is None or not may_propose_weak(request.user, cell):
+                    raise ValidationError(_("No cell of that code below this unit."))
+                services.propose_weak_cell(
+                    unit=cell,
+                    year=year,
+                    source=WeakSource.COMMUNE,
+                    reason=form.cleaned_data["reason"],
+                    by=actor(request),
+                )
+                messages.success(request, _("The cell is proposed for the list."))
+                return redirect(f"{request.path}?year={year}")
+        except ValidationError as error:
+            add_validation_errors(form, error)
+    cases = (
+        WeakCell.objects.visible_to(request.user)
+        .filter(unit__path__startswith=unit.path)
+        .filter(
+            Q(year=year)
+            | Q(listed_on__year__lte=year, state=WeakState.LISTED)
+            | Q(closed_on__year=year)
+        )
+        .select_related("unit", "helper")
+        .order_by("state", "unit__path")
+    )
+    page = Paginator(cases, 50).get_page(page_param(request))
+    return render(
+        request,
+        "supervision/weak_cells.html",
+        {
+            "unit": unit,
+            "year": year,
+            "page": page,
+            "movement": weak_movement(unit, year),
+            "candidates": services.weak_candidates(unit, year)[:50] if may_propose else [],
+            "form": form if may_propose else None,
+        },
+    )
+
+
+class DecideWeakForm(forms.Form):
+    listed = forms.TypedChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[("1", gettext_lazy("Put on the list")), ("0", gettext_lazy("Do not list"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=gettext_lazy("Notes"), required=False)
+    on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class WeakPlanForm(forms.Form):
+    helper = forms.CharField(
+        label=gettext_lazy("Committee member in charge (user name)"), max_length=150, required=False
+    )
+    plan = forms.CharField(
+        label=gettext_lazy("Improvement plan"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    targets = forms.CharField(
+        label=gettext_lazy("Targets"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class WeakReviewForm(forms.Form):
+    quarter = forms.TypedChoiceField(
+        label=gettext_lazy("Quarter"), choices=[(q, q) for q in range(1, 5)], coerce=int
+    )
+    progress = forms.CharField(
+        label=gettext_lazy("Progress against the targets"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    on_track = forms.BooleanField(label=gettext_lazy("On track"), required=False)
+
+
+class WeakExitForm(forms.Form):
+    review = forms.CharField(
+        label=gettext_lazy("Exit review"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+def _weak_action(request: HttpRequest, case: WeakCell, forms_by: dict[str, forms.Form]) -> bool:
+    """Run the posted action on `case`; True when it is saved."""
+    action = request.POST.get("action", "")
+    form = forms_by.get(action)
+    allowed = (
+        may_review_weak(request.user, case)
+        if action == "review"
+        else may_decide_weak(request.user, case.unit)
+    )
+    if form is None or not allowed:
+        raise Http404
+    if not form.is_valid():
+        return False
+    data, by = form.cleaned_data, actor(request)
+    try:
+        if action == "decide":
+            services.decide_weak_cell(
+                case=case, listed=data["listed"], note=data["note"], on=data["on"],
+                version=data["version"], by=by,
+            )  # fmt: skip
+        elif action == "plan":
+            helper = None
+            if data["helper"].strip():
+                helper = User.objects.filter(
+                    username=data["helper"].strip(), is_active=True
+                ).first()
+                if helper is None:
+                    raise ValidationError(_("No user %(name)s.") % {"name": data["helper"]})
+            services.plan_weak_cell(
+                case=case, helper=helper, plan=data["plan"], targets=data["targets"],
+                version=data["version"], by=by,
+            )  # fmt: skip
+        elif action == "review":
+            services.review_weak_cell(
+                case=case, year=timezone.localdate().year, quarter=data["quarter"],
+                progress=data["progress"], on_track=data["on_track"], by=by,
+            )  # fmt: skip
+        else:
+            services.close_weak_cell(
+                case=case, review=data["review"], on=data["on"], version=data["version"], by=by
+            )
+    except ValidationError as error:
+        add_validation_errors(form, error)
+        return False
+    return True
+
+
+def weak_cell(request: HttpRequest, pk: int) -> HttpResponse:
+    """One cell's passage on the list: proposal, decision, helper and plan, quarterly
+    reviews, exit review; and the cell's records of every year."""
+    case = get_weak_cell_for_user(request.user, pk)
+    today = timezone.localdate()
+    posted = request.POST if request.method == "POST" else None
+    action = posted.get("action", "") if posted else ""
+    initial = {"version": case.version, "on": today}
+    forms_by: dict[str, forms.Form] = {
+        "decide": DecideWeakForm(posted if action == "decide" else None, initial=initial),
+        "plan": WeakPlanForm(
+            posted if action == "plan" else None,
+            initial={
+                **initial,
+                "helper": case.helper.username if case.helper else "",
+                "plan": case.plan,
+                "targets": case.targets,
+            },
+        ),
+        "review": WeakReviewForm(
+            posted if action == "review" else None,
+            initial={"quarter": (today.month - 1) // 3 + 1},
+        ),
+        "close": WeakExitForm(posted if action == "close" else None, initial=initial),
+    }
+    if posted is not None and _weak_action(request, case, forms_by):
+        messages.success(request, _("Saved."))
+        return redirect(case)
+    may_decide = may_decide_weak(request.user, case.unit)
+    return render(
+        request,
+        "supervision/weak_cell.html",
+        {
+            "case": case,
+            "unit": case.unit,
+            "reviews": list(case.reviews.select_related("reviewed_by").order_by("year", "quarter")),
+            "years": list(
+                WeakCell.objects.filter(unit=case.unit).order_by("-year", "-proposed_at")[:20]
+            ),
+            "history": list(
+                case.history.select_related("history_user").order_by("-history_date")[:30]
+            ),
+            "may_decide": may_decide,
+            "may_review": may_review_weak(request.user, case),
+            "forms": forms_by,
+        },
+    )

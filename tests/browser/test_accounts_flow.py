@@ -4,8 +4,8 @@ passkey (Chromium's virtual authenticator), logs out and in with it, and checks 
 meeting by its QR address.
 
 The codes are random and kept only hashed: the test makes the generator predictable, so
-that it knows what the slips say. That the slips' QR codes hold the activation address is
-proved on the PDF's own data in tests/test_accounts.py (no QR decoder is installed here).
+that it knows what the slips say. The slips' QR codes are read from the downloaded PDF as a
+phone's camera would (tests/qr.py: the page rendered, the codes decoded).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from chibo.members import accounts
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from tests.conftest import build_cast
+from tests.qr import qr_codes_by_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -69,7 +70,7 @@ def login(page: Any, username: str) -> None:
 
 
 def test_a_cell_gets_accounts_and_a_member_signs_in_with_a_passkey(
-    page: Any, story: dict[str, Any]
+    page: Any, story: dict[str, Any], live_server: Any
 ) -> None:
     login(page, "bithu1")
     page.goto(f"/units/{story['cell']}/members/")
@@ -80,7 +81,15 @@ def test_a_cell_gets_accounts_and_a_member_signs_in_with_a_passkey(
     pdf = download.value
     assert pdf.suggested_filename.startswith("Phiếu tài khoản ")
     with open(pdf.path(), "rb") as file:
-        assert file.read(4) == b"%PDF"
+        content = file.read()
+    assert content.startswith(b"%PDF")
+    # Every QR code on the slips opens the activation page of this site with a code; the
+    # newcomer's is among them.
+    urls = [url for page_codes in qr_codes_by_page(content) for url in page_codes]
+    assert 0 < len(urls) <= 8 * len(qr_codes_by_page(content))
+    activate = f"{live_server.url}/accounts/activate/?code="
+    assert all(url.startswith(activate) for url in urls), urls
+    assert f"{activate}{story['code']}" in urls
     page.goto(f"/units/{story['cell']}/members/accounts/")
     row = page.locator("tr", has_text=story["newcomer"])
     assert "Mã dùng được đến" in row.inner_text()

@@ -12,9 +12,9 @@ import docx
 import pytest
 
 from chibo.orgs.models import Unit
-from tests.browser.test_meeting_flow import login, shot
+from tests.browser.pages import login, shot
 from tests.conftest import build_cast
-from tests.test_meetings import complete, planned
+from tests.factories import complete, planned
 
 pytestmark = [
     pytest.mark.browser,

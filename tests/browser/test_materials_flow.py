@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from chibo.content.models import MaterialRead
 from chibo.orgs.models import Unit
-from tests.browser.test_meeting_flow import login, shot
+from tests.browser.pages import login, shot
 from tests.conftest import build_cast
-from tests.test_meetings import planned
+from tests.factories import planned
 
 pytestmark = [
     pytest.mark.browser,

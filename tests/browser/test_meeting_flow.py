@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
+from tests.browser.pages import login, shot
 from tests.conftest import build_cast
 
 # serialized_rollback: the flush after each browser test also empties the tables
@@ -46,19 +47,6 @@ def cast_names(transactional_db: None) -> dict[str, Any]:
         "day": yesterday.isoformat(),
         "before": lambda days: (yesterday - datetime.timedelta(days=days)).isoformat(),
     }
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"meeting-{name}.png"), full_page=True)
-
-
-def login(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "chibo-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def save(page: Any) -> None:
@@ -145,7 +133,7 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.wait_for_url("**/accounts/login/")
     login(page, "dangvien1")
     page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
-    page.get_by_role("link", name="Việc của tôi").first.click()
+    page.get_by_role("link", name="Việc cần làm").first.click()
     assert "Vận động thanh niên tham gia hiến máu" in page.content()
     page.goto(meeting_url)
     assert "Đồng chí tự nhận khuyết điểm đi họp muộn." in page.content()

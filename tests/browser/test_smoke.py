@@ -68,7 +68,7 @@ def test_the_tree_opens_a_branch_without_inline_script(cast_ready: None, page: A
     """The "+" of the tree loads the units below and stays open (app.js, under the CSP)."""
     from playwright.sync_api import expect
 
-    from tests.browser.test_meeting_flow import login
+    from tests.browser.pages import login
 
     login(page, "bantochuc")
     page.goto("/units/")

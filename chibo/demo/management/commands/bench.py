@@ -96,7 +96,8 @@ def bench_database(size: str, months: int) -> tuple[str, SeedRecord]:
 class Command(BaseCommand):
     help = (
         "Seed (once) a benchmark database of the given size and measure pages, a real server "
-        "under load, the dashboard against raw SQL, a roster import and the periodic report."
+        "under load, the month-end write load, the dashboard against raw SQL, a roster import "
+        "and the periodic report."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -109,6 +110,15 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--import-rows", type=int, default=150_000, help="Rows of the roster import (0: none)."
+        )
+        parser.add_argument(
+            "--write-seconds",
+            type=float,
+            default=20,
+            help="Seconds of the month-end write load (20; 0: none).",
+        )
+        parser.add_argument(
+            "--write-clients", type=int, default=16, help="Clients of the write load (16)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -138,7 +148,7 @@ class Command(BaseCommand):
             }
         )
         argv = [sys.executable, "-m", "chibo", "bench", "--size", size, "--months", str(months)]
-        for name in ("requests", "load_seconds", "import_rows"):
+        for name in ("requests", "load_seconds", "import_rows", "write_seconds", "write_clients"):
             argv += [f"--{name.replace('_', '-')}", str(options[name])]
         if options["json"]:
             argv += ["--json", str(Path(options["json"]).resolve())]
@@ -170,6 +180,8 @@ class Command(BaseCommand):
             load_seconds=options["load_seconds"],
             import_rows=options["import_rows"],
             seed_seconds=meta.get("seed_seconds"),
+            write_seconds=options["write_seconds"],
+            write_clients=options["write_clients"],
         )
         result["months"] = months
         self.stdout.write(bench.table(result))

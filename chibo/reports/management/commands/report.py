@@ -1,13 +1,17 @@
-"""`chibo report periodic --unit CODE --period P -o FILE.docx [--xlsx FILE] [--as USER]`."""
+"""`chibo report periodic --unit CODE --period P -o FILE.docx [--xlsx FILE] [--as USER]`, and
+`chibo report group --group ID --period 2026-H1 -o FILE.docx [--xlsx FILE] [--as USER]` (a
+working group's report, as it stands: a report nobody saved yet is drafted, not stored)."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 from django.utils import timezone, translation
@@ -25,14 +29,20 @@ from chibo.reports.periodic import (
     reserve,
 )
 from chibo.reports.periods import PeriodError, parse
+from chibo.supervision.access import get_group_for_user
+from chibo.supervision.exporters import group_report_data, group_report_docx, group_report_xlsx
+from chibo.supervision.services import draft_report
+
+PERIOD = re.compile(r"^(\d{4})(-H1)?$")
 
 
 class Command(BaseCommand):
     help = "Write the periodic report of a unit (Party-format DOCX, and its figures as XLSX)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["periodic"])
-        parser.add_argument("--unit", required=True, metavar="CODE")
+        parser.add_argument("kind", choices=["periodic", "group"])
+        parser.add_argument("--unit", metavar="CODE", help="The unit of a periodic report.")
+        parser.add_argument("--group", type=int, metavar="ID", help="The working group.")
         parser.add_argument(
             "--period", required=True, help="2026-H1 (to 15/6), 2026 (to 31/12), or A..B dates"
         )
@@ -44,6 +54,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate(settings.LANGUAGE_CODE)
+        if options["kind"] == "group":
+            self._group(options)
+            return
+        if not options["unit"]:
+            raise CommandError("A periodic report needs --unit CODE.")
         start = time.perf_counter()
         try:
             period = parse(options["period"])
@@ -79,3 +94,30 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{number_of(report)}: {options['output']} in {time.perf_counter() - start:.1f} s"
         )
+
+    def _group(self, options: dict[str, Any]) -> None:
+        if options["group"] is None:
+            raise CommandError("A group report needs --group ID.")
+        match = PERIOD.match(options["period"])
+        if match is None:
+            raise CommandError(
+                "The period of a group report is a year (2026) or its half (2026-H1)."
+            )
+        if options["username"]:
+            user: Any = get_user_model().objects.filter(username=options["username"]).first()
+        else:  # the operator of the machine sees everything
+            user = get_user_model()(is_superuser=True, is_active=True)
+        try:
+            if user is None:
+                raise Http404
+            group = get_group_for_user(user, options["group"])
+            report = draft_report(group, int(match.group(1)), bool(match.group(2)))
+        except Http404:
+            raise CommandError(f"No working group has the id {options['group']}.") from None
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        data = group_report_data(report)
+        options["output"].write_bytes(group_report_docx(data))
+        if options["xlsx"]:
+            options["xlsx"].write_bytes(group_report_xlsx(data))
+        self.stdout.write(f"{group.name} {report.period}: {options['output']}")
