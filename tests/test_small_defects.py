@@ -26,8 +26,7 @@ from chibo.meetings.models import AttendanceStatus
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.scoring import engine
-from tests.test_content import PDF, this_month
-from tests.test_meetings import complete, planned
+from tests.factories import PDF, complete, planned, this_month
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from chibo.demo.seed import DEMO_ACCOUNTS
 from chibo.orgs.models import Unit
 from tests.browser.a11y import PHONE, phone_problems
 from tests.conftest import build_cast
-from tests.test_crawler import crawl
-from tests.test_meetings import complete, planned
+from tests.crawling import crawl
+from tests.factories import complete, planned
 
 pytestmark = [
     pytest.mark.browser,
