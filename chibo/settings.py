@@ -124,7 +124,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chibo.portal.context_processors.navigation",
             ],
-            "libraries": {"richtext": "chibo.lib.richtext", "panels": "chibo.lib.panels"},
+            "libraries": {
+                "richtext": "chibo.lib.richtext",
+                "display": "chibo.lib.display",
+                "toc": "chibo.lib.toc",
+                "panels": "chibo.lib.panels",
+            },
         },
     },
 ]

@@ -44,9 +44,11 @@ class Links(HTMLParser):
             self.found.append(target)
 
 
-def crawl(client: Client, max_pages: int = MAX_PAGES) -> Iterator[tuple[str, Any]]:
+def crawl(
+    client: Client, max_pages: int = MAX_PAGES, max_per_name: int = MAX_PER_NAME
+) -> Iterator[tuple[str, Any]]:
     """Every page reachable from the home page by links and GET forms (at most
-    MAX_PER_NAME pages of one URL name), with its response."""
+    `max_per_name` pages of one URL name), with its response."""
     queue: deque[str] = deque(["/"])
     seen: set[str] = {"/"}
     names: Counter[str] = Counter()
@@ -73,7 +75,7 @@ def crawl(client: Client, max_pages: int = MAX_PAGES) -> Iterator[tuple[str, Any
                 name = resolve(parts.path).view_name
             except Resolver404:
                 name = parts.path
-            if names[name] >= MAX_PER_NAME:
+            if names[name] >= max_per_name:
                 continue
             names[name] += 1
             seen.add(target)

@@ -215,7 +215,8 @@ def test_an_answer_is_drafted_submitted_returned_corrected_and_accepted_with_his
     with translation.override("vi"):
         page = sender.get(url).content.decode()
     assert "Thiếu số liệu quý II" in page
-    assert "bantochuc" in page
+    sender_user = User.objects.get(username="bantochuc")
+    assert (sender_user.get_full_name() or sender_user.username) in page  # people by name
 
 
 def test_a_stale_form_or_garbage_is_refused_with_a_message(client_for) -> None:

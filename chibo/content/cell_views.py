@@ -22,6 +22,7 @@ from chibo.content.access import get_course_for_user, get_regulation_for_user
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.content.models import Course, CourseKind, Regulation
 from chibo.lib.dates import add_months
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors, page_param
 from chibo.lib.submissions import SubmissionField
 from chibo.lib.uploads import CONTENT_TYPES, MAX_DOCUMENT_BYTES, document_type
@@ -104,12 +105,13 @@ def regulations(request: HttpRequest, code: str) -> HttpResponse:
 
 def regulation_file(request: HttpRequest, pk: int) -> FileResponse:
     regulation = get_regulation_for_user(request.user, pk)
-    return FileResponse(
+    response = FileResponse(
         regulation.file.open("rb"),
-        as_attachment=True,
-        filename=f"quy-che-{regulation.unit.code}-v{regulation.number}.{regulation.file_type}",
         content_type=CONTENT_TYPES.get(regulation.file_type, "application/octet-stream"),
     )
+    name = f"Quy chế làm việc {regulation.unit.name} v{regulation.number}"
+    name_download(response, file_name(name, regulation.file_type))
+    return response
 
 
 class CourseForm(forms.Form):

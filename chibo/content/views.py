@@ -22,6 +22,7 @@ from chibo.content import services
 from chibo.content.access import get_material_for_user, sent_to
 from chibo.content.forms import MaterialForm
 from chibo.content.models import Material, MaterialRead
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors, page_param
 from chibo.lib.uploads import CONTENT_TYPES
 from chibo.members.models import Member, Post, PostKind
@@ -90,20 +91,36 @@ def material(request: HttpRequest, pk: int) -> HttpResponse:
             "read": read,
             "cells": list(item.cells.order_by("path")) if not item.all_cells else [],
             "can_see_coverage": _can_see_coverage(request, item),
+            "crumb": _breadcrumb_unit(user, item),
         },
     )
+
+
+def _breadcrumb_unit(user: User, item: Material) -> Unit | None:
+    """Where the breadcrumb leads: the publishing unit for whoever may open it, else the
+    reader's own cell (whose list of materials holds this one), else nowhere."""
+    if has_perm(user, Perm.VIEW_UNIT, item.unit):
+        return item.unit
+    member = Member.objects.filter(user=user).select_related("unit").first()
+    if member is not None and has_perm(user, Perm.VIEW_UNIT, member.unit):
+        return member.unit
+    return None
 
 
 def material_file(request: HttpRequest, pk: int) -> FileResponse:
     """The file. Downloading it records nothing (a GET changes no data: a preview or a
     prefetch would count as reading); the reader confirms with the button of the page."""
     item = get_material_for_user(request.user, pk)
-    return FileResponse(
+    response = FileResponse(
         item.file.open("rb"),
-        as_attachment=item.file_type in ("docx", "pdf"),
-        filename=f"{item.title[:80]}.{item.file_type}",
         content_type=CONTENT_TYPES.get(item.file_type, "application/octet-stream"),
     )
+    name_download(
+        response,
+        file_name(item.title, item.file_type),
+        inline=item.file_type not in ("docx", "pdf"),
+    )
+    return response
 
 
 @require_POST

@@ -556,6 +556,10 @@ def create_demo_accounts(units: dict[str, Unit]) -> int:
                 member = members[member_index]
             member.user = user
             member.save(update_fields=["user"])
+            # Shown by the member's full name, as the accounts made for members are.
+            user.first_name = f"{member.family_name} {member.middle_name}".strip()[:150]
+            user.last_name = member.given_name[:150]
+            user.save(update_fields=["first_name", "last_name"])
             RoleGrant.objects.create(
                 user=user, unit=units[cell], role=Role.MEMBER, scope=Scope.UNIT, valid_from=start
             )

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import models
 
+from chibo.lib.display import person
+
 _KINDS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
@@ -46,7 +48,7 @@ def history_entries(
     entries = []
     for index, newer in enumerate(records):
         older = records[index + 1] if index + 1 < len(records) else None
-        who = newer.history_user.get_username() if newer.history_user else "—"
+        who = person(newer.history_user)
         entry = HistoryEntry(
             when=newer.history_date,
             who=who,

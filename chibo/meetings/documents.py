@@ -11,6 +11,7 @@ from docx.document import Document as DocxDocument
 
 from chibo.lib import party_docx, seal
 from chibo.lib.dates import vn_date
+from chibo.lib.pdf import PDF_FAMILY, PdfUnavailableError, html_to_pdf
 from chibo.meetings import seals
 from chibo.meetings.models import AttendanceCounts, AttendanceStatus, Meeting, MeetingKind
 from chibo.meetings.services import QUALITY_LABELS
@@ -201,18 +202,14 @@ def minutes_docx(data: MinutesData) -> bytes:
     return party_docx.build(frame, body)
 
 
-class PdfUnavailableError(Exception):
-    """WeasyPrint or the system libraries it needs (Pango) are missing."""
+__all__ = ["PdfUnavailableError"]  # the views catch it from here
 
 
 def minutes_pdf(data: MinutesData) -> bytes:
-    """The minutes as PDF (WeasyPrint, from the same data as the DOCX)."""
-    try:
-        from weasyprint import HTML
-    except OSError as error:  # Pango missing on this machine
-        raise PdfUnavailableError(str(error)) from error
+    """The minutes as PDF (WeasyPrint, from the same data as the DOCX), in the one
+    vendored font (chibo.lib.pdf)."""
     page = render_to_string(
-        "meetings/minutes_print.html", {"data": data, "vn_date": vn_date(data.date)}
+        "meetings/minutes_print.html",
+        {"data": data, "vn_date": vn_date(data.date), "family": PDF_FAMILY},
     )
-    pdf: bytes = HTML(string=page).write_pdf()
-    return pdf
+    return html_to_pdf(page)

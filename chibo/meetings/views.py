@@ -28,12 +28,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chibo.lib import seal
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors
 from chibo.lib.statements import Statement
 from chibo.meetings import calendar, documents, live, seals, services
 from chibo.meetings import forms as meeting_forms
 from chibo.meetings.access import get_meeting_for_user, get_task_for_user
 from chibo.meetings.models import (
+    Attendance,
     AttendanceStatus,
     CalendarFeed,
     Meeting,
@@ -567,7 +569,7 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _document_name(meeting: Meeting, extension: str) -> str:
     local = timezone.localtime(meeting.scheduled_at)
-    return f"bien-ban-{meeting.unit.code}-{local:%Y-%m-%d}.{extension}"
+    return file_name(f"Biên bản {meeting.unit.name} {local:%d-%m-%Y}", extension)
 
 
 def minutes_seal(request: HttpRequest, pk: int) -> HttpResponse:
@@ -584,7 +586,7 @@ def minutes_docx(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     content = documents.minutes_docx(documents.minutes_data(meeting))
     response = HttpResponse(content, content_type=DOCX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_document_name(meeting, "docx")}"'
+    name_download(response, _document_name(meeting, "docx"))
     return response
 
 
@@ -598,7 +600,7 @@ def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(meeting)
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_document_name(meeting, "pdf")}"'
+    name_download(response, _document_name(meeting, "pdf"))
     return response
 
 
@@ -701,11 +703,16 @@ def meeting_checkin(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     if not secrets.compare_digest(code, meeting.checkin_code):
         raise Http404
-    if request.method != "POST":
-        return render(request, "meetings/checkin.html", {"meeting": meeting, "unit": meeting.unit})
     member = Member.objects.filter(pk__in=[]).first()
     if request.user.is_authenticated:  # always, past LoginRequiredMiddleware
         member = Member.objects.filter(user=request.user).first()
+    if meeting.state == MeetingState.APPROVED:
+        # Approved minutes are closed: say so, and what was recorded for this member.
+        row = Attendance.objects.filter(meeting=meeting, member=member).first() if member else None
+        context = {"meeting": meeting, "unit": meeting.unit, "closed": True, "attendance": row}
+        return render(request, "meetings/checkin.html", context)
+    if request.method != "POST":
+        return render(request, "meetings/checkin.html", {"meeting": meeting, "unit": meeting.unit})
     try:
         if member is None:
             raise ValidationError(_("Your account is not linked to a member record."))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor
 from chibo.lib.sms import send_sms
 from chibo.members.access import get_member_for_user
@@ -154,7 +155,7 @@ def account_codes(request: HttpRequest, code: str) -> HttpResponse:
     pdf = slips_pdf(slips_for(result.issued, site=request.build_absolute_uri("/")))
     response = HttpResponse(pdf, content_type="application/pdf")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="slips-{unit.code}-{stamp}.pdf"'
+    name_download(response, file_name(f"Phiếu tài khoản {unit.name} {stamp}", "pdf"))
     return response
 
 

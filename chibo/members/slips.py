@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from chibo.lib.pdf import html_to_pdf
 from chibo.members.accounts import IssuedCode
 
 SLIPS_PER_PAGE = 8
@@ -70,7 +71,4 @@ def render_slips_html(slips: Sequence[Slip]) -> str:
 
 
 def slips_pdf(slips: Sequence[Slip]) -> bytes:
-    from weasyprint import HTML
-
-    pdf: bytes = HTML(string=render_slips_html(slips)).write_pdf()
-    return pdf
+    return html_to_pdf(render_slips_html(slips))

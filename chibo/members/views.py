@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors, page_param, search_param
 from chibo.members import forms as member_forms
@@ -406,14 +407,18 @@ def export_roster(request: HttpRequest, code: str) -> FileResponse:
     )
     spool.seek(0)
     stamp = datetime.date.today().strftime("%Y%m%d")  # noqa: DTZ011 - a file name
-    return FileResponse(spool, as_attachment=True, filename=f"dang-vien-{unit.code}-{stamp}.xlsx")
+    response = FileResponse(spool)
+    name_download(response, file_name(f"Danh sách đảng viên {unit.name} {stamp}", "xlsx"))
+    return response
 
 
 def roster_template(request: HttpRequest) -> FileResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     write_xlsx(spool, [], user=request.user, example=True)
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename="mau-danh-sach-dang-vien.xlsx")
+    response = FileResponse(spool)
+    name_download(response, file_name("Mẫu danh sách đảng viên", "xlsx"))
+    return response
 
 
 def import_roster_form(request: HttpRequest, code: str) -> HttpResponse:

@@ -8,6 +8,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from chibo.lib.display import format_percent
+
 WIDTH, HEIGHT, PAD, LEGEND = 640, 240, 36, 22
 LEVEL_COLOURS = ["#2e7d32", "#9ccc65", "#ffb300", "#c62828"]
 
@@ -51,9 +53,10 @@ def rate_bars(labels: Sequence[str], values: Sequence[float | None], *, title: s
         value = values[i]
         if value is not None:
             h = inner_h * value / 100
+            shown = escape(format_percent(value))
             parts.append(
                 f'<rect x="{x:.1f}" y="{HEIGHT - PAD - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="#b71c1c"><title>{escape(label)}: {value}%</title></rect>'
+                f'fill="#b71c1c"><title>{escape(label)}: {shown}</title></rect>'
             )
         parts.append(_label(x + bar / 2, HEIGHT - PAD + 14, label))
     parts.append(_axis(100, suffix="%"))

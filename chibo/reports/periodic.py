@@ -21,6 +21,7 @@ from docx.shared import Mm, Pt
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from chibo.lib import party_docx
+from chibo.lib.display import format_percent
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
@@ -284,7 +285,7 @@ def _number(value: Any) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{_number(value)}%"
+    return format_percent(value, language="vi")
 
 
 def periodic_xlsx(board: figures.Dashboard) -> bytes:

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import HtmxHttpRequest, actor
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
@@ -174,7 +175,7 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
     if table not in tables or fmt not in ("xlsx", "csv"):
         raise Http404
     title, headers, rows = tables[table]
-    name = f"{unit.code}-{period.code}-{table}".replace("..", "_")
+    name = f"{title} {unit.name} {period.label}"
     if fmt == "csv":
         out = io.StringIO()
         out.write("\ufeff")  # Excel opens UTF-8 CSV with the mark
@@ -182,14 +183,16 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
         writer.writerow(headers)
         writer.writerows(rows)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        name_download(response, file_name(name, "csv"))
         return response
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     write_workbook(
         spool, [Sheet(str(title)[:31], f"{title} — {unit.name} — {period.label}", headers, rows)]
     )
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=f"{name}.xlsx")
+    workbook = FileResponse(spool)
+    name_download(workbook, file_name(name, "xlsx"))
+    return workbook
 
 
 # --- periodic reports ---------------------------------------------------------------------------
@@ -245,6 +248,6 @@ def report_file(request: HttpRequest, pk: str, fmt: str) -> FileResponse:
     field = {"docx": report.docx, "xlsx": report.xlsx}.get(fmt)
     if field is None or not field or report.state != JobState.DONE:
         raise Http404
-    return FileResponse(
-        field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1]
-    )
+    response = FileResponse(field.open("rb"))
+    name_download(response, file_name(f"Báo cáo {report.unit.name} {report.period}", fmt))
+    return response

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib import seal
+from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.members.access import get_member_for_user
@@ -455,4 +456,6 @@ def export(request: HttpRequest, code: str) -> FileResponse:
         ],
     )
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=f"xep-loai-{year}-{unit.code}.xlsx")
+    response = FileResponse(spool)
+    name_download(response, file_name(f"Xếp loại {year} {unit.name}", "xlsx"))
+    return response

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chibo.lib.display import format_percent
 from chibo.meetings import votes
 
 MEMBER_STATUSES = {
@@ -215,12 +216,13 @@ Computer = Callable[[MeetingFacts, int], tuple[int, str]]
 
 
 def _pct(value: float) -> str:
-    return f"{value:.0%}"
+    # One decimal: a share of 14.8 % must not read "15%" beside a rule that needs 15 %.
+    return format_percent(100 * value)
 
 
 def _rate(f: MeetingFacts, top: int) -> tuple[int, str]:
     rate = f.attendance_rate
-    values = {"rate": f"{rate:.1%}", "min": f.settings.attendance_threshold}
+    values = {"rate": _pct(rate), "min": f.settings.attendance_threshold}
     if rate * 100 > f.settings.attendance_threshold:
         return top, _("%(rate)s present, more than %(min)s%%") % values
     return 0, _("%(rate)s present, not more than %(min)s%%") % values

@@ -1,5 +1,10 @@
 """The browser fixture: Debian's Chromium driven by Playwright, at phone size.
 
+Every HTML document that reaches a test's pages (the fixture's and any context the test
+opens on the same browser) is checked once the test is over: axe-core's WCAG 2.1 A/AA rules
+at phone and desktop size, no sideways scrolling and no tap target under 44×44 px at 360 px
+(tests/browser/a11y.py). A problem fails the test at teardown, listed by page.
+
 Without Chromium the browser tests are skipped with the reason, except where
 CHIBO_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
 """
@@ -12,6 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.browser.a11y import Recorder, check_documents
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRED = os.environ.get("CHIBO_REQUIRE_BROWSER") == "1"
@@ -27,12 +34,8 @@ ARGS = [
 
 
 @pytest.fixture
-def page(live_server: Any, transactional_db: None) -> Iterator[Any]:
-    """A phone-sized page of a fresh Chromium, pointed at the live server.
-
-    Tests read what they need from the database before asking for the page: inside
-    Playwright's sync context the ORM would open a connection nobody closes.
-    """
+def chromium(live_server: Any, transactional_db: None) -> Iterator[Any]:
+    """A fresh Chromium (nothing recorded: see `page`)."""
     if not os.path.exists(CHROMIUM):
         if REQUIRED:
             pytest.fail(f"Chromium is required here but missing at {CHROMIUM}")
@@ -45,17 +48,42 @@ def page(live_server: Any, transactional_db: None) -> Iterator[Any]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context(
-                base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="vi-VN"
-            )
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            yield page
-            # Let requests in flight finish and drop keep-alive connections, so that no
-            # server thread still holds a database connection when the test database goes.
-            page.wait_for_load_state("networkidle")
-            page.goto("about:blank")
-            context.close()
+            yield browser
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(live_server: Any, chromium: Any) -> Iterator[Any]:
+    """A phone-sized page of a fresh Chromium, pointed at the live server; every document
+    its contexts receive is checked when the test is over (tests/browser/a11y.py).
+
+    Tests read what they need from the database before asking for the page: inside
+    Playwright's sync context the ORM would open a connection nobody closes.
+    """
+    browser = chromium
+    recorder = Recorder()
+    new_context = browser.new_context
+
+    def recorded_context(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        recorder.attach(context)
+        return context
+
+    # Contexts the test opens itself (another phone, another user) are recorded too.
+    browser.new_context = recorded_context
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="vi-VN"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    # Let requests in flight finish and drop keep-alive connections, so that no
+    # server thread still holds a database connection when the test database goes.
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
+    context.close()
+    browser.new_context = new_context
+    problems = check_documents(browser, live_server.url, list(recorder.documents.values()))
+    assert not problems, "Pages fail the accessibility checks:\n" + "\n".join(problems)

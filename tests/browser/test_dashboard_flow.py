@@ -63,6 +63,7 @@ def test_the_province_drills_down_and_downloads_the_report(
     assert "Số 1-BC/TU" in header
     shot(page, "dashboard-4-report")
 
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")

@@ -42,6 +42,7 @@ def group_visit(transactional_db: None) -> dict[str, Any]:
 
 
 def logout(page: Any) -> None:
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")

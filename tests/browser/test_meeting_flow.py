@@ -127,10 +127,12 @@ def test_a_secretary_runs_a_meeting_and_a_member_sees_it(
     page.goto(meeting_url + "minutes/")
     page.wait_for_url(meeting_url)  # sent back: approved minutes are read-only
 
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")
     login(page, "dangvien1")
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.get_by_role("link", name="Việc cần làm").first.click()
     assert "Vận động thanh niên tham gia hiến máu" in page.content()
     page.goto(meeting_url)

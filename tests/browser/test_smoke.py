@@ -39,6 +39,7 @@ def test_secretary_logs_in_opens_tree_and_own_cell_and_logs_out(
     assert page.locator("h1").inner_text().startswith("Xin chào")
     assert page.get_by_text(cell.name).first.is_visible()
 
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.get_by_role("link", name="Cây tổ chức").first.click()
     page.wait_for_url("**/units/")
     page.get_by_role("link", name=cell.name).click()
@@ -49,6 +50,7 @@ def test_secretary_logs_in_opens_tree_and_own_cell_and_logs_out(
     page.wait_for_url(f"**/units/{cell.code}/members/")
     assert page.locator("tbody tr").count() == member_count
 
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")

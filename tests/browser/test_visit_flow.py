@@ -59,6 +59,7 @@ def test_an_upper_level_member_attends_and_the_secretary_reads_it(
     assert "Đồng ý với điểm chi bộ tự chấm." in page.content()
     shot(page, "visit-3-confirmed")
 
+    page.locator("details.menu > summary").click()  # the header's menu, folded on a phone
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")
