@@ -199,6 +199,7 @@ def test_every_page_links_to_the_pages_of_the_menu_under_the_script_prefix(
     for name, url in expected.items():
         assert url.startswith(prefix), name
         # (The to-do count is loaded after the page, by htmx.)
-        linked = (f'href="{url}"', f'action="{url}"', f'hx-get="{url}"')
+        # (The service worker's address is given to the page's script, not linked.)
+        linked = (f'href="{url}"', f'action="{url}"', f'hx-get="{url}"', f'data-sw="{url}"')
         assert any(link in html for link in linked), name
     assert f'action="{expected["set_language"]}"' in login

@@ -203,6 +203,7 @@ def test_logging_out_drops_what_the_phone_kept(
     phone, page = phone_page(page, live_server, m["session"])
     try:
         keep_the_meeting(page, m["pk"])
+        page.locator("details.menu > summary").tap()  # the header's menu, folded on a phone
         page.locator("details.dropdown summary").first.tap()
         page.get_by_role("button", name="Đăng xuất").tap()
         page.wait_for_url("**/accounts/login/")
