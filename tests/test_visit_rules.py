@@ -126,3 +126,29 @@ def test_the_audit_lists_a_visit_planned_into_another_committees_cell() -> None:
         visits.append(Visit.objects.create(meeting=meeting, user=member, source=VisitSource.PLAN))
     found = [(v.rule, v.url) for v in audit.CHECKS[0](AuditScope(path=commune.path))]
     assert found == [("PLAN-3", visits[0].get_absolute_url())]
+
+
+def test_a_working_groups_planned_visit_is_not_a_committees(cast) -> None:
+    """PLAN-3 judges the committees' plans; a working group's visit follows the group's own
+    plan (PLAN-4), so a group member who sits on no committee is not listed (the demo's
+    working group planned its visits so, and the audit listed all of them)."""
+    from chibo.supervision.models import WorkingGroup
+
+    province = Unit.objects.get(code="LV")
+    cell = Unit.objects.get(code="X002.01")
+    leader = cast["tocongtac1"]
+    group = WorkingGroup.objects.create(
+        unit=province,
+        name="Tổ công tác",
+        leader=leader,
+        starts_on=datetime.date(YEAR, 1, 1),
+        ends_on=datetime.date(YEAR, 12, 31),
+    )
+    group.units.add(cell)
+    zone = timezone.get_current_timezone()
+    meeting = meeting_services.plan_meeting(
+        unit=cell, kind="regular", scheduled_at=datetime.datetime(YEAR, 3, 12, 19, tzinfo=zone),
+        place="x", by=None,
+    )  # fmt: skip
+    Visit.objects.create(meeting=meeting, user=leader, source=VisitSource.PLAN, group=group)
+    assert list(audit.CHECKS[0](AuditScope(path=province.path))) == []

@@ -23,12 +23,13 @@ from chibo.supervision.planner import plan_covers
 @covers("PLAN-3")
 def visits_planned_across_committees(scope: AuditScope) -> Iterator[Violation]:
     """PLAN-3: a visit of the yearly plan whose attendee sits on no committee whose plan
-    may cover the cell (a commune's member planned into a cell of its đảng bộ cơ sở)."""
+    may cover the cell (a commune's member planned into a cell of its đảng bộ cơ sở). A
+    working group's visits follow the group's own plan (PLAN-4), not a committee's."""
     query = scope.units("meeting__unit__")
     if scope.year is not None:
         query &= Q(meeting__month__year=scope.year)
     visits = list(
-        Visit.objects.filter(query, source=VisitSource.PLAN)
+        Visit.objects.filter(query, source=VisitSource.PLAN, group__isnull=True)
         .select_related("meeting__unit", "user")
         .order_by("pk")
     )
