@@ -73,8 +73,15 @@ def page(live_server: Any, chromium: Any) -> Iterator[Any]:
 
     # Contexts the test opens itself (another phone, another user) are recorded too.
     browser.new_context = recorded_context
+    # The service worker is blocked here: its precaching of the meeting pages would send
+    # requests beside the test's own to the live server, whose in-memory SQLite database
+    # then deadlocked a request in the whole suite. The offline tests open phones of their
+    # own (test_offline_flow.phone_page), where it runs.
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="vi-VN"
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        locale="vi-VN",
+        service_workers="block",
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
