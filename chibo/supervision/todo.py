@@ -44,8 +44,6 @@ VISIT_DAYS_AHEAD = 14
 
 
 def _item(**kwargs: object) -> TodoItem:
-    from chibo.lib.todo import TodoItem
-
     return TodoItem(**kwargs)  # type: ignore[arg-type]
 
 
