@@ -60,7 +60,7 @@ def test_the_meeting_page_shows_the_score_and_visit_links_where_they_were(
         ]
         assert "<section" not in line
     # The score buttons in the quality section, after the attendees.
-    quality = secretary.index("<h2>", secretary.index(visits))
+    quality = secretary.index("<h2", secretary.index(visits))
     assert quality < secretary.index(score) < secretary.index("</section>", quality)
 
 
