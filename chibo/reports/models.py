@@ -100,3 +100,47 @@ class PeriodicReport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reports:report", args=[self.pk])
+
+
+class ProvinceMonth(models.Model):
+    """A province's month as the national dashboard counts it: the sums of its cells'
+    months (`meetings.CellMonth`), for each unit directly below the national unit. Rebuilt
+    from the cell-months by `chibo rebuild_national` (run from the scheduler), not in the
+    transaction of each change: every save of a province would otherwise queue on its one
+    row (see docs/performance.md)."""
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    quarter = models.PositiveSmallIntegerField()
+    cells = models.PositiveIntegerField(default=0)
+    weak_cells = models.PositiveIntegerField(default=0)
+    members = models.PositiveIntegerField(default=0)
+    regular = models.PositiveIntegerField(default=0)
+    # Cells that held a thematic meeting in the quarter, on the row of its last month.
+    thematic_quarter = models.PositiveIntegerField(default=0)
+    weak_low = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    expected = models.PositiveBigIntegerField(default=0)
+    present = models.PositiveBigIntegerField(default=0)
+    speakers = models.PositiveBigIntegerField(default=0)
+    leaders_expected = models.PositiveBigIntegerField(default=0)
+    leaders_present = models.PositiveBigIntegerField(default=0)
+    leaders_speaking = models.PositiveBigIntegerField(default=0)
+    upper_attended = models.PositiveIntegerField(default=0)
+    level_tot = models.PositiveIntegerField(default=0)
+    level_kha = models.PositiveIntegerField(default=0)
+    level_trung_binh = models.PositiveIntegerField(default=0)
+    level_kem = models.PositiveIntegerField(default=0)
+    unscored = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("province month")
+        verbose_name_plural = _("province months")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="province_month_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "unit"], name="province_month_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
