@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import queue
 import random
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -145,7 +147,11 @@ TOPICS = [
     "Công tác phát triển đảng viên",
 ]
 ABSENCE_REASONS = ["Ốm", "Đi công tác", "Việc gia đình", "Đi làm ăn xa"]
-LEVEL_COLUMN = {"tot": 0, "kha": 1, "trung_binh": 2, "kem": 3}
+# The cell-month's level columns (tot, kha, trung_binh, kem) for a meeting of each level.
+LEVEL_ROWS = {
+    level: "\t".join("1" if level == column else "0" for column in ("tot", "kha", "trung_binh", "kem"))
+    for level in ("tot", "kha", "trung_binh", "kem")
+}
 
 
 NULL = "\\N"
@@ -161,7 +167,8 @@ def _n(value: object) -> str:
 
 
 class Streams:
-    """A buffer of COPY text per table, sent with `flush` (and kept in `copy_dir`)."""
+    """COPY text per table: the generator appends lines to `lines` and hands them over with
+    `take`; `send` copies a batch to the server (and to `copy_dir`)."""
 
     def __init__(self, copy_dir: Path | None) -> None:
         self.lines: dict[str, list[str]] = {name: [] for name in TABLES}
@@ -171,10 +178,14 @@ class Streams:
             copy_dir.mkdir(parents=True, exist_ok=True)
             self.files = {name: (copy_dir / f"{name}.copy").open("w") for name in TABLES}
 
-    def flush(self) -> None:
+    def take(self) -> dict[str, list[str]]:
+        batch, self.lines = self.lines, {name: [] for name in TABLES}
+        return batch
+
+    def send(self, batch: dict[str, list[str]]) -> None:
         qn = connection.ops.quote_name
         with connection.cursor() as cursor:
-            for name, lines in self.lines.items():
+            for name, lines in batch.items():
                 if not lines:
                     continue
                 model, columns = TABLES[name]
@@ -188,7 +199,6 @@ class Streams:
                 if self.files:
                     self.files[name].write(text)
                 self.rows[name] += len(lines)
-                lines.clear()
 
     def close(self) -> None:
         for handle in self.files.values():
@@ -234,69 +244,81 @@ class NationalBuilder(ProvinceBuilder):
         # Called from `unit` before the unit has its key: keys come from the order of units.
         cell.pk = self.ids.next("unit_planned")
         record = self.cells[cell.code] = Cell(cell.pk, bool(cell.is_weak))
-        rng = self.rng
-        lines = self.streams.lines
+        random = self.rng.random
+        member_lines = self.streams.lines["member"]
+        period_lines = self.streams.lines["period"]
         highland = cell.is_difficult_area
-        for _ in range(rng.randint(*self.size.members_per_cell)):
-            female = rng.random() < 0.38
-            if highland and rng.random() < 0.5:
-                full = rng.choice(names.HIGHLAND_FEMALE if female else names.HIGHLAND_MALE)
-                full = f"{full} {rng.choice(names.GIVEN_FEMALE if female else names.GIVEN_MALE)}"
+        low, high = self.size.members_per_cell
+        pk = self.ids.last.get("member", 0)
+        period = self.ids.last.get("period", 0)
+        recorded_at = self.ids.recorded_at
+        people = record.people
+        for _ in range(low + int(random() * (high - low + 1))):
+            female = random() < 0.38
+            if highland and random() < 0.5:
+                first = _pick(random, names.HIGHLAND_FEMALE if female else names.HIGHLAND_MALE)
+                given = _pick(random, names.GIVEN_FEMALE if female else names.GIVEN_MALE)
+                full = f"{first} {given}"
             else:
-                family = rng.choices(
-                    [n for n, _ in names.FAMILY_NAMES], [w for _, w in names.FAMILY_NAMES]
-                )[0]
-                middle = rng.choice(names.MIDDLE_FEMALE if female else names.MIDDLE_MALE)
-                given = rng.choice(names.GIVEN_FEMALE if female else names.GIVEN_MALE)
+                family = _pick(random, FAMILY_POOL)
+                middle = _pick(random, names.MIDDLE_FEMALE if female else names.MIDDLE_MALE)
+                given = _pick(random, names.GIVEN_FEMALE if female else names.GIVEN_MALE)
                 full = f"{family} {middle} {given}"
             parts = self.names.get(full)
             if parts is None:
                 split = vntext.split_name(full)
-                parts = self.names[full] = (
-                    split.full, split.family, split.middle, split.given,
-                    vntext.collation_key(split.given, split.middle, split.family),
-                    vntext.fold(split.full),
+                parts = self.names[full] = "\t".join(
+                    (
+                        split.full, split.family, split.middle, split.given,
+                        vntext.collation_key(split.given, split.middle, split.family),
+                        vntext.fold(split.full),
+                    )
                 )  # fmt: skip
-            age_days = rng.randint(22 * 365, 78 * 365)
+            age_days = 22 * 365 + int(random() * (56 * 365 + 1))
             birth = ANCHOR - datetime.timedelta(days=age_days)
-            probationary = rng.random() < 0.04
+            probationary = random() < 0.04
             if probationary:
-                admitted = ANCHOR - datetime.timedelta(days=rng.randint(30, 330))
+                admitted = ANCHOR - datetime.timedelta(days=30 + int(random() * 301))
                 official_on = None
             else:
+                latest = min(age_days - 365, 45 * 365)
                 admitted = birth + datetime.timedelta(
-                    days=rng.randint(19 * 365, min(age_days - 365, 45 * 365))
+                    days=19 * 365 + int(random() * (latest - 19 * 365 + 1))
                 )
                 official_on = rules.probation_ends_on(admitted)
             self.card += 1
-            pk = self.ids.next("member")
+            pk += 1
+            period += 1
             century_gender = (0 if birth.year < 2000 else 2) + (1 if female else 0)
-            citizen_id = (
-                f"{self.province_code:03d}{century_gender}{birth.year % 100:02d}"
-                f"{self.card % 1_000_000:06d}"
-            )
             leader = pk % 9 == 4
             status = "probationary" if probationary else "official"
-            lines["member"].append(
-                f"{pk}\t{cell.pk}\t{parts[0]}\t{parts[1]}\t{parts[2]}\t{parts[3]}\t{parts[4]}\t"
-                f"{parts[5]}\t{'female' if female else 'male'}\t{birth}\t"
-                f"{NULL if probationary else f'{70000000 + pk:08d}'}\t{citizen_id}\t{status}\t"
-                f"{admitted}\t{_n(official_on)}\t{rng.choice(EDUCATION)}\t"
-                f"{rng.choice(HIGHLAND) if highland and rng.random() < 0.5 else 'Kinh'}\t"
-                f"{rng.choices(RELIGIONS, [80, 8, 9, 3])[0]}\t"
-                f"09{rng.randint(10_000_000, 99_999_999)}\t{_t(leader)}\t\t\t\t1\n"
+            card = NULL if probationary else f"{70000000 + pk:08d}"
+            ethnicity = _pick(random, HIGHLAND) if highland and random() < 0.5 else "Kinh"
+            member_lines.append(
+                f"{pk}\t{cell.pk}\t{parts}\t{'female' if female else 'male'}\t{birth}\t{card}\t"
+                f"{self.province_code:03d}{century_gender}{birth.year % 100:02d}"
+                f"{self.card % 1_000_000:06d}\t{status}\t{admitted}\t{_n(official_on)}\t"
+                f"{_pick(random, EDUCATION)}\t{ethnicity}\t{_pick(random, RELIGION_POOL)}\t"
+                f"09{10_000_000 + int(random() * 90_000_000)}\t{_t(leader)}\t\t\t\t1\n"
             )
-            lines["period"].append(
-                f"{self.ids.next('period')}\t{pk}\t{cell.pk}\t{status}\t{admitted}\tcreated\t\t\t"
-                f"{self.ids.recorded_at}\n"
+            period_lines.append(
+                f"{period}\t{pk}\t{cell.pk}\t{status}\t{admitted}\tcreated\t\t\t{recorded_at}\n"
             )
-            record.people.append(Person(pk, not probationary, admitted, leader))
+            people.append(Person(pk, not probationary, admitted, leader))
             if not probationary and official_on is not None and official_on <= TERM_START:
                 self.first_official.setdefault(cell.pk, pk)
+        self.ids.last["member"] = pk
+        self.ids.last["period"] = period
+
+
+def _pick(random: Callable[[], float], seq: Sequence[str]) -> str:
+    return seq[int(random() * len(seq))]
 
 
 EDUCATION = ["Trung cấp", "Cao đẳng", "Đại học", "Thạc sĩ", "12/12", "9/12"]
-RELIGIONS = ["Không", "Phật giáo", "Công giáo", "Tin Lành"]
+RELIGION_POOL = ["Không"] * 80 + ["Phật giáo"] * 8 + ["Công giáo"] * 9 + ["Tin Lành"] * 3
+# The family names as often as their weights say (a draw is one index).
+FAMILY_POOL = [name for name, weight in names.FAMILY_NAMES for _ in range(weight)]
 
 
 class Ids:
@@ -360,29 +382,40 @@ def _history(
     scores: Scores,
     rng: random.Random,
     months: int,
-    flush: Callable[[], None],
+    batch: Callable[[], None],
 ) -> None:
     """`months` of approved meetings of every cell of one province and the planned meeting
     of `HISTORY_END`, with their attendance, agenda, speeches, tasks, scores, upper-level
-    guests and rollups."""
-    lines = streams.lines
+    guests and rollups; `batch` is called after each month."""
+    random = rng.random
     agendas = {kind: DEFAULT_AGENDAS[kind] for kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)}
+    spoken = (ItemKind.CRITICISM, ItemKind.SITUATION)
+    last = ids.last
+    meeting_id, attendance_id = last.get("meeting", 0), last.get("attendance", 0)
+    item_id, speech_id, task_id = last.get("item", 0), last.get("speech", 0), last.get("task", 0)
+    score_id, guest_id, month_id = last.get("score", 0), last.get("guest", 0), last.get("cellmonth", 0)
     for step in range(months, -1, -1):
+        lines = streams.lines
+        attendance, items, speeches = lines["attendance"], lines["item"], lines["speech"]
         month = add_months(HISTORY_END, -step)
+        deadline = add_months(month, 1)
         planned_only = step == 0
         kind = MeetingKind.COMBINED if month.month % 3 == 0 else MeetingKind.REGULAR
+        agenda = agendas[kind]
+        thematic = _t(kind == MeetingKind.COMBINED)
         quarter = quarter_of(month)
+        days = [datetime.date(month.year, month.month, d) for d in range(3, 11)]
         for cell in cells:
             weak = cell.weak
-            if not planned_only and weak and rng.random() < 0.15:
+            if not planned_only and weak and random() < 0.15:
                 continue
-            day = datetime.date(month.year, month.month, rng.randint(3, 10))
-            hour = rng.choice((8, 14, 19, 19, 19))
+            day = days[int(random() * 8)]
+            hour = (8, 14, 19, 19, 19)[int(random() * 5)]
             roster = [p for p in cell.people if p.admitted_on <= day]
             if len(roster) < 2:
                 continue
-            meeting_id = ids.next("meeting")
-            topic = rng.choice(TOPICS) if kind == MeetingKind.COMBINED else ""
+            meeting_id += 1
+            topic = _pick(random, TOPICS) if kind == MeetingKind.COMBINED else ""
             start = f"{day} {hour:02d}:00:00+07"
             code = secrets.token_urlsafe(12)
             if planned_only:
@@ -396,79 +429,83 @@ def _history(
             chair, second = (officials + [p for p in roster if not p.official])[:2]
             absent_rate = 0.22 if weak else 0.07
             excused_below = absent_rate * (0.7 if weak else 0.93)
+            late_below = absent_rate + 0.03
             present_ids: list[int] = []
             expected = present = excused = unexcused = 0
             leaders_expected = leaders_present = 0
             voters = voters_present = 0
             leaders: set[int] = set()
-            attendance = lines["attendance"]
             for person in roster:
-                roll = rng.random()
-                if person is chair or person is second or roll >= absent_rate:
-                    status = "late" if absent_rate <= roll < absent_rate + 0.03 else "present"
+                roll = random()
+                pk = person.pk
+                if roll >= absent_rate or person is chair or person is second:
+                    status = "late" if roll < late_below and roll >= absent_rate else "present"
                     if person is chair or person is second:
                         status = "present"
                     reason = ""
-                    present_ids.append(person.pk)
+                    present_ids.append(pk)
                     present += 1
+                    is_present = True
                 elif roll < excused_below:
-                    status, reason = "absent_excused", rng.choice(ABSENCE_REASONS)
+                    status, reason = "absent_excused", ABSENCE_REASONS[int(roll * 1000) % 4]
                     excused += 1
+                    is_present = False
                 else:
                     status, reason = "absent_unexcused", ""
                     unexcused += 1
+                    is_present = False
                 expected += 1
-                is_present = status in ("present", "late")
                 if person.official:
                     voters += 1
                     voters_present += is_present
+                    member_status = "official"
+                else:
+                    member_status = "probationary"
                 if person.leader:
                     leaders_expected += 1
-                    leaders_present += is_present
                     if is_present:
-                        leaders.add(person.pk)
+                        leaders_present += 1
+                        leaders.add(pk)
+                attendance_id += 1
                 attendance.append(
-                    f"{ids.next('attendance')}\t{meeting_id}\t{person.pk}\t{status}\t{reason}\t"
-                    f"{'official' if person.official else 'probationary'}\tf\n"
+                    f"{attendance_id}\t{meeting_id}\t{pk}\t{status}\t{reason}\t{member_status}\tf\n"
                 )
-            minutes = rng.randint(60, 95) if weak else rng.randint(90, 150)
+            minutes = 60 + int(random() * 36) if weak else 90 + int(random() * 61)
             end_dt = datetime.datetime(day.year, day.month, day.day, hour) + datetime.timedelta(
                 minutes=minutes
             )
             end = f"{end_dt:%Y-%m-%d %H:%M}:00+07"
-            votes_for = min(voters_present, max(voters // 2 + 1, voters_present - rng.randint(0, 2)))
+            votes_for = min(voters_present, max(voters // 2 + 1, voters_present - int(random() * 3)))
             abstain = voters_present - votes_for
-            prepared = not weak or rng.random() < 0.5
+            prepared = not weak or random() < 0.5
             spoke: set[int] = set()
-            for order, (item_kind, title) in enumerate(agendas[kind], start=1):
-                item_id = ids.next("item")
-                lines["item"].append(
+            for order, (item_kind, title) in enumerate(agenda, start=1):
+                item_id += 1
+                items.append(
                     f"{item_id}\t{meeting_id}\t{order}\t{item_kind}\t{title}\t<p>Đã thảo luận.</p>\n"
                 )
-                if item_kind in (ItemKind.CRITICISM, ItemKind.SITUATION) and present_ids:
-                    for speaker in rng.sample(
-                        present_ids,
-                        min(len(present_ids), rng.randint(1, 2) if weak else rng.randint(3, 6)),
-                    ):
-                        lines["speech"].append(
-                            f"{ids.next('speech')}\t{item_id}\t{speaker}\t{rng.choice(SPEECHES)}\n"
+                if item_kind in spoken and present_ids:
+                    wanted = 1 + int(random() * 2) if weak else 3 + int(random() * 4)
+                    for speaker in rng.sample(present_ids, min(len(present_ids), wanted)):
+                        speech_id += 1
+                        speeches.append(
+                            f"{speech_id}\t{item_id}\t{speaker}\t{_pick(random, SPEECHES)}\n"
                         )
                         spoke.add(speaker)
-            judged = (
-                {"3c": rng.randint(6, 8), "3e": rng.randint(2, 4), "3f": rng.randint(4, 5)}
-                if weak
-                else {"3c": rng.randint(8, 10), "3e": rng.randint(4, 5), "3f": 5}
-            )
+            if weak:
+                judged = {"3c": 6 + int(random() * 3), "3e": 2 + int(random() * 3), "3f": 4 + int(random() * 2)}
+            else:
+                judged = {"3c": 8 + int(random() * 3), "3e": 4 + int(random() * 2), "3f": 5}
             decile = 10 * present // expected
+            speaking = len(spoke)
 
             def facts(judged: dict[str, int] = judged) -> MeetingFacts:
-                share = decile / 10
                 people = [
-                    MemberFact("official", "present" if i < share * 10 else "absent_excused")
+                    MemberFact("official", "present" if i < decile else "absent_excused")
                     for i in range(10)
                 ]
                 return MeetingFacts(
-                    kind=kind, duration_minutes=minutes, members=people, speakers=len(spoke),
+                    kind=kind, duration_minutes=minutes, members=people, speakers=speaking,
                     drafter_assigned=prepared, committee_met=prepared, members_notified=True,
                     materials_days_before=2 if prepared else None, draft_resolution=prepared,
                     minutes_complete=True, has_criticism=True, has_hcm_study=True,
@@ -477,20 +514,21 @@ def _history(
                     judged=judged,
                 )  # fmt: skip
 
-            key = (kind, weak, prepared, tuple(judged.values()), decile, min(len(spoke), 6))
+            key = (kind, weak, prepared, tuple(judged.values()), decile, min(speaking, 6), minutes // 15)
             cell_points, cell_total, cell_level = scores.verdict(key, facts)
             level = cell_level
-            upper = rng.random() < 0.3
-            upper_points, upper_total, upper_level, confirmed = "{}", "\\N", "", "\\N"
+            upper = random() < 0.3
+            upper_points, upper_total, upper_level, confirmed = "{}", NULL, "", NULL
             if upper:
-                upper_judged = {c: max(0, p - rng.randint(0, 1)) for c, p in judged.items()}
+                upper_judged = {c: max(0, p - int(random() * 2)) for c, p in judged.items()}
                 upper_points, total, upper_level = scores.verdict(
                     (*key[:3], tuple(upper_judged.values()), *key[4:]),
                     lambda: facts(upper_judged),
                 )
                 upper_total, confirmed, level = str(total), end, upper_level
+                guest_id += 1
                 lines["guest"].append(
-                    f"{ids.next('guest')}\t{meeting_id}\tCấp ủy viên cấp trên\tĐảng ủy\tt\n"
+                    f"{guest_id}\t{meeting_id}\tCấp ủy viên cấp trên\tĐảng ủy\tt\n"
                 )
             lines["meeting"].append(
                 f"{meeting_id}\t{cell.pk}\t{kind}\t{month}\t{start}\tHội trường chi bộ\t{topic}\t"
@@ -503,36 +541,39 @@ def _history(
                 f"<p>Nghị quyết tháng: tập trung thực hiện các nhiệm vụ trọng tâm.</p>\t"
                 f"{votes_for}\t0\t{abstain}\t{end}\t{code}\t1\t{level}\t\n"
             )
+            score_id += 1
             lines["score"].append(
-                f"{ids.next('score')}\t{meeting_id}\t{scores.rubric_id}\t{cell_points}\t"
+                f"{score_id}\t{meeting_id}\t{scores.rubric_id}\t{cell_points}\t"
                 f"{cell_total}\t{cell_level}\t{voters_present}\t0\t{end}\t{upper_points}\t"
                 f"{upper_total}\t{upper_level}\t\t{confirmed}\t{scores.settings}\t\n"
             )
-            for _ in range(rng.randint(1, 2)):
-                owner = rng.choice(roster)
-                deadline = add_months(month, 1)
-                done = step > 1 and rng.random() < (0.6 if weak else 0.9)
+            for _ in range(1 + int(random() * 2)):
+                owner = roster[int(random() * len(roster))]
+                done = step > 1 and random() < (0.6 if weak else 0.9)
                 status = "done" if done else "in_progress" if step <= 2 else "open"
+                task_id += 1
                 lines["task"].append(
-                    f"{ids.next('task')}\t{meeting_id}\t{rng.choice(TASKS)}\t{owner.pk}\tf\t"
+                    f"{task_id}\t{meeting_id}\t{_pick(random, TASKS)}\t{owner.pk}\tf\t"
                     f"{deadline}\t{status}\t\t{deadline if done else NULL}\n"
                 )
-            speaking = len(spoke)
             leaders_speaking = len(spoke & leaders)
             lines["stats"].append(
                 f"{meeting_id}\t{expected}\t{present}\t{excused}\t{unexcused}\t{speaking}\t"
                 f"{leaders_expected}\t{leaders_present}\t{leaders_speaking}\t{_t(upper)}\t"
                 f"{minutes}\n"
             )
-            levels = [0, 0, 0, 0]
-            levels[LEVEL_COLUMN[level]] = 1
+            levels = LEVEL_ROWS[level]
+            month_id += 1
             lines["cellmonth"].append(
-                f"{ids.next('cellmonth')}\t{cell.pk}\t{month}\t{quarter}\t1\tt\t"
-                f"{_t(kind == MeetingKind.COMBINED)}\t{expected}\t{present}\t{speaking}\t"
-                f"{leaders_expected}\t{leaders_present}\t{leaders_speaking}\t{int(upper)}\t"
-                f"{levels[0]}\t{levels[1]}\t{levels[2]}\t{levels[3]}\t0\n"
+                f"{month_id}\t{cell.pk}\t{month}\t{quarter}\t1\tt\t{thematic}\t{expected}\t"
+                f"{present}\t{speaking}\t{leaders_expected}\t{leaders_present}\t"
+                f"{leaders_speaking}\t{int(upper)}\t{levels}\t0\n"
             )
-        flush()
+        batch()
+    last.update(
+        meeting=meeting_id, attendance=attendance_id, item=item_id, speech=speech_id,
+        task=task_id, score=score_id, guest=guest_id, cellmonth=month_id,
+    )  # fmt: skip
 
 
 def province_name(index: int, pool: list[str]) -> tuple[str, str]:
@@ -540,6 +581,93 @@ def province_name(index: int, pool: list[str]) -> tuple[str, str]:
     if index == 1:
         return "LV", "Đảng bộ tỉnh Lâm Viên"
     return f"V{index:02d}", f"Đảng bộ tỉnh {pool[index]}"
+
+
+def _generate(
+    *,
+    builder: NationalBuilder,
+    streams: Streams,
+    ids: Ids,
+    scores: Scores,
+    rng: random.Random,
+    provinces: int,
+    months: int,
+    hand_over: Callable[[dict[str, list[str]] | str], None],
+) -> None:
+    """Every row of the national seed, handed over a month of a province at a time (and a
+    line of progress after each province)."""
+    size = builder.size
+    national = builder.unit(None, NATIONAL_CODE, "Đảng Cộng sản Việt Nam", "trung_uong")
+    national.pk = ids.next("unit_planned")
+    pool = rng.sample(builder.place_pool, len(builder.place_pool))
+    for index in range(1, provinces + 1):
+        code, name = province_name(index, pool)
+        builder.prefix = "" if index == 1 else f"{code}-"
+        builder.province_code = index
+        builder.card = 0
+        builder.cells = {}
+        builder.place_names = iter(rng.sample(builder.place_pool, len(builder.place_pool)))
+        first = len(builder.plan.units)
+        root = builder.unit(national, code, name, "tinh_uy")
+        root.pk = ids.next("unit_planned")
+        communes = (
+            [(f"X{i:03d}", "Xã", "dang_uy_xa") for i in range(1, size.communes + 1)]
+            + [(f"P{i:03d}", "Phường", "dang_uy_phuong") for i in range(1, size.wards + 1)]
+            + [(f"D{i:03d}", "Đặc khu", "dang_uy_dac_khu") for i in range(1, size.special_zones + 1)]
+        )  # fmt: skip
+        for c_code, word, kind in communes:
+            builder.commune(root, c_code, f"Đảng bộ {word.lower()} {next(builder.place_names)}", kind)
+        for i in range(1, size.direct_committees + 1):
+            builder.direct_committee(root, i)
+        for unit in builder.plan.units[first:]:
+            if unit.pk is None:
+                unit.pk = ids.next("unit_planned")
+            record = builder.cells.get(unit.code)
+            holder = builder.first_official.get(record.pk) if record else None
+            if record is None or holder is None:
+                continue
+            # Many village secretaries are also the village head; agency secretaries are
+            # often the head of the agency (as in the province size).
+            village = unit.cell_type == CellType.VILLAGE and holder % 3 == 0
+            agency = unit.cell_type == CellType.AGENCY and holder % 2 == 0
+            streams.lines["post"].append(
+                f"{ids.next('post')}\t{holder}\t{record.pk}\tsecretary\t{TERM_START}\t\t"
+                f"{_t(village)}\tf\t{_t(agency)}\n"
+            )
+        builder.first_official.clear()
+        cells = list(builder.cells.values())
+        _history(cells, streams, ids, scores, rng, months, lambda: hand_over(streams.take()))
+        hand_over(
+            f"province {index}/{provinces} ({code}): {len(cells)} cells, "
+            f"{ids.last.get('member', 0)} members, {ids.last.get('meeting', 0)} meetings, "
+            f"{ids.last.get('attendance', 0)} attendance rows so far"
+        )
+    _write_units(builder, streams)
+    hand_over(streams.take())
+
+
+# The tables whose secondary indexes are built after the load rather than row by row.
+REBUILT = ["member", "period", "meeting", "attendance", "item", "speech", "task", "score", "cellmonth"]
+
+
+def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
+    """(table, name, how to make it again) of every index of the big tables but their
+    primary keys: plain indexes and unique constraints."""
+    tables = [TABLES[name][0]._meta.db_table for name in REBUILT]
+    cursor.execute(
+        """SELECT t.relname, i.relname,
+                  COALESCE('ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT '
+                           || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid),
+                           pg_get_indexdef(i.oid))
+           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+           JOIN pg_class t ON t.oid = x.indrelid
+           LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype = 'u'
+           WHERE t.relname = ANY(%s) AND NOT x.indisprimary
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
+                             AND f.conindid = i.oid)""",
+        [tables],
+    )
+    return list(cursor.fetchall())
 
 
 def seed_national(
@@ -552,82 +680,64 @@ def seed_national(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Insert the national demo (PostgreSQL only) into an empty database; returns row counts
-    and the seconds it took."""
+    and the seconds of each step."""
     if connection.vendor != "postgresql":
         raise ValueError("The national size is for PostgreSQL only.")
     started = time.perf_counter()
     rng = random.Random(random_seed)
-    size = scaled(NATIONAL, scale)
     streams = Streams(copy_dir)
     ids = Ids()
     scores = Scores()
+    builder = NationalBuilder(scaled(NATIONAL, scale), rng, streams, ids)
+    seconds: dict[str, float] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         # The keys are made here and are consistent by construction: the foreign keys'
         # checks (deferred triggers, one per row and key, queued until the commit) are not
-        # run during the load; `check_keys` verifies them on a sample after.
+        # run during the load; `check_keys` looks for orphans after.
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        builder = NationalBuilder(size, rng, streams, ids)
-        national = builder.unit(None, NATIONAL_CODE, "Đảng Cộng sản Việt Nam", "trung_uong")
-        national.pk = ids.next("unit_planned")
-        pool = rng.sample(builder.place_pool, len(builder.place_pool))
-        province_roots: list[Unit] = []
-        total_cells = 0
-        for index in range(1, provinces + 1):
-            code, name = province_name(index, pool)
-            builder.prefix = "" if index == 1 else f"{code}-"
-            builder.province_code = index
-            builder.card = 0
-            builder.cells = {}
-            builder.place_names = iter(rng.sample(builder.place_pool, len(builder.place_pool)))
-            first = len(builder.plan.units)
-            root = builder.unit(national, code, name, "tinh_uy")
-            root.pk = ids.next("unit_planned")
-            province_roots.append(root)
-            s = size
-            communes = (
-                [(f"X{i:03d}", "Xã", "dang_uy_xa") for i in range(1, s.communes + 1)]
-                + [(f"P{i:03d}", "Phường", "dang_uy_phuong") for i in range(1, s.wards + 1)]
-                + [(f"D{i:03d}", "Đặc khu", "dang_uy_dac_khu") for i in range(1, s.special_zones + 1)]
-            )  # fmt: skip
-            for c_code, word, kind in communes:
-                builder.commune(
-                    root, c_code, f"Đảng bộ {word.lower()} {next(builder.place_names)}", kind
-                )
-            for i in range(1, s.direct_committees + 1):
-                builder.direct_committee(root, i)
-            for unit in builder.plan.units[first:]:
-                if unit.pk is None:
-                    unit.pk = ids.next("unit_planned")
-            for unit in builder.plan.units[first:]:
-                record = builder.cells.get(unit.code)
-                holder = builder.first_official.get(record.pk) if record else None
-                if record is None or holder is None:
-                    continue
-                # Many village secretaries are also the village head; agency secretaries
-                # are often the head of the agency (as in the province size).
-                village = unit.cell_type == CellType.VILLAGE and holder % 3 == 0
-                agency = unit.cell_type == CellType.AGENCY and holder % 2 == 0
-                streams.lines["post"].append(
-                    f"{ids.next('post')}\t{holder}\t{record.pk}\tsecretary\t{TERM_START}\t\t"
-                    f"{_t(village)}\tf\t{_t(agency)}\n"
-                )
-            builder.first_official.clear()
-            cells = list(builder.cells.values())
-            total_cells += len(cells)
-            _history(cells, streams, ids, scores, rng, months, streams.flush)
-            streams.flush()
-            progress(
-                f"province {index}/{provinces} ({code}): {len(cells)} cells, "
-                f"{ids.last.get('member', 0)} members, {ids.last.get('meeting', 0)} meetings, "
-                f"{ids.last.get('attendance', 0)} attendance rows so far "
-                f"({time.perf_counter() - started:.0f} s)"
-            )
-        _write_units(builder, streams)
-        streams.flush()
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        indexes = _secondary_indexes(cursor)
+        for table, name, _how in indexes:
+            if "ADD CONSTRAINT" in _how:
+                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+            else:
+                cursor.execute(f'DROP INDEX "{name}"')
+        # The rows are made in a thread of their own while this one sends the last batch:
+        # the generator (Python) and the server (COPY) each keep a core busy.
+        batches: queue.Queue[dict[str, list[str]] | str | None] = queue.Queue(maxsize=4)
+        failure: list[BaseException] = []
+
+        def produce() -> None:
+            try:
+                _generate(
+                    builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
+                    provinces=provinces, months=months, hand_over=batches.put,
+                )  # fmt: skip
+            except BaseException as error:  # handed to the main thread
+                failure.append(error)
+            finally:
+                batches.put(None)
+
+        producer = threading.Thread(target=produce, name="national-seed")
+        producer.start()
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, str):
+                progress(f"{batch} ({time.perf_counter() - started:.0f} s)")
+            else:
+                streams.send(batch)
+        producer.join()
+        if failure:
+            raise failure[0]
         streams.close()
+        seconds["load"] = round(time.perf_counter() - started, 1)
+        progress(f"rows loaded in {seconds['load']} s")
+        index_started = time.perf_counter()
+        for _table, _name, how in indexes:
+            cursor.execute(how)
+        seconds["indexes"] = round(time.perf_counter() - index_started, 1)
+        progress(f"{len(indexes)} indexes built in {seconds['indexes']} s")
         _reset_sequences()
-    progress(f"rows loaded in {time.perf_counter() - started:.0f} s")
     with transaction.atomic():
         accounts = create_demo_accounts(_lv_units())
         national_account()
@@ -635,21 +745,31 @@ def seed_national(
 
     rollup_started = time.perf_counter()
     rebuild(Unit.objects.get(code=NATIONAL_CODE))
-    progress(f"national rollup built in {time.perf_counter() - rollup_started:.1f} s")
+    seconds["national_rollup"] = round(time.perf_counter() - rollup_started, 1)
+    progress(f"national rollup built in {seconds['national_rollup']} s")
     analyze_started = time.perf_counter()
     with connection.cursor() as cursor:
-        vacuum = not connection.in_atomic_block
-        cursor.execute("VACUUM (ANALYZE)" if vacuum else "ANALYZE")
-    progress(f"vacuum and statistics in {time.perf_counter() - analyze_started:.0f} s")
-    counts = {name: streams.rows[name] for name in TABLES}
+        # Statistics for every table; a vacuum (the visibility map for index-only scans)
+        # for the small tables the dashboards read, not for the 65 million attendance rows.
+        cursor.execute("ANALYZE")
+        if not connection.in_atomic_block:
+            small = ", ".join(
+                connection.ops.quote_name(TABLES[name][0]._meta.db_table)
+                for name in ("unit", "post", "cellmonth", "stats")
+            )
+            cursor.execute(f"VACUUM {small}")
+    seconds["analyze"] = round(time.perf_counter() - analyze_started, 1)
+    progress(f"statistics in {seconds['analyze']} s")
+    counts = dict(streams.rows)
     return {
         "provinces": provinces,
-        "cells": total_cells,
+        "cells": sum(1 for u in builder.plan.units if u.kind.holds_meetings),
         "members": counts["member"],
         "meetings": counts["meeting"],
         "attendance_rows": counts["attendance"],
         "rows": counts,
         "accounts": accounts + 1,
+        "steps": seconds,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -681,6 +801,8 @@ def _reset_sequences() -> None:
     from chibo.lib.bulk import reset_sequences
 
     reset_sequences(*(model for model, _columns in TABLES.values() if model is not MeetingStats))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('orgs_unit', 'id'), MAX(id)) FROM orgs_unit")
 
 
 def national_account() -> None:
