@@ -591,3 +591,123 @@ def table(result: dict[str, Any]) -> str:
             f"{w['lost_writes']} lost writes of {w['saves_acknowledged']} saves\n"
         )
     return out.getvalue()
+
+
+# --- national size -----------------------------------------------------------------------------
+
+# The province size's pages on PostgreSQL (docs/performance.md, "Pages, load, import and report:
+# province, 36 months"): p50 and p95 in ms. The national run compares Lâm Viên's pages with them.
+PROVINCE_FIGURES = {
+    "cell_meeting": (3.4, 4.5),
+    "cell_roster": (7.7, 8.8),
+    "member_home": (7.7, 8.5),
+    "commune_dashboard": (22.1, 24.4),
+    "province_dashboard": (69.5, 72.7),
+}
+
+
+def national_from_cell_months_ms(repeats: int = 5) -> float:
+    """The national dashboard's main aggregate computed from the cell-months (what the
+    province-month rollup saves): the first statement of `RAW_SQL` over the whole country."""
+    root = Unit.objects.get(code="VN")
+    first, last = last_twelve_months()
+    params = {"path": f"{root.path}%", "start": first, "end": last.replace(day=1)}
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            cursor.execute(RAW_SQL[0], params)
+            cursor.fetchall()
+            times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times[1:]), 1)
+
+
+def national_dataset() -> dict[str, int]:
+    """The row counts, from the planner's statistics for the big tables (counting 65 million
+    rows takes longer than the benchmark's pages)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relname = ANY(%s)",
+            [["members_member", "meetings_meeting", "meetings_attendance"]],
+        )
+        estimates = dict(cursor.fetchall())
+    return {
+        "units": Unit.objects.count(),
+        "cells": Unit.objects.cells().count(),
+        "members": estimates.get("members_member", 0),
+        "meetings": estimates.get("meetings_meeting", 0),
+        "attendance_rows": estimates.get("meetings_attendance", 0),
+    }
+
+
+def run_national(
+    *, requests: int, seed: dict[str, Any], province: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The national dashboard (from the province-month rollup) and Lâm Viên's pages at
+    national size beside the province size's figures: those of `province` (the JSON of a
+    province-size run on the same machine) or else those of docs/performance.md."""
+    from chibo.demo.national import NATIONAL_ACCOUNT
+
+    start, end = last_twelve_months()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=NATIONAL_ACCOUNT))
+    dashboard = measure_page(client, f"/units/VN/dashboard/?period={start}..{end}", requests)
+    pages, floor = measure_pages(requests)
+    reference = {
+        name: (p["p50_ms"], p["p95_ms"]) for name, p in (province or {}).get("pages", {}).items()
+    } or PROVINCE_FIGURES
+    compared = {
+        name: {
+            "p50_ms": page["p50_ms"],
+            "province_p50_ms": reference[name][0],
+            "ratio": round(page["p50_ms"] / reference[name][0], 2),
+        }
+        for name, page in pages.items()
+        if name in reference
+    }
+    raw = raw_sql_ms()
+    return {
+        "db": connection.vendor,
+        "size": "national",
+        "dataset": national_dataset(),
+        "seed": seed,
+        "pages": pages,
+        "floor": {"hello_p50_ms": floor},
+        "national": {
+            "dashboard": dashboard,
+            "from_cell_months_ms": national_from_cell_months_ms(),
+            "province_pages": compared,
+            "province_reference": "same machine" if province else "docs/performance.md",
+            "province_floor_ms": (province or {}).get("floor", {}).get("hello_p50_ms"),
+            "province_dashboard_raw_sql_ms": raw,
+        },
+    }
+
+
+def national_table(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    d, seed, n = result["dataset"], result["seed"], result["national"]
+    out.write(
+        f"{result['db']} · national · {d['cells']} cells, ~{d['members']} members, "
+        f"~{d['meetings']} meetings, ~{d['attendance_rows']} attendance rows\n"
+    )
+    out.write(
+        f"seed {seed.get('seed_seconds')} s (steps {seed.get('steps')}), plain COPY of the same "
+        f"rows {seed.get('plain_copy_seconds')} s, ratio {seed.get('ratio')}\n"
+    )
+    dash = n["dashboard"]
+    out.write(
+        f"national dashboard p50 {dash['p50_ms']} / p95 {dash['p95_ms']} ms "
+        f"({dash['queries']} queries); the same aggregate from the cell-months "
+        f"{n['from_cell_months_ms']} ms\n"
+    )
+    out.write(f"{'page':<20}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}{'province':>10}{'ratio':>7}\n")
+    for name, page in result["pages"].items():
+        c = n["province_pages"].get(name, {})
+        out.write(
+            f"{name:<20}{page['p50_ms']:>9}{page['p95_ms']:>9}{page['queries']:>9}"
+            f"{c.get('province_p50_ms', ''):>10}{c.get('ratio', ''):>7}\n"
+        )
+    out.write(f"{'hello (floor)':<20}{result['floor']['hello_p50_ms']:>9}\n")
+    out.write(f"province dashboard raw SQL {n['province_dashboard_raw_sql_ms']} ms\n")
+    return out.getvalue()

@@ -25,12 +25,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
 
 from chibo.demo import names
 from chibo.demo.seed import (
@@ -146,10 +146,14 @@ TOPICS = [
     "Xây dựng nông thôn mới",
     "Công tác phát triển đảng viên",
 ]
+PLACE = "Hội trường chi bộ"
+NOTES = "<p>Đã thảo luận.</p>"
 ABSENCE_REASONS = ["Ốm", "Đi công tác", "Việc gia đình", "Đi làm ăn xa"]
 # The cell-month's level columns (tot, kha, trung_binh, kem) for a meeting of each level.
 LEVEL_ROWS = {
-    level: "\t".join("1" if level == column else "0" for column in ("tot", "kha", "trung_binh", "kem"))
+    level: "\t".join(
+        "1" if level == column else "0" for column in ("tot", "kha", "trung_binh", "kem")
+    )
     for level in ("tot", "kha", "trung_binh", "kem")
 }
 
@@ -228,6 +232,7 @@ class NationalBuilder(ProvinceBuilder):
         self.streams = streams
         self.ids = ids
         self.prefix = ""
+        self.namespace = ""
         self.province_code = 1
         self.cells: dict[str, Cell] = {}
         self.names: dict[str, tuple[str, ...]] = {}
@@ -242,8 +247,8 @@ class NationalBuilder(ProvinceBuilder):
 
     def members_for(self, cell: Unit) -> None:
         # Called from `unit` before the unit has its key: keys come from the order of units.
-        cell.pk = self.ids.next("unit_planned")
-        record = self.cells[cell.code] = Cell(cell.pk, bool(cell.is_weak))
+        cell.pk = cell_pk = self.ids.next("unit_planned")
+        record = self.cells[cell.code] = Cell(cell_pk, bool(cell.is_weak))
         random = self.rng.random
         member_lines = self.streams.lines["member"]
         period_lines = self.streams.lines["period"]
@@ -295,18 +300,18 @@ class NationalBuilder(ProvinceBuilder):
             card = NULL if probationary else f"{70000000 + pk:08d}"
             ethnicity = _pick(random, HIGHLAND) if highland and random() < 0.5 else "Kinh"
             member_lines.append(
-                f"{pk}\t{cell.pk}\t{parts}\t{'female' if female else 'male'}\t{birth}\t{card}\t"
+                f"{pk}\t{cell_pk}\t{parts}\t{'female' if female else 'male'}\t{birth}\t{card}\t"
                 f"{self.province_code:03d}{century_gender}{birth.year % 100:02d}"
                 f"{self.card % 1_000_000:06d}\t{status}\t{admitted}\t{_n(official_on)}\t"
                 f"{_pick(random, EDUCATION)}\t{ethnicity}\t{_pick(random, RELIGION_POOL)}\t"
                 f"09{10_000_000 + int(random() * 90_000_000)}\t{_t(leader)}\t\t\t\t1\n"
             )
             period_lines.append(
-                f"{period}\t{pk}\t{cell.pk}\t{status}\t{admitted}\tcreated\t\t\t{recorded_at}\n"
+                f"{period}\t{pk}\t{cell_pk}\t{status}\t{admitted}\tcreated\t\t\t{recorded_at}\n"
             )
             people.append(Person(pk, not probationary, admitted, leader))
             if not probationary and official_on is not None and official_on <= TERM_START:
-                self.first_official.setdefault(cell.pk, pk)
+                self.first_official.setdefault(cell_pk, pk)
         self.ids.last["member"] = pk
         self.ids.last["period"] = period
 
@@ -322,11 +327,19 @@ FAMILY_POOL = [name for name, weight in names.FAMILY_NAMES for _ in range(weight
 
 
 class Ids:
-    """The next key of each table (the database is empty: keys are given, not asked)."""
+    """The next key of each table: given here, after the largest already in the database,
+    rather than asked of it (the sequences are moved past them after the load)."""
 
     def __init__(self) -> None:
         self.last: dict[str, int] = {}
         self.recorded_at = f"{TERM_START} 08:00:00+07"
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for name, (model, _columns) in TABLES.items():
+                key = qn(model._meta.pk.column)
+                cursor.execute(f"SELECT MAX({key}) FROM {qn(model._meta.db_table)}")  # noqa: S608
+                self.last[name] = cursor.fetchone()[0] or 0
+        self.last["unit_planned"] = self.last.pop("unit")
 
     def next(self, name: str) -> int:
         value = self.last.get(name, 0) + 1
@@ -366,7 +379,9 @@ class Scores:
         self.settings = _json(DEFAULT_SETTINGS.as_dict())
         self.cache: dict[tuple[Any, ...], tuple[str, int, str]] = {}
 
-    def verdict(self, key: tuple[Any, ...], facts: Callable[[], MeetingFacts]) -> tuple[str, int, str]:
+    def verdict(
+        self, key: tuple[Any, ...], facts: Callable[[], MeetingFacts]
+    ) -> tuple[str, int, str]:
         found = self.cache.get(key)
         if found is None:
             result = evaluate(facts(), self.spec)
@@ -393,7 +408,11 @@ def _history(
     last = ids.last
     meeting_id, attendance_id = last.get("meeting", 0), last.get("attendance", 0)
     item_id, speech_id, task_id = last.get("item", 0), last.get("speech", 0), last.get("task", 0)
-    score_id, guest_id, month_id = last.get("score", 0), last.get("guest", 0), last.get("cellmonth", 0)
+    score_id, guest_id, month_id = (
+        last.get("score", 0),
+        last.get("guest", 0),
+        last.get("cellmonth", 0),
+    )
     for step in range(months, -1, -1):
         lines = streams.lines
         attendance, items, speeches = lines["attendance"], lines["item"], lines["speech"]
@@ -420,7 +439,7 @@ def _history(
             code = secrets.token_urlsafe(12)
             if planned_only:
                 lines["meeting"].append(
-                    f"{meeting_id}\t{cell.pk}\t{kind}\t{month}\t{start}\tHội trường chi bộ\t{topic}\t"
+                    f"{meeting_id}\t{cell.pk}\t{kind}\t{month}\t{start}\t{PLACE}\t{topic}\t"
                     f"planned\t\t\\N\t\\N\t\\N\t\\N\t\t\\N\t\\N\t\\N\t\\N\t\t\t\\N\t\\N\t\\N\t\\N\t"
                     f"{code}\t1\t\t\n"
                 )
@@ -471,19 +490,18 @@ def _history(
                     f"{attendance_id}\t{meeting_id}\t{pk}\t{status}\t{reason}\t{member_status}\tf\n"
                 )
             minutes = 60 + int(random() * 36) if weak else 90 + int(random() * 61)
-            end_dt = datetime.datetime(day.year, day.month, day.day, hour) + datetime.timedelta(
-                minutes=minutes
+            # Times are written with the country's offset (+07, no summer time).
+            end_minutes = hour * 60 + minutes
+            end = f"{day} {end_minutes // 60:02d}:{end_minutes % 60:02d}:00+07"
+            votes_for = min(
+                voters_present, max(voters // 2 + 1, voters_present - int(random() * 3))
             )
-            end = f"{end_dt:%Y-%m-%d %H:%M}:00+07"
-            votes_for = min(voters_present, max(voters // 2 + 1, voters_present - int(random() * 3)))
             abstain = voters_present - votes_for
             prepared = not weak or random() < 0.5
             spoke: set[int] = set()
             for order, (item_kind, title) in enumerate(agenda, start=1):
                 item_id += 1
-                items.append(
-                    f"{item_id}\t{meeting_id}\t{order}\t{item_kind}\t{title}\t<p>Đã thảo luận.</p>\n"
-                )
+                items.append(f"{item_id}\t{meeting_id}\t{order}\t{item_kind}\t{title}\t{NOTES}\n")
                 if item_kind in spoken and present_ids:
                     wanted = 1 + int(random() * 2) if weak else 3 + int(random() * 4)
                     for speaker in rng.sample(present_ids, min(len(present_ids), wanted)):
@@ -493,29 +511,27 @@ def _history(
                         )
                         spoke.add(speaker)
             if weak:
-                judged = {"3c": 6 + int(random() * 3), "3e": 2 + int(random() * 3), "3f": 4 + int(random() * 2)}
+                judged = {
+                    "3c": 6 + int(random() * 3),
+                    "3e": 2 + int(random() * 3),
+                    "3f": 4 + int(random() * 2),
+                }
             else:
                 judged = {"3c": 8 + int(random() * 3), "3e": 4 + int(random() * 2), "3f": 5}
             decile = 10 * present // expected
             speaking = len(spoke)
 
-            def facts(judged: dict[str, int] = judged) -> MeetingFacts:
-                people = [
-                    MemberFact("official", "present" if i < decile else "absent_excused")
-                    for i in range(10)
-                ]
-                return MeetingFacts(
-                    kind=kind, duration_minutes=minutes, members=people, speakers=speaking,
-                    drafter_assigned=prepared, committee_met=prepared, members_notified=True,
-                    materials_days_before=2 if prepared else None, draft_resolution=prepared,
-                    minutes_complete=True, has_criticism=True, has_hcm_study=True,
-                    votes_for=votes_for, votes_against=0, votes_abstain=abstain,
-                    previous_tasks_total=1, previous_tasks_done=1, previous_tasks_reviewed=True,
-                    judged=judged,
-                )  # fmt: skip
-
-            key = (kind, weak, prepared, tuple(judged.values()), decile, min(speaking, 6), minutes // 15)
-            cell_points, cell_total, cell_level = scores.verdict(key, facts)
+            facts = partial(_facts, kind, minutes, decile, speaking, prepared, votes_for, abstain)
+            key = (
+                kind,
+                weak,
+                prepared,
+                tuple(judged.values()),
+                decile,
+                min(speaking, 6),
+                minutes // 15,
+            )
+            cell_points, cell_total, cell_level = scores.verdict(key, partial(facts, judged))
             level = cell_level
             upper = random() < 0.3
             upper_points, upper_total, upper_level, confirmed = "{}", NULL, "", NULL
@@ -523,7 +539,7 @@ def _history(
                 upper_judged = {c: max(0, p - int(random() * 2)) for c, p in judged.items()}
                 upper_points, total, upper_level = scores.verdict(
                     (*key[:3], tuple(upper_judged.values()), *key[4:]),
-                    lambda: facts(upper_judged),
+                    partial(facts, upper_judged),
                 )
                 upper_total, confirmed, level = str(total), end, upper_level
                 guest_id += 1
@@ -531,7 +547,7 @@ def _history(
                     f"{guest_id}\t{meeting_id}\tCấp ủy viên cấp trên\tĐảng ủy\tt\n"
                 )
             lines["meeting"].append(
-                f"{meeting_id}\t{cell.pk}\t{kind}\t{month}\t{start}\tHội trường chi bộ\t{topic}\t"
+                f"{meeting_id}\t{cell.pk}\t{kind}\t{month}\t{start}\t{PLACE}\t{topic}\t"
                 f"approved\t\t{chair.pk if prepared else NULL}\t"
                 f"{day - datetime.timedelta(days=4) if prepared else NULL}\t"
                 f"{day - datetime.timedelta(days=3)}\t"
@@ -576,6 +592,31 @@ def _history(
     )  # fmt: skip
 
 
+def _facts(
+    kind: str,
+    minutes: int,
+    decile: int,
+    speaking: int,
+    prepared: bool,
+    votes_for: int,
+    abstain: int,
+    judged: dict[str, int],
+) -> MeetingFacts:
+    """What the rubric reads of a meeting, its attendance given as a share in tenths."""
+    people = [
+        MemberFact("official", "present" if i < decile else "absent_excused") for i in range(10)
+    ]
+    return MeetingFacts(
+        kind=kind, duration_minutes=minutes, members=people, speakers=speaking,
+        drafter_assigned=prepared, committee_met=prepared, members_notified=True,
+        materials_days_before=2 if prepared else None, draft_resolution=prepared,
+        minutes_complete=True, has_criticism=True, has_hcm_study=True,
+        votes_for=votes_for, votes_against=0, votes_abstain=abstain,
+        previous_tasks_total=1, previous_tasks_done=1, previous_tasks_reviewed=True,
+        judged=judged,
+    )  # fmt: skip
+
+
 def province_name(index: int, pool: list[str]) -> tuple[str, str]:
     """The code and name of province `index` (1: Lâm Viên, the province size's)."""
     if index == 1:
@@ -597,12 +638,16 @@ def _generate(
     """Every row of the national seed, handed over a month of a province at a time (and a
     line of progress after each province)."""
     size = builder.size
-    national = builder.unit(None, NATIONAL_CODE, "Đảng Cộng sản Việt Nam", "trung_uong")
+    namespace = builder.namespace
+    national = builder.unit(
+        None, f"{namespace}{NATIONAL_CODE}", "Đảng Cộng sản Việt Nam", "trung_uong"
+    )
     national.pk = ids.next("unit_planned")
     pool = rng.sample(builder.place_pool, len(builder.place_pool))
     for index in range(1, provinces + 1):
         code, name = province_name(index, pool)
-        builder.prefix = "" if index == 1 else f"{code}-"
+        code = f"{namespace}{code}"
+        builder.prefix = "" if index == 1 and not namespace else f"{code}-"
         builder.province_code = index
         builder.card = 0
         builder.cells = {}
@@ -610,13 +655,16 @@ def _generate(
         first = len(builder.plan.units)
         root = builder.unit(national, code, name, "tinh_uy")
         root.pk = ids.next("unit_planned")
+        zones = size.special_zones
         communes = (
             [(f"X{i:03d}", "Xã", "dang_uy_xa") for i in range(1, size.communes + 1)]
             + [(f"P{i:03d}", "Phường", "dang_uy_phuong") for i in range(1, size.wards + 1)]
-            + [(f"D{i:03d}", "Đặc khu", "dang_uy_dac_khu") for i in range(1, size.special_zones + 1)]
+            + [(f"D{i:03d}", "Đặc khu", "dang_uy_dac_khu") for i in range(1, zones + 1)]
         )  # fmt: skip
         for c_code, word, kind in communes:
-            builder.commune(root, c_code, f"Đảng bộ {word.lower()} {next(builder.place_names)}", kind)
+            builder.commune(
+                root, c_code, f"Đảng bộ {word.lower()} {next(builder.place_names)}", kind
+            )
         for i in range(1, size.direct_committees + 1):
             builder.direct_committee(root, i)
         for unit in builder.plan.units[first:]:
@@ -647,7 +695,17 @@ def _generate(
 
 
 # The tables whose secondary indexes are built after the load rather than row by row.
-REBUILT = ["member", "period", "meeting", "attendance", "item", "speech", "task", "score", "cellmonth"]
+REBUILT = [
+    "member",
+    "period",
+    "meeting",
+    "attendance",
+    "item",
+    "speech",
+    "task",
+    "score",
+    "cellmonth",
+]
 
 
 def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
@@ -677,9 +735,11 @@ def seed_national(
     provinces: int = PROVINCES,
     scale: float = 1.0,
     copy_dir: Path | None = None,
+    namespace: str = "",
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Insert the national demo (PostgreSQL only) into an empty database; returns row counts
+    """Insert the national demo (PostgreSQL only) into an empty database, or beside what it
+    holds with `namespace` before every unit code (and no demo accounts); returns row counts
     and the seconds of each step."""
     if connection.vendor != "postgresql":
         raise ValueError("The national size is for PostgreSQL only.")
@@ -689,6 +749,9 @@ def seed_national(
     ids = Ids()
     scores = Scores()
     builder = NationalBuilder(scaled(NATIONAL, scale), rng, streams, ids)
+    builder.namespace = namespace
+    # The national unit comes after the roots already there.
+    builder.plan.children[""] = Unit.objects.filter(depth=1).count()
     seconds: dict[str, float] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         # The keys are made here and are consistent by construction: the foreign keys'
@@ -739,12 +802,14 @@ def seed_national(
         progress(f"{len(indexes)} indexes built in {seconds['indexes']} s")
         _reset_sequences()
     with transaction.atomic():
-        accounts = create_demo_accounts(_lv_units())
-        national_account()
+        accounts = 0
+        if not namespace:
+            accounts = create_demo_accounts(_lv_units()) + 1
+            national_account()
     from chibo.reports.national import rebuild
 
     rollup_started = time.perf_counter()
-    rebuild(Unit.objects.get(code=NATIONAL_CODE))
+    rebuild(Unit.objects.get(code=f"{namespace}{NATIONAL_CODE}"))
     seconds["national_rollup"] = round(time.perf_counter() - rollup_started, 1)
     progress(f"national rollup built in {seconds['national_rollup']} s")
     analyze_started = time.perf_counter()
@@ -768,7 +833,7 @@ def seed_national(
         "meetings": counts["meeting"],
         "attendance_rows": counts["attendance"],
         "rows": counts,
-        "accounts": accounts + 1,
+        "accounts": accounts,
         "steps": seconds,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -802,7 +867,9 @@ def _reset_sequences() -> None:
 
     reset_sequences(*(model for model, _columns in TABLES.values() if model is not MeetingStats))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('orgs_unit', 'id'), MAX(id)) FROM orgs_unit")
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('orgs_unit', 'id'), MAX(id)) FROM orgs_unit"
+        )
 
 
 def national_account() -> None:
@@ -845,17 +912,16 @@ def plain_copy(copy_dir: Path, progress: Callable[[str], None] = lambda _: None)
             scratch = qn(f"floor_{name}")
             cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
             cursor.execute(f"CREATE TABLE {scratch} (LIKE {qn(model._meta.db_table)})")
-            connection.commit() if not connection.get_autocommit() else None
             start = time.perf_counter()
-            with transaction.atomic():
-                with (
-                    path.open() as source,
-                    cursor.cursor.copy(
-                        f"COPY {scratch} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-                    ) as copy,
-                ):
-                    while chunk := source.read(1 << 20):
-                        copy.write(chunk)
+            with (
+                transaction.atomic(),
+                path.open() as source,
+                cursor.cursor.copy(
+                    f"COPY {scratch} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+                ) as copy,
+            ):
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
             elapsed = time.perf_counter() - start
             seconds += elapsed
             progress(f"plain COPY of {name}: {elapsed:.1f} s")

@@ -1,5 +1,5 @@
 """The national level: the figures of every province, by month, read from `ProvinceMonth`
-(one row per province and month: 34 × 12 rows for a year) instead of the 1.7 million
+(one row per province and month: 34 times 12 rows for a year) instead of the 1.7 million
 cell-months below them.
 
 `rebuild` recomputes the rows from the cell-months (a few seconds at national size) and is

@@ -27,10 +27,10 @@ from chibo.lib.http import HtmxHttpRequest, actor
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
 from chibo.meetings.services import QUALITY_LABELS
-from chibo.orgs.access import get_unit_for_user
-from chibo.orgs.models import CellType
+from chibo.orgs.access import get_unit_for_user, sees_subtree
+from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
-from chibo.reports import charts, figures
+from chibo.reports import charts, figures, national
 from chibo.reports.access import get_report_for_user
 from chibo.reports.models import JobState, PeriodicReport
 from chibo.reports.periodic import number_of, reserve
@@ -61,6 +61,37 @@ def _query(period: Period, filters: figures.Filters) -> str:
             )
             if value
         }
+    )
+
+
+def national_dashboard(
+    request: HttpRequest, unit: Unit, period: Period, period_error: str
+) -> HttpResponse:
+    """The dashboard of the national unit, from the provinces' monthly rollup (the cells'
+    own rows are 1.7 million a year at national size), for those who see all of it."""
+    board = national.build(unit, period)
+    labels = [f"{m:%m}" for m in board.months]
+    query = _query(period, figures.Filters())
+    return render(
+        request,
+        "reports/national.html",
+        {
+            "unit": unit,
+            "board": board,
+            "period": period,
+            "period_error": period_error,
+            "compliance_chart": charts.rate_bars(
+                labels,
+                [row.compliance for row in board.by_month],
+                title=_("Cells that held their regular meeting, by month (%)"),
+            ),
+            "attendance_chart": charts.rate_bars(
+                labels,
+                [row.attendance for row in board.by_month],
+                title=_("Attendance by month (%)"),
+            ),
+            "unit_rows": unit_rows(board.children, query),
+        },
     )
 
 
@@ -104,6 +135,12 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     period, period_error = _period(request)
     filters = figures.Filters.from_query(request.GET)
+    if (
+        national.is_national(unit)
+        and filters == figures.Filters()
+        and sees_subtree(request.user, Perm.VIEW_MEETINGS, unit)
+    ):
+        return national_dashboard(request, unit, period, period_error)
     board = figures.build(request.user, unit, period, filters)
     labels = [f"{m:%m}" for m in board.months]
     level_series = [

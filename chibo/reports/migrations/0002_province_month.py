@@ -5,46 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0006_national_unit_kind'),
-        ('reports', '0001_initial'),
+        ("orgs", "0006_national_unit_kind"),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProvinceMonth',
+            name="ProvinceMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('quarter', models.PositiveSmallIntegerField()),
-                ('cells', models.PositiveIntegerField(default=0)),
-                ('weak_cells', models.PositiveIntegerField(default=0)),
-                ('members', models.PositiveIntegerField(default=0)),
-                ('regular', models.PositiveIntegerField(default=0)),
-                ('thematic_quarter', models.PositiveIntegerField(default=0)),
-                ('weak_low', models.PositiveIntegerField(default=0)),
-                ('meetings', models.PositiveIntegerField(default=0)),
-                ('expected', models.PositiveBigIntegerField(default=0)),
-                ('present', models.PositiveBigIntegerField(default=0)),
-                ('speakers', models.PositiveBigIntegerField(default=0)),
-                ('leaders_expected', models.PositiveBigIntegerField(default=0)),
-                ('leaders_present', models.PositiveBigIntegerField(default=0)),
-                ('leaders_speaking', models.PositiveBigIntegerField(default=0)),
-                ('upper_attended', models.PositiveIntegerField(default=0)),
-                ('level_tot', models.PositiveIntegerField(default=0)),
-                ('level_kha', models.PositiveIntegerField(default=0)),
-                ('level_trung_binh', models.PositiveIntegerField(default=0)),
-                ('level_kem', models.PositiveIntegerField(default=0)),
-                ('unscored', models.PositiveIntegerField(default=0)),
-                ('refreshed_at', models.DateTimeField()),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("quarter", models.PositiveSmallIntegerField()),
+                ("cells", models.PositiveIntegerField(default=0)),
+                ("weak_cells", models.PositiveIntegerField(default=0)),
+                ("members", models.PositiveIntegerField(default=0)),
+                ("regular", models.PositiveIntegerField(default=0)),
+                ("thematic_quarter", models.PositiveIntegerField(default=0)),
+                ("weak_low", models.PositiveIntegerField(default=0)),
+                ("meetings", models.PositiveIntegerField(default=0)),
+                ("expected", models.PositiveBigIntegerField(default=0)),
+                ("present", models.PositiveBigIntegerField(default=0)),
+                ("speakers", models.PositiveBigIntegerField(default=0)),
+                ("leaders_expected", models.PositiveBigIntegerField(default=0)),
+                ("leaders_present", models.PositiveBigIntegerField(default=0)),
+                ("leaders_speaking", models.PositiveBigIntegerField(default=0)),
+                ("upper_attended", models.PositiveIntegerField(default=0)),
+                ("level_tot", models.PositiveIntegerField(default=0)),
+                ("level_kha", models.PositiveIntegerField(default=0)),
+                ("level_trung_binh", models.PositiveIntegerField(default=0)),
+                ("level_kem", models.PositiveIntegerField(default=0)),
+                ("unscored", models.PositiveIntegerField(default=0)),
+                ("refreshed_at", models.DateTimeField()),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'province month',
-                'verbose_name_plural': 'province months',
-                'indexes': [models.Index(fields=['month', 'unit'], name='province_month_month_idx')],
-                'constraints': [models.UniqueConstraint(fields=('unit', 'month'), name='province_month_unique')],
+                "verbose_name": "province month",
+                "verbose_name_plural": "province months",
+                "indexes": [
+                    models.Index(fields=["month", "unit"], name="province_month_month_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("unit", "month"), name="province_month_unique")
+                ],
             },
         ),
     ]

@@ -75,11 +75,15 @@ def _connect(server: Mapping[str, Any]) -> Any:
     )
 
 
-def bench_database(size: str, months: int) -> tuple[str, SeedRecord]:
-    """The benchmark database for this size: beside the configured one, never it; and
-    the record of how long its seed took."""
-    name = f"chibo_bench_{size}_{months}"
+def bench_database(size: str, months: int, name: str = "") -> tuple[str, SeedRecord]:
+    """The benchmark database for this size (or `name`): beside the configured one, never
+    it; and the record of how long its seed took."""
+    name = name or f"chibo_bench_{size}_{months}"
     url = os.environ.get("DATABASE_URL", "")
+    if size == "national" and not url.startswith(("postgres://", "postgresql://")):
+        raise CommandError(
+            "The national size is for PostgreSQL only: set DATABASE_URL to a PostgreSQL database."
+        )
     var = Path(settings.VAR_DIR)
     var.mkdir(parents=True, exist_ok=True)
     if url.startswith(("postgres://", "postgresql://")):
@@ -102,7 +106,23 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--size", choices=sorted(SIZES), default="demo")
+        parser.add_argument("--size", choices=[*sorted(SIZES), "national"], default="demo")
+        parser.add_argument(
+            "--provinces", type=int, default=34, help="National size: provinces (34)."
+        )
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="National size: share of the communes (1)."
+        )
+        parser.add_argument(
+            "--compare-json",
+            type=Path,
+            help="National size: a province-size run's JSON to compare Lâm Viên's pages with.",
+        )
+        parser.add_argument(
+            "--db-name",
+            default="",
+            help="The benchmark database (default chibo_bench_SIZE_MONTHS).",
+        )
         parser.add_argument("--months", type=int, default=None, help="Months of history.")
         parser.add_argument("--json", type=Path, help="Also write the results here.")
         parser.add_argument("--requests", type=int, default=50, help="Requests per page (50).")
@@ -130,7 +150,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         size = options["size"]
-        months = options["months"] if options["months"] is not None else SIZES[size].history_months
+        default_months = 12 if size == "national" else SIZES[size].history_months
+        months = options["months"] if options["months"] is not None else default_months
         if not months:
             raise CommandError("The benchmark needs meeting history: give --months 12 or more.")
         if os.environ.get(INNER) != "1":
@@ -141,7 +162,7 @@ class Command(BaseCommand):
     def outer(self, size: str, months: int, options: dict[str, Any]) -> None:
         """Run the measurements in a process of their own, on the benchmark database, with
         production settings."""
-        url, _record = bench_database(size, months)
+        url, _record = bench_database(size, months, options["db_name"])
         env = dict(os.environ)
         env.update(
             {
@@ -158,6 +179,11 @@ class Command(BaseCommand):
         for name in ("requests", "load_seconds", "import_rows", "write_seconds", "write_clients"):
             argv += [f"--{name.replace('_', '-')}", str(options[name])]
         argv.append("--phone" if options["phone"] else "--no-phone")
+        argv += ["--provinces", str(options["provinces"]), "--scale", str(options["scale"])]
+        if options["db_name"]:
+            argv += ["--db-name", options["db_name"]]
+        if options["compare_json"]:
+            argv += ["--compare-json", str(Path(options["compare_json"]).resolve())]
         if options["json"]:
             argv += ["--json", str(Path(options["json"]).resolve())]
         completed = subprocess.run(argv, env=env, check=False)  # noqa: S603 - ourselves
@@ -172,9 +198,12 @@ class Command(BaseCommand):
 
         logging.getLogger("axes").setLevel(logging.WARNING)  # one line per login otherwise
 
-        _url, record = bench_database(size, months)
+        _url, record = bench_database(size, months, options["db_name"])
         call_command("migrate", verbosity=0)
         call_command("collectstatic", verbosity=0, interactive=False)
+        if size == "national":
+            self.national(months, options, record)
+            return
         meta = record.read()
         if not Unit.objects.exists():
             self.stdout.write(f"Seeding {size} with {months} months of history…")
@@ -194,5 +223,49 @@ class Command(BaseCommand):
         )
         result["months"] = months
         self.stdout.write(bench.table(result))
+        if options["json"]:
+            Path(options["json"]).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+    def national(self, months: int, options: dict[str, Any], record: SeedRecord) -> None:
+        """Seed the national size once (timing a plain COPY of the same rows beside it), then
+        measure the national dashboard and Lâm Viên's pages."""
+        import shutil
+        import tempfile
+
+        from chibo.demo import bench
+        from chibo.demo.national import plain_copy, seed_national
+
+        meta = record.read()
+        if not Unit.objects.exists():
+            self.stdout.write(f"Seeding national ({options['provinces']} provinces)…")
+            folder = Path(tempfile.mkdtemp(prefix="national-copy-", dir=settings.VAR_DIR))
+            try:
+                counts = seed_national(
+                    random_seed=2026,
+                    months=months,
+                    provinces=options["provinces"],
+                    scale=options["scale"],
+                    copy_dir=folder,
+                    progress=lambda line: self.stdout.write(f"  {line}", ending="\n"),
+                )
+                self.stdout.write("Timing a plain COPY of the same rows…")
+                floor = plain_copy(folder, progress=lambda line: self.stdout.write(f"  {line}"))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            meta = {
+                "seed_seconds": counts["seconds"],
+                "steps": counts["steps"],
+                "rows": counts["rows"],
+                "provinces": counts["provinces"],
+                "plain_copy_seconds": floor,
+                "ratio": round(counts["seconds"] / floor, 2) if floor else None,
+            }
+            record.write(meta)
+        province = None
+        if options["compare_json"]:
+            province = json.loads(Path(options["compare_json"]).read_text())
+        result = bench.run_national(requests=options["requests"], seed=meta, province=province)
+        result["months"] = months
+        self.stdout.write(bench.national_table(result))
         if options["json"]:
             Path(options["json"]).write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -1,0 +1,99 @@
+"""The national size (issue 24): PostgreSQL only, a national unit above provinces built like
+the province size, and the national dashboard read from the provinces' monthly rollup."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.mark.skipif(_on_postgresql(), reason="the refusal is SQLite's")
+@pytest.mark.django_db
+def test_the_national_size_is_refused_on_sqlite_with_a_clear_message() -> None:
+    with pytest.raises(CommandError, match="PostgreSQL only"):
+        call_command("seed", size="national")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_scaled_down_national_seed_keeps_the_province_proportions(tmp_path: Path) -> None:
+    from django.contrib.auth import get_user_model
+
+    from chibo.demo.national import (
+        NATIONAL,
+        check_keys,
+        plain_copy,
+        seed_national,
+    )
+    from chibo.meetings.models import Attendance, CellMonth, Meeting
+    from chibo.members.models import Member
+    from chibo.orgs.models import Unit
+    from chibo.reports import national
+    from chibo.reports.models import ProvinceMonth
+    from chibo.reports.periods import parse
+
+    # Beside the test province (its codes and accounts), under codes of its own.
+    counts = seed_national(
+        random_seed=7, months=2, provinces=2, scale=0.03, copy_dir=tmp_path / "copy", namespace="N"
+    )
+    root = Unit.objects.get(code="NVN")
+    assert root.depth == 1
+    assert root.kind.code == national.NATIONAL_KIND
+    provinces = list(Unit.objects.filter(path__startswith=root.path, depth=2).order_by("path"))
+    assert [p.code for p in provinces] == ["NLV", "NV02"]
+    assert all(p.kind.code == "tinh_uy" for p in provinces)
+    for province in provinces:
+        cells = Unit.objects.cells().filter(path__startswith=province.path)
+        communes = Unit.objects.filter(path__startswith=province.path, depth=3)
+        # The province size's proportions: its cells per commune-level unit and members per
+        # cell (a tenth more members per cell, for the country's 5.6 million).
+        per_commune = cells.count() / communes.count()
+        assert 10 <= per_commune <= 40
+        low, high = NATIONAL.members_per_cell
+        for cell in cells:
+            assert low <= Member.objects.filter(unit=cell).count() <= high
+    below = {"unit__path__startswith": root.path}
+    assert counts["members"] == Member.objects.filter(**below).count()
+    assert counts["meetings"] == Meeting.objects.filter(**below).count() == Meeting.objects.count()
+    assert counts["attendance_rows"] == Attendance.objects.count()
+    # Every held meeting has its cell-month; keys are whole although the load ran without
+    # the foreign keys' triggers; the indexes dropped for the load are back.
+    assert CellMonth.objects.count() == Meeting.objects.filter(state="approved").count()
+    assert set(check_keys().values()) == {0}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'meetings_attendance'"
+            " AND indexname = 'attendance_once'"
+        )
+        assert cursor.fetchone()[0] == 1
+    assert ProvinceMonth.objects.filter(unit__in=provinces).count() == 2 * 2
+    assert plain_copy(tmp_path / "copy") >= 0
+
+    # The national dashboard: from the rollup, the same figures as the cell-months say,
+    # a number of queries that does not grow with the months shown.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="admin"))
+    months = sorted(set(CellMonth.objects.values_list("month", flat=True)))
+    board = national.build(root, parse(f"{months[0]}..{months[-1] + datetime.timedelta(27)}"))
+    assert board.total.sums["present"] == sum(CellMonth.objects.values_list("present", flat=True))
+    assert board.cells == Unit.objects.cells().filter(path__startswith=root.path).count()
+    queries = []
+    for last in months:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/units/NVN/dashboard/?period={months[0]}..{last}")
+        assert response.status_code == 200
+        assert "Lâm Viên" in response.content.decode()
+        assert response.templates[0].name == "reports/national.html"
+        queries.append(len(captured))
+    assert queries[0] == queries[-1]
