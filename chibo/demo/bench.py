@@ -611,7 +611,7 @@ def national_from_cell_months_ms(repeats: int = 5) -> float:
     province-month rollup saves): the first statement of `RAW_SQL` over the whole country."""
     root = Unit.objects.get(code="VN")
     first, last = last_twelve_months()
-    params = {"path": f"{root.path}%", "start": first, "end": last.replace(day=1)}
+    params: dict[str, Any] = {"path": f"{root.path}%", "start": first, "end": last.replace(day=1)}
     times = []
     with connection.cursor() as cursor:
         for _ in range(repeats + 1):

@@ -235,7 +235,7 @@ class NationalBuilder(ProvinceBuilder):
         self.namespace = ""
         self.province_code = 1
         self.cells: dict[str, Cell] = {}
-        self.names: dict[str, tuple[str, ...]] = {}
+        self.names: dict[str, str] = {}
         self.first_official: dict[int, int] = {}
 
     def unit(self, parent: Unit | None, code: str, name: str, kind: str, **flags: object) -> Unit:

@@ -30,7 +30,7 @@ NATIONAL_KIND = "trung_uong"
 
 
 def is_national(unit: Unit) -> bool:
-    return unit.kind.code == NATIONAL_KIND
+    return bool(unit.kind.code == NATIONAL_KIND)
 
 
 @transaction.atomic
