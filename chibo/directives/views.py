@@ -115,6 +115,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
                 kinds=list(data["kinds"]),
                 units=data["units"],
                 report_recipients=form.recipients_lines or [],
+                submission=data["submission"],
                 by=actor(request),
             )
         except ValidationError as error:
