@@ -216,7 +216,7 @@ class Dashboard:
     def visits(self) -> Visitor:
         """Every visit of the period, as one line."""
         return Visitor(
-            _("Total"),
+            _("All visits"),
             sum(v.assigned for v in self.visitors),
             sum(v.attended for v in self.visitors),
             sum(v.missed for v in self.visitors),
