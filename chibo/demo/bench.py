@@ -46,7 +46,7 @@ from chibo.orgs.backends import SessionUserBackend
 from chibo.orgs.models import Unit
 from chibo.reports import figures
 from chibo.reports.periodic import periodic_docx, periodic_xlsx
-from chibo.reports.periods import parse
+from chibo.reports.periods import parse, year_earlier
 
 
 class Rollback(Exception):
@@ -162,8 +162,10 @@ def measure_todo(requests: int) -> dict[str, dict[str, float]]:
 
 # --- aggregate: the dashboard beside the SQL that computes the same figures ------------------
 
-RAW_SQL = [
-    """SELECT cm.month, COUNT(*) FILTER (WHERE cm.regular_held), SUM(cm.meetings),
+# The figures compared with the same period last year are read again for last year's
+# months (`LAST_YEAR_SQL`): the months, the cells, the classification, the new members and
+# the weak cells on the list.
+MONTHS_SQL = """SELECT cm.month, COUNT(*) FILTER (WHERE cm.regular_held), SUM(cm.meetings),
               SUM(cm.expected), SUM(cm.present), SUM(cm.speakers), SUM(cm.leaders_expected),
               SUM(cm.leaders_present), SUM(cm.leaders_speaking), SUM(cm.upper_attended),
               SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem),
@@ -171,7 +173,31 @@ RAW_SQL = [
               SUM(cm.level_kem + cm.level_trung_binh) FILTER (WHERE u.is_weak)
        FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
        WHERE u.path LIKE %(path)s AND cm.month BETWEEN %(start)s AND %(end)s
-       GROUP BY cm.month""",
+       GROUP BY cm.month"""
+CELLS_SQL = """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.is_weak)
+       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
+       WHERE k.holds_meetings AND u.path LIKE %(path)s"""
+RATINGS_SQL = """SELECT t.cell_level, COUNT(*), SUM(t.excellent), SUM(t.good),
+              SUM(t.completed), SUM(t.failed)
+       FROM scoring_ratingtally t JOIN orgs_unit u ON u.id = t.unit_id
+       WHERE t.year = %(year)s AND u.path LIKE %(path)s GROUP BY t.cell_level"""
+ADMISSIONS_SQL = """SELECT COUNT(*), COUNT(*) FILTER (WHERE c.gender = 'female'),
+              COUNT(*) FILTER (WHERE c.ethnicity NOT IN ('Kinh', '')),
+              COUNT(*) FILTER (WHERE c.religion NOT IN ('Không', '')),
+              COUNT(*) FILTER (WHERE c.private_enterprise),
+              COUNT(*) FILTER (WHERE c.foreign_invested),
+              COUNT(*) FILTER (WHERE c.business_owner), COUNT(*) FILTER (WHERE c.rural)
+       FROM development_candidate c JOIN orgs_unit u ON u.id = c.unit_id
+       WHERE c.stage IN ('admitted', 'official')
+         AND c.admitted_on BETWEEN %(start)s AND %(last_day)s AND u.path LIKE %(path)s"""
+WEAK_LISTED_SQL = """SELECT COUNT(DISTINCT w.unit_id) FROM supervision_weakcell w
+       JOIN orgs_unit u ON u.id = w.unit_id
+       WHERE w.state IN ('listed', 'closed') AND w.listed_on <= %(last_day)s
+         AND (w.closed_on IS NULL OR w.closed_on > %(last_day)s) AND u.path LIKE %(path)s"""
+LAST_YEAR_SQL = [MONTHS_SQL, CELLS_SQL, RATINGS_SQL, ADMISSIONS_SQL, WEAK_LISTED_SQL]
+
+RAW_SQL = [
+    MONTHS_SQL,
     """SELECT substr(u.path, 1, %(child)s), COUNT(*) FILTER (WHERE cm.regular_held),
               SUM(cm.meetings), SUM(cm.expected), SUM(cm.present), SUM(cm.upper_attended),
               SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem)
@@ -182,33 +208,35 @@ RAW_SQL = [
        FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
        WHERE u.path LIKE %(path)s AND cm.thematic_held
          AND cm.month BETWEEN %(start)s AND %(end)s) AS q""",
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.is_weak)
-       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
-       WHERE k.holds_meetings AND u.path LIKE %(path)s""",
+    CELLS_SQL,
     """SELECT substr(u.path, 1, %(child)s), COUNT(*)
        FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
        WHERE k.holds_meetings AND u.path LIKE %(path)s GROUP BY 1""",
-    """SELECT t.cell_level, COUNT(*), SUM(t.excellent), SUM(t.good), SUM(t.completed),
-              SUM(t.failed)
-       FROM scoring_ratingtally t JOIN orgs_unit u ON u.id = t.unit_id
-       WHERE t.year = %(year)s AND u.path LIKE %(path)s GROUP BY t.cell_level""",
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE p.also_village_head),
+    RATINGS_SQL,
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND p.also_village_head),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND p.also_front_head),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND (p.also_village_head OR p.also_front_head)),
               COUNT(*) FILTER (WHERE p.is_head_of_agency)
        FROM members_post p JOIN orgs_unit u ON u.id = p.unit_id
        WHERE p.kind = 'secretary' AND p.ended_on IS NULL AND u.path LIKE %(path)s""",
+    # The upper-level members' visits, per member, and the weak cells on the list.
+    """SELECT v.user_id, a.username, a.first_name, a.last_name, COUNT(*),
+              COUNT(*) FILTER (WHERE v.state = 'done'), COUNT(*) FILTER (WHERE v.state = 'missed')
+       FROM supervision_visit v JOIN meetings_meeting m ON m.id = v.meeting_id
+       JOIN orgs_unit u ON u.id = m.unit_id JOIN auth_user a ON a.id = v.user_id
+       WHERE m.month BETWEEN %(start)s AND %(end)s AND m.state <> 'cancelled'
+         AND u.path LIKE %(path)s
+       GROUP BY v.user_id, a.username, a.first_name, a.last_name""",
+    WEAK_LISTED_SQL,
     """SELECT COUNT(DISTINCT i.target_id) FROM supervision_inspectionitem i
        JOIN orgs_unit u ON u.id = i.target_id
        WHERE i.year = %(year)s AND i.done AND u.path LIKE %(path)s""",
     # New members by group, and the target (development).
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE c.gender = 'female'),
-              COUNT(*) FILTER (WHERE c.ethnicity NOT IN ('Kinh', '')),
-              COUNT(*) FILTER (WHERE c.religion NOT IN ('Không', '')),
-              COUNT(*) FILTER (WHERE c.private_enterprise),
-              COUNT(*) FILTER (WHERE c.foreign_invested),
-              COUNT(*) FILTER (WHERE c.business_owner), COUNT(*) FILTER (WHERE c.rural)
-       FROM development_candidate c JOIN orgs_unit u ON u.id = c.unit_id
-       WHERE c.stage IN ('admitted', 'official')
-         AND c.admitted_on BETWEEN %(start)s AND %(last_day)s AND u.path LIKE %(path)s""",
+    ADMISSIONS_SQL,
     """SELECT admissions FROM development_target t JOIN orgs_unit u ON u.id = t.unit_id
        WHERE u.path = %(root)s AND t.year = %(year)s""",
     # Thematic meetings on an oriented topic, materials opened, regulations, training
@@ -261,12 +289,22 @@ def raw_sql_ms(repeats: int = 10) -> float:
         "stale": add_months(today, -12 * REGULATION_YEARS),
         "since": add_months(today, -12 * training_years()),
     }
+    last_year = {
+        **params,
+        "start": year_earlier(first),
+        "end": year_earlier(last).replace(day=1),
+        "last_day": year_earlier(last),
+        "year": last.year - 1,
+    }
     times = []
     with connection.cursor() as cursor:
         for _ in range(repeats + 2):
             start = time.perf_counter()
-            for sql in RAW_SQL:
-                cursor.execute(sql, params)
+            for sql, values in [
+                *((sql, params) for sql in RAW_SQL),
+                *((sql, last_year) for sql in LAST_YEAR_SQL),
+            ]:
+                cursor.execute(sql, values)
                 cursor.fetchall()
             times.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(times[2:]), 1)

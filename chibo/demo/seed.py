@@ -52,6 +52,7 @@ from chibo.supervision.models import (
 )
 from chibo.supervision.planner import plan_covers
 from chibo.supervision.services import (
+    RESIDENTIAL,
     assign_charge,
     draft_report,
     evaluate_report,
@@ -341,9 +342,11 @@ def seed_province(
                 unit_id=m.unit_id,
                 kind=PostKind.SECRETARY,
                 started_on=TERM_START,
-                # Many village secretaries are also the village head; agency secretaries
-                # are often the head of the agency.
+                # Many village secretaries are also the village head, some the head of
+                # the Front work committee; agency secretaries are often the head of the
+                # agency.
                 also_village_head=cell_types.get(m.unit_id) == CellType.VILLAGE and m.pk % 3 == 0,
+                also_front_head=cell_types.get(m.unit_id) in RESIDENTIAL and m.pk % 3 == 1,
                 is_head_of_agency=cell_types.get(m.unit_id) == CellType.AGENCY and m.pk % 2 == 0,
             )
             for m in first.values()

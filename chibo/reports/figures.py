@@ -42,7 +42,7 @@ from chibo.supervision.models import (
     WeakCell,
     WorkingGroup,
 )
-from chibo.supervision.services import reports_due
+from chibo.supervision.services import RESIDENTIAL, reports_due
 
 AnyUser = AbstractBaseUser | AnonymousUser
 LEVELS = ["tot", "kha", "trung_binh", "kem"]
@@ -52,9 +52,6 @@ FLAGS = {
     "difficult": "is_difficult_area",
     "enterprise": "is_non_state_enterprise",
 }
-# The cells of villages and residential groups: where a secretary may also be the village
-# or group head, or the head of the Front work committee (the plan's "kiêm" figures).
-RESIDENTIAL_CELLS = (CellType.VILLAGE, CellType.RESIDENTIAL)
 # The dashboard lists this many upper-level members (those who attended least); its
 # export and the periodic report list them all.
 VISITORS_SHOWN = 20
@@ -208,8 +205,8 @@ class Dashboard:
     # The upper-level members with visits assigned to the period's meetings, those who
     # attended least first.
     visitors: list[Visitor] = field(default_factory=list)
-    # The same dashboard for the same period one year earlier (`Period.year_before`), built
-    # by the same code; None for that dashboard itself.
+    # The key figures of the same period one year earlier (`Period.year_before`): a
+    # dashboard built by the same code with `key_only`; None for that dashboard itself.
     previous: Dashboard | None = None
 
     @property
@@ -472,10 +469,13 @@ def build(
     *,
     today: datetime.date | None = None,
     compare: bool = True,
+    key_only: bool = False,
 ) -> Dashboard:
     """The dashboard of `unit` for `period` as `user` may see it; with `compare`, beside
-    the same dashboard for the same period one year earlier (built by this function as of
-    the same day one year earlier, which doubles the queries: still a fixed number)."""
+    the dashboard of the same period one year earlier (`Dashboard.previous`), built by
+    this function as of the same day one year earlier with `key_only`: then only the
+    figures that `Dashboard.key_figures` reads are computed (six queries), the others are
+    left empty and the board has no tables."""
     filters = filters or Filters()
     today = today or timezone.localdate()
     months = period.months(today)
@@ -550,29 +550,6 @@ def build(
     )
     total.regular = sum(r.regular for r in by_month.values())
     total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
-    quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
-    thematic_done = (
-        rows.filter(thematic_held=True, quarter__in=quarters)
-        .values("unit_id", "quarter")
-        .distinct()
-        .count()
-    )
-    children = _children(unit, cell_counts, per_child, months, not_owed)
-    training_years = content_figures.training_years()
-    residential = Q(unit__cell_type__in=RESIDENTIAL_CELLS)
-    posts = Post.objects.filter(
-        cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
-    ).aggregate(
-        n=Count("pk"),
-        residential=Count("pk", filter=residential),
-        village=Count("pk", filter=residential & Q(also_village_head=True)),
-        front=Count("pk", filter=residential & Q(also_front_head=True)),
-        either=Count(
-            "pk", filter=residential & (Q(also_village_head=True) | Q(also_front_head=True))
-        ),
-        head=Count("pk", filter=Q(is_head_of_agency=True)),
-        trained=Count("pk", filter=content_figures.trained_within(today, training_years)),
-    )
     year = period.end.year
     ratings: dict[str, dict[str, int]] = {"cells": {}, "members": {}}
     member_levels = ("excellent", "good", "completed", "failed")
@@ -589,7 +566,80 @@ def build(
         total_members = sum(row[i] or 0 for row in by_cell_level)
         if total_members:
             ratings["members"][level] = total_members
-    inspected = (
+    on = min(period.end, today)
+    weak_listed = (
+        WeakCell.objects.filter(cell_q(user, unit, filters), state__in=ON_LIST, listed_on__lte=on)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
+        .values("unit_id")
+        .distinct()
+        .count()
+    )
+    board = Dashboard(
+        unit=unit,
+        period=period,
+        filters=filters,
+        cells=n_cells,
+        weak_cells=sum(weak for _n, weak in cell_counts.values()),
+        months=months,
+        total=total,
+        by_month=list(by_month.values()),
+        children=[],
+        thematic_done=0,
+        thematic_due=0,
+        weak_low_by_month=[weak_low[m] for m in months],
+        leaders={
+            "attendance": rate(total.sums["leaders_present"], total.sums["leaders_expected"]),
+            "speaking": rate(total.sums["leaders_speaking"], total.sums["leaders_present"]),
+        },
+        secretaries={},
+        classification=ratings,
+        reports={},
+        inspected=0,
+        development=admissions(
+            Candidate.objects.filter(cell_q(user, unit, filters)), period.start, period.end
+        ),
+        content={},
+        weak_listed=weak_listed,
+    )
+    if key_only:
+        return board
+    quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
+    board.thematic_done = (
+        rows.filter(thematic_held=True, quarter__in=quarters)
+        .values("unit_id", "quarter")
+        .distinct()
+        .count()
+    )
+    board.thematic_due = n_cells * len(quarters)
+    board.children = _children(unit, cell_counts, per_child, months, not_owed)
+    training_years = content_figures.training_years()
+    # The cells of villages and residential groups: where a secretary may also be the
+    # village or group head, or head of the Front work committee (the plan's figures).
+    residential = Q(unit__cell_type__in=RESIDENTIAL)
+    posts = Post.objects.filter(
+        cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
+    ).aggregate(
+        n=Count("pk"),
+        residential=Count("pk", filter=residential),
+        village=Count("pk", filter=residential & Q(also_village_head=True)),
+        front=Count("pk", filter=residential & Q(also_front_head=True)),
+        either=Count(
+            "pk", filter=residential & (Q(also_village_head=True) | Q(also_front_head=True))
+        ),
+        head=Count("pk", filter=Q(is_head_of_agency=True)),
+        trained=Count("pk", filter=content_figures.trained_within(today, training_years)),
+    )
+    board.secretaries = {
+        "n": posts["n"],
+        "residential": posts["residential"],
+        "village_head_n": posts["village"],
+        "village_head": rate(posts["village"], posts["residential"]),
+        "front_head_n": posts["front"],
+        "front_head": rate(posts["front"], posts["residential"]),
+        "either": rate(posts["either"], posts["residential"]),
+        "head_of_unit": rate(posts["head"], posts["n"]),
+    }
+    board.inspected = (
         InspectionItem.objects.filter(
             cell_q(user, unit, filters, through="target__", of_cells=False), year=year, done=True
         )
@@ -597,13 +647,8 @@ def build(
         .distinct()
         .count()
     )
-    development: dict[str, Any] = {
-        **admissions(
-            Candidate.objects.filter(cell_q(user, unit, filters)), period.start, period.end
-        ),
-        "target": development_target(unit, year),
-    }
-    content = {
+    board.development["target"] = development_target(unit, year)
+    board.content = {
         **content_figures.summary(
             cell_q(user, unit, filters),
             cells,
@@ -617,60 +662,16 @@ def build(
         "secretaries": {"n": posts["n"], "trained": posts["trained"]},
         "training_years": training_years,
     }
-    accounts_total, accounts_by_child = _accounts(unit, cells, length, children)
-    on = min(period.end, today)
-    weak_listed = (
-        WeakCell.objects.filter(cell_q(user, unit, filters), state__in=ON_LIST, listed_on__lte=on)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
-        .values("unit_id")
-        .distinct()
-        .count()
-    )
-    previous = None
+    board.accounts, board.accounts_by_child = _accounts(unit, cells, length, board.children)
+    board.visitors = _visitors(user, unit, filters, period.first_month, last)
+    board.reports = _report_status(unit, year, today)
+    board.weak = weak_movement(unit, year)
     if compare:
-        previous = build(
+        board.previous = build(
             user, unit, period.year_before(today), filters, today=year_earlier(today),
-            compare=False,
+            key_only=True,
         )  # fmt: skip
-    return Dashboard(
-        weak_listed=weak_listed,
-        visitors=_visitors(user, unit, filters, period.first_month, last),
-        previous=previous,
-        accounts=accounts_total,
-        accounts_by_child=accounts_by_child,
-        unit=unit,
-        period=period,
-        filters=filters,
-        cells=n_cells,
-        weak_cells=sum(weak for _n, weak in cell_counts.values()),
-        months=months,
-        total=total,
-        by_month=list(by_month.values()),
-        children=children,
-        thematic_done=thematic_done,
-        thematic_due=n_cells * len(quarters),
-        weak_low_by_month=[weak_low[m] for m in months],
-        leaders={
-            "attendance": rate(total.sums["leaders_present"], total.sums["leaders_expected"]),
-            "speaking": rate(total.sums["leaders_speaking"], total.sums["leaders_present"]),
-        },
-        secretaries={
-            "n": posts["n"],
-            "residential": posts["residential"],
-            "village_head_n": posts["village"],
-            "village_head": rate(posts["village"], posts["residential"]),
-            "front_head_n": posts["front"],
-            "front_head": rate(posts["front"], posts["residential"]),
-            "either": rate(posts["either"], posts["residential"]),
-            "head_of_unit": rate(posts["head"], posts["n"]),
-        },
-        classification=ratings,
-        reports=_report_status(unit, year, today),
-        weak=weak_movement(unit, year),
-        inspected=inspected,
-        development=development,
-        content=content,
-    )
+    return board
 
 
 def _accounts(

@@ -170,7 +170,13 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
     if period_error:
         messages.error(request, period_error)
         return redirect("reports:dashboard", code=unit.code)
-    board = figures.build(request.user, unit, period, figures.Filters.from_query(request.GET))
+    board = figures.build(
+        request.user,
+        unit,
+        period,
+        figures.Filters.from_query(request.GET),
+        compare=table == "comparison",  # last year's figures are read for that table only
+    )
     tables = board.tables()
     if table not in tables or fmt not in ("xlsx", "csv"):
         raise Http404
