@@ -182,11 +182,11 @@ def test_the_key_figures_beside_the_same_period_last_year(cast: dict[str, User])
     assert (compared["meetings"].now, compared["meetings"].before) == (2, 1)
     assert compared["meetings"].change == 1
     n = dashboard.cells
-    assert compared["compliance"].now == figures.rate(2, 3 * n)
-    assert compared["compliance"].before == figures.rate(1, 3 * n)
-    assert compared["compliance"].change == round(
-        figures.rate(2, 3 * n) - figures.rate(1, 3 * n), 1
-    )
+    now, before = figures.rate(2, 3 * n), figures.rate(1, 3 * n)
+    assert now is not None
+    assert before is not None
+    assert (compared["compliance"].now, compared["compliance"].before) == (now, before)
+    assert compared["compliance"].change == round(now - before, 1)
     assert (compared["attendance"].now, compared["attendance"].before) == (100.0, 100.0)
     assert (compared["cells_good"].now, compared["cells_good"].before) == (100.0, 0.0)
     assert (compared["cells_completed"].now, compared["cells_completed"].before) == (0.0, 100.0)

@@ -159,7 +159,7 @@ def build(
         for recipient in doc.recipients:
             _paragraph(document, f"- {recipient},", size=11)
     if appendix is not None:
-        document.add_page_break()
+        _paragraph(document, "").paragraph_format.page_break_before = True
         appendix(document)
 
     out = io.BytesIO()

@@ -159,7 +159,7 @@ class Compared:
                 return _("same period last year %(before)s") % {"before": before}
             digits = 1 if self.percent else 0
             number = formats.number_format(abs(change), decimal_pos=digits, use_l10n=True)
-            sign = "+" if change > 0 else "-" if change < 0 else "±"
+            sign = "+" if change > 0 else "-" if change < 0 else ""
             return _("same period last year %(before)s, %(change)s") % {
                 "before": before,
                 "change": f"{sign}{number}",
