@@ -151,7 +151,8 @@ class Compared:
         return "—" if value is None else formats.number_format(value, use_l10n=True)
 
     def since(self, language: str | None = None) -> str:
-        """ "same period last year 80,1 %, +5,1" in `language` (the active one for None)."""
+        """Last year's figure and the change, in `language` (the active one for None):
+        "same period last year 80,1 %, +5,1"."""
         with translation.override(language or translation.get_language()):
             before = self._shown(self.before, language)
             change = self.change
@@ -166,7 +167,7 @@ class Compared:
             }
 
     def text(self, language: str | None = None) -> str:
-        """ "85,2 % (same period last year 80,1 %, +5,1)"."""
+        """The figure, then last year's: "85,2 % (same period last year 80,1 %, +5,1)"."""
         with translation.override(language or translation.get_language()):
             return f"{self._shown(self.now, language)} ({self.since(language)})"
 

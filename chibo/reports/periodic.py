@@ -199,7 +199,7 @@ def periodic_docx(
     compared = board.compared
 
     def since(key: str) -> str:
-        """ " (cùng kỳ 80,1 %, +5,1)" after a figure compared with last year's."""
+        """What follows a figure compared with last year's: ' (cùng kỳ 80,1 %, +5,1)'."""
         return f" ({compared[key].since('vi')})" if key in compared else ""
 
     def body(document: DocxDocument) -> None:
