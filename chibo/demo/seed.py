@@ -675,7 +675,8 @@ def seed_group_work() -> int:
     charges = dict(GroupAssignment.objects.filter(group=group).values_list("unit_id", "user_id"))
     now = timezone.now()
     visits = []
-    for pk, unit_id, month in (
+    days: set[tuple[int, datetime.date]] = set()  # nobody in two places on one day (PLAN-4)
+    for pk, unit_id, month, scheduled_at in (
         Meeting.objects.filter(
             unit_id__in=list(charges),
             kind="regular",
@@ -684,10 +685,12 @@ def seed_group_work() -> int:
             month__gte=datetime.date(HISTORY_END.year - 1, 1, 1),
         )
         .order_by("scheduled_at")
-        .values_list("pk", "unit_id", "month")
+        .values_list("pk", "unit_id", "month", "scheduled_at")
     ):
-        if month.month % 2:
+        day = (charges[unit_id], timezone.localtime(scheduled_at).date())
+        if month.month % 2 or day in days:
             continue
+        days.add(day)
         missed = (pk + month.month) % 7 == 0
         visits.append(
             Visit(
