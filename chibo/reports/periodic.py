@@ -22,6 +22,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from chibo.lib import party_docx
 from chibo.lib.display import format_percent
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
@@ -365,7 +366,8 @@ def write_report(
     report.state = JobState.RUNNING
     report.save(update_fields=["state"])
     period = parse(report.period)
-    board = figures.build(user, report.unit, period, today=today)
+    with reads_from_replica():
+        board = figures.build(user, report.unit, period, today=today)
     progress(40)
     settings = ReportSettings.for_unit(report.unit)
     docx = periodic_docx(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import HtmxHttpRequest, actor
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
 from chibo.meetings.services import QUALITY_LABELS
@@ -100,6 +101,7 @@ def unit_rows(children: list[figures.Row], query: str) -> SafeString:
     )
 
 
+@reads_from_replica()
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     period, period_error = _period(request)
@@ -163,6 +165,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@reads_from_replica()
 def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse | FileResponse:
     """One dashboard table as XLSX or CSV (the same figures as the page, the same access)."""
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
