@@ -291,3 +291,15 @@ def test_the_standby_streams_the_primarys_commits_and_refuses_writes(standby: An
         with primary.cursor() as cursor:
             cursor.execute("DELETE FROM auth_group WHERE name = %s", [name])
         primary.close()
+
+
+@without_replica
+@both_databases
+def test_the_benchmark_measures_the_dashboard_on_the_standby(standby: Any, cast: Any) -> None:
+    from chibo.demo import bench
+
+    measured = bench.measure_replica(2, samples=3)
+    assert measured["queries_on_replica"] > 10  # the dashboard's figures
+    assert measured["dashboard_replica"]["p50_ms"] > 0
+    assert measured["dashboard_primary"]["p50_ms"] > 0
+    assert 0 <= measured["lag_ms"]["p50"] <= measured["lag_ms"]["max"] < 5000

@@ -30,7 +30,8 @@ import python_calamine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import connection, transaction
+from django.core import signing
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -38,6 +39,7 @@ from django.utils import timezone
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.demo import write_load
 from chibo.demo.roster_file import write_demo_roster
+from chibo.lib import replica
 from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member, MembershipPeriod
@@ -113,9 +115,11 @@ def measure_page(client: Client, url: str, requests: int) -> dict[str, float]:
     for _ in range(5):
         response = client.get(url)
         assert response.status_code == 200, f"{url} answered {response.status_code}"
-    with CaptureQueriesContext(connection) as captured:
+    # On every database (with a replica, the dashboards' figures are read there).
+    with contextlib.ExitStack() as stack:
+        captured = [stack.enter_context(CaptureQueriesContext(connections[a])) for a in connections]
         client.get(url)
-    queries = len(captured)  # now: the next request empties the log
+    queries = sum(len(c) for c in captured)  # now: the next request empties the log
     times = []
     for _ in range(requests):
         start = time.perf_counter()
@@ -363,6 +367,57 @@ def measure_report() -> float:
     return round(time.perf_counter() - start, 2)
 
 
+# --- replica: the dashboard read from the standby, and how far behind it is -------------------
+
+
+def replica_caught_up(timeout: float = 60) -> float:
+    """Seconds until the replica has replayed everything the primary wrote so far (a
+    transaction committed on the primary first, so that there is something to replay)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")  # a commit record: WAL to replay
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        lsn = cursor.fetchone()[0]  # type: ignore[index]
+    start = time.perf_counter()
+    with connections[replica.REPLICA].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
+            if cursor.fetchone()[0]:  # type: ignore[index]
+                return time.perf_counter() - start
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"the replica did not catch up in {timeout} s")
+            time.sleep(0.0005)
+
+
+def measure_replica(requests: int, samples: int = 20) -> dict[str, Any]:
+    """The province dashboard read from the replica beside the same page pinned to the
+    primary (the pin of a user who has just written), and the replication lag: from a
+    commit on the primary to its replay on the standby."""
+    replica_caught_up()
+    replica.forget_health()
+    url = targets()["province_dashboard"][1]()
+    user = get_user_model().objects.get(username="bantochuc")
+    reader, writer = Client(), Client()
+    for client in (reader, writer):
+        client.force_login(user)
+    writer.cookies[replica.PIN_COOKIE] = signing.get_cookie_signer(
+        salt=replica.PIN_COOKIE + replica.PIN_SALT
+    ).sign(str(int(time.time()) + 3600))
+    with CaptureQueriesContext(connections[replica.REPLICA]) as on_replica:
+        reader.get(url)
+    queries_on_replica = len(on_replica)  # now: the next request empties the log
+    lags = [replica_caught_up() * 1000 for _ in range(samples)]
+    return {
+        "dashboard_replica": measure_page(reader, url, requests),
+        "dashboard_primary": measure_page(writer, url, requests),
+        "queries_on_replica": queries_on_replica,
+        "lag_ms": {
+            "p50": round(statistics.median(lags), 2),
+            "max": round(max(lags), 2),
+            "samples": samples,
+        },
+    }
+
+
 # --- load: a real server under a load generator ------------------------------------------------
 
 
@@ -546,6 +601,8 @@ def run(
     write_clients: int = 16,
     phone: bool = False,
 ) -> dict[str, Any]:
+    if replica.configured():
+        replica_caught_up(timeout=600)  # the seed, replayed
     pages, floor = measure_pages(requests)
     result: dict[str, Any] = {
         "db": connection.vendor,
@@ -563,6 +620,8 @@ def run(
         "ratio": round(dashboard / raw, 2) if raw else None,
     }
     result["report"] = {"periodic_docx_seconds": measure_report()}
+    # With a read replica (DATABASE_REPLICA_URL): the dashboards of `pages` read from it.
+    result["replica"] = measure_replica(requests) if replica.configured() else None
     result["todo"] = measure_todo(requests)
     # The load before the import: the import's rolled-back rows leave the database work to
     # do afterwards (vacuum), which would be measured as the server's.
@@ -601,6 +660,15 @@ def table(result: dict[str, Any]) -> str:
         out.write(
             f"to-do of {username:<11}{todo['p50_ms']:>7} ms p50{todo['p95_ms']:>7} ms p95"
             f"{todo['queries']:>4} queries{todo['items']:>5} items\n"
+        )
+    if result.get("replica"):
+        r = result["replica"]
+        out.write(
+            f"replica: province dashboard p50/p95 {r['dashboard_replica']['p50_ms']} / "
+            f"{r['dashboard_replica']['p95_ms']} ms from the replica "
+            f"({r['queries_on_replica']} queries there), {r['dashboard_primary']['p50_ms']} / "
+            f"{r['dashboard_primary']['p95_ms']} ms pinned to the primary; lag p50 "
+            f"{r['lag_ms']['p50']} ms, max {r['lag_ms']['max']} ms\n"
         )
     if result["import"]:
         i = result["import"]
