@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core import signing
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext, override_settings
 
@@ -111,16 +111,16 @@ def _answer(request: HttpRequest) -> HttpResponse:
 def test_a_request_that_writes_pins_its_browser_to_the_primary(usable_replica: None) -> None:
     middleware = replica.ReadYourWritesMiddleware(replica.reads_from_replica()(_answer))
     factory = RequestFactory()
-    assert middleware(factory.get("/")).content == b"replica"
+    assert _body(middleware(factory.get("/"))) == b"replica"
     posted = middleware(factory.post("/"))
-    assert posted.content == b"default"  # the rest of the writing request too
+    assert _body(posted) == b"default"  # the rest of the writing request too
     cookie = posted.cookies[replica.PIN_COOKIE]
     assert cookie["httponly"]
     assert int(cookie["max-age"]) == settings.REPLICA_PIN_SECONDS + 1
     # The browser's next requests, while the pin lasts.
     pinned = factory.get("/")
     pinned.COOKIES[replica.PIN_COOKIE] = cookie.value
-    assert middleware(pinned).content == b"default"
+    assert _body(middleware(pinned)) == b"default"
     now = time.time()
     assert replica.pinned_by(pinned, now=now + settings.REPLICA_PIN_SECONDS - 1)
     assert not replica.pinned_by(pinned, now=now + settings.REPLICA_PIN_SECONDS + 2)
@@ -128,12 +128,17 @@ def test_a_request_that_writes_pins_its_browser_to_the_primary(usable_replica: N
     for value in (_pin_cookie(until=now - 1), str(now + 60)):
         request = factory.get("/")
         request.COOKIES[replica.PIN_COOKIE] = value
-        assert middleware(request).content == b"replica"
+        assert _body(middleware(request)) == b"replica"
     for method in ("put", "patch", "delete"):
         answer = middleware(getattr(factory, method)("/"))
-        assert answer.content == b"default"
+        assert _body(answer) == b"default"
         assert replica.PIN_COOKIE in answer.cookies
     assert replica.PIN_COOKIE not in middleware(factory.head("/")).cookies
+
+
+def _body(response: HttpResponseBase) -> bytes:
+    assert isinstance(response, HttpResponse)
+    return response.content
 
 
 def _pin_cookie(*, until: float) -> str:

@@ -200,8 +200,9 @@ def test_a_read_replica_has_the_primarys_options_a_router_and_the_pin() -> None:
         "import django, json; django.setup()\n"
         "from django.conf import settings as s\n"
         "r = s.DATABASES.get('replica')\n"
-        "print(json.dumps(r and [r['HOST'], r['PORT'], r['ENGINE'], r['OPTIONS'], r['TEST']['MIRROR'],\n"
-        "    s.DATABASE_ROUTERS, [m for m in s.MIDDLEWARE if 'replica' in m]]))\n"
+        "print(json.dumps(r and [r['HOST'], r['PORT'], r['ENGINE'], r['OPTIONS'],\n"
+        "    r['TEST']['MIRROR'], s.DATABASE_ROUTERS,\n"
+        "    [m for m in s.MIDDLEWARE if 'replica' in m]]))\n"
     )
     url = "postgres://chibo@127.0.0.1:5432/chibo"
     standby = "postgres://chibo@10.0.0.2:5433/chibo"

@@ -376,12 +376,12 @@ def replica_caught_up(timeout: float = 60) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT txid_current()")  # a commit record: WAL to replay
         cursor.execute("SELECT pg_current_wal_lsn()")
-        lsn = cursor.fetchone()[0]  # type: ignore[index]
+        lsn = cursor.fetchone()[0]
     start = time.perf_counter()
     with connections[replica.REPLICA].cursor() as cursor:
         while True:
             cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
-            if cursor.fetchone()[0]:  # type: ignore[index]
+            if cursor.fetchone()[0]:
                 return time.perf_counter() - start
             if time.perf_counter() - start > timeout:
                 raise RuntimeError(f"the replica did not catch up in {timeout} s")
