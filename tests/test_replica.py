@@ -308,3 +308,27 @@ def test_the_benchmark_measures_the_dashboard_on_the_standby(standby: Any, cast:
     assert measured["dashboard_replica"]["p50_ms"] > 0
     assert measured["dashboard_primary"]["p50_ms"] > 0
     assert 0 <= measured["lag_ms"]["p50"] <= measured["lag_ms"]["max"] < 5000
+
+
+@without_replica
+@both_databases
+def test_while_the_standby_cannot_be_reached_the_primary_answers(
+    standby: Any, cast: dict[str, User]
+) -> None:
+    # The replica's address now answers nothing (port 1 refuses at once).
+    unreachable = connections.create_connection("replica")
+    unreachable.settings_dict = {**unreachable.settings_dict, "PORT": 1}
+    connections["replica"] = unreachable
+    try:
+        replica.forget_health()
+        client = Client()
+        client.force_login(cast["bantochuc"])
+        with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary:
+            response = client.get("/units/LV/dashboard/?period=2026")
+        assert response.status_code == 200
+        assert any("meetings_cellmonth" in q["sql"] for q in on_primary)
+        assert not replica.health().usable
+    finally:
+        connections["replica"] = standby
+        unreachable.close()
+        replica.forget_health()
