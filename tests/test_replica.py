@@ -101,6 +101,11 @@ def test_without_a_replica_or_while_it_lags_the_primary_answers(
             assert replica.health(now=2000.0).usable
             assert replica.health(now=2000.5).usable
             assert not replica.health(now=2001.0).usable
+            # While another thread measures, an older measure bounds nothing: the primary.
+            lags[:] = [0.0]
+            assert replica.health(now=3000.0).usable
+            with replica._health_lock:
+                assert not replica.health(now=3001.5).usable
     replica.forget_health()
 
 

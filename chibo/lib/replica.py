@@ -134,12 +134,15 @@ def measure_lag() -> float | None:
 
 def health(*, now: float | None = None) -> Health:
     """The replica's lag as last measured in this process, measured again when older than
-    `CHECK_SECONDS` (by one thread; the others take the last measure meanwhile)."""
+    `CHECK_SECONDS` (by one thread; meanwhile the others read from the primary: a measure
+    older than that second no longer bounds the lag)."""
     global _health
     now = time.monotonic() if now is None else now
     known = _health
-    if now - known.checked_at < CHECK_SECONDS or not _health_lock.acquire(blocking=False):
+    if now - known.checked_at < CHECK_SECONDS:
         return known
+    if not _health_lock.acquire(blocking=False):
+        return Health(checked_at=known.checked_at, lag=None)
     try:
         _health = Health(checked_at=now, lag=measure_lag())
         if not _health.usable and _health.lag is not None:
