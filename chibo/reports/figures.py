@@ -533,19 +533,21 @@ def build(
         for child, values in child_sums.items()
     }
     # A cell owes no meeting in a month it did not exist throughout (opened or closed in
-    # it, or outside its lifetime): those cell-months are not expected. Few cells have
-    # dates, so they are read on their own.
+    # it, or outside its lifetime): those cell-months are not expected. The cells with
+    # dates are counted per child and pair of dates (a province's cells share a few), so
+    # that each pair is judged once a month rather than once per cell.
     not_owed: dict[str, int] = {}
-    for child, active_from, closed_on in (
+    for child, active_from, closed_on, n in (
         cells.filter(Q(active_from__isnull=False) | Q(closed_on__isnull=False))
         .order_by()
         .annotate(child=Substr("path", 1, length))
         .values_list("child", "active_from", "closed_on")
+        .annotate(n=Count("pk"))
     ):
         for month in months:
             if not existed_throughout(active_from, closed_on, month):
-                by_month[month].months -= 1
-                not_owed[child] = not_owed.get(child, 0) + 1
+                by_month[month].months -= n
+                not_owed[child] = not_owed.get(child, 0) + n
     total = Row(
         "total", unit.name, cells=n_cells, months=n_cells * len(months) - sum(not_owed.values())
     )
