@@ -192,6 +192,49 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check of kept connections that makes no round trip.
     DATABASES["default"]["ENGINE"] = "chibo.lib.postgresql"
 
+# A read replica (docs/deploy.md): a streaming standby of the PostgreSQL primary, with the
+# same options. The dashboards, reports, exports and search read from it while it lags at
+# most DB_REPLICA_MAX_LAG seconds (chibo.lib.replica); everything else reads from and writes
+# to the primary, and a browser that has just written reads from the primary for
+# DB_REPLICA_PIN_SECONDS. Its test database is the primary's (a test mirror), which a
+# standby holds as soon as it has replayed its creation.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+try:
+    REPLICA_PIN_SECONDS = int(env_str("DB_REPLICA_PIN_SECONDS", "10"))
+    REPLICA_MAX_LAG = float(env_str("DB_REPLICA_MAX_LAG", "5"))
+except ValueError as error:
+    raise ImproperlyConfigured("DB_REPLICA_PIN_SECONDS and DB_REPLICA_MAX_LAG: seconds.") from error
+if DATABASE_REPLICA_URL:
+    # The lag is asked at most once a second: a write is on the replica when its author's
+    # pin ends only if the pin outlasts the largest lag allowed by that second.
+    if not 0 <= REPLICA_MAX_LAG <= REPLICA_PIN_SECONDS - 1:
+        raise ImproperlyConfigured(
+            "DB_REPLICA_MAX_LAG must be from 0 to a second less than DB_REPLICA_PIN_SECONDS."
+        )
+    if DATABASES["default"]["ENGINE"] != "chibo.lib.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    replica = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL standby.")
+    replica["ENGINE"] = DATABASES["default"]["ENGINE"]
+    # An unreachable replica costs a request this long at most (then the primary answers).
+    replica["OPTIONS"] = {
+        "connect_timeout": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+        **replica.get("OPTIONS", {}),
+    }
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+    DATABASE_ROUTERS = ["chibo.lib.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "chibo.lib.replica.ReadYourWritesMiddleware",
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when REDIS_URL is set, otherwise local memory and the

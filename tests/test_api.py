@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core import signals
 from django.core.management import CommandError, call_command
+from django.db import close_old_connections
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -369,7 +372,22 @@ def test_export_members_json_command(cast, tmp_path) -> None:
 CONTRACT_USERS = ("bithu1", "uyvien1", "dangvien1")
 
 
-def test_contract(cast) -> None:
+@pytest.fixture
+def kept_connection() -> Iterator[None]:
+    """Schemathesis calls the WSGI application itself, not through Django's test client,
+    which is what disconnects `close_old_connections` from the request signals: at the end
+    of each request it would close the test's connection (its transaction makes the
+    autocommit differ from the settings'), on PostgreSQL for good."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def test_contract(cast, kept_connection) -> None:
     """Every endpoint, with data generated from the OpenAPI document (schemathesis), as a
     secretary, a commune committee member and an ordinary member: no 5xx, every response
     as the document says, no unit outside the user's reach in any answer."""

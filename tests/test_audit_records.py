@@ -31,7 +31,7 @@ from chibo.members.models import (
 from chibo.orgs.models import Unit
 from chibo.reports import record_audit as audit
 from chibo.scoring.models import AnnualRating, Classification, MeetingScore, Rubric
-from chibo.supervision.models import Visit, VisitSource
+from chibo.supervision.models import Visit, VisitSource, WorkingGroup
 
 
 def _breaking(seen: list[AuditScope]):
@@ -206,6 +206,13 @@ def break_each_audited_rule(cast: dict[str, User]) -> None:
     Member.objects.filter(user=cast["dangvien1"]).update(status=MemberStatus.LEFT)
     # PLAN-3: a planned visit by someone on no committee.
     Visit.objects.create(meeting=roles, user=cast["outsider"], source=VisitSource.PLAN)
+    # PLAN-4: a working group's visit by someone outside the group.
+    group = WorkingGroup.objects.create(
+        unit=Unit.objects.get(code="LV"), name="Tổ", leader=cast["tocongtac1"],
+        starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 12, 31),
+    )  # fmt: skip
+    group.units.add(roles.unit)
+    Visit.objects.create(meeting=roles, user=cast["uyvien1"], source=VisitSource.PLAN, group=group)
     # ANNUAL-1 to ANNUAL-4, ANNUAL-10, ANNUAL-11: members' classifications.
     year = 2026
     Member.objects.filter(pk=officials[7].pk).update(status=MemberStatus.EXEMPTED)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential  # type: ignore[import-untyped]
 
 from chibo.orgs.twofactor import required_for
 
@@ -227,3 +228,30 @@ def test_the_health_check_reads_neither_session_nor_database(cast) -> None:
     assert response.status_code == 200
     assert response.content == b"ok"
     assert len(queries) == 0
+
+
+def test_a_passkey_is_the_second_factor_of_staff_who_have_no_totp(cast) -> None:
+    """Staff who must use a second factor and have a passkey but no TOTP device are asked
+    for the passkey after the password, not sent to set up TOTP; meanwhile the passkey's
+    sign-in endpoints are open to them, its registration not (it would vouch for itself)."""
+    staff = cast["bantochuc"]
+    WebAuthnCredential.objects.create(
+        user=staff, name="phone", confirmed=True, credential_id=b"x" * 16, public_key=b"k"
+    )
+    with override_settings(TWO_FACTOR_REQUIRED=True):
+        client = login("bantochuc")
+        response = client.get("/units/LV/")
+        assert response["Location"].startswith("/accounts/two-factor/verify/")
+        page = client.get(response["Location"]).content.decode()
+        assert "passkey-verification-button" in page
+        assert 'name="code"' not in page  # no TOTP device: no code to type
+        begin = client.post("/accounts/passkeys/authentication/begin/")
+        assert begin.status_code == 200
+        assert "challenge" in begin.json()
+        register = client.post("/accounts/passkeys/registration/begin/")
+        assert register.status_code == 302
+        assert register["Location"].startswith("/accounts/two-factor/verify/")
+        # Still unverified: every other page sends them back to the passkey.
+        assert client.get("/units/LV/")["Location"].startswith("/accounts/two-factor/verify/")
+    # Not required: the password alone opens the pages, passkey or not.
+    assert login("bantochuc").get("/units/LV/").status_code == 200

@@ -249,7 +249,8 @@ def test_new_members_join_the_dashboard_and_the_periodic_report(cast) -> None:
     )
     content = periodic_docx(board, number="Số 1-BC/ĐU", date=D(2026, 12, 31), place="Lâm Viên")
     text = "\n".join(p.text for p in docx.Document(_io.BytesIO(content)).paragraphs)
-    assert "Kết nạp 1 đảng viên mới, trong đó: nữ 1, dân tộc thiểu số 1" in text
+    # Beside the same period last year (none admitted then).
+    assert "Kết nạp 1 đảng viên mới (cùng kỳ 0, +1), trong đó: nữ 1, dân tộc thiểu số 1" in text
     assert "chỉ tiêu năm 2026: 4" in text
 
 

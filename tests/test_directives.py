@@ -142,6 +142,20 @@ def test_staff_send_from_their_own_unit_only(client_for) -> None:
     assert client_for("bithu1").get("/units/X001.01/requests/new/").status_code == 404
 
 
+def test_the_same_sending_form_sent_twice_sends_one_request(client_for) -> None:
+    client = client_for("uyvien1")
+    token = client.get("/units/X001/requests/new/").context["form"]["submission"].value()
+    data = {
+        "kind": "plan", "title": "Kế hoạch", "due_on": str(today()), "template": "document",
+        "target": "all", "report_recipients": "", "submission": str(token),
+    }  # fmt: skip
+    first = client.post("/units/X001/requests/new/", data)
+    again = client.post("/units/X001/requests/new/", data)
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert Request.objects.filter(title="Kế hoạch").count() == 1
+
+
 # --- answering, returning, accepting -----------------------------------------------------
 
 

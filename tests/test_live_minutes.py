@@ -95,6 +95,34 @@ def test_autosave_refuses_a_stale_version_and_shows_both_texts(client_for) -> No
     assert version_in(html) == meeting.version
 
 
+def test_a_stale_head_shows_both_values_and_keeps_mine_at_the_newer_version(client_for) -> None:
+    meeting = planned()
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    other, mine = members[0], members[1]
+    # Another device records the chair first.
+    services.save_minutes(meeting=meeting, data={"chair": other}, item_notes={}, by=None, version=1)
+    client = client_for("bithu1")
+    url = f"/meetings/{meeting.pk}/live/head/"
+    typed = {"chair": mine.pk, "minutes_secretary": "", "started_at": "", "ended_at": ""}
+    response = client.post(url, {**typed, "version": 1}, **HX)
+    html = response.content.decode()
+    assert response["X-Chibo-Refused"] == "stale"
+    assert "thiết bị khác" in html
+    assert other.full_name in html  # both, side by side
+    assert mine.full_name in html
+    assert 'hx-swap-oob="true"' not in html
+    meeting.refresh_from_db()
+    assert meeting.chair == other
+    # "Keep mine" sends the typed values again with the version now current.
+    version = int(re.search(r'name="version" value="(\d+)"', html).group(1))  # type: ignore[union-attr]
+    assert version == meeting.version
+    assert f'name="chair" value="{mine.pk}"' in html
+    html = client.post(url, {**typed, "version": version}, **HX).content.decode()
+    assert version_in(html) == version + 1
+    meeting.refresh_from_db()
+    assert meeting.chair == mine
+
+
 def test_speakers_are_picked_from_the_members_present_most_recent_first(client_for) -> None:
     meeting = planned()
     entries = all_present(meeting)

@@ -19,12 +19,15 @@ from django.urls import include, path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The machine's database settings, left out of the processes that test settings.
+DATABASE_VARIABLES = {
+    "DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "DB_WORK_MEM", "DB_PREPARE_THRESHOLD",
+    "DB_REPLICA_PIN_SECONDS", "DB_REPLICA_MAX_LAG",
+}  # fmt: skip
+
+
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DB_WORK_MEM", "DB_PREPARE_THRESHOLD"}
-    }
+    clean = {k: v for k, v in os.environ.items() if k not in DATABASE_VARIABLES}
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         env={**clean, "DJANGO_SETTINGS_MODULE": "chibo.settings", **env},
@@ -190,6 +193,50 @@ def test_postgresql_prepares_repeated_statements_unless_told_not_to() -> None:
         result = run_python(code, DATABASE_URL=url, DB_PREPARE_THRESHOLD=wrong)
         assert result.returncode != 0
         assert "DB_PREPARE_THRESHOLD must be a whole number from 1" in result.stderr
+
+
+def test_a_read_replica_has_the_primarys_options_a_router_and_the_pin() -> None:
+    code = (
+        "import django, json; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "r = s.DATABASES.get('replica')\n"
+        "print(json.dumps(r and [r['HOST'], r['PORT'], r['ENGINE'], r['OPTIONS'],\n"
+        "    r['TEST']['MIRROR'], s.DATABASE_ROUTERS,\n"
+        "    [m for m in s.MIDDLEWARE if 'replica' in m]]))\n"
+    )
+    url = "postgres://chibo@127.0.0.1:5432/chibo"
+    standby = "postgres://chibo@10.0.0.2:5433/chibo"
+    assert run_python(code, DATABASE_URL=url).stdout.strip() == "null"
+    assert json.loads(run_python(code, DATABASE_URL=url, DATABASE_REPLICA_URL=standby).stdout) == [
+        "10.0.0.2",
+        5433,
+        "chibo.lib.postgresql",
+        {
+            "connect_timeout": 3,
+            "options": "-c work_mem=16MB",
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        },
+        "default",
+        ["chibo.lib.replica.ReplicaRouter"],
+        ["chibo.lib.replica.ReadYourWritesMiddleware"],
+    ]
+    refused = {
+        "DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL": {"DATABASE_REPLICA_URL": standby},
+        "must name a PostgreSQL standby": {
+            "DATABASE_URL": url,
+            "DATABASE_REPLICA_URL": "sqlite:///replica.sqlite3",
+        },
+        "a second less than DB_REPLICA_PIN_SECONDS": {
+            "DATABASE_URL": url,
+            "DATABASE_REPLICA_URL": standby,
+            "DB_REPLICA_MAX_LAG": "10",
+        },
+    }
+    for message, env in refused.items():
+        result = run_python(code, **env)
+        assert result.returncode != 0
+        assert message in result.stderr
 
 
 def test_defaults_are_vietnamese_and_the_local_time_zone() -> None:

@@ -152,3 +152,42 @@ def test_a_working_groups_planned_visit_is_not_a_committees(cast) -> None:
     )  # fmt: skip
     Visit.objects.create(meeting=meeting, user=leader, source=VisitSource.PLAN, group=group)
     assert list(audit.CHECKS[0](AuditScope(path=province.path))) == []
+
+
+def test_the_audit_lists_group_visits_outside_the_groups_plan(cast) -> None:
+    """PLAN-4 on stored records: a group visit by someone outside the group, to a cell
+    outside its units, outside its term, and a second cell for one person on one day."""
+    from chibo.supervision.models import WorkingGroup
+
+    province = Unit.objects.get(code="LV")
+    cell, other_cell, far_cell = (
+        Unit.objects.get(code=c) for c in ("X002.01", "X002.02", "X001.01")
+    )
+    leader = cast["tocongtac1"]
+    group = WorkingGroup.objects.create(
+        unit=province, name="Tổ công tác", leader=leader,
+        starts_on=datetime.date(YEAR, 1, 1), ends_on=datetime.date(YEAR, 6, 30),
+    )  # fmt: skip
+    group.units.add(cell, other_cell)
+    zone = timezone.get_current_timezone()
+
+    def visit(unit: Unit, month: int, day: int, user=leader) -> Visit:
+        meeting = meeting_services.plan_meeting(
+            unit=unit, kind="regular", place="x", by=None,
+            scheduled_at=datetime.datetime(YEAR, month, day, 19, tzinfo=zone),
+        )  # fmt: skip
+        return Visit.objects.create(
+            meeting=meeting, user=user, source=VisitSource.PLAN, group=group
+        )
+
+    fine = visit(cell, 3, 12)
+    outsider = visit(cell, 4, 12, user=cast["uyvien1"])
+    outside_units = visit(far_cell, 3, 14)
+    outside_term = visit(cell, 9, 12)
+    same_day = visit(other_cell, 3, 12)
+    check = audit.CHECKS[1]
+    found = sorted((v.rule, v.url) for v in check(AuditScope(path=province.path)))
+    assert found == sorted(
+        ("PLAN-4", v.get_absolute_url()) for v in (outsider, outside_units, outside_term, same_day)
+    )
+    assert fine.get_absolute_url() not in {url for _rule, url in found}

@@ -17,6 +17,7 @@ from chibo.api.api import Conflict, api, error
 from chibo.content import services as content_services
 from chibo.content.access import get_material_for_user
 from chibo.content.models import Material
+from chibo.lib.replica import reads_from_replica
 from chibo.meetings import services as meeting_services
 from chibo.meetings.access import get_meeting_for_user, get_task_for_user
 from chibo.meetings.models import AttendanceStatus, Meeting, MeetingState, Task, TaskStatus
@@ -231,7 +232,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export_members(request: HttpRequest, unit: str) -> Any:
     """The members of `unit` and below with their history, in the field names of the
     party-member record (Mẫu 1-HSĐV, as far as chibo keeps them): docs/api.md."""
-    return national.document(_members(request, unit, None), user=_user(request))
+    with reads_from_replica():
+        return national.document(_members(request, unit, None), user=_user(request))
 
 
 @api.get(
@@ -248,8 +250,9 @@ def export_members(request: HttpRequest, unit: str) -> Any:
     },
 )
 def export_members_xlsx(request: HttpRequest, unit: str) -> Any:
-    members = _members(request, unit, None)
-    response = HttpResponse(national.xlsx(members, user=_user(request)), content_type=XLSX)
+    with reads_from_replica():
+        content = national.xlsx(_members(request, unit, None), user=_user(request))
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="dang-vien-{unit}.xlsx"'
     return response
 
@@ -655,9 +658,10 @@ class FiguresOut(Schema):
 @api.get("/figures/", response=answers(FiguresOut), tags=["reports"])
 def get_figures(request: HttpRequest, unit: str, period: str | None = None) -> FiguresOut:
     """The dashboard's figures of `unit` for `period` (as on the dashboard page)."""
-    top = _unit(request, unit, Perm.VIEW_MEETINGS)
-    chosen = _period(period or str(timezone.localdate().year))
-    board = figures.build(_user(request), top, chosen)
+    with reads_from_replica():
+        top = _unit(request, unit, Perm.VIEW_MEETINGS)
+        chosen = _period(period or str(timezone.localdate().year))
+        board = figures.build(_user(request), top, chosen)
     tables = {
         key: {"title": str(title), "headers": [str(h) for h in heads],
               "rows": [[_plain(v) for v in row] for row in rows]}

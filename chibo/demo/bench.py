@@ -30,7 +30,8 @@ import python_calamine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import connection, transaction
+from django.core import signing
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -38,6 +39,7 @@ from django.utils import timezone
 from chibo.content.figures import REGULATION_YEARS, training_years
 from chibo.demo import write_load
 from chibo.demo.roster_file import write_demo_roster
+from chibo.lib import replica
 from chibo.lib.dates import add_months
 from chibo.meetings.models import Attendance, Meeting, MeetingKind, MeetingState
 from chibo.members.models import Member, MembershipPeriod
@@ -46,7 +48,7 @@ from chibo.orgs.backends import SessionUserBackend
 from chibo.orgs.models import Unit
 from chibo.reports import figures
 from chibo.reports.periodic import periodic_docx, periodic_xlsx
-from chibo.reports.periods import parse
+from chibo.reports.periods import parse, year_earlier
 
 
 class Rollback(Exception):
@@ -113,9 +115,11 @@ def measure_page(client: Client, url: str, requests: int) -> dict[str, float]:
     for _ in range(5):
         response = client.get(url)
         assert response.status_code == 200, f"{url} answered {response.status_code}"
-    with CaptureQueriesContext(connection) as captured:
+    # On every database (with a replica, the dashboards' figures are read there).
+    with contextlib.ExitStack() as stack:
+        captured = [stack.enter_context(CaptureQueriesContext(connections[a])) for a in connections]
         client.get(url)
-    queries = len(captured)  # now: the next request empties the log
+    queries = sum(len(c) for c in captured)  # now: the next request empties the log
     times = []
     for _ in range(requests):
         start = time.perf_counter()
@@ -162,8 +166,10 @@ def measure_todo(requests: int) -> dict[str, dict[str, float]]:
 
 # --- aggregate: the dashboard beside the SQL that computes the same figures ------------------
 
-RAW_SQL = [
-    """SELECT cm.month, COUNT(*) FILTER (WHERE cm.regular_held), SUM(cm.meetings),
+# The figures compared with the same period last year are read again for last year's
+# months (`LAST_YEAR_SQL`): the months, the cells, the classification, the new members and
+# the weak cells on the list.
+MONTHS_SQL = """SELECT cm.month, COUNT(*) FILTER (WHERE cm.regular_held), SUM(cm.meetings),
               SUM(cm.expected), SUM(cm.present), SUM(cm.speakers), SUM(cm.leaders_expected),
               SUM(cm.leaders_present), SUM(cm.leaders_speaking), SUM(cm.upper_attended),
               SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem),
@@ -171,7 +177,31 @@ RAW_SQL = [
               SUM(cm.level_kem + cm.level_trung_binh) FILTER (WHERE u.is_weak)
        FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
        WHERE u.path LIKE %(path)s AND cm.month BETWEEN %(start)s AND %(end)s
-       GROUP BY cm.month""",
+       GROUP BY cm.month"""
+CELLS_SQL = """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.is_weak)
+       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
+       WHERE k.holds_meetings AND u.path LIKE %(path)s"""
+RATINGS_SQL = """SELECT t.cell_level, COUNT(*), SUM(t.excellent), SUM(t.good),
+              SUM(t.completed), SUM(t.failed)
+       FROM scoring_ratingtally t JOIN orgs_unit u ON u.id = t.unit_id
+       WHERE t.year = %(year)s AND u.path LIKE %(path)s GROUP BY t.cell_level"""
+ADMISSIONS_SQL = """SELECT COUNT(*), COUNT(*) FILTER (WHERE c.gender = 'female'),
+              COUNT(*) FILTER (WHERE c.ethnicity NOT IN ('Kinh', '')),
+              COUNT(*) FILTER (WHERE c.religion NOT IN ('Không', '')),
+              COUNT(*) FILTER (WHERE c.private_enterprise),
+              COUNT(*) FILTER (WHERE c.foreign_invested),
+              COUNT(*) FILTER (WHERE c.business_owner), COUNT(*) FILTER (WHERE c.rural)
+       FROM development_candidate c JOIN orgs_unit u ON u.id = c.unit_id
+       WHERE c.stage IN ('admitted', 'official')
+         AND c.admitted_on BETWEEN %(start)s AND %(last_day)s AND u.path LIKE %(path)s"""
+WEAK_LISTED_SQL = """SELECT COUNT(DISTINCT w.unit_id) FROM supervision_weakcell w
+       JOIN orgs_unit u ON u.id = w.unit_id
+       WHERE w.state IN ('listed', 'closed') AND w.listed_on <= %(last_day)s
+         AND (w.closed_on IS NULL OR w.closed_on > %(last_day)s) AND u.path LIKE %(path)s"""
+LAST_YEAR_SQL = [MONTHS_SQL, CELLS_SQL, RATINGS_SQL, ADMISSIONS_SQL, WEAK_LISTED_SQL]
+
+RAW_SQL = [
+    MONTHS_SQL,
     """SELECT substr(u.path, 1, %(child)s), COUNT(*) FILTER (WHERE cm.regular_held),
               SUM(cm.meetings), SUM(cm.expected), SUM(cm.present), SUM(cm.upper_attended),
               SUM(cm.level_tot), SUM(cm.level_kha), SUM(cm.level_trung_binh), SUM(cm.level_kem)
@@ -182,33 +212,35 @@ RAW_SQL = [
        FROM meetings_cellmonth cm JOIN orgs_unit u ON u.id = cm.unit_id
        WHERE u.path LIKE %(path)s AND cm.thematic_held
          AND cm.month BETWEEN %(start)s AND %(end)s) AS q""",
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.is_weak)
-       FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
-       WHERE k.holds_meetings AND u.path LIKE %(path)s""",
+    CELLS_SQL,
     """SELECT substr(u.path, 1, %(child)s), COUNT(*)
        FROM orgs_unit u JOIN orgs_unitkind k ON k.id = u.kind_id
        WHERE k.holds_meetings AND u.path LIKE %(path)s GROUP BY 1""",
-    """SELECT t.cell_level, COUNT(*), SUM(t.excellent), SUM(t.good), SUM(t.completed),
-              SUM(t.failed)
-       FROM scoring_ratingtally t JOIN orgs_unit u ON u.id = t.unit_id
-       WHERE t.year = %(year)s AND u.path LIKE %(path)s GROUP BY t.cell_level""",
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE p.also_village_head),
+    RATINGS_SQL,
+    """SELECT COUNT(*), COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND p.also_village_head),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND p.also_front_head),
+              COUNT(*) FILTER (WHERE u.cell_type IN ('village', 'residential')
+                               AND (p.also_village_head OR p.also_front_head)),
               COUNT(*) FILTER (WHERE p.is_head_of_agency)
        FROM members_post p JOIN orgs_unit u ON u.id = p.unit_id
        WHERE p.kind = 'secretary' AND p.ended_on IS NULL AND u.path LIKE %(path)s""",
+    # The upper-level members' visits, per member, and the weak cells on the list.
+    """SELECT v.user_id, a.username, a.first_name, a.last_name, COUNT(*),
+              COUNT(*) FILTER (WHERE v.state = 'done'), COUNT(*) FILTER (WHERE v.state = 'missed')
+       FROM supervision_visit v JOIN meetings_meeting m ON m.id = v.meeting_id
+       JOIN orgs_unit u ON u.id = m.unit_id JOIN auth_user a ON a.id = v.user_id
+       WHERE m.month BETWEEN %(start)s AND %(end)s AND m.state <> 'cancelled'
+         AND u.path LIKE %(path)s
+       GROUP BY v.user_id, a.username, a.first_name, a.last_name""",
+    WEAK_LISTED_SQL,
     """SELECT COUNT(DISTINCT i.target_id) FROM supervision_inspectionitem i
        JOIN orgs_unit u ON u.id = i.target_id
        WHERE i.year = %(year)s AND i.done AND u.path LIKE %(path)s""",
     # New members by group, and the target (development).
-    """SELECT COUNT(*), COUNT(*) FILTER (WHERE c.gender = 'female'),
-              COUNT(*) FILTER (WHERE c.ethnicity NOT IN ('Kinh', '')),
-              COUNT(*) FILTER (WHERE c.religion NOT IN ('Không', '')),
-              COUNT(*) FILTER (WHERE c.private_enterprise),
-              COUNT(*) FILTER (WHERE c.foreign_invested),
-              COUNT(*) FILTER (WHERE c.business_owner), COUNT(*) FILTER (WHERE c.rural)
-       FROM development_candidate c JOIN orgs_unit u ON u.id = c.unit_id
-       WHERE c.stage IN ('admitted', 'official')
-         AND c.admitted_on BETWEEN %(start)s AND %(last_day)s AND u.path LIKE %(path)s""",
+    ADMISSIONS_SQL,
     """SELECT admissions FROM development_target t JOIN orgs_unit u ON u.id = t.unit_id
        WHERE u.path = %(root)s AND t.year = %(year)s""",
     # Thematic meetings on an oriented topic, materials opened, regulations, training
@@ -238,6 +270,17 @@ RAW_SQL = [
     """SELECT COUNT(DISTINCT r.unit_id) FROM content_regulation r
        JOIN orgs_unit u ON u.id = r.unit_id
        WHERE r.adopted_on >= %(stale)s AND u.path LIKE %(path)s""",
+    # Members on the roll and those whose account can sign in, per unit below (accounts).
+    """SELECT substr(u.path, 1, %(child)s), COUNT(*),
+              COUNT(*) FILTER (WHERE a.id IS NOT NULL AND (a.password NOT LIKE '!%%'
+                  OR EXISTS (SELECT 1 FROM django_otp_webauthn_webauthncredential w
+                             WHERE w.user_id = mm.user_id)))
+       FROM members_member mm JOIN orgs_unit u ON u.id = mm.unit_id
+       LEFT JOIN auth_user a ON a.id = mm.user_id
+       WHERE mm.status IN ('probationary', 'official', 'exempted', 'suspended', 'detained',
+                           'special_duty')
+         AND u.path LIKE %(path)s
+       GROUP BY 1""",
     """SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM content_course_participants cp JOIN content_course c ON c.id = cp.course_id
            WHERE cp.member_id = p.member_id AND c.ends_on >= %(since)s))
@@ -261,12 +304,22 @@ def raw_sql_ms(repeats: int = 10) -> float:
         "stale": add_months(today, -12 * REGULATION_YEARS),
         "since": add_months(today, -12 * training_years()),
     }
+    last_year = {
+        **params,
+        "start": year_earlier(first),
+        "end": year_earlier(last).replace(day=1),
+        "last_day": year_earlier(last),
+        "year": last.year - 1,
+    }
     times = []
     with connection.cursor() as cursor:
         for _ in range(repeats + 2):
             start = time.perf_counter()
-            for sql in RAW_SQL:
-                cursor.execute(sql, params)
+            for sql, values in [
+                *((sql, params) for sql in RAW_SQL),
+                *((sql, last_year) for sql in LAST_YEAR_SQL),
+            ]:
+                cursor.execute(sql, values)
                 cursor.fetchall()
             times.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(times[2:]), 1)
@@ -323,6 +376,57 @@ def measure_report() -> float:
     periodic_docx(board, number="Số 1-BC/TU", date=timezone.localdate(), place="Lâm Viên")
     periodic_xlsx(board)
     return round(time.perf_counter() - start, 2)
+
+
+# --- replica: the dashboard read from the standby, and how far behind it is -------------------
+
+
+def replica_caught_up(timeout: float = 60) -> float:
+    """Seconds until the replica has replayed everything the primary wrote so far (a
+    transaction committed on the primary first, so that there is something to replay)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")  # a commit record: WAL to replay
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        lsn = cursor.fetchone()[0]
+    start = time.perf_counter()
+    with connections[replica.REPLICA].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
+            if cursor.fetchone()[0]:
+                return time.perf_counter() - start
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"the replica did not catch up in {timeout} s")
+            time.sleep(0.0005)
+
+
+def measure_replica(requests: int, samples: int = 20) -> dict[str, Any]:
+    """The province dashboard read from the replica beside the same page pinned to the
+    primary (the pin of a user who has just written), and the replication lag: from a
+    commit on the primary to its replay on the standby."""
+    replica_caught_up()
+    replica.forget_health()
+    url = targets()["province_dashboard"][1]()
+    user = get_user_model().objects.get(username="bantochuc")
+    reader, writer = Client(), Client()
+    for client in (reader, writer):
+        client.force_login(user)
+    writer.cookies[replica.PIN_COOKIE] = signing.get_cookie_signer(
+        salt=replica.PIN_COOKIE + replica.PIN_SALT
+    ).sign(str(int(time.time()) + 3600))
+    with CaptureQueriesContext(connections[replica.REPLICA]) as on_replica:
+        reader.get(url)
+    queries_on_replica = len(on_replica)  # now: the next request empties the log
+    lags = [replica_caught_up() * 1000 for _ in range(samples)]
+    return {
+        "dashboard_replica": measure_page(reader, url, requests),
+        "dashboard_primary": measure_page(writer, url, requests),
+        "queries_on_replica": queries_on_replica,
+        "lag_ms": {
+            "p50": round(statistics.median(lags), 2),
+            "max": round(max(lags), 2),
+            "samples": samples,
+        },
+    }
 
 
 # --- load: a real server under a load generator ------------------------------------------------
@@ -508,6 +612,8 @@ def run(
     write_clients: int = 16,
     phone: bool = False,
 ) -> dict[str, Any]:
+    if replica.configured():
+        replica_caught_up(timeout=600)  # the seed, replayed
     pages, floor = measure_pages(requests)
     result: dict[str, Any] = {
         "db": connection.vendor,
@@ -525,6 +631,8 @@ def run(
         "ratio": round(dashboard / raw, 2) if raw else None,
     }
     result["report"] = {"periodic_docx_seconds": measure_report()}
+    # With a read replica (DATABASE_REPLICA_URL): the dashboards of `pages` read from it.
+    result["replica"] = measure_replica(requests) if replica.configured() else None
     result["todo"] = measure_todo(requests)
     # The load before the import: the import's rolled-back rows leave the database work to
     # do afterwards (vacuum), which would be measured as the server's.
@@ -563,6 +671,15 @@ def table(result: dict[str, Any]) -> str:
         out.write(
             f"to-do of {username:<11}{todo['p50_ms']:>7} ms p50{todo['p95_ms']:>7} ms p95"
             f"{todo['queries']:>4} queries{todo['items']:>5} items\n"
+        )
+    if result.get("replica"):
+        r = result["replica"]
+        out.write(
+            f"replica: province dashboard p50/p95 {r['dashboard_replica']['p50_ms']} / "
+            f"{r['dashboard_replica']['p95_ms']} ms from the replica "
+            f"({r['queries_on_replica']} queries there), {r['dashboard_primary']['p50_ms']} / "
+            f"{r['dashboard_primary']['p95_ms']} ms pinned to the primary; lag p50 "
+            f"{r['lag_ms']['p50']} ms, max {r['lag_ms']['max']} ms\n"
         )
     if result["import"]:
         i = result["import"]

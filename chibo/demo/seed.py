@@ -52,6 +52,7 @@ from chibo.supervision.models import (
 )
 from chibo.supervision.planner import plan_covers
 from chibo.supervision.services import (
+    RESIDENTIAL,
     assign_charge,
     draft_report,
     evaluate_report,
@@ -341,9 +342,11 @@ def seed_province(
                 unit_id=m.unit_id,
                 kind=PostKind.SECRETARY,
                 started_on=TERM_START,
-                # Many village secretaries are also the village head; agency secretaries
-                # are often the head of the agency.
+                # Many village secretaries are also the village head, some the head of
+                # the Front work committee; agency secretaries are often the head of the
+                # agency.
                 also_village_head=cell_types.get(m.unit_id) == CellType.VILLAGE and m.pk % 3 == 0,
+                also_front_head=cell_types.get(m.unit_id) in RESIDENTIAL and m.pk % 3 == 1,
                 is_head_of_agency=cell_types.get(m.unit_id) == CellType.AGENCY and m.pk % 2 == 0,
             )
             for m in first.values()
@@ -672,7 +675,8 @@ def seed_group_work() -> int:
     charges = dict(GroupAssignment.objects.filter(group=group).values_list("unit_id", "user_id"))
     now = timezone.now()
     visits = []
-    for pk, unit_id, month in (
+    days: set[tuple[int, datetime.date]] = set()  # nobody in two places on one day (PLAN-4)
+    for pk, unit_id, month, scheduled_at in (
         Meeting.objects.filter(
             unit_id__in=list(charges),
             kind="regular",
@@ -681,10 +685,12 @@ def seed_group_work() -> int:
             month__gte=datetime.date(HISTORY_END.year - 1, 1, 1),
         )
         .order_by("scheduled_at")
-        .values_list("pk", "unit_id", "month")
+        .values_list("pk", "unit_id", "month", "scheduled_at")
     ):
-        if month.month % 2:
+        day = (charges[unit_id], timezone.localtime(scheduled_at).date())
+        if month.month % 2 or day in days:
             continue
+        days.add(day)
         missed = (pk + month.month) % 7 == 0
         visits.append(
             Visit(

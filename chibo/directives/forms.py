@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.directives.models import RequestKind, Target, Template
 from chibo.lib.locking import VersionField
+from chibo.lib.submissions import SubmissionField
 from chibo.lib.uploads import MAX_DOCUMENT_BYTES, document_type
 from chibo.orgs.models import Unit, UnitKind
 
@@ -18,6 +19,7 @@ MAX_CODES = 500
 
 
 class RequestForm(forms.Form):
+    submission = SubmissionField()
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=RequestKind.choices)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     body = forms.CharField(

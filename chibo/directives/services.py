@@ -5,6 +5,7 @@ and when (and, for a return, why)."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
@@ -25,6 +26,7 @@ from chibo.directives.models import (
     Template,
 )
 from chibo.lib.locking import claim
+from chibo.lib.submissions import once_per_submission
 from chibo.orgs.models import Unit, UnitKind
 from chibo.reports.periods import PeriodError, parse
 
@@ -93,6 +95,7 @@ def check_period(template: str, period: str) -> str:
 
 
 @transaction.atomic
+@once_per_submission
 def send_request(
     *,
     unit: Unit,
@@ -107,6 +110,7 @@ def send_request(
     units: Sequence[Unit] = (),
     report_recipients: Sequence[str] | None = None,
     sent_at: datetime.datetime | None = None,
+    submission: uuid.UUID | None = None,
     by: Actor,
 ) -> Request:
     """Send a request from `unit` to the units below it that `target` names; each gets

@@ -37,6 +37,7 @@ from chibo.directives.models import (
 )
 from chibo.lib.history import history_entries
 from chibo.lib.http import actor, add_validation_errors, page_param
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.uploads import CONTENT_TYPES
 from chibo.orgs.access import get_unit_for_user, is_superuser
 from chibo.orgs.permissions import Perm
@@ -115,6 +116,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
                 kinds=list(data["kinds"]),
                 units=data["units"],
                 report_recipients=form.recipients_lines or [],
+                submission=data["submission"],
                 by=actor(request),
             )
         except ValidationError as error:
@@ -177,6 +179,7 @@ def consolidated(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@reads_from_replica()
 def consolidated_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     item = get_request_for_user(request.user, pk, action=Perm.SEND_REQUESTS)
     if fmt not in ("docx", "xlsx"):

@@ -85,8 +85,13 @@ def _paragraph(
     return paragraph
 
 
-def build(doc: PartyDocument, body: Callable[[DocxDocument], None]) -> bytes:
-    """The DOCX bytes of `doc` with the body that `body` writes."""
+def build(
+    doc: PartyDocument,
+    body: Callable[[DocxDocument], None],
+    appendix: Callable[[DocxDocument], None] | None = None,
+) -> bytes:
+    """The DOCX bytes of `doc` with the body that `body` writes, and the appendix that
+    `appendix` writes on a new page after "Nơi nhận"."""
     document = Document()
     section = document.sections[0]
     section.page_height, section.page_width = Mm(297), Mm(210)
@@ -153,6 +158,9 @@ def build(doc: PartyDocument, body: Callable[[DocxDocument], None]) -> bytes:
         _paragraph(document, "Nơi nhận:", size=12, bold=True, underline=True)
         for recipient in doc.recipients:
             _paragraph(document, f"- {recipient},", size=11)
+    if appendix is not None:
+        _paragraph(document, "").paragraph_format.page_break_before = True
+        appendix(document)
 
     out = io.BytesIO()
     document.save(out)

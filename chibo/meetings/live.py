@@ -11,6 +11,7 @@ refused because another device saved first shows both texts and lets the secreta
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -334,6 +336,33 @@ def live_text(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _head_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return str(value)
+
+
+def _head_conflict(meeting: Meeting, form: meeting_forms.MinutesHeadForm) -> dict[str, Any]:
+    """A head saved over a newer version: each field that differs, as saved on the other
+    device and as typed here, and what "keep mine" sends again (at the newer version)."""
+    fresh = Meeting.objects.select_related("chair", "minutes_secretary").get(pk=meeting.pk)
+    rows = []
+    for name in HEAD_FIELDS:
+        saved, typed = getattr(fresh, name), form.cleaned_data[name]
+        if saved != typed:
+            label = str(form.fields[name].label)
+            rows.append((label, _head_value(saved), _head_value(typed)))
+    return {
+        "meeting": fresh,
+        "stale": True,
+        "errors": [_("Not saved: this was changed on another device after you opened the page.")],
+        "head_rows": rows,
+        "typed_fields": [(name, form.data.get(name, "")) for name in HEAD_FIELDS],
+    }
+
+
 @require_POST
 def live_head(request: HttpRequest, pk: int) -> HttpResponse:
     """The chair, the minutes secretary and the times, saved as each is changed."""
@@ -352,6 +381,15 @@ def live_head(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             refused = refusal(error)
+            if _is_stale(error):
+                return refused_response(
+                    render_to_string(
+                        "meetings/live/_status.html",
+                        {**_head_conflict(meeting, form), "field": "head"},
+                        request=request,
+                    ),
+                    refused,
+                )
             add_validation_errors(form, error)
         else:
             context["saved_at"] = timezone.localtime()

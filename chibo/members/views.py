@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from chibo.lib.downloads import file_name, name_download
 from chibo.lib.history import history_entries
 from chibo.lib.http import HtmxHttpRequest, actor, add_validation_errors, page_param, search_param
+from chibo.lib.replica import reads_from_replica
 from chibo.members import forms as member_forms
 from chibo.members import services, tasks
 from chibo.members.access import (
@@ -390,6 +391,7 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- roster files -------------------------------------------------------------------------
 
 
+@reads_from_replica()
 def export_roster(request: HttpRequest, code: str) -> FileResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)
     members = (

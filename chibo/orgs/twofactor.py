@@ -1,7 +1,13 @@
 """Two-factor login with a time-based one-time password (TOTP, django-otp): any user may turn
 it on; the setting TWO_FACTOR_REQUIRED makes it required for administrators and province
 staff (anyone with a grant on the province itself), who are then sent to set it up before
-any other page. A user with a device is asked for a code after the password, every login."""
+any other page. A user with a device is asked for a code after the password, every login.
+
+A passkey (django-otp-webauthn) is the alternative second factor: signing in with it is
+verified at once, and a user who must use a second factor, has a passkey but no TOTP device
+and signs in with the password is asked for the passkey rather than sent to set up TOTP.
+Between the password and that step only the passkey *authentication* endpoints are open,
+never its registration (a passkey added then would vouch for itself)."""
 
 from __future__ import annotations
 
@@ -33,7 +39,15 @@ from chibo.orgs.access import active_grants
 # The session key that records "this login needs no code".
 CHECKED = "chibo_two_factor_checked"
 # Pages a user between the password and the code may still open.
-OPEN_PATHS = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/health/", "/i18n/")
+OPEN_PATHS = (
+    "/accounts/two-factor/",
+    "/accounts/logout/",
+    "/accounts/passkeys/authentication/",
+    "/accounts/passkeys/jsi18n/",
+    "/static/",
+    "/health/",
+    "/i18n/",
+)
 
 
 def required_for(user: User | AnonymousUser) -> bool:
@@ -47,6 +61,10 @@ def required_for(user: User | AnonymousUser) -> bool:
 
 def confirmed_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def has_passkey(user: User) -> bool:
+    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
 
 
 def _next(request: HttpRequest) -> str:
@@ -87,7 +105,8 @@ class TwoFactorMiddleware:
             if confirmed_device(user) is not None:
                 return redirect(reverse("two_factor_verify") + query)
             if required_for(user):
-                return redirect(reverse("two_factor_setup") + query)
+                step = "two_factor_verify" if has_passkey(user) else "two_factor_setup"
+                return redirect(reverse(step) + query)
             request.session[CHECKED] = login_mark
         return self.get_response(request)
 
@@ -181,17 +200,20 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 def verify(request: HttpRequest) -> HttpResponse:
-    """The second step of the login."""
+    """The second step of the login: the code of the TOTP device, or the user's passkey."""
     user: User = request.user  # type: ignore[assignment]
     device = confirmed_device(user)
-    if device is None:
+    passkey = has_passkey(user)
+    if device is None and not (passkey and required_for(user)):
         return redirect(_next(request))
-    form = CodeForm(device, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = CodeForm(device, request.POST or None) if device is not None else None
+    if request.method == "POST" and form is not None and form.is_valid():
         otp_login(request, device)
         return redirect(_next(request))
     return render(
-        request, "registration/two_factor_verify.html", {"form": form, "next": _next(request)}
+        request,
+        "registration/two_factor_verify.html",
+        {"form": form, "passkey": passkey, "next": _next(request)},
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from chibo.content import figures as content_figures
@@ -20,25 +20,29 @@ from chibo.development.figures import GROUP_LABELS, admissions
 from chibo.development.figures import target as development_target
 from chibo.development.models import Candidate
 from chibo.lib.dates import quarter_of
-from chibo.meetings.models import CellMonth
+from chibo.lib.display import format_percent
+from chibo.meetings.models import CellMonth, MeetingState
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.members.accounts import can_sign_in
 from chibo.members.models import Member, Post, PostKind
 from chibo.orgs.access import sees_subtree, unit_filter
 from chibo.orgs.models import CellType, Unit
 from chibo.orgs.permissions import Perm
-from chibo.reports.periods import Period
+from chibo.reports.periods import Period, year_earlier
 from chibo.scoring.annual import existed_throughout
 from chibo.scoring.models import Classification, RatingTally
-from chibo.supervision.figures import weak_movement
+from chibo.supervision.figures import ON_LIST, weak_movement
 from chibo.supervision.models import (
     GroupReport,
     InspectionItem,
     ReportState,
     SupervisionRules,
+    Visit,
+    VisitState,
+    WeakCell,
     WorkingGroup,
 )
-from chibo.supervision.services import reports_due
+from chibo.supervision.services import RESIDENTIAL, reports_due
 
 AnyUser = AbstractBaseUser | AnonymousUser
 LEVELS = ["tot", "kha", "trung_binh", "kem"]
@@ -48,6 +52,9 @@ FLAGS = {
     "difficult": "is_difficult_area",
     "enterprise": "is_non_state_enterprise",
 }
+# The dashboard lists this many upper-level members (those who attended least); its
+# export and the periodic report list them all.
+VISITORS_SHOWN = 20
 SUMS = [
     "meetings", "expected", "present", "speakers", "leaders_expected", "leaders_present",
     "leaders_speaking", "upper_attended", "level_tot", "level_kha", "level_trung_binh",
@@ -101,6 +108,70 @@ class Row:
         return [self.sums.get(f"level_{level}", 0) for level in LEVELS]
 
 
+@dataclass(frozen=True)
+class Visitor:
+    """An upper-level member's visits assigned to meetings of the cells of a dashboard in
+    its period: attended, did not attend, not yet recorded."""
+
+    name: str
+    assigned: int
+    attended: int
+    missed: int
+
+    @property
+    def unrecorded(self) -> int:
+        return self.assigned - self.attended - self.missed
+
+    @property
+    def rate(self) -> float | None:
+        return rate(self.attended, self.assigned)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A key figure beside the same figure for the same period one year earlier: `change`
+    is in percentage points for a rate."""
+
+    key: str
+    label: str
+    now: float | None
+    before: float | None
+    percent: bool
+
+    @property
+    def change(self) -> float | None:
+        if self.now is None or self.before is None:
+            return None
+        difference = self.now - self.before
+        return round(difference, 1) if self.percent else difference
+
+    def _shown(self, value: float | None, language: str | None) -> str:
+        if self.percent:
+            return format_percent(value, language=language)
+        return "—" if value is None else formats.number_format(value, use_l10n=True)
+
+    def since(self, language: str | None = None) -> str:
+        """Last year's figure and the change, in `language` (the active one for None):
+        "same period last year 80,1 %, +5,1"."""
+        with translation.override(language or translation.get_language()):
+            before = self._shown(self.before, language)
+            change = self.change
+            if change is None:
+                return _("same period last year %(before)s") % {"before": before}
+            digits = 1 if self.percent else 0
+            number = formats.number_format(abs(change), decimal_pos=digits, use_l10n=True)
+            sign = "+" if change > 0 else "-" if change < 0 else ""
+            return _("same period last year %(before)s, %(change)s") % {
+                "before": before,
+                "change": f"{sign}{number}",
+            }
+
+    def text(self, language: str | None = None) -> str:
+        """The figure, then last year's: "85,2 % (same period last year 80,1 %, +5,1)"."""
+        with translation.override(language or translation.get_language()):
+            return f"{self._shown(self.now, language)} ({self.since(language)})"
+
+
 @dataclass
 class Dashboard:
     unit: Unit
@@ -129,6 +200,72 @@ class Dashboard:
     weak: dict[str, Any] = field(default_factory=dict)
     accounts: tuple[int, int] = (0, 0)
     accounts_by_child: list[tuple[str, int, int]] = field(default_factory=list)
+    # Cells on the list of weak cells (chibo.supervision's WeakCell) on the period's last
+    # day, or today if the period is still running.
+    weak_listed: int = 0
+    # The upper-level members with visits assigned to the period's meetings, those who
+    # attended least first.
+    visitors: list[Visitor] = field(default_factory=list)
+    # The key figures of the same period one year earlier (`Period.year_before`): a
+    # dashboard built by the same code with `key_only`; None for that dashboard itself.
+    previous: Dashboard | None = None
+
+    @property
+    def visits(self) -> Visitor:
+        """Every visit of the period, as one line."""
+        return Visitor(
+            _("All visits"),
+            sum(v.assigned for v in self.visitors),
+            sum(v.attended for v in self.visitors),
+            sum(v.missed for v in self.visitors),
+        )
+
+    @property
+    def visitors_shown(self) -> list[Visitor]:
+        return self.visitors[:VISITORS_SHOWN]
+
+    def key_figures(self) -> list[tuple[str, str, float | None, bool]]:
+        """The figures compared with last year's: key, label, value, whether a rate."""
+        shares: list[tuple[str, str, float | None, bool]] = []
+        for whom, label in (
+            ("cells", _("Cells classified %(level)s (%%)")),
+            ("members", _("Members classified %(level)s (%%)")),
+        ):
+            counts = self.classification[whom]
+            whole = sum(counts.values())
+            for value, name in Classification.choices:
+                share = rate(counts.get(value, 0), whole)
+                shares.append((f"{whom}_{value}", label % {"level": name}, share, True))
+        return [
+            ("meetings", _("Meetings held"), self.total.sums.get("meetings", 0), False),
+            ("compliance", _("Regular meetings held (%)"), self.total.compliance, True),
+            ("attendance", _("Attendance (%)"), self.total.attendance, True),
+            ("leaders", _("Leaders' attendance (%)"), self.leaders["attendance"], True),
+            *shares,
+            ("admitted", _("New members admitted"), self.development["total"], False),
+            (
+                "weak",
+                _("Cells on the list of weak cells at the end of the period"),
+                self.weak_listed,
+                False,
+            ),
+        ]
+
+    def comparison(self) -> list[Compared]:
+        """Each key figure beside last year's (none without the previous dashboard)."""
+        if self.previous is None:
+            return []
+        return [
+            Compared(key, label, now, before, percent)
+            for (key, label, now, percent), (_key, _label, before, _percent) in zip(
+                self.key_figures(), self.previous.key_figures(), strict=True
+            )
+        ]
+
+    @property
+    def compared(self) -> dict[str, Compared]:
+        """The comparison by key, for the page's key figures."""
+        return {c.key: c for c in self.comparison()}
 
     @property
     def account_share(self) -> float | None:
@@ -174,9 +311,44 @@ class Dashboard:
             [_("Meetings with an upper-level attendee (%)"), self.total.upper],
             [_("Leaders' attendance (%)"), self.leaders["attendance"]],
             [_("Leaders who spoke (%)"), self.leaders["speaking"]],
-            [_("Secretaries also village head (%)"), self.secretaries["village_head"]],
+            [
+                _("Secretaries of village and residential-group cells"),
+                self.secretaries["residential"],
+            ],
+            [
+                _("of whom also village or residential-group head"),
+                self.secretaries["village_head_n"],
+            ],
+            [
+                _(
+                    "Secretaries also village or residential-group head, "
+                    "of village and residential-group cells (%)"
+                ),
+                self.secretaries["village_head"],
+            ],
+            [
+                _("of whom also head of the Front work committee"),
+                self.secretaries["front_head_n"],
+            ],
+            [
+                _(
+                    "Secretaries also head of the Front work committee, "
+                    "of village and residential-group cells (%)"
+                ),
+                self.secretaries["front_head"],
+            ],
+            [
+                _(
+                    "Secretaries also village head or head of the Front work committee, "
+                    "of village and residential-group cells (%)"
+                ),
+                self.secretaries["either"],
+            ],
             [_("Secretaries also head of the unit (%)"), self.secretaries["head_of_unit"]],
             [_("Cells inspected this year (%)"), rate(self.inspected, self.cells)],
+            [_("Upper-level members' visits assigned"), self.visits.assigned],
+            [_("Upper-level members' visits attended"), self.visits.attended],
+            [_("Upper-level members' visits attended (%)"), self.visits.rate],
             [_("Working-group reports due"), self.reports["due"]],
             [_("Working-group reports submitted"), self.reports["submitted"]],
             [_("Working-group reports evaluated"), self.reports["evaluated"]],
@@ -215,7 +387,7 @@ class Dashboard:
              self.classification["members"].get(value, 0)]
             for value, label in Classification.choices
         ]  # fmt: skip
-        return {
+        tables: dict[str, tuple[str, list[str], list[list[Any]]]] = {
             "summary": (_("Summary"), [_("Figure"), _("Value")], summary),
             "months": (
                 _("By month"),
@@ -228,7 +400,35 @@ class Dashboard:
                 [_("Level"), _("Cells"), _("Members")],
                 classification,
             ),
+            "visitors": (
+                _("Attendance of assigned upper-level members"),
+                [
+                    _("Upper-level member"),
+                    _("Visits assigned"),
+                    _("Attended"),
+                    _("Did not attend"),
+                    _("Not recorded yet"),
+                    _("Attended (%)"),
+                ],
+                [
+                    [v.name, v.assigned, v.attended, v.missed, v.unrecorded, v.rate]
+                    for v in [*self.visitors, self.visits]
+                ],
+            ),
         }
+        if self.previous is not None:
+            tables["comparison"] = (
+                _("Compared with the same period last year"),
+                [
+                    _("Figure"),
+                    self.period.label,
+                    _("Same period last year (%(period)s)")
+                    % {"period": self.previous.period.label},
+                    _("Difference"),
+                ],
+                [[c.label, c.now, c.before, c.change] for c in self.comparison()],
+            )
+        return tables
 
 
 def cell_q(
@@ -269,8 +469,14 @@ def build(
     filters: Filters | None = None,
     *,
     today: datetime.date | None = None,
+    compare: bool = True,
+    key_only: bool = False,
 ) -> Dashboard:
-    """The dashboard of `unit` for `period` as `user` may see it."""
+    """The dashboard of `unit` for `period` as `user` may see it; with `compare`, beside
+    the dashboard of the same period one year earlier (`Dashboard.previous`), built by
+    this function as of the same day one year earlier with `key_only`: then only the
+    figures that `Dashboard.key_figures` reads are computed (six queries), the others are
+    left empty and the board has no tables."""
     filters = filters or Filters()
     today = today or timezone.localdate()
     months = period.months(today)
@@ -327,41 +533,26 @@ def build(
         for child, values in child_sums.items()
     }
     # A cell owes no meeting in a month it did not exist throughout (opened or closed in
-    # it, or outside its lifetime): those cell-months are not expected. Few cells have
-    # dates, so they are read on their own.
+    # it, or outside its lifetime): those cell-months are not expected. The cells with
+    # dates are counted per child and pair of dates (a province's cells share a few), so
+    # that each pair is judged once a month rather than once per cell.
     not_owed: dict[str, int] = {}
-    for child, active_from, closed_on in (
+    for child, active_from, closed_on, n in (
         cells.filter(Q(active_from__isnull=False) | Q(closed_on__isnull=False))
         .order_by()
         .annotate(child=Substr("path", 1, length))
         .values_list("child", "active_from", "closed_on")
+        .annotate(n=Count("pk"))
     ):
         for month in months:
             if not existed_throughout(active_from, closed_on, month):
-                by_month[month].months -= 1
-                not_owed[child] = not_owed.get(child, 0) + 1
+                by_month[month].months -= n
+                not_owed[child] = not_owed.get(child, 0) + n
     total = Row(
         "total", unit.name, cells=n_cells, months=n_cells * len(months) - sum(not_owed.values())
     )
     total.regular = sum(r.regular for r in by_month.values())
     total.sums = {name: sum(r.sums.get(name, 0) for r in by_month.values()) for name in SUMS}
-    quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
-    thematic_done = (
-        rows.filter(thematic_held=True, quarter__in=quarters)
-        .values("unit_id", "quarter")
-        .distinct()
-        .count()
-    )
-    children = _children(unit, cell_counts, per_child, months, not_owed)
-    training_years = content_figures.training_years()
-    posts = Post.objects.filter(
-        cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
-    ).aggregate(
-        n=Count("pk"),
-        village=Count("pk", filter=Q(also_village_head=True)),
-        head=Count("pk", filter=Q(is_head_of_agency=True)),
-        trained=Count("pk", filter=content_figures.trained_within(today, training_years)),
-    )
     year = period.end.year
     ratings: dict[str, dict[str, int]] = {"cells": {}, "members": {}}
     member_levels = ("excellent", "good", "completed", "failed")
@@ -378,7 +569,80 @@ def build(
         total_members = sum(row[i] or 0 for row in by_cell_level)
         if total_members:
             ratings["members"][level] = total_members
-    inspected = (
+    on = min(period.end, today)
+    weak_listed = (
+        WeakCell.objects.filter(cell_q(user, unit, filters), state__in=ON_LIST, listed_on__lte=on)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
+        .values("unit_id")
+        .distinct()
+        .count()
+    )
+    board = Dashboard(
+        unit=unit,
+        period=period,
+        filters=filters,
+        cells=n_cells,
+        weak_cells=sum(weak for _n, weak in cell_counts.values()),
+        months=months,
+        total=total,
+        by_month=list(by_month.values()),
+        children=[],
+        thematic_done=0,
+        thematic_due=0,
+        weak_low_by_month=[weak_low[m] for m in months],
+        leaders={
+            "attendance": rate(total.sums["leaders_present"], total.sums["leaders_expected"]),
+            "speaking": rate(total.sums["leaders_speaking"], total.sums["leaders_present"]),
+        },
+        secretaries={},
+        classification=ratings,
+        reports={},
+        inspected=0,
+        development=admissions(
+            Candidate.objects.filter(cell_q(user, unit, filters)), period.start, period.end
+        ),
+        content={},
+        weak_listed=weak_listed,
+    )
+    if key_only:
+        return board
+    quarters = sorted({quarter_of(m) for m in months if _quarter_begun(m, today)})
+    board.thematic_done = (
+        rows.filter(thematic_held=True, quarter__in=quarters)
+        .values("unit_id", "quarter")
+        .distinct()
+        .count()
+    )
+    board.thematic_due = n_cells * len(quarters)
+    board.children = _children(unit, cell_counts, per_child, months, not_owed)
+    training_years = content_figures.training_years()
+    # The cells of villages and residential groups: where a secretary may also be the
+    # village or group head, or head of the Front work committee (the plan's figures).
+    residential = Q(unit__cell_type__in=RESIDENTIAL)
+    posts = Post.objects.filter(
+        cell_q(user, unit, filters), kind=PostKind.SECRETARY, ended_on__isnull=True
+    ).aggregate(
+        n=Count("pk"),
+        residential=Count("pk", filter=residential),
+        village=Count("pk", filter=residential & Q(also_village_head=True)),
+        front=Count("pk", filter=residential & Q(also_front_head=True)),
+        either=Count(
+            "pk", filter=residential & (Q(also_village_head=True) | Q(also_front_head=True))
+        ),
+        head=Count("pk", filter=Q(is_head_of_agency=True)),
+        trained=Count("pk", filter=content_figures.trained_within(today, training_years)),
+    )
+    board.secretaries = {
+        "n": posts["n"],
+        "residential": posts["residential"],
+        "village_head_n": posts["village"],
+        "village_head": rate(posts["village"], posts["residential"]),
+        "front_head_n": posts["front"],
+        "front_head": rate(posts["front"], posts["residential"]),
+        "either": rate(posts["either"], posts["residential"]),
+        "head_of_unit": rate(posts["head"], posts["n"]),
+    }
+    board.inspected = (
         InspectionItem.objects.filter(
             cell_q(user, unit, filters, through="target__", of_cells=False), year=year, done=True
         )
@@ -386,13 +650,8 @@ def build(
         .distinct()
         .count()
     )
-    development: dict[str, Any] = {
-        **admissions(
-            Candidate.objects.filter(cell_q(user, unit, filters)), period.start, period.end
-        ),
-        "target": development_target(unit, year),
-    }
-    content = {
+    board.development["target"] = development_target(unit, year)
+    board.content = {
         **content_figures.summary(
             cell_q(user, unit, filters),
             cells,
@@ -406,38 +665,16 @@ def build(
         "secretaries": {"n": posts["n"], "trained": posts["trained"]},
         "training_years": training_years,
     }
-    accounts_total, accounts_by_child = _accounts(unit, cells, length, children)
-    return Dashboard(
-        accounts=accounts_total,
-        accounts_by_child=accounts_by_child,
-        unit=unit,
-        period=period,
-        filters=filters,
-        cells=n_cells,
-        weak_cells=sum(weak for _n, weak in cell_counts.values()),
-        months=months,
-        total=total,
-        by_month=list(by_month.values()),
-        children=children,
-        thematic_done=thematic_done,
-        thematic_due=n_cells * len(quarters),
-        weak_low_by_month=[weak_low[m] for m in months],
-        leaders={
-            "attendance": rate(total.sums["leaders_present"], total.sums["leaders_expected"]),
-            "speaking": rate(total.sums["leaders_speaking"], total.sums["leaders_present"]),
-        },
-        secretaries={
-            "n": posts["n"],
-            "village_head": rate(posts["village"], posts["n"]),
-            "head_of_unit": rate(posts["head"], posts["n"]),
-        },
-        classification=ratings,
-        reports=_report_status(unit, year, today),
-        weak=weak_movement(unit, year),
-        inspected=inspected,
-        development=development,
-        content=content,
-    )
+    board.accounts, board.accounts_by_child = _accounts(unit, cells, length, board.children)
+    board.visitors = _visitors(user, unit, filters, period.first_month, last)
+    board.reports = _report_status(unit, year, today)
+    board.weak = weak_movement(unit, year)
+    if compare:
+        board.previous = build(
+            user, unit, period.year_before(today), filters, today=year_earlier(today),
+            key_only=True,
+        )  # fmt: skip
+    return board
 
 
 def _accounts(
@@ -458,6 +695,40 @@ def _accounts(
     if unit.is_cell:
         return total, []
     return total, [(row.label, *per_child.get(row.path, (0, 0))) for row in children]
+
+
+def _visitors(
+    user: AnyUser,
+    unit: Unit,
+    filters: Filters,
+    first_month: datetime.date,
+    last_month: datetime.date,
+) -> list[Visitor]:
+    """The upper-level members with visits assigned to meetings (not cancelled) of the
+    months of the period held by the cells the user may see, grouped by member in one
+    query; those who attended least first."""
+    rows = (
+        Visit.objects.visible_to(user, Perm.VIEW_MEETINGS)
+        .filter(
+            cell_q(user, unit, filters, through="meeting__unit__"),
+            meeting__month__gte=first_month,
+            meeting__month__lte=last_month,
+        )
+        .exclude(meeting__state=MeetingState.CANCELLED)
+        .values_list("user_id", "user__username", "user__first_name", "user__last_name")
+        .annotate(
+            assigned=Count("pk"),
+            attended=Count("pk", filter=Q(state=VisitState.DONE)),
+            missed=Count("pk", filter=Q(state=VisitState.MISSED)),
+        )
+        .order_by()
+    )
+    visitors = [
+        Visitor(f"{first} {last}".strip() or username, assigned, attended, missed)
+        for _pk, username, first, last, assigned, attended, missed in rows
+    ]
+    visitors.sort(key=lambda v: (v.attended / v.assigned, -v.assigned, v.name))
+    return visitors
 
 
 def _quarter_begun(month: datetime.date, today: datetime.date) -> bool:

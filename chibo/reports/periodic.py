@@ -22,6 +22,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from chibo.lib import party_docx
 from chibo.lib.display import format_percent
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.services import QUALITY_LABELS
 from chibo.orgs.models import Unit
@@ -196,6 +197,11 @@ def periodic_docx(
     )
     tables = board.tables()
     chart = levels_chart_png(board)
+    compared = board.compared
+
+    def since(key: str) -> str:
+        """What follows a figure compared with last year's: ' (cùng kỳ 80,1 %, +5,1)'."""
+        return f" ({compared[key].since('vi')})" if key in compared else ""
 
     def body(document: DocxDocument) -> None:
         add = party_docx.add_text
@@ -206,12 +212,19 @@ def periodic_docx(
         add(
             document,
             f"Toàn đảng bộ có {board.cells} chi bộ (trong đó {board.weak_cells} chi bộ yếu kém). "
-            f"Tỷ lệ chi bộ sinh hoạt thường kỳ đúng quy định: {_pct(board.total.compliance)}; "
+            f"Tỷ lệ chi bộ sinh hoạt thường kỳ đúng quy định: {_pct(board.total.compliance)}"
+            f"{since('compliance')}; "
             f"sinh hoạt chuyên đề theo quý: {_pct(board.thematic)}; "
-            f"tỷ lệ đảng viên dự sinh hoạt: {_pct(board.total.attendance)}.",
+            f"tỷ lệ đảng viên dự sinh hoạt: {_pct(board.total.attendance)}"
+            f"{since('attendance')}; tỷ lệ cấp ủy viên, đảng viên giữ chức vụ lãnh đạo dự "
+            f"sinh hoạt: {_pct(board.leaders['attendance'])}{since('leaders')}.",
         )
         _title, headers, rows = tables["summary"]
         _table(document, [str(h) for h in headers], rows)
+        if "comparison" in tables:
+            title, headers, rows = tables["comparison"]
+            add(document, f"{title}:", italic=True)
+            _table(document, [str(h) for h in headers], rows)
         add(document, "2. Chất lượng sinh hoạt chi bộ", bold=True)
         document.add_picture(io.BytesIO(chart), width=Mm(160))
         document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -232,6 +245,15 @@ def periodic_docx(
             f"Báo cáo của các tổ công tác đến hạn: {r['due']}, đã gửi: {r['submitted']}, "
             f"đã đánh giá: {r['evaluated']}, quá hạn: {r['overdue']}.",
         )
+        v = board.visits
+        add(
+            document,
+            f"Cấp ủy viên cấp trên được phân công dự sinh hoạt chi bộ: {v.assigned} lượt, "
+            f"đã dự {v.attended} lượt ({_pct(v.rate)}), không dự {v.missed} lượt, chưa ghi "
+            f"nhận {v.unrecorded} lượt"
+            + (f"; chi tiết từng đồng chí tại Phụ lục ({len(board.visitors)} đồng chí)."
+               if board.visitors else "."),
+        )  # fmt: skip
         if board.weak:
             w = board.weak
             add(
@@ -239,14 +261,16 @@ def periodic_docx(
                 f"Chi bộ yếu kém: đưa vào danh sách {w['this']['entered']} "
                 f"(năm trước {w['last']['entered']}), ra khỏi danh sách {w['this']['left']} "
                 f"(năm trước {w['last']['left']}). Nhân rộng {board.content.get('models', 0)} "
-                "mô hình, cách làm hay.",
+                "mô hình, cách làm hay. Số chi bộ trong danh sách chi bộ yếu kém cuối kỳ: "
+                f"{board.weak_listed}{since('weak')}.",
             )
         add(document, "6. Công tác phát triển đảng viên", bold=True)
         d = board.development
         target = f"; chỉ tiêu năm {board.period.end.year}: {d['target']}" if d["target"] else ""
         add(
             document,
-            f"Kết nạp {d['total']} đảng viên mới, trong đó: nữ {d['women']}, dân tộc thiểu số "
+            f"Kết nạp {d['total']} đảng viên mới{since('admitted')}, trong đó: nữ {d['women']}, "
+            f"dân tộc thiểu số "
             f"{d['ethnic_minority']}, người có đạo {d['religious']}, trong doanh nghiệp tư nhân "
             f"{d['private_enterprise']}, doanh nghiệp có vốn đầu tư nước ngoài "
             f"{d['foreign_invested']}, chủ doanh nghiệp {d['business_owner']}, ở nông thôn "
@@ -271,12 +295,32 @@ def periodic_docx(
             f"{secretaries['trained']}/{secretaries['n']} "
             f"({_pct(figures.rate(secretaries['trained'], secretaries['n']))}).",
         )
+        s = board.secretaries
+        add(
+            document,
+            f"Bí thư chi bộ thôn, tổ dân phố: {s['residential']} đồng chí; trong đó kiêm trưởng "
+            f"thôn, tổ trưởng tổ dân phố {s['village_head_n']} ({_pct(s['village_head'])}), "
+            f"kiêm trưởng ban công tác Mặt trận {s['front_head_n']} ({_pct(s['front_head'])}); "
+            f"kiêm một trong hai chức danh: {_pct(s['either'])} (tỷ lệ tính trên số chi bộ "
+            "thôn, tổ dân phố).",
+        )
         add(document, "III. HẠN CHẾ, NGUYÊN NHÂN", bold=True)
         _blank(document, "Phần này do cơ quan tham mưu viết")
         add(document, "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", bold=True)
         _blank(document, "Phần này do cơ quan tham mưu viết")
 
-    return party_docx.build(frame, body)
+    def appendix(document: DocxDocument) -> None:
+        add = party_docx.add_text
+        title, headers, rows = tables["visitors"]
+        add(document, "PHỤ LỤC", bold=True)
+        add(
+            document,
+            f"{title} ({period.label}), xếp theo tỷ lệ dự từ thấp đến cao",
+            italic=True,
+        )
+        _table(document, [str(h) for h in headers], rows)
+
+    return party_docx.build(frame, body, appendix if board.visitors else None)
 
 
 def _number(value: Any) -> str:
@@ -322,7 +366,8 @@ def write_report(
     report.state = JobState.RUNNING
     report.save(update_fields=["state"])
     period = parse(report.period)
-    board = figures.build(user, report.unit, period, today=today)
+    with reads_from_replica():
+        board = figures.build(user, report.unit, period, today=today)
     progress(40)
     settings = ReportSettings.for_unit(report.unit)
     docx = periodic_docx(

@@ -55,6 +55,19 @@ class Period:
             month = (month + datetime.timedelta(days=32)).replace(day=1)
         return months
 
+    def year_before(self, today: datetime.date | None = None) -> Period:
+        """The same period one year earlier, to compare with (cùng kỳ năm trước). A period
+        still running by `today` is compared with the same stretch of last year: up to the
+        same day one year earlier, whose months then end where this period's do."""
+        end = self.end if today is None else min(self.end, today)
+        start, last = year_earlier(self.start), year_earlier(end)
+        m = PATTERN.match(self.code)
+        if m and end == self.end:
+            code = str(int(m.group("year")) - 1) + self.code[4:]
+        else:
+            code = f"{start:%Y-%m-%d}..{last:%Y-%m-%d}"
+        return Period(code, start, last)
+
     @property
     def label(self) -> str:
         if PATTERN.match(self.code):
@@ -127,11 +140,18 @@ def _check_years(first: int, last: int) -> None:
         )
 
 
+def year_earlier(day: datetime.date) -> datetime.date:
+    """The same day one year earlier (28 February for 29 February)."""
+    return _years_after(day, -1)
+
+
 def _years_after(day: datetime.date, years: int) -> datetime.date:
-    """The same day `years` later (28 February for 29 February in a common year; past the
-    calendar's last day, its last day)."""
+    """The same day `years` later (earlier for a negative number; 28 February for 29
+    February in a common year; past the calendar's ends, its first or last day)."""
     if day.year + years > datetime.MAXYEAR:
         return datetime.date.max
+    if day.year + years < datetime.MINYEAR:
+        return datetime.date.min
     try:
         return day.replace(year=day.year + years)
     except ValueError:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import HtmxHttpRequest, actor
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.meetings.models import Meeting, MeetingState
 from chibo.meetings.services import QUALITY_LABELS
@@ -131,6 +132,7 @@ def unit_rows(children: list[figures.Row], query: str) -> SafeString:
     )
 
 
+@reads_from_replica()
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
     period, period_error = _period(request)
@@ -200,6 +202,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@reads_from_replica()
 def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse | FileResponse:
     """One dashboard table as XLSX or CSV (the same figures as the page, the same access)."""
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEETINGS)
@@ -207,7 +210,13 @@ def export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpRespons
     if period_error:
         messages.error(request, period_error)
         return redirect("reports:dashboard", code=unit.code)
-    board = figures.build(request.user, unit, period, figures.Filters.from_query(request.GET))
+    board = figures.build(
+        request.user,
+        unit,
+        period,
+        figures.Filters.from_query(request.GET),
+        compare=table == "comparison",  # last year's figures are read for that table only
+    )
     tables = board.tables()
     if table not in tables or fmt not in ("xlsx", "csv"):
         raise Http404

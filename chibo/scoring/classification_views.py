@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from chibo.lib import seal
 from chibo.lib.downloads import file_name, name_download
 from chibo.lib.http import actor, add_validation_errors, page_param, year_param
+from chibo.lib.replica import reads_from_replica
 from chibo.lib.xlsx import Sheet, write_workbook
 from chibo.members.access import get_member_for_user
 from chibo.members.models import Member, MemberStatus
@@ -374,6 +375,7 @@ def _quota_line(counts: list[tuple[str, int]], rules: ScoringRules) -> str:
     ) % {"n": excellent, "base": base, "share": share, "quota": rules.excellent_quota_percent}
 
 
+@reads_from_replica()
 def export(request: HttpRequest, code: str) -> FileResponse:
     """The classification results of every cell and member below a unit, as XLSX."""
     unit = get_unit_for_user(request.user, code, action=Perm.VIEW_MEMBERS)

@@ -164,6 +164,11 @@ class Command(BaseCommand):
         production settings."""
         url, _record = bench_database(size, months, options["db_name"])
         env = dict(os.environ)
+        replica = env.get("DATABASE_REPLICA_URL", "")
+        if replica:
+            # The standby of the primary holds the benchmark database as soon as it has
+            # replayed its creation.
+            env["DATABASE_REPLICA_URL"] = f"{replica.rsplit('/', 1)[0]}/{url.rsplit('/', 1)[1]}"
         env.update(
             {
                 INNER: "1",
