@@ -33,6 +33,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from chibo.demo import names
+from chibo.demo.history import SPEECHES, TASKS, TOPICS
 from chibo.demo.seed import (
     ANCHOR,
     HISTORY_END,
@@ -128,24 +129,6 @@ TABLES: dict[str, tuple[type[Any], list[str]]] = {
     ]),
 }  # fmt: skip
 
-SPEECHES = [
-    "Tán thành báo cáo, đề nghị bổ sung kết quả vận động nhân dân.",
-    "Tự nhận khuyết điểm chưa tham gia đầy đủ hoạt động của thôn.",
-    "Đề nghị chi bộ quan tâm hơn đến đảng viên cao tuổi.",
-    "Góp ý đồng chí phụ trách cần báo cáo tiến độ cụ thể hơn.",
-    "Đề xuất nội dung học tập và làm theo Bác gắn với việc làm cụ thể.",
-]
-TASKS = [
-    "Vận động nhân dân tham gia vệ sinh môi trường",
-    "Thu đảng phí quý",
-    "Nắm tình hình đảng viên cư trú",
-    "Hoàn thiện hồ sơ đảng viên",
-]
-TOPICS = [
-    "Nâng cao chất lượng sinh hoạt chi bộ",
-    "Xây dựng nông thôn mới",
-    "Công tác phát triển đảng viên",
-]
 PLACE = "Hội trường chi bộ"
 NOTES = "<p>Đã thảo luận.</p>"
 ABSENCE_REASONS = ["Ốm", "Đi công tác", "Việc gia đình", "Đi làm ăn xa"]
