@@ -162,6 +162,7 @@ def test_the_meeting_getter_reaches_what_the_access_layer_reaches(
     assert len(by_unit) > 5
 
 
+@override_settings(CHIBO_STATEMENTS=True)  # CI runs the suite once with them off
 def test_a_run_is_one_query_and_compiles_nothing() -> None:
     meeting = planned()
     MEETING(pk=meeting.pk)  # compiled at its first run, if not yet
