@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -65,6 +66,22 @@ def _query(period: Period, filters: figures.Filters) -> str:
     )
 
 
+def rate_charts(labels: list[str], by_month: list[Any]) -> dict[str, SafeString]:
+    """The two monthly rate charts of a dashboard (cells' and the nation's alike)."""
+    return {
+        "compliance_chart": charts.rate_bars(
+            labels,
+            [row.compliance for row in by_month],
+            title=_("Cells that held their regular meeting, by month (%)"),
+        ),
+        "attendance_chart": charts.rate_bars(
+            labels,
+            [row.attendance for row in by_month],
+            title=_("Attendance by month (%)"),
+        ),
+    }
+
+
 def national_dashboard(
     request: HttpRequest, unit: Unit, period: Period, period_error: str
 ) -> HttpResponse:
@@ -81,16 +98,7 @@ def national_dashboard(
             "board": board,
             "period": period,
             "period_error": period_error,
-            "compliance_chart": charts.rate_bars(
-                labels,
-                [row.compliance for row in board.by_month],
-                title=_("Cells that held their regular meeting, by month (%)"),
-            ),
-            "attendance_chart": charts.rate_bars(
-                labels,
-                [row.attendance for row in board.by_month],
-                title=_("Attendance by month (%)"),
-            ),
+            **rate_charts(labels, board.by_month),
             "unit_rows": unit_rows(board.children, query),
         },
     )
@@ -176,16 +184,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "levels_chart": charts.stacked_bars(
                 labels, level_series, title=_("Meeting quality by month")
             ),
-            "compliance_chart": charts.rate_bars(
-                labels,
-                [row.compliance for row in board.by_month],
-                title=_("Cells that held their regular meeting, by month (%)"),
-            ),
-            "attendance_chart": charts.rate_bars(
-                labels,
-                [row.attendance for row in board.by_month],
-                title=_("Attendance by month (%)"),
-            ),
+            **rate_charts(labels, board.by_month),
             "meetings": meetings,
             "unit_rows": unit_rows(board.children, query),
             "cell_types": CellType.choices,
