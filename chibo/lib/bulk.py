@@ -9,7 +9,7 @@ elsewhere. No signals, no history: callers record the load themselves.
 
 from __future__ import annotations
 
-import datetime
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +18,8 @@ from django.db import connection, models
 
 def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     ops = connection.ops
+    if isinstance(field, models.DateField) and connection.vendor == "postgresql":
+        return None  # psycopg sends dates and datetimes as they are (so does Django there)
     if isinstance(field, models.DateTimeField):
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
@@ -38,19 +40,19 @@ def insert_objects(objs: Sequence[models.Model], *, batch_size: int = 5000) -> N
     columns = ", ".join(qn(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    plan = [(f.attname, _adapter(f)) for f in fields]
+    # One C call reads every column of an object; only the columns that need it are adapted.
+    values_of = operator.attrgetter(*(f.attname for f in fields))
+    adapters = [(i, adapt) for i, f in enumerate(fields) if (adapt := _adapter(f)) is not None]
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
-            rows = []
+            rows: list[Any] = []
             for obj in objs[start : start + batch_size]:
-                row = []
-                for attname, adapt in plan:
-                    value = getattr(obj, attname)
-                    if adapt is not None and value is not None:
-                        value = adapt(value)
-                    elif isinstance(value, datetime.date) and connection.vendor == "sqlite":
-                        value = value.isoformat()
-                    row.append(value)
+                row = values_of(obj)
+                if adapters:
+                    row = list(row)
+                    for i, adapt in adapters:
+                        if row[i] is not None:
+                            row[i] = adapt(row[i])
                 rows.append(row)
             _write(cursor, sql, rows)
 

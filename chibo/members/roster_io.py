@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import enum
 import functools
 import io
 import re
@@ -22,14 +23,14 @@ from typing import IO, TYPE_CHECKING, Any
 import python_calamine
 import xlsxwriter
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from chibo.lib import vntext
-from chibo.lib.bulk import insert_objects
+from chibo.lib.bulk import insert_objects, insert_rows
 from chibo.lib.uploads import unpacked_size, zip_entries
 from chibo.members import rules
 from chibo.members.access import hidden_fields, may_name_member
@@ -59,6 +60,11 @@ MAX_UNPACKED = 400 * 1024 * 1024
 MAX_PACKING_RATIO = 100
 BATCH = 1000
 HEADER_SEARCH_ROWS = 30
+# The columns of the membership period an import starts each new member's history with.
+PERIOD_COLUMNS = [
+    "member_id", "unit_id", "status", "started_on", "ended_on", "change", "reason", "decision",
+    "decision_on", "recorded_by_id", "recorded_at",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -388,6 +394,77 @@ class ParsedRow:
     away: tuple[datetime.date, str, datetime.date] | None = None
 
 
+@functools.cache
+def _member_columns() -> tuple[dict[str, int], tuple[Any, ...], tuple[Any, ...]]:
+    """Each field's place among a member's columns, their constant defaults, and the fields
+    whose default is computed for each record."""
+    fields = Member._meta.concrete_fields
+    computed = tuple(
+        (i, f) for i, f in enumerate(fields) if f.has_default() and callable(f.default)
+    )
+    return (
+        {f.attname: i for i, f in enumerate(fields)},
+        tuple(None if (i, f) in computed else f.get_default() for i, f in enumerate(fields)),
+        computed,
+    )
+
+
+def _new_member(fields: dict[str, Any]) -> Member:
+    """An unsaved member with `fields` (the full name is set apart). Built from positional
+    values, which costs a quarter of the keyword form: an import builds one per row."""
+    place, defaults, computed = _member_columns()
+    values = list(defaults)
+    for i, field_ in computed:
+        values[i] = field_.get_default()
+    for key, value in fields.items():
+        if key != "full_name":
+            values[place[key]] = value
+    return Member(*values)
+
+
+class _Kind(enum.Enum):
+    """How a column's cells are read."""
+
+    TEXT = 1
+    DATE = 2
+    GENDER = 3
+    CITIZEN_ID = 4
+    PHONE = 5
+
+
+_KINDS = {
+    "birth_date": _Kind.DATE,
+    "admitted_on": _Kind.DATE,
+    "official_on": _Kind.DATE,
+    "status_from": _Kind.DATE,
+    "decision_on": _Kind.DATE,
+    "gender": _Kind.GENDER,
+    "citizen_id": _Kind.CITIZEN_ID,
+    "phone": _Kind.PHONE,
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(
+    mapping: tuple[tuple[int, Column], ...],
+) -> tuple[dict[str, str], tuple[tuple[int, str, bool, _Kind], ...]]:
+    """For a file's columns, once: each field's header, and for each column (where it is,
+    its field, whether it must be filled, how it is read). The card number may be empty
+    when the citizen ID is given, which the row's check says."""
+    return (
+        {column.field: column.header for _index, column in mapping},
+        tuple(
+            (
+                index,
+                column.field,
+                column.required and column.field != "card_number",
+                _KINDS.get(column.field, _Kind.TEXT),
+            )
+            for index, column in mapping
+        ),
+    )
+
+
 def parse_row(
     row: int,
     cells: list[Any],
@@ -399,44 +476,36 @@ def parse_row(
 ) -> tuple[ParsedRow | None, list[RowError]]:
     """Parse and check one data row; never raises for bad content."""
     errors: list[RowError] = []
-    values: dict[str, Any] = {}
-    headers: dict[str, str] = {}
-    for index, column in mapping.items():
-        headers[column.field] = column.header
-        values[column.field] = cells[index] if index < len(cells) else None
+    headers, plan = _plan(tuple(mapping.items()))
 
     def fail(field_name: str, message: str) -> None:
         errors.append(RowError(row, headers.get(field_name, field_name), message))
 
     fields: dict[str, Any] = {}
-    for column in mapping.values():
-        raw = values[column.field]
-        empty = raw is None or (isinstance(raw, str) and not raw.strip())
-        if empty:
-            if column.required and column.field != "card_number":
-                fail(column.field, _("this cell must not be empty"))
+    width = len(cells)
+    for index, field_name, required, kind in plan:
+        raw = cells[index] if index < width else None
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if required:
+                fail(field_name, _("this cell must not be empty"))
             continue
         try:
-            if column.field in (
-                "birth_date", "admitted_on", "official_on", "status_from", "decision_on",
-            ):  # fmt: skip
-                fields[column.field] = parse_date(raw)
-            elif column.field == "gender":
+            if kind is _Kind.DATE:
+                fields[field_name] = parse_date(raw)
+            elif kind is _Kind.GENDER:
                 gender = GENDER_WORDS.get(_key(str(raw)))
                 if gender is None:
                     raise ValueError(_("write Nam or Nữ"))
                 fields["gender"] = gender
-            elif column.field == "citizen_id":
+            elif kind is _Kind.CITIZEN_ID:
                 fields["citizen_id"] = _text(raw, digits_width=12).replace(" ", "")
-            elif column.field == "phone":
+            elif kind is _Kind.PHONE:
                 phone = _text(raw).replace(" ", "").replace(".", "")
                 fields["phone"] = "0" + phone if phone.isdigit() and len(phone) == 9 else phone
-            elif column.field in ("unit", "status"):
-                fields[column.field] = _text(raw)
             else:
-                fields[column.field] = _text(raw)
+                fields[field_name] = _text(raw)
         except ValueError as error:
-            fail(column.field, str(error))
+            fail(field_name, str(error))
     if not fields.get("card_number") and not fields.get("citizen_id"):
         fail("card_number", _("give the party card number or the citizen ID number"))
 
@@ -490,7 +559,7 @@ def parse_row(
             fields[key] = fields[key].replace(" ", "") or None
     if fields.get("full_name") and len(fields["full_name"].split(" ")) < 2:
         fail("full_name", _("write the full name: family, middle and given name"))
-    member = Member(**{k: v for k, v in fields.items() if k != "full_name"})
+    member = _new_member(fields)
     member.status = status or (
         MemberStatus.OFFICIAL if fields.get("official_on") else MemberStatus.PROBATIONARY
     )
@@ -732,31 +801,36 @@ def _write_batch(
         insert_objects(to_create)
         _read_back_keys(to_create)
         away_of = {id(m): a for m, a in away}
+        # Rows rather than MembershipPeriod instances: building a model instance cost more
+        # than writing its row (see docs/performance.md, the import).
+        reason = _("Imported from a roster file")
+        recorded_by = by.pk if by is not None else None
+        recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
         periods = []
         for m in to_create:
             start = min(m.admitted_on or today, today)
             if id(m) not in away_of:
-                periods.append(_imported_period(m, m.status, start, by))
+                periods.append(
+                    (m.pk, m.unit_id, m.status, start, None, Change.IMPORTED, reason, "", None)
+                )
                 continue
             # Official or probationary until the away status began, then away (STATUS-1).
             since, decision, decision_on = away_of[id(m)]
             before = MemberStatus.OFFICIAL if m.official_on else MemberStatus.PROBATIONARY
             if since > start:
-                periods.append(_imported_period(m, before, start, by, ended_on=since))
-            periods.append(
-                MembershipPeriod(
-                    member_id=m.pk,
-                    unit_id=m.unit_id,
-                    status=m.status,
-                    started_on=max(since, start),
-                    change=AWAY_CHANGES[MemberStatus(m.status)],
-                    decision=decision,
-                    decision_on=decision_on,
-                    reason=_("Imported from a roster file"),
-                    recorded_by=by,
+                periods.append(
+                    (m.pk, m.unit_id, before, start, since, Change.IMPORTED, reason, "", None)
                 )
-            )
-        insert_objects(periods)
+            change = AWAY_CHANGES[MemberStatus(m.status)]
+            periods.append(
+                (m.pk, m.unit_id, m.status, max(since, start), None, change, reason, decision,
+                 decision_on)
+            )  # fmt: skip
+        insert_rows(
+            MembershipPeriod,
+            PERIOD_COLUMNS,
+            [(*period, recorded_by, recorded_at) for period in periods],
+        )
         result.created += len(to_create)
     if to_update:
         bulk_update_with_history(
@@ -788,26 +862,6 @@ def _write_batch(
                     decision_on=decision_on,
                 )
         result.updated += len(to_update)
-
-
-def _imported_period(
-    member: Member,
-    status: str,
-    started_on: datetime.date,
-    by: User | None,
-    *,
-    ended_on: datetime.date | None = None,
-) -> MembershipPeriod:
-    return MembershipPeriod(
-        member_id=member.pk,
-        unit_id=member.unit_id,
-        status=status,
-        started_on=started_on,
-        ended_on=ended_on,
-        change=Change.IMPORTED,
-        reason=_("Imported from a roster file"),
-        recorded_by=by,
-    )
 
 
 def _read_back_keys(members: list[Member]) -> None:
