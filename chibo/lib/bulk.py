@@ -41,7 +41,10 @@ def insert_objects(objs: Sequence[models.Model], *, batch_size: int = 5000) -> N
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     # One C call reads every column of an object; only the columns that need it are adapted.
-    values_of = operator.attrgetter(*(f.attname for f in fields))
+    names = [f.attname for f in fields]
+    values_of = (
+        operator.attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+    )
     adapters = [(i, adapt) for i, f in enumerate(fields) if (adapt := _adapter(f)) is not None]
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
@@ -49,10 +52,11 @@ def insert_objects(objs: Sequence[models.Model], *, batch_size: int = 5000) -> N
             for obj in objs[start : start + batch_size]:
                 row = values_of(obj)
                 if adapters:
-                    row = list(row)
+                    adapted = list(row)
                     for i, adapt in adapters:
-                        if row[i] is not None:
-                            row[i] = adapt(row[i])
+                        if adapted[i] is not None:
+                            adapted[i] = adapt(adapted[i])
+                    row = tuple(adapted)
                 rows.append(row)
             _write(cursor, sql, rows)
 

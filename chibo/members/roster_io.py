@@ -806,7 +806,7 @@ def _write_batch(
         reason = _("Imported from a roster file")
         recorded_by = by.pk if by is not None else None
         recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
-        periods = []
+        periods: list[tuple[Any, ...]] = []
         for m in to_create:
             start = min(m.admitted_on or today, today)
             if id(m) not in away_of:
