@@ -107,6 +107,32 @@ def test_an_excused_absence_needs_a_reason_and_nothing_is_half_written() -> None
     assert meeting.version == 1
 
 
+def test_a_sheet_saved_again_writes_and_records_only_the_rows_that_changed() -> None:
+    meeting = planned()
+    entries = all_present(meeting)
+    services.record_attendance(meeting=meeting, entries=entries, by=None)
+    history = meeting.attendance.model.history
+    assert history.count() == len(entries)
+    changed = next(iter(entries))
+    entries[changed] = (AttendanceStatus.ABSENT_UNEXCUSED, "")
+    meeting.refresh_from_db()
+    with CaptureQueriesContext(connection) as saved:
+        services.record_attendance(meeting=meeting, entries=entries, by=None)
+    assert history.count() == len(entries) + 1
+    assert history.filter(member_id=changed, history_type="~").count() == 1
+    updates = [
+        q for q in saved.captured_queries if "UPDATE" in q["sql"] and "attendance" in q["sql"]
+    ]
+    assert len(updates) == 1
+    row = meeting.attendance.get(member_id=changed)
+    assert row.status == AttendanceStatus.ABSENT_UNEXCUSED
+    # Saved once more unchanged: nothing written, nothing recorded; every row still there.
+    meeting.refresh_from_db()
+    rows = services.record_attendance(meeting=meeting, entries=entries, by=None)
+    assert history.count() == len(entries) + 1
+    assert len(rows) == len(entries) == meeting.attendance.count()
+
+
 def test_a_resolution_passes_with_more_than_half() -> None:
     meeting = planned()
     services.record_attendance(meeting=meeting, entries=all_present(meeting), by=None)

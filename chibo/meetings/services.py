@@ -333,10 +333,7 @@ def attendance_roster(meeting: Meeting) -> list[tuple[Member, Attendance | None]
     the meeting and those temporarily attached to it, with their row if recorded."""
     day = timezone.localtime(meeting.scheduled_at).date()
     members = list(
-        (
-            Member.objects.in_unit_on(meeting.unit, day)
-            | Member.objects.attached_to_unit_on(meeting.unit, day)
-        )
+        Member.objects.on_sheet_of(meeting.unit, day)
         .select_related("unit", "attached_to")
         .in_vietnamese_order()
     )
@@ -452,18 +449,24 @@ def record_attendance(
     for member_id, (status, reason) in entries.items():
         member = roster[member_id]
         row = existing.get(member_id) or Attendance(meeting=meeting, member=member)
-        row.status = status
-        row.reason = (
+        rows.append(row)
+        status_then = on_day.get(member_id, member.status)
+        wanted = (
+            status,
             reason.strip()
             if status in (AttendanceStatus.ABSENT_EXCUSED, AttendanceStatus.ABSENT_UNEXCUSED)
-            else ""
+            else "",
+            status_then if status_then in ACTIVE_STATUSES else MemberStatus.OFFICIAL,
+            member.unit_id != meeting.unit_id,
         )
-        status_then = on_day.get(member_id, member.status)
-        row.member_status = status_then if status_then in ACTIVE_STATUSES else MemberStatus.OFFICIAL
-        row.attached_from_elsewhere = member.unit_id != meeting.unit_id
+        held = (row.status, row.reason, row.member_status, row.attached_from_elsewhere)
+        if row.pk is not None and held == wanted:
+            # Unchanged: a sheet saved again writes (and records in the history) only the
+            # rows that changed; the month's end sees each sheet saved many times.
+            continue
+        row.status, row.reason, row.member_status, row.attached_from_elsewhere = wanted
         _record(row, by)
         row.save()
-        rows.append(row)
     stats.refresh(meeting)
     return rows
 
