@@ -271,15 +271,20 @@ RAW_SQL = [
        JOIN orgs_unit u ON u.id = r.unit_id
        WHERE r.adopted_on >= %(stale)s AND u.path LIKE %(path)s""",
     # Members on the roll and those whose account can sign in, per unit below (accounts).
-    """SELECT substr(u.path, 1, %(child)s), COUNT(*),
-              COUNT(*) FILTER (WHERE a.id IS NOT NULL AND (a.password NOT LIKE '!%%'
-                  OR EXISTS (SELECT 1 FROM django_otp_webauthn_webauthncredential w
-                             WHERE w.user_id = mm.user_id)))
+    """SELECT substr(u.path, 1, %(child)s), COUNT(*)
        FROM members_member mm JOIN orgs_unit u ON u.id = mm.unit_id
-       LEFT JOIN auth_user a ON a.id = mm.user_id
        WHERE mm.status IN ('probationary', 'official', 'exempted', 'suspended', 'detained',
                            'special_duty')
          AND u.path LIKE %(path)s
+       GROUP BY 1""",
+    """SELECT substr(u.path, 1, %(child)s), COUNT(*)
+       FROM auth_user a JOIN members_member mm ON mm.user_id = a.id
+       JOIN orgs_unit u ON u.id = mm.unit_id
+       WHERE mm.status IN ('probationary', 'official', 'exempted', 'suspended', 'detained',
+                           'special_duty')
+         AND u.path LIKE %(path)s
+         AND (a.password NOT LIKE '!%%' OR EXISTS (
+             SELECT 1 FROM django_otp_webauthn_webauthncredential w WHERE w.user_id = a.id))
        GROUP BY 1""",
     """SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM content_course_participants cp JOIN content_course c ON c.id = cp.course_id

@@ -665,7 +665,9 @@ def build(
         "secretaries": {"n": posts["n"], "trained": posts["trained"]},
         "training_years": training_years,
     }
-    board.accounts, board.accounts_by_child = _accounts(unit, cells, length, board.children)
+    board.accounts, board.accounts_by_child = _accounts(
+        unit, cell_q(user, unit, filters), length, board.children
+    )
     board.visitors = _visitors(user, unit, filters, period.first_month, last)
     board.reports = _report_status(unit, year, today)
     board.weak = weak_movement(unit, year)
@@ -678,18 +680,28 @@ def build(
 
 
 def _accounts(
-    unit: Unit, cells: QuerySet[Unit], length: int, children: list[Row]
+    unit: Unit, in_cells: Q, length: int, children: list[Row]
 ) -> tuple[tuple[int, int], list[tuple[str, int, int]]]:
-    """Members on the roll of the visible cells, and those whose account is activated, in
-    total and per unit directly below (one query, grouped by the unit's path)."""
+    """Members on the roll of the visible cells (`in_cells`, `cell_q`), and those whose
+    account is activated, in total and per unit directly below: two queries grouped by the
+    unit's path. For a province of 150,000 members, counting both in one query over the
+    cells' ids took 184 ms (PostgreSQL joined every member to the accounts, and looped over
+    the cells' index scans); the roll through the join on the path takes about a third, and
+    the activated members, found from their accounts, 2 ms."""
+    members = Member.objects.active().filter(in_cells)
+
+    def per_unit_below(queryset: QuerySet[Member]) -> dict[str, int]:
+        return dict(
+            queryset.annotate(child=Substr("unit__path", 1, length))
+            .values_list("child")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("child", "n")
+        )
+
+    activated = per_unit_below(members.filter(can_sign_in()))
     per_child = {
-        child: (n, active)
-        for child, n, active in Member.objects.active()
-        .filter(unit__in=cells.order_by().values("pk"))
-        .annotate(child=Substr("unit__path", 1, length))
-        .values_list("child")
-        .annotate(n=Count("pk"), active=Count("pk", filter=can_sign_in()))
-        .order_by()
+        child: (n, activated.get(child, 0)) for child, n in per_unit_below(members).items()
     }
     total = (sum(n for n, _a in per_child.values()), sum(a for _n, a in per_child.values()))
     if unit.is_cell:
