@@ -31,7 +31,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -388,11 +388,19 @@ def measure_report() -> float:
 
 def replica_caught_up(timeout: float = 60) -> float:
     """Seconds until the replica has replayed everything the primary wrote so far (a
-    transaction committed on the primary first, so that there is something to replay)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT txid_current()")  # a commit record: WAL to replay
-        cursor.execute("SELECT pg_current_wal_lsn()")
-        lsn = cursor.fetchone()[0]
+    transaction committed on the primary first, so that there is something to replay).
+
+    The commit is made on a connection of its own: on one inside a transaction (a test's),
+    nothing would commit, and the standby would wait for the WAL writer to flush in its own
+    time (seconds when it idles) instead of for the replay."""
+    probe = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("SELECT txid_current()")  # a commit record: WAL to replay
+            cursor.execute("SELECT pg_current_wal_flush_lsn()")  # flushed with that commit
+            lsn = cursor.fetchone()[0]
+    finally:
+        probe.close()
     start = time.perf_counter()
     with connections[replica.REPLICA].cursor() as cursor:
         while True:
