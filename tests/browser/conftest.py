@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 from tests.browser.a11y import Recorder, check_documents
 
@@ -31,6 +34,32 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class OneRequestAtATime(ThreadedWSGIServer):
+    """The live server of the browser tests. On SQLite the test database lives in memory
+    and the server's threads share the test's one connection (pytest-django hands it to
+    them); two requests at once on that connection can wait on each other for good (seen:
+    the supervision plan beside the poll of the to-do badge, both stopped inside SQLite).
+    There the application answers one request at a time; connections stay open between
+    requests as before. With a database of its own per thread (PostgreSQL), nothing
+    changes."""
+
+    def set_app(self, application: Any) -> None:
+        if not getattr(self, "connections_override", None):
+            super().set_app(application)
+            return
+        lock = threading.Lock()
+
+        def one_at_a_time(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            with lock:
+                answer: Iterable[bytes] = application(environ, start_response)
+                return answer
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = OneRequestAtATime  # type: ignore[attr-defined]
 
 
 @pytest.fixture
