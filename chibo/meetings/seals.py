@@ -119,19 +119,34 @@ def _current(stored: str, content: Callable[[int], dict[str, Any]]) -> str:
     return seal.digest(content(FORMATS[0]))
 
 
+def _rows(queryset: QuerySet[Any], *names: str) -> list[Any]:
+    """The rows of `queryset` as named tuples of the fields the content reads: no model
+    to build and no ordering to compile or sort by (`_content` puts them in order)."""
+    return list(queryset.order_by().values_list(*names, named=True))
+
+
 def broken(meeting: Meeting) -> bool:
     """Whether sealed minutes no longer match the seal they must match now (six queries;
     the meeting row is the one given). Minutes never sealed have nothing to match (`chibo
-    seals` counts them)."""
-    amendments = list(Amendment.objects.filter(meeting=meeting))
+    seals` counts them). It runs on every view of approved minutes, so it reads only the
+    fields of the content, as tuples: 1.9 -> 1.1 ms a view of a 30-member meeting."""
+    amendments = _rows(
+        Amendment.objects.filter(meeting=meeting),
+        *("pk", "field", "before", "after", "reason", "made_by_id", "made_at", "seal"),
+    )
     stored = latest(meeting, amendments)
     if not stored:
         return False
-    attendance = list(Attendance.objects.filter(meeting=meeting))
-    guests = list(Guest.objects.filter(meeting=meeting))
-    items = list(AgendaItem.objects.filter(meeting=meeting))
-    speeches = list(Speech.objects.filter(item__meeting=meeting))
-    tasks = list(Task.objects.filter(meeting=meeting))
+    attendance = _rows(Attendance.objects.filter(meeting=meeting), "member_id", "status", "reason")
+    guests = _rows(Guest.objects.filter(meeting=meeting), "pk", "name", "title")
+    items = _rows(
+        AgendaItem.objects.filter(meeting=meeting), "pk", "order", "kind", "title", "notes"
+    )
+    speeches = _rows(Speech.objects.filter(item__meeting=meeting), "item_id", "member_id", "gist")
+    tasks = _rows(
+        Task.objects.filter(meeting=meeting),
+        *("pk", "title", "owner_id", "owned_by_committee", "deadline"),
+    )
 
     def content(format: int) -> dict[str, Any]:
         return _content(
