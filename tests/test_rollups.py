@@ -8,13 +8,15 @@ import random
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chibo.meetings import services
 from chibo.meetings.models import AttendanceStatus, CellMonth, MeetingKind, MeetingStats
 from chibo.meetings.stats import rebuild
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
-from tests.factories import D, complete, planned, rate_members
+from tests.factories import D, at, complete, planned, rate_members
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,7 @@ def test_rollups_equal_a_rebuild_after_random_edits(seed: int) -> None:
             meetings.append(complete(meeting))
     for _step in range(40):
         meeting = rng.choice(meetings)
-        action = rng.randrange(5)
+        action = rng.randrange(6)
         if action == 0:
             entries = {
                 m.pk: (str(rng.choice(STATUSES)), "Ốm")
@@ -71,6 +73,14 @@ def test_rollups_equal_a_rebuild_after_random_edits(seed: int) -> None:
                 meeting=meeting, name="Đ/c Trần Văn Bình", title="Đảng ủy xã",
                 is_upper_attendee=rng.random() < 0.5, by=None,
             )  # fmt: skip
+        elif action == 4:
+            # The texts alone: the figures stay as they are.
+            services.save_minutes(
+                meeting=meeting,
+                data={"conclusion": f"<p>Kết luận {_step}</p>"},
+                item_notes={item.pk: f"Ghi chép {_step}" for item in meeting.items.all()},
+                by=None,
+            )
         else:
             start = datetime.datetime.combine(meeting.month, datetime.time(19), tzinfo=datetime.UTC)
             services.save_minutes(
@@ -90,6 +100,28 @@ def test_rollups_equal_a_rebuild_after_random_edits(seed: int) -> None:
     kept = snapshot()
     assert kept[0]
     assert kept[1]
+    rebuild()
+    assert snapshot() == kept
+
+
+def test_the_texts_of_the_minutes_leave_the_rollups_alone() -> None:
+    """The texts are autosaved many times a meeting: the figures are written again only
+    when what they read of the meeting changes (its state, its length)."""
+    meeting = planned(day=D(2026, 3, 5))
+
+    def save(**data: object) -> None:
+        services.save_minutes(meeting=meeting, data=data, item_notes={}, by=None)
+
+    save(conclusion="<p>Kết luận</p>")  # the first save: held, so it has figures
+    assert MeetingStats.objects.get(meeting=meeting).duration_minutes is None
+    assert CellMonth.objects.get(unit=meeting.unit, month=meeting.month).meetings == 1
+    with CaptureQueriesContext(connection) as saving:
+        save(conclusion="<p>Kết luận đã sửa</p>", resolution="<p>Nghị quyết</p>")
+    rollups = ("meetings_meetingstats", "meetings_cellmonth")
+    assert not [q for q in saving.captured_queries if any(t in q["sql"] for t in rollups)]
+    save(started_at=at(D(2026, 3, 5), 19), ended_at=at(D(2026, 3, 5), 21))
+    assert MeetingStats.objects.get(meeting=meeting).duration_minutes == 120
+    kept = snapshot()
     rebuild()
     assert snapshot() == kept
 

@@ -98,7 +98,12 @@ def lock_meeting(
     changes that leave the minutes as they are (the progress of a task)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_meeting is called inside the writer's transaction")
+    # The cell read with the meeting stays: the lock guards the meeting and what is recorded
+    # with it, not the cell, and a meeting never changes cell (one query less a write).
+    unit = meeting.unit if Meeting.unit.is_cached(meeting) else None
     meeting.refresh_from_db(from_queryset=Meeting.objects.select_for_update())
+    if unit is not None and unit.pk == meeting.unit_id:
+        meeting.unit = unit
     if open_only:
         _check_open(meeting)
     if bump:
@@ -414,7 +419,8 @@ def record_attendance(
     if meeting.state == MeetingState.CANCELLED:
         raise ValidationError(_("A cancelled meeting has no attendance."))
     check_recording_open(meeting, _("the attendance"))
-    roster = {m.pk: m for m, _row in attendance_roster(meeting)}
+    on_sheet = attendance_roster(meeting)
+    roster = {m.pk: m for m, _row in on_sheet}
     unknown = set(entries) - set(roster)
     if unknown:
         raise ValidationError(_("Some of these people are not members of the cell that day."))
@@ -444,7 +450,8 @@ def record_attendance(
             )
     if errors:
         raise ValidationError(errors)
-    existing = {a.member_id: a for a in meeting.attendance.all()}
+    # Read with the roster, under the meeting's lock (only the roster's rows are written).
+    existing = {member.pk: row for member, row in on_sheet if row is not None}
     rows = []
     for member_id, (status, reason) in entries.items():
         member = roster[member_id]
@@ -547,6 +554,9 @@ def save_minutes(
     start, end = data.get("started_at"), data.get("ended_at")
     if start and end and end <= start:
         raise ValidationError({"ended_at": _("The meeting must end after it starts.")})
+    # What the rollups read of the meeting itself (chibo.meetings.stats): its state and its
+    # length. The texts, typed and autosaved many times a meeting, leave them as they are.
+    figures = (meeting.state, meeting.duration_minutes)
     for field in MINUTES_FIELDS:
         if field in data:
             setattr(meeting, field, data[field])
@@ -556,14 +566,15 @@ def save_minutes(
         meeting.state = MeetingState.HELD
     _record(meeting, by)
     meeting.save()
-    for item in meeting.items.all():
+    for item in meeting.items.all() if item_notes else ():
         if item.pk in item_notes:
             notes = clean_html(item_notes[item.pk])
             if notes != item.notes:
                 item.notes = notes
                 _record(item, by)
                 item.save()
-    stats.refresh(meeting)
+    if (meeting.state, meeting.duration_minutes) != figures:
+        stats.refresh(meeting)
     return meeting
 
 
