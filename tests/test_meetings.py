@@ -107,6 +107,26 @@ def test_an_excused_absence_needs_a_reason_and_nothing_is_half_written() -> None
     assert meeting.version == 1
 
 
+def test_a_first_sheet_is_written_in_a_few_statements_and_records_who() -> None:
+    """A sheet is written a statement per kind (the rows, their history), not two per
+    row, and each row's history names who saved it."""
+    from django.contrib.auth.models import User
+
+    secretary = User.objects.create(username="bithu-sheet")
+    grow_cell("X001.01", 10)
+    meeting = planned("X001.01")
+    entries = all_present(meeting)
+    assert len(entries) > 10
+    with CaptureQueriesContext(connection) as saved:
+        services.record_attendance(meeting=meeting, entries=entries, by=secretary)
+    inserts = [q["sql"] for q in saved.captured_queries if q["sql"].startswith("INSERT")]
+    assert len([sql for sql in inserts if "attendance" in sql]) == 2
+    history = meeting.attendance.model.history
+    assert history.filter(history_type="+").count() == len(entries)
+    assert set(history.values_list("history_user", flat=True)) == {secretary.pk}
+    assert meeting.attendance.count() == len(entries)
+
+
 def test_a_sheet_saved_again_writes_and_records_only_the_rows_that_changed() -> None:
     meeting = planned()
     entries = all_present(meeting)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from chibo.lib import vntext
 from chibo.lib.holidays import move_off_holidays, public_holidays
@@ -453,6 +454,8 @@ def record_attendance(
     # Read with the roster, under the meeting's lock (only the roster's rows are written).
     existing = {member.pk: row for member, row in on_sheet if row is not None}
     rows = []
+    added: list[Attendance] = []
+    changed: list[Attendance] = []
     for member_id, (status, reason) in entries.items():
         member = roster[member_id]
         row = existing.get(member_id) or Attendance(meeting=meeting, member=member)
@@ -473,9 +476,18 @@ def record_attendance(
             continue
         row.status, row.reason, row.member_status, row.attached_from_elsewhere = wanted
         _record(row, by)
-        row.save()
+        (changed if row.pk is not None else added).append(row)
+    # Written, with their history, a statement per kind rather than two per row: a first
+    # save of a sheet of 32 is 4 statements instead of 64.
+    if added:
+        bulk_create_with_history(added, Attendance)
+    if changed:
+        bulk_update_with_history(changed, Attendance, SHEET_FIELDS)
     stats.refresh(meeting)
     return rows
+
+
+SHEET_FIELDS = ["status", "reason", "member_status", "attached_from_elsewhere"]
 
 
 # Members may check themselves in from half an hour before the meeting (TIME-1,
