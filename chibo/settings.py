@@ -159,6 +159,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    if env_bool("SQLITE_WRITER_QUEUE", True):
+        # The writers of every process queue for their turn (chibo/lib/sqlite/base.py).
+        DATABASES["default"]["ENGINE"] = "chibo.lib.sqlite"
 
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_str(
     "DB_WORK_MEM", "16MB"
