@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -12,9 +11,10 @@ from ninja.throttling import AuthRateThrottle
 
 from chibo.api.models import ApiToken
 from chibo.api.tokens import find_token
+from chibo.lib.history import reason_with_source
 
-# Set while a request of the API runs: the history of what it changes is marked "API".
-THROUGH_API: ContextVar[bool] = ContextVar("chibo_through_api", default=False)
+# Set (chibo.lib.history.WRITTEN_THROUGH) while a request of the API runs: the history of
+# what it changes is marked "API".
 MARK = "API"
 
 
@@ -49,6 +49,6 @@ class TokenRateThrottle(AuthRateThrottle):
 def mark_api_history(sender: Any, history_instance: Any, **kwargs: Any) -> None:
     """Receiver of django-simple-history's pre_create_historical_record: a change written
     during an API request says so in its reason."""
-    if THROUGH_API.get():
-        reason = history_instance.history_change_reason or ""
-        history_instance.history_change_reason = f"{MARK}: {reason}" if reason else MARK
+    history_instance.history_change_reason = reason_with_source(
+        history_instance.history_change_reason
+    )

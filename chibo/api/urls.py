@@ -11,7 +11,8 @@ from django.urls import URLPattern
 from django.utils import translation
 
 from chibo.api.api import api
-from chibo.api.auth import THROUGH_API
+from chibo.api.auth import MARK
+from chibo.lib.history import WRITTEN_THROUGH
 
 
 def _through_api(view: Any) -> Any:
@@ -19,11 +20,11 @@ def _through_api(view: Any) -> Any:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         language = translation.get_language_from_request(request)
         translation.activate(language)
-        mark = THROUGH_API.set(True)
+        mark = WRITTEN_THROUGH.set(MARK)
         try:
             response: HttpResponse = view(request, *args, **kwargs)
         finally:
-            THROUGH_API.reset(mark)
+            WRITTEN_THROUGH.reset(mark)
         response.headers["Content-Language"] = language
         return response
 

@@ -25,6 +25,7 @@ from chibo.directives.models import (
     Target,
     Template,
 )
+from chibo.lib.history import bulk_reason
 from chibo.lib.locking import claim
 from chibo.lib.submissions import once_per_submission
 from chibo.orgs.models import Unit, UnitKind
@@ -146,6 +147,7 @@ def send_request(
         [Answer(request=request, unit=recipient) for recipient in recipients],
         Answer,
         default_user=by,
+        default_change_reason=bulk_reason(),
     )
     return request
 

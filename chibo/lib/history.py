@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,25 @@ from django.db import models
 from chibo.lib.display import person
 
 _KINDS = {"+": "created", "~": "changed", "-": "deleted"}
+
+# What the changes being written came through when it was not the pages ("API", set by the
+# API for its requests): the reason of every history row says so (`reason_with_source`),
+# rows written one by one (the API's receiver of django-simple-history's signal) and in bulk
+# (`bulk_reason`, for `bulk_*_with_history`, which sends no signal) alike.
+WRITTEN_THROUGH: ContextVar[str] = ContextVar("chibo_written_through", default="")
+
+
+def reason_with_source(reason: str | None) -> str | None:
+    """`reason` marked with what the change came through, if not the pages."""
+    source = WRITTEN_THROUGH.get()
+    if not source:
+        return reason
+    return f"{source}: {reason}" if reason else source
+
+
+def bulk_reason() -> str | None:
+    """The `default_change_reason` of history rows written in bulk."""
+    return reason_with_source(None)
 
 
 @dataclass

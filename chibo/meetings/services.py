@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from chibo.lib import vntext
+from chibo.lib import history, vntext
 from chibo.lib.holidays import move_off_holidays, public_holidays
 from chibo.lib.locking import claim
 from chibo.lib.richtext import clean_html
@@ -480,10 +480,11 @@ def record_attendance(
         (changed if row.pk is not None else added).append(row)
     # Written, with their history, a statement per kind rather than two per row: a first
     # save of a sheet of 32 is 4 statements instead of 64.
+    marked = history.bulk_reason()
     if added:
-        bulk_create_with_history(added, Attendance)
+        bulk_create_with_history(added, Attendance, default_change_reason=marked)
     if changed:
-        bulk_update_with_history(changed, Attendance, SHEET_FIELDS)
+        bulk_update_with_history(changed, Attendance, SHEET_FIELDS, default_change_reason=marked)
     stats.refresh(meeting)
     return rows
 

@@ -31,6 +31,7 @@ from simple_history.utils import bulk_update_with_history
 
 from chibo.lib import vntext
 from chibo.lib.bulk import insert_objects, insert_rows
+from chibo.lib.history import bulk_reason
 from chibo.lib.uploads import unpacked_size, zip_entries
 from chibo.members import rules
 from chibo.members.access import hidden_fields, may_name_member
@@ -847,6 +848,7 @@ def _write_batch(
             ],
             batch_size=BATCH,
             default_user=by,
+            default_change_reason=bulk_reason(),
         )
         for member in made_official:
             next_period(member, on=member.official_on or today, change=Change.MADE_OFFICIAL, by=by)

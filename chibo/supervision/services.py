@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from chibo.lib.history import bulk_reason
 from chibo.lib.locking import claim
 from chibo.lib.submissions import once_per_submission
 from chibo.meetings.models import Meeting, MeetingKind, MeetingState
@@ -427,6 +428,7 @@ def plan_visits(
                 ],
                 Visit,
                 default_user=by,
+                default_change_reason=bulk_reason(),
             )
             Through = Meeting.visitors.through
             Through.objects.bulk_create(
@@ -523,6 +525,7 @@ def plan_group_visits(
                 ],
                 Visit,
                 default_user=by,
+                default_change_reason=bulk_reason(),
             )
             Through = Meeting.visitors.through
             Through.objects.bulk_create(
