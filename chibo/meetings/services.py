@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -408,6 +407,10 @@ def _row_error(message: str, member: Member, **more: Any) -> ValidationError:
     )
 
 
+# The fields of an attendance row the sheet writes.
+SHEET_FIELDS = ["status", "reason", "member_status", "attached_from_elsewhere"]
+
+
 @transaction.atomic
 def record_attendance(
     *,
@@ -489,9 +492,6 @@ def record_attendance(
     return rows
 
 
-SHEET_FIELDS = ["status", "reason", "member_status", "attached_from_elsewhere"]
-
-
 # Members may check themselves in from half an hour before the meeting (TIME-1,
 # `check_in_opens_at`) until it ends (or four hours after its start when no end is
 # recorded); after 15 minutes they are late.
@@ -513,12 +513,12 @@ def check_in(
     end = meeting.ended_at or start + CHECKIN_CLOSES
     if meeting.state == MeetingState.CANCELLED or not (check_in_opens_at(start) <= now <= end):
         raise ValidationError(_("Check-in is open only while the meeting is on."))
-    # The membership period that puts the member on the sheet that day (as
-    # `Member.objects.on_sheet_of` reads it) gives their status then too: one query.
+    # The membership period that puts the member on the sheet that day gives their status
+    # then too: one query.
     day = timezone.localtime(meeting.scheduled_at).date()
     status_then = (
-        MembershipPeriod.objects.covering(day)
-        .filter(Q(unit=meeting.unit_id) | Q(attached_to=meeting.unit_id), member=member)
+        MembershipPeriod.objects.on_sheet_of(meeting.unit_id, day)
+        .filter(member=member)
         .values_list("status", flat=True)
         .first()
     )

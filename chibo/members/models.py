@@ -124,9 +124,7 @@ class MemberQuerySet(models.QuerySet["Member"]):
         """The members of `unit` and those attached to it on the day `on`: its attendance
         sheet. One subquery (the union of the two above made PostgreSQL read every member)."""
         return self.filter(
-            pk__in=MembershipPeriod.objects.covering(on)
-            .filter(models.Q(unit=unit) | models.Q(attached_to=unit))
-            .values("member_id")
+            pk__in=MembershipPeriod.objects.on_sheet_of(unit, on).values("member_id")
         )
 
     def search(self, text: str, *, citizen_id_within: models.Q | None = None) -> MemberQuerySet:
@@ -323,6 +321,11 @@ class PeriodQuerySet(models.QuerySet["MembershipPeriod"]):
             models.Q(started_on__lte=on),
             models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=on),
         )
+
+    def on_sheet_of(self, unit: Unit | int, on: datetime.date) -> PeriodQuerySet:
+        """The periods that put their members on the attendance sheet of `unit` (a unit or
+        its id) on the day `on`: of the unit itself, or attached to it."""
+        return self.covering(on).filter(models.Q(unit=unit) | models.Q(attached_to=unit))
 
 
 class MembershipPeriod(models.Model):
