@@ -24,7 +24,16 @@ from django.db import OperationalError, connections
 from django.utils import timezone
 
 from chibo.meetings import seals, services
-from chibo.meetings.models import Meeting, MeetingKind
+from chibo.meetings.models import (
+    AgendaItem,
+    Amendment,
+    Attendance,
+    Guest,
+    Meeting,
+    MeetingKind,
+    Speech,
+    Task,
+)
 from chibo.members.models import Member
 from chibo.orgs.models import Unit
 from chibo.supervision import services as supervision
@@ -214,6 +223,45 @@ def test_the_meeting_page_shows_a_warning_instead_of_minutes_changed_behind_its_
         conclusion="<p>Thống nhất triển khai nghị quyết</p>"
     )
     assert "Thống nhất triển khai nghị quyết" in reader.get(url).content.decode()
+
+
+def _change_behind_the_back(meeting: Meeting, table: str) -> None:
+    """A change made to one table of the minutes with plain SQL updates, not through the
+    application."""
+    item = AgendaItem.objects.filter(meeting=meeting).first()
+    member = Attendance.objects.filter(meeting=meeting).first()
+    assert item is not None
+    assert member is not None
+    if table == "attendance":
+        Attendance.objects.filter(pk=member.pk).update(reason="sửa lén")
+    elif table == "guests":
+        Guest.objects.create(meeting=meeting, name="Người lạ", title="")
+    elif table == "items":
+        AgendaItem.objects.filter(pk=item.pk).update(notes="<p>sửa lén</p>")
+    elif table == "speeches":
+        Speech.objects.create(item=item, member_id=member.member_id, gist="sửa lén")
+    elif table == "tasks":
+        Task.objects.create(
+            meeting=meeting, title="Việc thêm lén", deadline=meeting.month, owned_by_committee=True
+        )
+    elif table == "amendments":
+        Amendment.objects.create(
+            meeting=meeting, field="conclusion", before="", after="x", reason="lén", seal=""
+        )
+
+
+@pytest.mark.parametrize(
+    "table", ["attendance", "guests", "items", "speeches", "tasks", "amendments"]
+)
+def test_a_change_to_any_table_of_approved_minutes_breaks_their_seal(
+    cast: dict[str, User], table: str
+) -> None:
+    meeting = meeting_on_now()
+    services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
+    meeting.refresh_from_db()
+    assert not seals.broken(meeting)
+    _change_behind_the_back(meeting, table)
+    assert seals.broken(meeting)
 
 
 # --- real threads, real connections -----------------------------------------------------
