@@ -364,15 +364,24 @@ def seed_province(
                 rng=rng,
                 progress=progress,
             )
-        if history_months and size != "province":
-            # Seal what the history made final, as the services do one record at a time
-            # (the province's history is left unsealed: `chibo seals --seal-missing` seals it).
+        if history_months:
+            # Seal what the history made final, as the services do one record at a time.
+            # The province's history is sealed only in the first commune's cells, whose pages
+            # the benchmark measures (the rest: `chibo seals --seal-missing`, minutes).
+            cells = {"unit__code__startswith": "X001."} if size == "province" else {}
             history["sealed"] = sum(
                 audit.sealed_now
                 for audit in (
-                    meeting_seals.audit_minutes(Meeting.objects.all(), seal_missing=True),
-                    scoring_seals.audit_scores(MeetingScore.objects.all(), seal_missing=True),
-                    scoring_seals.audit_ratings(AnnualRating.objects.all(), seal_missing=True),
+                    meeting_seals.audit_minutes(Meeting.objects.filter(**cells), seal_missing=True),
+                    scoring_seals.audit_scores(
+                        MeetingScore.objects.filter(
+                            **{f"meeting__{k}": v for k, v in cells.items()}
+                        ),
+                        seal_missing=True,
+                    ),
+                    scoring_seals.audit_ratings(
+                        AnnualRating.objects.filter(**cells), seal_missing=True
+                    ),
                 )
             )
             progress(f"{history['sealed']} final records sealed")
