@@ -182,7 +182,7 @@ _TABLES: tuple[tuple[type[Model], str, dict[str, str]], ...] = (
     ),
 )
 # A row of each table as a named tuple of its fields.
-_ROW_TYPES = [namedtuple(model.__name__, fields) for model, _where, fields in _TABLES]  # type: ignore[misc]
+_ROW_TYPES = [namedtuple(model.__name__, fields) for model, _where, fields in _TABLES]
 _POSITIONS = [[1 + list(_COLUMNS).index(c) for c in fields.values()] for _m, _w, fields in _TABLES]
 
 
@@ -191,7 +191,7 @@ def _content_rows(*, meeting: Any) -> QuerySet[Any]:
     for number, (model, where, fields) in enumerate(_TABLES):
         column_of = {column: field for field, column in fields.items()}
         branches.append(
-            model.objects.filter(**{where: meeting})
+            model._default_manager.filter(**{where: meeting})
             .order_by()
             .values_list(
                 Value(number, output_field=IntegerField()),
