@@ -33,7 +33,8 @@ from chibo.members.models import Member
 from chibo.orgs.access import GRANTS_WITH_USER, grants_of
 from chibo.orgs.models import RoleGrant, Unit
 from chibo.orgs.permissions import Perm, Role, Scope
-from tests.factories import planned, publish, this_month
+from chibo.portal.views import UPCOMING
+from tests.factories import at, cell, planned, publish, this_month
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +102,35 @@ def test_the_meeting_statements_answer_what_the_querysets_answer(
             ]
         assert len(MEETING_TASKS(meeting=meetings[0].pk)) == 2
         assert MEETING(pk=0) == []
+
+
+@both_ways
+def test_the_coming_meetings_statement_answers_what_the_queryset_answers(
+    cast: dict[str, User], enabled: bool
+) -> None:
+    # Five meetings of the member's cell, one of the cell they are attached to, one of
+    # another cell; one of them postponed, one cancelled.
+    days = [datetime.date(2026, 3, d) for d in (1, 5, 9, 13, 17)]
+    mine = [planned("X001.01", day=d) for d in days]
+    attached = planned("X001.02", day=datetime.date(2026, 3, 7))
+    planned("X002.01", day=datetime.date(2026, 3, 6))
+    Meeting.objects.filter(pk=mine[1].pk).update(state="postponed")
+    Meeting.objects.filter(pk=mine[2].pk).update(state="cancelled")
+    cells = (cell("X001.01").pk, attached.unit_id)
+    with override_settings(CHIBO_STATEMENTS=enabled):
+        for since in [at(d) for d in days] + [at(datetime.date(2026, 3, 4))]:
+            for unit, other in ((cells[0], cells[1]), (cells[0], 0)):
+                got = UPCOMING(cell=unit, attached=other, since=since)
+                expected = list(
+                    Meeting.objects.filter(unit__in=[unit, other])
+                    .upcoming(since=since)
+                    .select_related("unit")[:3]
+                )
+                assert [fields(m) for m in got] == [fields(m) for m in expected]
+                assert [fields(m.unit) for m in got] == [fields(m.unit) for m in expected]
+        assert [m.pk for m in UPCOMING(cell=cells[0], attached=cells[1], since=at(days[0]))] == [
+            mine[0].pk, mine[1].pk, attached.pk,
+        ]  # fmt: skip
 
 
 @both_ways

@@ -74,11 +74,19 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
 
         return self.filter(unit__in=Unit.objects.filter(unit_filter(user, action)).values("pk"))
 
-    def upcoming(self) -> MeetingQuerySet:
+    def upcoming(self, since: datetime.datetime | None = None) -> MeetingQuerySet:
+        """Meetings still to be held, scheduled from `since` (by default `coming_since()`),
+        soonest first."""
         return self.filter(
             state__in=[MeetingState.PLANNED, MeetingState.POSTPONED],
-            scheduled_at__gte=timezone.now() - datetime.timedelta(hours=12),
+            scheduled_at__gte=since or coming_since(),
         ).order_by("scheduled_at")
+
+
+def coming_since() -> datetime.datetime:
+    """From when a meeting not held yet counts as coming: 12 hours ago, so that one under
+    way still shows."""
+    return timezone.now() - datetime.timedelta(hours=12)
 
 
 class Meeting(models.Model):
