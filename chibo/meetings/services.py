@@ -487,7 +487,7 @@ def record_attendance(
     if changed:
         # An update per set of values written (a sheet saved again changes a few rows, to two
         # or three statuses) rather than Django's `bulk_update`, whose CASE over every row
-        # and field took a third of the save; then their history, as `bulk_update` would.
+        # and field was a quarter of the save; then their history, as `bulk_update` would.
         by_values: dict[tuple[Any, ...], list[int]] = {}
         for row in changed:
             by_values.setdefault(tuple(getattr(row, f) for f in SHEET_FIELDS), []).append(row.pk)
