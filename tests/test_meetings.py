@@ -455,6 +455,31 @@ def test_reminders_go_once_to_members_and_to_owners_of_overdue_tasks(mailoutbox)
     assert mailoutbox == []
 
 
+def test_meeting_reminders_read_a_fixed_number_of_queries_whatever_the_roster() -> None:
+    from django.contrib.auth import get_user_model
+
+    from chibo.meetings.reminders import reminder_messages
+
+    today = timezone.localdate()
+    planned(day=today + datetime.timedelta(days=2))
+
+    def reminded() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            _messages, counts = reminder_messages(days_ahead=2, today=today)
+        return len(queries), counts.meeting_mails
+
+    before, mails = reminded()
+    grow_cell("X001.01", 4)
+    for i, member in enumerate(Member.objects.filter(unit__code="X001.01", user__isnull=True)):
+        account = get_user_model().objects.create(
+            username=f"nhac{i}", email=f"nhac{i}@example.invalid"
+        )
+        Member.objects.filter(pk=member.pk).update(user=account)
+    after, more_mails = reminded()
+    assert more_mails >= mails + 4
+    assert after == before
+
+
 def test_the_demo_history_is_consistent() -> None:
     import random
 

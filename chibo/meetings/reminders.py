@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -64,10 +65,14 @@ def reminder_messages(
             },
         )
         subject = _("Party cell meeting on %(day)s") % {"day": f"{local:%d/%m/%Y}"}
-        emails = [
-            member.user.email if member.user_id and member.user else ""
-            for member, _row in attendance_roster(meeting)
-        ]
+        roster = [member for member, _row in attendance_roster(meeting)]
+        # The members' addresses in one query, in the roster's order.
+        address = dict(
+            get_user_model()
+            .objects.filter(pk__in=[m.user_id for m in roster if m.user_id])
+            .values_list("pk", "email")
+        )
+        emails = [address.get(member.user_id, "") for member in roster]
         # The upper-level members expected at the meeting are notified with the members.
         emails += [visitor.email for visitor in meeting.visitors.all()]
         for email in dict.fromkeys(e for e in emails if e):
