@@ -72,7 +72,7 @@ def reminder_messages(
             .objects.filter(pk__in=[m.user_id for m in roster if m.user_id])
             .values_list("pk", "email")
         )
-        emails = [address.get(member.user_id, "") for member in roster]
+        emails = [address.get(member.user_id or 0, "") for member in roster]
         # The upper-level members expected at the meeting are notified with the members.
         emails += [visitor.email for visitor in meeting.visitors.all()]
         for email in dict.fromkeys(e for e in emails if e):
