@@ -250,15 +250,24 @@ def _change_behind_the_back(meeting: Meeting, table: str) -> None:
         )
 
 
+@pytest.mark.parametrize("amended", [False, True], ids=["approved", "amended"])
 @pytest.mark.parametrize(
     "table", ["attendance", "guests", "items", "speeches", "tasks", "amendments"]
 )
 def test_a_change_to_any_table_of_approved_minutes_breaks_their_seal(
-    cast: dict[str, User], table: str
+    cast: dict[str, User], table: str, amended: bool
 ) -> None:
     meeting = meeting_on_now()
     services.approve_minutes(meeting=meeting, version=meeting.version, by=cast["bithu1"])
     meeting.refresh_from_db()
+    if amended:
+        # The seal to match is then the amendment's, read back with its time and author.
+        services.amend_minutes(
+            meeting=meeting, field="conclusion", text="<p>Sửa đúng</p>", reason="Ghi nhầm",
+            by=cast["bithu1"],
+        )  # fmt: skip
+        meeting.refresh_from_db()
+        assert Amendment.objects.filter(meeting=meeting).exclude(seal="").exists()
     assert not seals.broken(meeting)
     _change_behind_the_back(meeting, table)
     assert seals.broken(meeting)
