@@ -606,11 +606,14 @@ def measure_load(seconds: float, concurrency: int = 16) -> dict[str, Any]:
 def measure_write_load(seconds: float, clients: int) -> dict[str, Any]:
     """The month-end rush (chibo.demo.write_load): `clients` people of different cells (a
     quarter of them paired with their cell's secretary on one meeting) saving through the
-    pages of a server with 2 workers of 8 threads each."""
+    pages of the server docs/deploy.md runs in production: gunicorn, 4 workers of one
+    thread (each answer closes its connection; a client opens the next, as nginx does)."""
     cells = write_load.prepare(clients, clients // 4, session_cookie)
-    # Connections kept open between a client's saves, as behind nginx (gunicorn's 2 s default
-    # closed them under the clients' next request on a slow machine: a spurious error).
-    with serving("-w", "2", "-k", "gthread", "--threads", "8", "--keep-alive", "30") as port:
+    # Not threads: 2 workers of 8 threads each, on the same code and machine, took 93-116
+    # req/s with p99 283-387 ms (SQLite, PostgreSQL), against 118-147 req/s and p99 150-210
+    # ms here. Threads of one process share its interpreter lock, so a long save is sliced
+    # among seven others instead of waiting its turn once.
+    with serving("-w", "4") as port:
         return write_load.run(port, cells, seconds)
 
 
