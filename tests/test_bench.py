@@ -15,6 +15,7 @@ KEYS = {
     "size",
     "dataset",
     "seed_seconds",
+    "seed_floor",
     "pages",
     "floor",
     "load",
@@ -43,6 +44,11 @@ def test_the_benchmark_runs_on_a_small_province(tmp_path: Path) -> None:
     assert set(result["pages"]) == PAGES
     assert all(page["queries"] > 0 for page in result["pages"].values())
     assert result["dataset"]["meetings"] > 0
+    # The seed beside a plain bulk load of every row it made.
+    floor = result["seed_floor"]
+    assert floor["rows"] >= result["dataset"]["members"] + result["dataset"]["attendance_rows"]
+    assert floor["seconds"] > 0
+    assert floor["ratio"] > 1
     assert result["load"]["errors"] == 0
     assert result["import"]["rows"] == 300
     assert result["report"]["periodic_docx_seconds"] > 0

@@ -624,6 +624,7 @@ def run(
     load_seconds: float,
     import_rows: int,
     seed_seconds: float | None,
+    plain_load: dict[str, Any] | None = None,
     write_seconds: float = 0,
     write_clients: int = 16,
     phone: bool = False,
@@ -631,11 +632,18 @@ def run(
     if replica.configured():
         replica_caught_up(timeout=600)  # the seed, replayed
     pages, floor = measure_pages(requests)
+    # The seed against a plain bulk load of the rows it made (chibo.demo.floor).
+    seed_floor = None
+    if plain_load:
+        seed_floor = {**plain_load, "ratio": None}
+        if seed_seconds and plain_load["seconds"]:
+            seed_floor["ratio"] = round(seed_seconds / plain_load["seconds"], 2)
     result: dict[str, Any] = {
         "db": connection.vendor,
         "size": size,
         "dataset": dataset(),
         "seed_seconds": seed_seconds,
+        "seed_floor": seed_floor,
         "pages": pages,
         "floor": {"hello_p50_ms": floor},
     }
@@ -673,6 +681,12 @@ def table(result: dict[str, Any]) -> str:
         f"{d['meetings']} meetings, {d['attendance_rows']} attendance rows · "
         f"seed {result['seed_seconds']} s\n"
     )
+    if result.get("seed_floor"):
+        f = result["seed_floor"]
+        out.write(
+            f"seed floor: a plain bulk load of its {f['rows']} rows {f['seconds']} s; "
+            f"seed {f['ratio']}× that\n"
+        )
     out.write(f"{'page':<20}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}\n")
     for name, page in result["pages"].items():
         out.write(f"{name:<20}{page['p50_ms']:>9}{page['p95_ms']:>9}{page['queries']:>9}\n")

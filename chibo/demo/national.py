@@ -33,6 +33,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from chibo.demo import names
+from chibo.demo.floor import copy_into_scratch
 from chibo.demo.history import SPEECHES, TASKS, TOPICS
 from chibo.demo.seed import (
     ANCHOR,
@@ -884,31 +885,16 @@ def national_account() -> None:
 def plain_copy(copy_dir: Path, progress: Callable[[str], None] = lambda _: None) -> float:
     """Seconds to COPY the rows the seed sent (kept in `copy_dir`) into tables of the same
     columns with no index, constraint, trigger or default: the floor of any load of these
-    rows. The tables are dropped after."""
-    qn = connection.ops.quote_name
+    rows (`chibo.demo.floor`)."""
     seconds = 0.0
     with connection.cursor() as cursor:
         for name, (model, columns) in TABLES.items():
             path = copy_dir / f"{name}.copy"
             if not path.exists():
                 continue
-            scratch = qn(f"floor_{name}")
-            cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
-            cursor.execute(f"CREATE TABLE {scratch} (LIKE {qn(model._meta.db_table)})")
-            start = time.perf_counter()
-            with (
-                transaction.atomic(),
-                path.open() as source,
-                cursor.cursor.copy(
-                    f"COPY {scratch} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-                ) as copy,
-            ):
-                while chunk := source.read(1 << 20):
-                    copy.write(chunk)
-            elapsed = time.perf_counter() - start
+            elapsed = copy_into_scratch(cursor, model._meta.db_table, columns, path)
             seconds += elapsed
             progress(f"plain COPY of {name}: {elapsed:.1f} s")
-            cursor.execute(f"DROP TABLE {scratch}")
     return round(seconds, 1)
 
 
