@@ -458,6 +458,7 @@ def record_attendance(
     rows = []
     added: list[Attendance] = []
     changed: list[Attendance] = []
+    refigure = False  # whether what the rollups read of the rows changed
     for member_id, (status, reason) in entries.items():
         member = roster[member_id]
         row = existing.get(member_id) or Attendance(meeting=meeting, member=member)
@@ -476,7 +477,9 @@ def record_attendance(
             # Unchanged: a sheet saved again writes (and records in the history) only the
             # rows that changed; the month's end sees each sheet saved many times.
             continue
+        before = stats.row_figures(row if row.pk is not None else None)
         row.status, row.reason, row.member_status, row.attached_from_elsewhere = wanted
+        refigure = refigure or stats.row_figures(row) != before
         _record(row, by)
         (changed if row.pk is not None else added).append(row)
     # Written, with their history, a statement per kind rather than two per row: a first
@@ -495,7 +498,8 @@ def record_attendance(
             written = dict(zip(SHEET_FIELDS, values, strict=True))
             Attendance.objects.filter(pk__in=pks).update(**written)
         bulk_update_with_history(changed, Attendance, [], default_change_reason=marked)
-    stats.refresh(meeting)
+    if refigure:
+        stats.refresh(meeting)
     return rows
 
 
@@ -536,7 +540,9 @@ def check_in(
             _("A member who is %(status)s cannot check in.")
             % {"status": MemberStatus(status_then).label.lower()}
         )
-    row = Attendance.objects.filter(meeting=meeting, member=member).first() or Attendance(
+    found = Attendance.objects.filter(meeting=meeting, member=member).first()
+    before = stats.row_figures(found)
+    row = found or Attendance(
         meeting=meeting,
         member=member,
         member_status=status_then if status_then in ACTIVE_STATUSES else MemberStatus.OFFICIAL,
@@ -547,7 +553,8 @@ def check_in(
     row.checked_in_at = now
     _record(row, by)
     row.save()
-    stats.refresh(meeting)
+    if stats.row_figures(row) != before:  # not a second scan of the code
+        stats.refresh(meeting)
     return row
 
 

@@ -50,6 +50,24 @@ STAT_FIELDS = [
 ]  # fmt: skip
 
 
+def row_figures(row: Attendance | None) -> tuple[object, ...]:
+    """What `_meeting_figures` reads of one attendance row (None: no row), so that a save
+    that leaves this as it was for every row it writes may leave the figures as they are
+    (a sheet saved again with a reason corrected, a member late rather than present, a
+    second scan of the check-in code). The member's leadership post is not the row's."""
+    if row is None:
+        return ()
+    status = row.status
+    return (
+        row.attached_from_elsewhere,
+        status in NOT_EXPECTED,
+        status in PRESENT_STATUSES,
+        status == AttendanceStatus.ABSENT_EXCUSED,
+        status == AttendanceStatus.ABSENT_UNEXCUSED,
+        row.member_status,
+    )
+
+
 def _left_out(meetings: list[Meeting]) -> dict[int, frozenset[str]]:
     """STATUS-2: the statuses each meeting's province leaves out of the attendance rate on
     the meeting's day (one query a province; `meetings` come with their unit)."""
