@@ -79,3 +79,34 @@ def test_the_seed_record_is_kept_with_the_database(tmp_path: Path) -> None:
         SeedRecord(tmp_path / "one.json").write({"seed_seconds": 12.5})
         assert SeedRecord(tmp_path / "one.json").read() == {"seed_seconds": 12.5}
         assert SeedRecord(tmp_path / "other.json").read() == {}
+
+
+def test_the_national_comparison_shows_each_pages_size_beside_the_province_runs() -> None:
+    """A page of the same name may show a cell of another size in the two seeds (57 members
+    against 17): the table prints both pages' HTML sizes beside the ratio."""
+    from chibo.demo.bench import national_table
+
+    page = {"p50_ms": 17.0, "p95_ms": 19.1, "queries": 5, "bytes": 17715}
+    result = {
+        "db": "postgresql",
+        "dataset": {"cells": 1, "members": 2, "meetings": 3, "attendance_rows": 4},
+        "seed": {"seed_seconds": 553.0, "plain_copy_seconds": 105.6, "ratio": 5.24},
+        "pages": {"cell_roster": page},
+        "floor": {"hello_p50_ms": 0.2},
+        "national": {
+            "dashboard": {"p50_ms": 23.6, "p95_ms": 25.7, "queries": 4},
+            "from_cell_months_ms": 847.0,
+            "province_pages": {
+                "cell_roster": {
+                    "p50_ms": 17.0,
+                    "province_p50_ms": 10.9,
+                    "ratio": 1.56,
+                    "bytes": 17715,
+                    "province_bytes": 9698,
+                }
+            },
+            "province_dashboard_raw_sql_ms": 172.6,
+        },
+    }
+    row = next(line for line in national_table(result).splitlines() if "cell_roster" in line)
+    assert row.split()[-3:] == ["1.56", "17.7", "(9.7)"]

@@ -115,6 +115,7 @@ def measure_page(client: Client, url: str, requests: int) -> dict[str, float]:
     for _ in range(5):
         response = client.get(url)
         assert response.status_code == 200, f"{url} answered {response.status_code}"
+    size = len(response.content)
     # On every database (with a replica, the dashboards' figures are read there).
     with contextlib.ExitStack() as stack:
         captured = [stack.enter_context(CaptureQueriesContext(connections[a])) for a in connections]
@@ -129,6 +130,9 @@ def measure_page(client: Client, url: str, requests: int) -> dict[str, float]:
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 0.95), 1),
         "queries": queries,
+        # What the page shows, in bytes of HTML: two seeds' pages of the same name may
+        # show cells of different sizes (the national comparison prints both).
+        "bytes": size,
     }
 
 
@@ -808,6 +812,8 @@ def run_national(
             "p50_ms": page["p50_ms"],
             "province_p50_ms": reference[name][0],
             "ratio": round(page["p50_ms"] / reference[name][0], 2),
+            "bytes": page["bytes"],
+            "province_bytes": (province or {}).get("pages", {}).get(name, {}).get("bytes"),
         }
         for name, page in pages.items()
         if name in reference
@@ -848,13 +854,23 @@ def national_table(result: dict[str, Any]) -> str:
         f"({dash['queries']} queries); the same aggregate from the cell-months "
         f"{n['from_cell_months_ms']} ms\n"
     )
-    out.write(f"{'page':<20}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}{'province':>10}{'ratio':>7}\n")
+    out.write(
+        f"{'page':<20}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}{'province':>10}{'ratio':>7}"
+        f"{'KB (province)':>16}\n"
+    )
     for name, page in result["pages"].items():
         c = n["province_pages"].get(name, {})
+        kb = f"{page['bytes'] / 1000:.1f}"
+        if c.get("province_bytes"):
+            kb += f" ({c['province_bytes'] / 1000:.1f})"
         out.write(
             f"{name:<20}{page['p50_ms']:>9}{page['p95_ms']:>9}{page['queries']:>9}"
-            f"{c.get('province_p50_ms', ''):>10}{c.get('ratio', ''):>7}\n"
+            f"{c.get('province_p50_ms', ''):>10}{c.get('ratio', ''):>7}{kb:>16}\n"
         )
+    out.write(
+        "KB: the page's HTML; a page of another size than the province run's shows cells of "
+        "another size\n"
+    )
     out.write(f"{'hello (floor)':<20}{result['floor']['hello_p50_ms']:>9}\n")
     out.write(f"province dashboard raw SQL {n['province_dashboard_raw_sql_ms']} ms\n")
     return out.getvalue()
