@@ -393,6 +393,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Called with a member whose leadership flag changed, inside the change's transaction: the
+# meetings' rollups (app above `members`) count leaders by the members' current flag.
+CHIBO_LEADERSHIP_CHANGED = ["chibo.meetings.stats.leadership_changed"]
 # Reminders that apps above `meetings` add to `chibo send_reminders`.
 CHIBO_REMINDER_SOURCES = ["chibo.supervision.reminders.overdue_report_reminders"]
 # Public holidays (ISO dates) skipped when counting working days (the probation clock).

@@ -177,6 +177,42 @@ def test_saves_that_leave_the_attendance_figures_leave_the_rollups_alone() -> No
     assert snapshot() == kept
 
 
+def test_a_change_of_leadership_flag_refreshes_the_figures_of_the_members_meetings() -> None:
+    """The figures count leaders by the members' present flag: changing it through the
+    members' service computes again those of every meeting the member is on the sheet of,
+    without waiting for a save that changes the figures (saves that do not skip them)."""
+    from chibo.members import services as member_services
+
+    march = complete(planned(day=D(2026, 3, 5)))
+    april = complete(planned(day=D(2026, 4, 5)))
+    roster = [m for m, _row in services.attendance_roster(march)]
+    member = roster[1]
+    before = {
+        m.pk: m.leaders_present for m in MeetingStats.objects.filter(meeting__in=[march, april])
+    }
+    member_services.update_member(
+        member=member,
+        data={"holds_leadership_post": not member.holds_leadership_post},
+        by=None,
+    )
+    step = 1 if member.holds_leadership_post else -1
+    after = {
+        m.pk: m.leaders_present for m in MeetingStats.objects.filter(meeting__in=[march, april])
+    }
+    assert after == {pk: n + step for pk, n in before.items()}
+    # A sheet saved again with only a reason and a lateness changed leaves them right.
+    excused = str(AttendanceStatus.ABSENT_EXCUSED)
+    entries = {m.pk: (str(AttendanceStatus.PRESENT), "") for m in roster}
+    entries[roster[0].pk] = (excused, "Ốm")
+    services.record_attendance(meeting=march, entries=dict(entries), by=None)
+    entries[roster[0].pk] = (excused, "Đi công tác")
+    entries[member.pk] = (str(AttendanceStatus.LATE), "")
+    services.record_attendance(meeting=march, entries=entries, by=None)
+    kept = snapshot()
+    rebuild()
+    assert snapshot() == kept
+
+
 def test_rebuild_rollups_command() -> None:
     complete(planned())
     MeetingStats.objects.all().delete()

@@ -30,6 +30,7 @@ from chibo.meetings.models import (
     MeetingStats,
     Speech,
 )
+from chibo.members.models import Member
 
 # Rows left out of the attendance rate: by the row's mark, and by the member's status that
 # day (`chibo.meetings.votes.expected_to_attend`).
@@ -181,6 +182,19 @@ def refresh(*meetings: Meeting, also: Iterable[tuple[int, datetime.date]] = ()) 
     stats, rows = _compute(keys)
     MeetingStats.objects.bulk_create(stats)
     CellMonth.objects.bulk_create(rows)
+
+
+def leadership_changed(member: Member) -> None:
+    """The figures count the members holding a leadership post by their present flag: when
+    it changes, those of every meeting the member has a row in, and their cell-months, are
+    computed again (`members.services.update_member`, settings.CHIBO_LEADERSHIP_CHANGED)."""
+    months = set(
+        Attendance.objects.filter(member=member)
+        .values_list("meeting__unit_id", "meeting__month")
+        .distinct()
+    )
+    if months:
+        refresh(also=months)
 
 
 def rebuild() -> tuple[int, int]:

@@ -11,11 +11,13 @@ import datetime
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from chibo.lib import vntext
@@ -181,6 +183,7 @@ def update_member(
     Refused if the record was saved since `version` (the one the form was read at)."""
     claim(member, version)
     data = normalise(data)
+    was_leader = member.holds_leadership_post
     for key, value in data.items():
         if key == "full_name":
             member.set_name(value or "")
@@ -189,6 +192,11 @@ def update_member(
     _validate(member)
     _record(member, by)
     member.save()
+    if member.holds_leadership_post != was_leader:
+        # The figures of the meetings the member was on the sheet of count leaders by
+        # this flag (settings.CHIBO_LEADERSHIP_CHANGED: the apps above keep them).
+        for path in getattr(settings, "CHIBO_LEADERSHIP_CHANGED", []):
+            import_string(path)(member)
     return member
 
 
