@@ -97,3 +97,39 @@ def test_a_scaled_down_national_seed_keeps_the_province_proportions(tmp_path: Pa
         assert response.templates[0].name == "reports/national.html"
         queries.append(len(captured))
     assert queries[0] == queries[-1]
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_failure_of_the_generator_process_is_reported_and_loads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chibo.demo import national
+    from chibo.meetings.models import Meeting
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+    made = national._generate
+
+    def fail_after_one_batch(**kwargs: object) -> int:
+        hand_over = kwargs["hand_over"]
+        assert callable(hand_over)
+
+        def first_batch_only(batch: object) -> None:
+            hand_over(batch)
+            if not isinstance(batch, str):
+                raise ValueError("generator broke")
+
+        kwargs["hand_over"] = first_batch_only
+        return made(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(national, "_generate", fail_after_one_batch)
+    with pytest.raises(RuntimeError, match="generator failed(.|\n)*generator broke"):
+        national.seed_national(random_seed=7, months=1, provinces=1, scale=0.01, namespace="F")
+    # The batch sent before the failure is rolled back with the rest; the indexes dropped
+    # for the load are back.
+    assert Member.objects.count() == members
+    assert not Meeting.objects.filter(unit__code__startswith="F").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'attendance_once'")
+        assert cursor.fetchone()[0] == 1

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import datetime
 import json
+import multiprocessing
 import queue
 import random
 import secrets
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -156,41 +159,46 @@ def _n(value: object) -> str:
 
 class Streams:
     """COPY text per table: the generator appends lines to `lines` and hands them over with
-    `take`; `send` copies a batch to the server (and to `copy_dir`)."""
+    `take`; `send` copies a batch, `pack`ed, to the server (and to `copy_dir`)."""
 
     def __init__(self, copy_dir: Path | None) -> None:
         self.lines: dict[str, list[str]] = {name: [] for name in TABLES}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.files: dict[str, TextIO] = {}
+        self.files: dict[str, BinaryIO] = {}
         if copy_dir is not None:
             copy_dir.mkdir(parents=True, exist_ok=True)
-            self.files = {name: (copy_dir / f"{name}.copy").open("w") for name in TABLES}
+            self.files = {name: (copy_dir / f"{name}.copy").open("wb") for name in TABLES}
 
     def take(self) -> dict[str, list[str]]:
         batch, self.lines = self.lines, {name: [] for name in TABLES}
         return batch
 
-    def send(self, batch: dict[str, list[str]]) -> None:
+    def send(self, packed: Packed) -> None:
         qn = connection.ops.quote_name
         with connection.cursor() as cursor:
-            for name, lines in batch.items():
-                if not lines:
-                    continue
+            for name, (data, count) in packed.items():
                 model, columns = TABLES[name]
-                text = "".join(lines)
                 statement = (
                     f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
                     " FROM STDIN"
                 )
                 with cursor.cursor.copy(statement) as copy:
-                    copy.write(text)
+                    copy.write(data)
                 if self.files:
-                    self.files[name].write(text)
-                self.rows[name] += len(lines)
+                    self.files[name].write(data)
+                self.rows[name] += count
 
     def close(self) -> None:
         for handle in self.files.values():
             handle.close()
+
+
+# A batch as sent between processes: per table, its COPY text encoded and its line count.
+Packed = dict[str, tuple[bytes, int]]
+
+
+def pack(batch: dict[str, list[str]]) -> Packed:
+    return {name: ("".join(lines).encode(), len(lines)) for name, lines in batch.items() if lines}
 
 
 @dataclass
@@ -618,9 +626,9 @@ def _generate(
     provinces: int,
     months: int,
     hand_over: Callable[[dict[str, list[str]] | str], None],
-) -> None:
+) -> int:
     """Every row of the national seed, handed over a month of a province at a time (and a
-    line of progress after each province)."""
+    line of progress after each province); returns the number of cells."""
     size = builder.size
     namespace = builder.namespace
     national = builder.unit(
@@ -676,6 +684,25 @@ def _generate(
         )
     _write_units(builder, streams)
     hand_over(streams.take())
+    return sum(1 for u in builder.plan.units if u.kind.holds_meetings)
+
+
+def _produce(sender: Connection, generate: Callable[..., int]) -> None:
+    """The generator's process: every batch `pack`ed and sent to the loading process, then
+    the number of cells (or the failure's traceback)."""
+    try:
+
+        def hand_over(batch: dict[str, list[str]] | str) -> None:
+            if isinstance(batch, str):
+                sender.send(("progress", batch))
+            else:
+                sender.send(("rows", pack(batch)))
+
+        sender.send(("done", generate(hand_over=hand_over)))
+    except BaseException:  # reported by the loading process
+        sender.send(("failed", traceback.format_exc()))
+    finally:
+        sender.close()
 
 
 # The tables whose secondary indexes are built after the load rather than row by row.
@@ -750,32 +777,60 @@ def seed_national(
                 cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
-        # The rows are made in a thread of their own while this one sends the last batch:
-        # the generator (Python) and the server (COPY) each keep a core busy.
-        batches: queue.Queue[dict[str, list[str]] | str | None] = queue.Queue(maxsize=4)
-        failure: list[BaseException] = []
-
-        def produce() -> None:
-            try:
-                _generate(
-                    builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
-                    provinces=provinces, months=months, hand_over=batches.put,
-                )  # fmt: skip
-            except BaseException as error:  # handed to the main thread
-                failure.append(error)
-            finally:
-                batches.put(None)
-
-        producer = threading.Thread(target=produce, name="national-seed")
+        # The rows are made in a process of its own while this one sends them: the generator
+        # (Python) and the server (COPY) each keep a core busy. The generator is not a
+        # thread: a thread shares this process's interpreter lock, and each time the socket
+        # took more of a batch the sender waited up to 5 ms for the generator to let go of
+        # it (2 provinces: 20 s to load rows that take 8 s to make). A thread here receives
+        # the batches as they come, so that neither side waits for the other's batch. The
+        # forked process never uses the inherited database connection and ends with
+        # `os._exit`.
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        generate = partial(
+            _generate, builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
+            provinces=provinces, months=months,
+        )  # fmt: skip
+        producer = context.Process(
+            target=_produce, args=(sender, generate), name="national-seed", daemon=True
+        )
         producer.start()
-        while (batch := batches.get()) is not None:
-            if isinstance(batch, str):
-                progress(f"{batch} ({time.perf_counter() - started:.0f} s)")
-            else:
-                streams.send(batch)
-        producer.join()
-        if failure:
-            raise failure[0]
+        sender.close()
+        received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=8)
+
+        def receive() -> None:
+            while True:
+                try:
+                    message = receiver.recv()
+                except (EOFError, OSError):
+                    received.put(("stopped", producer.exitcode))
+                    return
+                received.put(message)
+                if message[0] in ("done", "failed"):
+                    return
+
+        threading.Thread(target=receive, name="national-seed-receiver", daemon=True).start()
+        try:
+            while True:
+                kind, payload = received.get()
+                if kind == "rows":
+                    streams.send(payload)
+                elif kind == "progress":
+                    progress(f"{payload} ({time.perf_counter() - started:.0f} s)")
+                elif kind == "done":
+                    cells = payload
+                    break
+                elif kind == "failed":
+                    raise RuntimeError(f"The national seed's generator failed:\n{payload}")
+                else:
+                    raise RuntimeError("The national seed's generator stopped.")
+        finally:
+            if producer.is_alive():
+                producer.join(timeout=5)
+            if producer.is_alive():
+                producer.kill()
+                producer.join()
+            receiver.close()
         streams.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
@@ -812,7 +867,7 @@ def seed_national(
     counts = dict(streams.rows)
     return {
         "provinces": provinces,
-        "cells": sum(1 for u in builder.plan.units if u.kind.holds_meetings),
+        "cells": cells,
         "members": counts["member"],
         "meetings": counts["meeting"],
         "attendance_rows": counts["attendance"],
