@@ -313,3 +313,20 @@ def test_the_roster_pages_through_the_members_its_counts_announce(client_for) ->
         found.context["page"].paginator.count
         == in_commune.active().filter(full_name__contains="Thêm").count()
     )
+
+
+def test_a_card_number_or_citizen_id_already_held_is_refused_on_its_field(client_for) -> None:
+    """The two numbers are unique by constraints (no pattern-ops index): the form names the
+    field, as it did when they were unique fields, and writes nothing."""
+    holder = Member.objects.exclude(card_number=None).exclude(citizen_id=None).first()
+    assert holder is not None
+    members = Member.objects.count()
+    client = client_for("bithu1")
+    for field, value in (("card_number", holder.card_number), ("citizen_id", holder.citizen_id)):
+        data = {**_form_data(card_number="81239997"), field: value}
+        response = client.post("/units/X001.01/members/new/", data)
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert list(errors) == [field], errors
+        assert "đã tồn tại" in errors[field][0] or "already exists" in errors[field][0]
+    assert Member.objects.count() == members

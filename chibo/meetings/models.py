@@ -328,7 +328,10 @@ PRESENT_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceS
 class Attendance(models.Model):
     """Whether one member attended one meeting (one row per member of the cell that day)."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    # No index of its own: `attendance_once` (meeting, member) serves every lookup by meeting.
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance")
     status = models.CharField(_("attendance"), max_length=20, choices=AttendanceStatus.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)

@@ -166,17 +166,22 @@ class Member(models.Model):
     family_name = models.CharField(_("family name"), max_length=40, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=80, blank=True)
     given_name = models.CharField(_("given name"), max_length=40)
-    sort_key = models.CharField(max_length=400, editable=False, db_index=True)
+    # Indexed in Meta (no pattern-ops twin: it is only ever sorted on, never matched).
+    sort_key = models.CharField(max_length=400, editable=False)
     search_name = models.CharField(max_length=120, editable=False, db_index=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=40, blank=True, default="Kinh")
     religion = models.CharField(_("religion"), max_length=40, blank=True, default="Không")
-    card_number = models.CharField(
-        _("party card number"), max_length=20, unique=True, null=True, blank=True
+    # Unique by constraints in Meta: the same check and message as `unique=True`, without
+    # the pattern-ops index PostgreSQL gets for a unique field; both are only ever looked up
+    # whole (`=`, `IN`), and every import and seed wrote that index for nothing. NULL, not
+    # "", for a member without one, so that many can lack it.
+    card_number = models.CharField(  # noqa: DJ001
+        _("party card number"), max_length=20, null=True, blank=True
     )
-    citizen_id = models.CharField(
-        _("citizen ID number"), max_length=12, unique=True, null=True, blank=True
+    citizen_id = models.CharField(  # noqa: DJ001
+        _("citizen ID number"), max_length=12, null=True, blank=True
     )
     admitted_on = models.DateField(_("date of admission"), null=True, blank=True)
     official_on = models.DateField(_("date of official membership"), null=True, blank=True)
@@ -213,7 +218,10 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("party member")
         verbose_name_plural = _("party members")
+        indexes = [models.Index(fields=["sort_key"], name="member_sort_key_idx")]
         constraints = [
+            models.UniqueConstraint(fields=["card_number"], name="member_card_number_unique"),
+            models.UniqueConstraint(fields=["citizen_id"], name="member_citizen_id_unique"),
             models.CheckConstraint(
                 condition=models.Q(status__in=MemberStatus.values), name="member_status_known"
             ),
