@@ -4,6 +4,7 @@ the province size, and the national dashboard read from the provinces' monthly r
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -99,37 +100,126 @@ def test_a_scaled_down_national_seed_keeps_the_province_proportions(tmp_path: Pa
     assert queries[0] == queries[-1]
 
 
-@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
-@pytest.mark.django_db
-def test_a_failure_of_the_generator_process_is_reported_and_loads_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from chibo.demo import national
+def _nothing_left_running() -> None:
+    import multiprocessing
+    import threading
+
+    assert multiprocessing.active_children() == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("national-seed")]
+
+
+def _nothing_loaded(members: int) -> None:
     from chibo.meetings.models import Meeting
     from chibo.members.models import Member
 
-    members = Member.objects.count()
-    made = national._generate
-
-    def fail_after_one_batch(**kwargs: object) -> int:
-        hand_over = kwargs["hand_over"]
-        assert callable(hand_over)
-
-        def first_batch_only(batch: object) -> None:
-            hand_over(batch)
-            if not isinstance(batch, str):
-                raise ValueError("generator broke")
-
-        kwargs["hand_over"] = first_batch_only
-        return made(**kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(national, "_generate", fail_after_one_batch)
-    with pytest.raises(RuntimeError, match=r"generator failed[\s\S]*generator broke"):
-        national.seed_national(random_seed=7, months=1, provinces=1, scale=0.01, namespace="F")
-    # The batch sent before the failure is rolled back with the rest; the indexes dropped
+    # What was sent before the failure is rolled back with the rest; the indexes dropped
     # for the load are back.
     assert Member.objects.count() == members
     assert not Meeting.objects.filter(unit__code__startswith="F").exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'attendance_once'")
         assert cursor.fetchone()[0] == 1
+
+
+def _after_first_batch(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object]) -> None:
+    """The generator calls `then` after handing over its first batch of rows."""
+    from chibo.demo import national
+
+    made = national._generate
+
+    def generate(**kwargs: object) -> int:
+        hand_over = kwargs["hand_over"]
+        assert callable(hand_over)
+
+        def first_batch_only(batch: object) -> None:
+            hand_over(batch)
+            if not isinstance(batch, str):
+                then()
+
+        kwargs["hand_over"] = first_batch_only
+        return made(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(national, "_generate", generate)
+
+
+def _seed() -> None:
+    from chibo.demo import national
+
+    national.seed_national(random_seed=7, months=1, provinces=2, scale=0.01, namespace="F")
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_failure_of_the_generator_process_is_reported_and_loads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+
+    def fail() -> None:
+        raise ValueError("generator broke")
+
+    _after_first_batch(monkeypatch, fail)
+    with pytest.raises(RuntimeError, match=r"generator failed[\s\S]*generator broke"):
+        _seed()
+    _nothing_loaded(members)
+    _nothing_left_running()
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_generator_process_that_dies_is_reported_and_loads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import signal
+
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+    _after_first_batch(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(RuntimeError, match="generator stopped \\(killed by signal 9"):
+        _seed()
+    _nothing_loaded(members)
+    _nothing_left_running()
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_failed_copy_stops_the_generator_process_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chibo.demo import national
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+    sent = national.Streams.send
+    calls = []
+
+    def send(self: national.Streams, packed: national.Packed) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("COPY failed")
+        sent(self, packed)
+
+    monkeypatch.setattr(national.Streams, "send", send)
+    with pytest.raises(ValueError, match="COPY failed"):
+        _seed()
+    _nothing_loaded(members)
+    _nothing_left_running()
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_the_generator_process_may_not_use_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+    _after_first_batch(monkeypatch, lambda: list(Member.objects.all()[:1]))
+    with pytest.raises(RuntimeError, match="generator must not use the database"):
+        _seed()
+    _nothing_loaded(members)
+    _nothing_left_running()

@@ -16,6 +16,7 @@ against the seed (`plain_copy`): the seed's floor.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import multiprocessing
@@ -690,6 +691,12 @@ def _generate(
 def _produce(sender: Connection, generate: Callable[..., int]) -> None:
     """The generator's process: every batch `pack`ed and sent to the loading process, then
     the number of cells (or the failure's traceback)."""
+
+    def refuse(*_args: object) -> None:
+        # The connection inherited from the loader is the loader's, mid-transaction.
+        raise RuntimeError("The national seed's generator must not use the database.")
+
+    connection.execute_wrappers.append(refuse)
     try:
 
         def hand_over(batch: dict[str, list[str]] | str) -> None:
@@ -703,6 +710,79 @@ def _produce(sender: Connection, generate: Callable[..., int]) -> None:
         sender.send(("failed", traceback.format_exc()))
     finally:
         sender.close()
+
+
+def _load_from_child(
+    generate: Callable[..., int],
+    send: Callable[[Packed], None],
+    progress: Callable[[str], None],
+) -> int:
+    """Run `generate` in a forked process and `send` each batch it makes as it comes;
+    returns the number of cells.
+
+    The generator is not a thread: a thread shares this process's interpreter lock, and
+    each time the socket took more of a batch the sender waited up to 5 ms for the
+    generator to let go of it (2 provinces: 20 s to load rows that take 8 s to make). Here
+    the generator (Python) and the server (COPY) each keep a core busy, and a thread of
+    this process receives the batches as they come, so that neither side waits for the
+    other's batch. The child leaves the inherited database connection alone (its queries
+    are refused) and ends, as multiprocessing's forked children do, with `os._exit`: no
+    finaliser of the parent's objects runs there. On any failure here the child is killed
+    and the receiving thread ended before the error goes up."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    producer = context.Process(
+        target=_produce, args=(sender, generate), name="national-seed", daemon=True
+    )
+    producer.start()
+    sender.close()
+    received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=8)
+
+    def receive() -> None:
+        try:
+            while True:
+                message = receiver.recv()
+                received.put(message)
+                if message[0] in ("done", "failed"):
+                    return
+        except (EOFError, OSError):  # the child's end closed: it ended or was killed
+            received.put(("stopped", None))
+        except BaseException:
+            received.put(("failed", traceback.format_exc()))
+
+    receiving = threading.Thread(target=receive, name="national-seed-receiver", daemon=True)
+    receiving.start()
+    finished = False
+    try:
+        while True:
+            kind, payload = received.get()
+            if kind == "rows":
+                send(payload)
+            elif kind == "progress":
+                progress(payload)
+            elif kind == "done":
+                finished = True
+                return int(payload)
+            elif kind == "failed":
+                raise RuntimeError(f"The national seed's generator failed:\n{payload}")
+            else:
+                producer.join()
+                code = producer.exitcode or 0
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                raise RuntimeError(
+                    f"The national seed's generator stopped ({how}; out of memory?)."
+                )
+    finally:
+        if not finished:
+            producer.kill()
+        producer.join()
+        # The receiving thread ends at the child's last message or closed end; what it
+        # still has to queue is taken so that it can.
+        while receiving.is_alive():
+            with contextlib.suppress(queue.Empty):
+                received.get(timeout=0.05)
+        receiving.join()
+        receiver.close()
 
 
 # The tables whose secondary indexes are built after the load rather than row by row.
@@ -777,60 +857,15 @@ def seed_national(
                 cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
-        # The rows are made in a process of its own while this one sends them: the generator
-        # (Python) and the server (COPY) each keep a core busy. The generator is not a
-        # thread: a thread shares this process's interpreter lock, and each time the socket
-        # took more of a batch the sender waited up to 5 ms for the generator to let go of
-        # it (2 provinces: 20 s to load rows that take 8 s to make). A thread here receives
-        # the batches as they come, so that neither side waits for the other's batch. The
-        # forked process never uses the inherited database connection and ends with
-        # `os._exit`.
-        context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        generate = partial(
-            _generate, builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
-            provinces=provinces, months=months,
+        # The rows are made in a process of their own while this one sends them.
+        cells = _load_from_child(
+            partial(
+                _generate, builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
+                provinces=provinces, months=months,
+            ),
+            streams.send,
+            lambda line: progress(f"{line} ({time.perf_counter() - started:.0f} s)"),
         )  # fmt: skip
-        producer = context.Process(
-            target=_produce, args=(sender, generate), name="national-seed", daemon=True
-        )
-        producer.start()
-        sender.close()
-        received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=8)
-
-        def receive() -> None:
-            while True:
-                try:
-                    message = receiver.recv()
-                except (EOFError, OSError):
-                    received.put(("stopped", producer.exitcode))
-                    return
-                received.put(message)
-                if message[0] in ("done", "failed"):
-                    return
-
-        threading.Thread(target=receive, name="national-seed-receiver", daemon=True).start()
-        try:
-            while True:
-                kind, payload = received.get()
-                if kind == "rows":
-                    streams.send(payload)
-                elif kind == "progress":
-                    progress(f"{payload} ({time.perf_counter() - started:.0f} s)")
-                elif kind == "done":
-                    cells = payload
-                    break
-                elif kind == "failed":
-                    raise RuntimeError(f"The national seed's generator failed:\n{payload}")
-                else:
-                    raise RuntimeError("The national seed's generator stopped.")
-        finally:
-            if producer.is_alive():
-                producer.join(timeout=5)
-            if producer.is_alive():
-                producer.kill()
-                producer.join()
-            receiver.close()
         streams.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
