@@ -613,7 +613,6 @@ def test_the_meeting_chokepoint_follows_the_grants(cast) -> None:
 def test_approved_minutes_are_rendered_once_for_every_reader(cast, client_for) -> None:
     import re
 
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     meeting = complete(planned())
@@ -649,3 +648,26 @@ def test_approved_minutes_are_rendered_once_for_every_reader(cast, client_for) -
     services.save_minutes(meeting=held, data={"conclusion": "<p>Kết luận mới</p>"},
                           item_notes={}, by=None)  # fmt: skip
     assert "Kết luận mới" in page("bithu1", f"/meetings/{held.pk}/")[0]
+
+
+@pytest.mark.django_db
+def test_attendance_has_one_index_led_by_its_meeting_and_members_no_pattern_ops() -> None:
+    """The migrations leave the indexes the models say: `attendance_once` (meeting, member)
+    serves lookups by meeting without an index of the meeting alone, and the members' card
+    number, citizen ID and sort key have no LIKE (pattern-ops) twin."""
+
+    with connection.cursor() as cursor:
+        attendance = connection.introspection.get_constraints(cursor, "meetings_attendance")
+        members = connection.introspection.get_constraints(cursor, "members_member")
+    indexed = [c for c in attendance.values() if c["index"] or c["unique"]]
+    led_by_meeting = [c["columns"] for c in indexed if c["columns"][0] == "meeting_id"]
+    assert led_by_meeting == [["meeting_id", "member_id"]]
+    assert attendance["attendance_once"]["unique"]
+    by_column: dict[str, list[str]] = {}
+    for name, c in members.items():
+        if (c["index"] or c["unique"]) and len(c["columns"]) == 1:
+            by_column.setdefault(c["columns"][0], []).append(name)
+    for column in ("card_number", "citizen_id", "sort_key"):
+        assert len(by_column[column]) == 1, by_column[column]
+    assert members["member_card_number_unique"]["unique"]
+    assert members["member_citizen_id_unique"]["unique"]
