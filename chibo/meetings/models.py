@@ -328,10 +328,11 @@ PRESENT_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceS
 class Attendance(models.Model):
     """Whether one member attended one meeting (one row per member of the cell that day)."""
 
-    # No index of its own: `attendance_once` (meeting, member) serves every lookup by meeting.
-    meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="attendance", db_index=False
-    )
+    # Indexed on its own although `attendance_once` (meeting, member) leads with it: the
+    # meeting alone repeats, so PostgreSQL stores it deduplicated, a quarter of the size of
+    # `attendance_once` (37 against 157 MB for the province), and the month-end rush ran
+    # 4 % faster with it (migrations 0013 and 0014, docs/performance.md).
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance")
     status = models.CharField(_("attendance"), max_length=20, choices=AttendanceStatus.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
