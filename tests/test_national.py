@@ -142,10 +142,10 @@ def _after_first_batch(monkeypatch: pytest.MonkeyPatch, then: Callable[[], objec
     monkeypatch.setattr(national, "_generate", generate)
 
 
-def _seed() -> None:
+def _seed(provinces: int = 2) -> None:
     from chibo.demo import national
 
-    national.seed_national(random_seed=7, months=1, provinces=2, scale=0.01, namespace="F")
+    national.seed_national(random_seed=7, months=1, provinces=provinces, scale=0.01, namespace="F")
 
 
 @pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
@@ -187,9 +187,11 @@ def test_a_generator_process_that_dies_is_reported_and_loads_nothing(
 
 @pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
 @pytest.mark.django_db
-def test_a_failed_copy_stops_the_generator_process_at_once(
+def test_a_failed_copy_stops_the_generator_process_and_its_receiver(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """More batches than the receiving queue holds: the receiver, blocked on the full queue
+    when the COPY failed, must still end."""
     from chibo.demo import national
     from chibo.members.models import Member
 
@@ -205,7 +207,7 @@ def test_a_failed_copy_stops_the_generator_process_at_once(
 
     monkeypatch.setattr(national.Streams, "send", send)
     with pytest.raises(ValueError, match="COPY failed"):
-        _seed()
+        _seed(provinces=8)
     _nothing_loaded(members)
     _nothing_left_running()
 
