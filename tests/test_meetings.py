@@ -654,7 +654,8 @@ def test_approved_minutes_are_rendered_once_for_every_reader(cast, client_for) -
 def test_the_migrations_leave_the_attendance_and_member_indexes_the_models_say() -> None:
     """The migrations leave the indexes the models say: the attendance has `attendance_once`
     (meeting, member) and an index of the meeting alone (dropped by 0013, back with 0014),
-    and the members' card number, citizen ID and sort key have no LIKE (pattern-ops) twin."""
+    and the members' card number, citizen ID and sort key have no LIKE (pattern-ops) twin;
+    their folded name (`search_name`), which no index serves, has none (members 0011)."""
 
     with connection.cursor() as cursor:
         attendance = connection.introspection.get_constraints(cursor, "meetings_attendance")
@@ -669,5 +670,9 @@ def test_the_migrations_leave_the_attendance_and_member_indexes_the_models_say()
             by_column.setdefault(c["columns"][0], []).append(name)
     for column in ("card_number", "citizen_id", "sort_key"):
         assert len(by_column[column]) == 1, by_column[column]
+    assert "search_name" not in by_column
+    with connection.cursor() as cursor:
+        history = connection.introspection.get_constraints(cursor, "members_historicalmember")
+    assert not [c for c in history.values() if "search_name" in c["columns"]]
     assert members["member_card_number_unique"]["unique"]
     assert members["member_citizen_id_unique"]["unique"]

@@ -9,9 +9,8 @@ written in the same pass, from the figures the generator already has, instead of
 recomputed from the attendance afterwards; the national rollup is then one aggregate of
 the cell-months (`chibo.reports.national.rebuild`).
 
-`copy_dir`: every line sent is also written to a file per table there, so that a plain
-COPY of the same rows (into tables without indexes, constraints or triggers) can be timed
-against the seed (`plain_copy`): the seed's floor.
+The seed's floor (`plain_copy`) is a plain COPY of the same rows, read back from the
+tables after the seed, into tables without indexes, constraints or triggers.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ import multiprocessing
 import queue
 import random
 import secrets
+import tempfile
 import threading
 import time
 import traceback
@@ -31,13 +31,13 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from chibo.demo import names
-from chibo.demo.floor import copy_into_scratch
+from chibo.demo.floor import copy_table_into_scratch
 from chibo.demo.history import SPEECHES, TASKS, TOPICS
 from chibo.demo.seed import (
     ANCHOR,
@@ -160,15 +160,11 @@ def _n(value: object) -> str:
 
 class Streams:
     """COPY text per table: the generator appends lines to `lines` and hands them over with
-    `take`; `send` copies a batch, `pack`ed, to the server (and to `copy_dir`)."""
+    `take`; `send` copies a batch, `pack`ed, to the server."""
 
-    def __init__(self, copy_dir: Path | None) -> None:
+    def __init__(self) -> None:
         self.lines: dict[str, list[str]] = {name: [] for name in TABLES}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.files: dict[str, BinaryIO] = {}
-        if copy_dir is not None:
-            copy_dir.mkdir(parents=True, exist_ok=True)
-            self.files = {name: (copy_dir / f"{name}.copy").open("wb") for name in TABLES}
 
     def take(self) -> dict[str, list[str]]:
         batch, self.lines = self.lines, {name: [] for name in TABLES}
@@ -185,13 +181,7 @@ class Streams:
                 )
                 with cursor.cursor.copy(statement) as copy:
                     copy.write(data)
-                if self.files:
-                    self.files[name].write(data)
                 self.rows[name] += count
-
-    def close(self) -> None:
-        for handle in self.files.values():
-            handle.close()
 
 
 # A batch as sent between processes: per table, its COPY text encoded and its line count.
@@ -825,7 +815,6 @@ def seed_national(
     months: int = 12,
     provinces: int = PROVINCES,
     scale: float = 1.0,
-    copy_dir: Path | None = None,
     namespace: str = "",
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
@@ -836,7 +825,7 @@ def seed_national(
         raise ValueError("The national size is for PostgreSQL only.")
     started = time.perf_counter()
     rng = random.Random(random_seed)
-    streams = Streams(copy_dir)
+    streams = Streams()
     ids = Ids()
     scores = Scores()
     builder = NationalBuilder(scaled(NATIONAL, scale), rng, streams, ids)
@@ -866,7 +855,6 @@ def seed_national(
             streams.send,
             lambda line: progress(f"{line} ({time.perf_counter() - started:.0f} s)"),
         )  # fmt: skip
-        streams.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
         index_started = time.perf_counter()
@@ -972,20 +960,19 @@ def national_account() -> None:
         )  # fmt: skip
 
 
-def plain_copy(copy_dir: Path, progress: Callable[[str], None] = lambda _: None) -> float:
-    """Seconds to COPY the rows the seed sent (kept in `copy_dir`) into tables of the same
-    columns with no index, constraint, trigger or default: the floor of any load of these
-    rows (`chibo.demo.floor`)."""
+def plain_copy(progress: Callable[[str], None] = lambda _: None) -> tuple[float, int]:
+    """Seconds to COPY the rows of the seed's tables, read back from them, into tables of
+    the same columns with no index, constraint, trigger or default (`chibo.demo.floor`):
+    the floor of any load of these rows; and how many rows that was."""
     seconds = 0.0
-    with connection.cursor() as cursor:
+    rows = 0
+    with tempfile.TemporaryDirectory(prefix="chibo-national-floor-") as folder:
         for name, (model, columns) in TABLES.items():
-            path = copy_dir / f"{name}.copy"
-            if not path.exists():
-                continue
-            elapsed = copy_into_scratch(cursor, model._meta.db_table, columns, path)
+            count, elapsed = copy_table_into_scratch(model._meta.db_table, columns, Path(folder))
             seconds += elapsed
+            rows += count
             progress(f"plain COPY of {name}: {elapsed:.1f} s")
-    return round(seconds, 1)
+    return round(seconds, 1), rows
 
 
 def check_keys(sample: int = 100_000) -> dict[str, int]:

@@ -168,7 +168,9 @@ class Member(models.Model):
     given_name = models.CharField(_("given name"), max_length=40)
     # Indexed in Meta (no pattern-ops twin: it is only ever sorted on, never matched).
     sort_key = models.CharField(max_length=400, editable=False)
-    search_name = models.CharField(max_length=120, editable=False, db_index=True)
+    # Not indexed: `search` matches a word's start anywhere in the name, which no btree
+    # serves (PostgreSQL read every member either way, or the cells of the reader's units).
+    search_name = models.CharField(max_length=120, editable=False)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=40, blank=True, default="Kinh")
