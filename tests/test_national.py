@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -44,10 +43,13 @@ def test_a_scaled_down_national_seed_keeps_the_province_proportions() -> None:
     from chibo.reports.models import ProvinceMonth
     from chibo.reports.periods import parse
 
-    # Beside the test province (its codes and accounts), under codes of its own.
+    indexes_before = _indexes_of_the_loaded_tables()
+    # Beside the test province (its codes and accounts), under codes of its own; each
+    # province made by a generator process of its own.
     counts = seed_national(random_seed=7, months=2, provinces=2, scale=0.03, namespace="N")
     root = Unit.objects.get(code="NVN")
     assert root.depth == 1
+    assert root.numchild == 2
     assert root.kind.code == national.NATIONAL_KIND
     provinces = list(Unit.objects.filter(path__startswith=root.path, depth=2).order_by("path"))
     assert [p.code for p in provinces] == ["NLV", "NV02"]
@@ -67,9 +69,13 @@ def test_a_scaled_down_national_seed_keeps_the_province_proportions() -> None:
     assert counts["meetings"] == Meeting.objects.filter(**below).count() == Meeting.objects.count()
     assert counts["attendance_rows"] == Attendance.objects.count()
     # Every held meeting has its cell-month; keys are whole although the load ran without
-    # the foreign keys' triggers; the indexes dropped for the load are back.
+    # the foreign keys' triggers; the indexes and primary keys dropped for the load are back.
     assert CellMonth.objects.count() == Meeting.objects.filter(state="approved").count()
     assert set(check_keys().values()) == {0}
+    assert _indexes_of_the_loaded_tables() == indexes_before
+    assert "meetings_attendance_pkey" in indexes_before
+    # The second generator's provinces are under the national unit after the first's.
+    assert [u.path for u in provinces] == [root.path + "0001", root.path + "0002"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'meetings_attendance'"
@@ -99,6 +105,34 @@ def test_a_scaled_down_national_seed_keeps_the_province_proportions() -> None:
         assert response.templates[0].name == "reports/national.html"
         queries.append(len(captured))
     assert queries[0] == queries[-1]
+
+
+def _indexes_of_the_loaded_tables() -> dict[str, str]:
+    from chibo.demo.national import REBUILT, TABLES
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [[TABLES[name][0]._meta.db_table for name in REBUILT]],
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_a_generator_whose_keys_would_reach_the_next_ones_fails_and_loads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chibo.demo import national
+    from chibo.members.models import Member
+
+    members = Member.objects.count()
+    # Each generator's keys start this far above the previous one's: fewer than it makes.
+    monkeypatch.setattr(national, "KEY_BLOCK", 50)
+    with pytest.raises(RuntimeError, match="keys would run into the next block's"):
+        _seed()
+    _nothing_loaded(members)
+    _nothing_left_running()
 
 
 def _nothing_left_running() -> None:

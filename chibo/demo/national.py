@@ -617,9 +617,14 @@ def _generate(
     provinces: int,
     months: int,
     hand_over: Callable[[dict[str, list[str]] | str], None],
+    block: int = 0,
+    blocks: int = 1,
 ) -> int:
-    """Every row of the national seed, handed over a month of a province at a time (and a
-    line of progress after each province); returns the number of cells."""
+    """The rows of the provinces of `block` (of `blocks`, each made by a process of its
+    own), handed over a month of a province at a time (and a line of progress after each
+    province); returns the number of their cells. The first block also makes the national
+    unit. Each block's keys start `KEY_BLOCK` above the previous block's, and its random
+    numbers are its own."""
     size = builder.size
     namespace = builder.namespace
     national = builder.unit(
@@ -627,7 +632,18 @@ def _generate(
     )
     national.pk = ids.next("unit_planned")
     pool = rng.sample(builder.place_pool, len(builder.place_pool))
-    for index in range(1, provinces + 1):
+    per_block = -(-provinces // blocks)
+    first = block * per_block + 1
+    own_units = len(builder.plan.units) if block else 0
+    # The provinces before this block's are the national unit's first children.
+    builder.plan.children[national.path] = first - 1
+    ceiling = {name: last + (block + 1) * KEY_BLOCK for name, last in ids.last.items()}
+    if block:
+        rng.seed(f"{rng.random()}:{block}")
+        for name in ids.last:
+            ids.last[name] += block * KEY_BLOCK
+    for index in range(first, min(provinces, first + per_block - 1) + 1):
+        made = dict(ids.last)
         code, name = province_name(index, pool)
         code = f"{namespace}{code}"
         builder.prefix = "" if index == 1 and not namespace else f"{code}-"
@@ -668,14 +684,18 @@ def _generate(
         builder.first_official.clear()
         cells = list(builder.cells.values())
         _history(cells, streams, ids, scores, rng, months, lambda: hand_over(streams.take()))
+        made = {name: ids.last.get(name, 0) - made.get(name, 0) for name in ids.last}
         hand_over(
             f"province {index}/{provinces} ({code}): {len(cells)} cells, "
-            f"{ids.last.get('member', 0)} members, {ids.last.get('meeting', 0)} meetings, "
-            f"{ids.last.get('attendance', 0)} attendance rows so far"
+            f"{made['member']} members, {made['meeting']} meetings, "
+            f"{made['attendance']} attendance rows"
         )
-    _write_units(builder, streams)
+    if any(ids.last[name] >= top for name, top in ceiling.items()):
+        raise RuntimeError("The national seed's keys would run into the next block's.")
+    units = builder.plan.units[own_units:]
+    _write_units(units, streams, children={national.path: provinces})
     hand_over(streams.take())
-    return sum(1 for u in builder.plan.units if u.kind.holds_meetings)
+    return sum(1 for u in units if u.kind.holds_meetings)
 
 
 def _produce(sender: Connection, generate: Callable[..., int]) -> None:
@@ -702,33 +722,31 @@ def _produce(sender: Connection, generate: Callable[..., int]) -> None:
         sender.close()
 
 
-def _load_from_child(
-    generate: Callable[..., int],
+def _load_from_children(
+    generators: list[Callable[..., int]],
     send: Callable[[Packed], None],
     progress: Callable[[str], None],
 ) -> int:
-    """Run `generate` in a forked process and `send` each batch it makes as it comes;
-    returns the number of cells.
+    """Run each of `generators` in a forked process and `send` each batch they make as it
+    comes; returns the number of cells they made.
 
-    The generator is not a thread: a thread shares this process's interpreter lock, and
-    each time the socket took more of a batch the sender waited up to 5 ms for the
-    generator to let go of it (2 provinces: 20 s to load rows that take 8 s to make). Here
-    the generator (Python) and the server (COPY) each keep a core busy, and a thread of
-    this process receives the batches as they come, so that neither side waits for the
-    other's batch. The child leaves the inherited database connection alone (its queries
-    are refused) and ends, as multiprocessing's forked children do, with `os._exit`: no
-    finaliser of the parent's objects runs there. On any failure here the child is killed
-    and the receiving thread ended before the error goes up."""
+    A generator is not a thread: a thread shares this process's interpreter lock, and each
+    time the socket took more of a batch the sender waited up to 5 ms for the generator to
+    let go of it (2 provinces: 20 s to load rows that take 8 s to make). With one generator
+    process the load waited for its Python (4.2 s of a core per province while the server
+    used 3.5); with two, the server and the generators share both cores. A thread of this
+    process per generator receives its batches as they come, so that no side waits for
+    another's batch. The children leave the inherited database connection alone (their
+    queries are refused) and end, as multiprocessing's forked children do, with `os._exit`:
+    no finaliser of the parent's objects runs there. On any failure here every child is
+    killed and every receiving thread ended before the error goes up."""
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    producer = context.Process(
-        target=_produce, args=(sender, generate), name="national-seed", daemon=True
-    )
-    producer.start()
-    sender.close()
     received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=8)
+    producers = []
+    receivers = []
+    receiving = []
 
-    def receive() -> None:
+    def receive(receiver: Connection, number: int) -> None:
         try:
             while True:
                 message = receiver.recv()
@@ -736,44 +754,71 @@ def _load_from_child(
                 if message[0] in ("done", "failed"):
                     return
         except (EOFError, OSError):  # the child's end closed: it ended or was killed
-            received.put(("stopped", None))
+            received.put(("stopped", number))
         except BaseException:
             received.put(("failed", traceback.format_exc()))
 
-    receiving = threading.Thread(target=receive, name="national-seed-receiver", daemon=True)
-    receiving.start()
     finished = False
     try:
-        while True:
+        for number, generate in enumerate(generators):
+            receiver, sender = context.Pipe(duplex=False)
+            producer = context.Process(
+                target=_produce, args=(sender, generate), name=f"national-seed-{number}",
+                daemon=True,
+            )  # fmt: skip
+            producer.start()
+            sender.close()
+            producers.append(producer)
+            receivers.append(receiver)
+            thread = threading.Thread(
+                target=receive, args=(receiver, number), name=f"national-seed-receiver-{number}",
+                daemon=True,
+            )  # fmt: skip
+            thread.start()
+            receiving.append(thread)
+        cells = 0
+        running = len(generators)
+        while running:
             kind, payload = received.get()
             if kind == "rows":
                 send(payload)
             elif kind == "progress":
                 progress(payload)
             elif kind == "done":
-                finished = True
-                return int(payload)
+                cells += int(payload)
+                running -= 1
             elif kind == "failed":
                 raise RuntimeError(f"The national seed's generator failed:\n{payload}")
             else:
-                producer.join()
-                code = producer.exitcode or 0
+                stopped = producers[payload]
+                stopped.join()
+                code = stopped.exitcode or 0
                 how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
                 raise RuntimeError(
                     f"The national seed's generator stopped ({how}; out of memory?)."
                 )
+        finished = True
+        return cells
     finally:
-        if not finished:
-            producer.kill()
-        producer.join()
-        # The receiving thread ends at the child's last message or closed end; what it
-        # still has to queue is taken so that it can.
-        while receiving.is_alive():
+        for producer in producers:
+            if not finished:
+                producer.kill()
+            producer.join()
+        # A receiving thread ends at its child's last message or closed end; what they
+        # still have to queue is taken so that they can.
+        while any(thread.is_alive() for thread in receiving):
             with contextlib.suppress(queue.Empty):
                 received.get(timeout=0.05)
-        receiving.join()
-        receiver.close()
+        for thread in receiving:
+            thread.join()
+        for receiver in receivers:
+            receiver.close()
 
+
+# The processes that make the rows, each a share of the provinces; and how far above the
+# previous share's keys a share's start (the keys are bigint; a share checks it stays below).
+GENERATORS = 2
+KEY_BLOCK = 1_000_000_000
 
 # The tables whose secondary indexes are built after the load rather than row by row.
 REBUILT = [
@@ -790,8 +835,10 @@ REBUILT = [
 
 
 def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
-    """(table, name, how to make it again) of every index of the big tables but their
-    primary keys: plain indexes and unique constraints."""
+    """(table, name, how to make it again) of every index of the big tables that no foreign
+    key needs: plain indexes, unique constraints, and the primary keys of the tables no
+    other refers to (a primary key kept during the load doubled the COPY of the
+    attendance)."""
     tables = [TABLES[name][0]._meta.db_table for name in REBUILT]
     cursor.execute(
         """SELECT t.relname, i.relname,
@@ -800,8 +847,8 @@ def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
                            pg_get_indexdef(i.oid))
            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
            JOIN pg_class t ON t.oid = x.indrelid
-           LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype = 'u'
-           WHERE t.relname = ANY(%s) AND NOT x.indisprimary
+           LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype IN ('u', 'p')
+           WHERE t.relname = ANY(%s)
              AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
                              AND f.conindid = i.oid)""",
         [tables],
@@ -846,12 +893,16 @@ def seed_national(
                 cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
-        # The rows are made in a process of their own while this one sends them.
-        cells = _load_from_child(
-            partial(
-                _generate, builder=builder, streams=streams, ids=ids, scores=scores, rng=rng,
-                provinces=provinces, months=months,
-            ),
+        # The rows are made in processes of their own while this one sends them.
+        blocks = min(GENERATORS, provinces)
+        cells = _load_from_children(
+            [
+                partial(
+                    _generate, builder=builder, streams=streams, ids=ids, scores=scores,
+                    rng=rng, provinces=provinces, months=months, block=block, blocks=blocks,
+                )
+                for block in range(blocks)
+            ],
             streams.send,
             lambda line: progress(f"{line} ({time.perf_counter() - started:.0f} s)"),
         )  # fmt: skip
@@ -907,15 +958,17 @@ def _lv_units() -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(path__startswith=province.path)}
 
 
-def _write_units(builder: NationalBuilder, streams: Streams) -> None:
-    """Every unit as a COPY line, with the number of children the tree needs."""
-    children: dict[str, int] = {}
-    for unit in builder.plan.units:
+def _write_units(units: list[Unit], streams: Streams, children: dict[str, int]) -> None:
+    """`units` as COPY lines, with the number of children the tree needs (`children`: those
+    of units whose children are not all in `units`)."""
+    counted: dict[str, int] = {}
+    for unit in units:
         if unit.depth > 1:
             parent = unit.path[: -Unit.steplen]
-            children[parent] = children.get(parent, 0) + 1
+            counted[parent] = counted.get(parent, 0) + 1
+    children = {**counted, **children}
     lines = streams.lines["unit"]
-    for unit in builder.plan.units:
+    for unit in units:
         lines.append(
             f"{unit.pk}\t{unit.path}\t{unit.depth}\t{children.get(unit.path, 0)}\t{unit.code}\t"
             f"{unit.name}\t{unit.cell_type or ''}\t{_t(unit.is_rural)}\t"
