@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import traceback
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -207,6 +208,40 @@ class Cell:
     people: list[Person] = field(default_factory=list)
 
 
+def pack_cells(cells: list[Cell]) -> tuple[bytes, ...]:
+    """`cells` with their people as a few arrays: a list of dataclasses took 1.5 s per
+    province to pickle and unpickle between processes."""
+    people = [p for c in cells for p in c.people]
+    return (
+        array("q", [c.pk for c in cells]).tobytes(),
+        bytes(c.weak for c in cells),
+        array("q", [len(c.people) for c in cells]).tobytes(),
+        array("q", [p.pk for p in people]).tobytes(),
+        array("q", [p.admitted_on.toordinal() for p in people]).tobytes(),
+        bytes(p.official | p.leader << 1 for p in people),
+    )
+
+
+def unpack_cells(packed: tuple[bytes, ...]) -> list[Cell]:
+    pks, weak, sizes, members, admitted, flags = packed
+    dates: dict[int, datetime.date] = {}
+    member_pks = array("q", members)
+    days = array("q", admitted)
+    cells = []
+    at = 0
+    for pk, is_weak, size in zip(array("q", pks), weak, array("q", sizes), strict=True):
+        people = []
+        for i in range(at, at + size):
+            day = days[i]
+            on = dates.get(day)
+            if on is None:
+                on = dates[day] = datetime.date.fromordinal(day)
+            people.append(Person(member_pks[i], bool(flags[i] & 1), on, bool(flags[i] & 2)))
+        cells.append(Cell(pk, bool(is_weak), people))
+        at += size
+    return cells
+
+
 class NationalBuilder(ProvinceBuilder):
     """The units of one province under the national unit; members as COPY lines."""
 
@@ -220,6 +255,8 @@ class NationalBuilder(ProvinceBuilder):
         self.cells: dict[str, Cell] = {}
         self.names: dict[str, str] = {}
         self.first_official: dict[int, int] = {}
+        # The first day of official membership of each day of admission (a rule's answer).
+        self.probation_ends: dict[datetime.date, datetime.date] = {}
 
     def unit(self, parent: Unit | None, code: str, name: str, kind: str, **flags: object) -> Unit:
         code = self.prefix + code if parent is not None and parent.depth > 1 else code
@@ -241,6 +278,7 @@ class NationalBuilder(ProvinceBuilder):
         period = self.ids.last.get("period", 0)
         recorded_at = self.ids.recorded_at
         people = record.people
+        ends = self.probation_ends
         for _ in range(low + int(random() * (high - low + 1))):
             female = random() < 0.38
             if highland and random() < 0.5:
@@ -273,7 +311,9 @@ class NationalBuilder(ProvinceBuilder):
                 admitted = birth + datetime.timedelta(
                     days=19 * 365 + int(random() * (latest - 19 * 365 + 1))
                 )
-                official_on = rules.probation_ends_on(admitted)
+                official_on = ends.get(admitted)
+                if official_on is None:
+                    official_on = ends[admitted] = rules.probation_ends_on(admitted)
             self.card += 1
             pk += 1
             period += 1
@@ -617,14 +657,31 @@ def _generate(
     provinces: int,
     months: int,
     hand_over: Callable[[dict[str, list[str]] | str], None],
-    block: int = 0,
-    blocks: int = 1,
+    part: str = "all",
+    cells_pipe: tuple[Connection, Connection] | None = None,
 ) -> int:
-    """The rows of the provinces of `block` (of `blocks`, each made by a process of its
-    own), handed over a month of a province at a time (and a line of progress after each
-    province); returns the number of their cells. The first block also makes the national
-    unit. Each block's keys start `KEY_BLOCK` above the previous block's, and its random
-    numbers are its own."""
+    """The rows of the national seed, handed over a month of a province at a time (and a
+    line of progress after each province); returns the number of cells planned.
+
+    `part` is "all", or the share of one of two processes: "structure" plans the units and
+    members and writes them (with the members' periods and posts), sending each province's
+    cells with their members down `cells_pipe` (its reading and writing ends) to
+    "history", which writes their meetings and all that hangs on them, from random numbers
+    of its own. So each table's rows come in the order of the provinces, with keys in that
+    order, whichever way they are made."""
+    structure, history = part != "history", part != "structure"
+    history_rng = random.Random(rng.random())
+    reading: Connection | None = None
+    writing: Connection | None = None
+    if part != "all" and cells_pipe is not None:
+        # Each keeps its own end, so that the reading end ends with the writing process.
+        reading, writing = cells_pipe
+        if history:
+            writing.close()
+            writing = None
+        else:
+            reading.close()
+            reading = None
     size = builder.size
     namespace = builder.namespace
     national = builder.unit(
@@ -632,20 +689,23 @@ def _generate(
     )
     national.pk = ids.next("unit_planned")
     pool = rng.sample(builder.place_pool, len(builder.place_pool))
-    per_block = -(-provinces // blocks)
-    first = block * per_block + 1
-    own_units = len(builder.plan.units) if block else 0
-    # The provinces before this block's are the national unit's first children.
-    builder.plan.children[national.path] = first - 1
-    ceiling = {name: last + (block + 1) * KEY_BLOCK for name, last in ids.last.items()}
-    if block:
-        rng.seed(f"{rng.random()}:{block}")
-        for name in ids.last:
-            ids.last[name] += block * KEY_BLOCK
-    for index in range(first, min(provinces, first + per_block - 1) + 1):
+    for index in range(1, provinces + 1):
         made = dict(ids.last)
         code, name = province_name(index, pool)
         code = f"{namespace}{code}"
+        if not structure:
+            assert reading is not None
+            cells = unpack_cells(reading.recv())
+            _history(
+                cells, streams, ids, scores, history_rng, months,
+                lambda: hand_over(streams.take()),
+            )  # fmt: skip
+            hand_over(
+                f"province {index}/{provinces} ({code}): {len(cells)} cells, "
+                f"{ids.last['meeting'] - made['meeting']} meetings, "
+                f"{ids.last['attendance'] - made['attendance']} attendance rows"
+            )
+            continue
         builder.prefix = "" if index == 1 and not namespace else f"{code}-"
         builder.province_code = index
         builder.card = 0
@@ -683,19 +743,23 @@ def _generate(
             )
         builder.first_official.clear()
         cells = list(builder.cells.values())
-        _history(cells, streams, ids, scores, rng, months, lambda: hand_over(streams.take()))
-        made = {name: ids.last.get(name, 0) - made.get(name, 0) for name in ids.last}
+        if writing is not None:
+            writing.send(pack_cells(cells))
+        else:
+            _history(
+                cells, streams, ids, scores, history_rng, months,
+                lambda: hand_over(streams.take()),
+            )  # fmt: skip
+        hand_over(streams.take())
         hand_over(
             f"province {index}/{provinces} ({code}): {len(cells)} cells, "
-            f"{made['member']} members, {made['meeting']} meetings, "
-            f"{made['attendance']} attendance rows"
+            f"{ids.last['member'] - made['member']} members"
         )
-    if any(ids.last[name] >= top for name, top in ceiling.items()):
-        raise RuntimeError("The national seed's keys would run into the next block's.")
-    units = builder.plan.units[own_units:]
-    _write_units(units, streams, children={national.path: provinces})
+    if not structure:
+        return 0
+    _write_units(builder, streams)
     hand_over(streams.take())
-    return sum(1 for u in units if u.kind.holds_meetings)
+    return sum(1 for u in builder.plan.units if u.kind.holds_meetings)
 
 
 def _produce(sender: Connection, generate: Callable[..., int]) -> None:
@@ -815,11 +879,6 @@ def _load_from_children(
             receiver.close()
 
 
-# The processes that make the rows, each a share of the provinces; and how far above the
-# previous share's keys a share's start (the keys are bigint; a share checks it stays below).
-GENERATORS = 2
-KEY_BLOCK = 1_000_000_000
-
 # The tables whose secondary indexes are built after the load rather than row by row.
 REBUILT = [
     "member",
@@ -894,18 +953,25 @@ def seed_national(
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
         # The rows are made in processes of their own while this one sends them.
-        blocks = min(GENERATORS, provinces)
-        cells = _load_from_children(
-            [
-                partial(
-                    _generate, builder=builder, streams=streams, ids=ids, scores=scores,
-                    rng=rng, provinces=provinces, months=months, block=block, blocks=blocks,
-                )
-                for block in range(blocks)
-            ],
-            streams.send,
-            lambda line: progress(f"{line} ({time.perf_counter() - started:.0f} s)"),
-        )  # fmt: skip
+        # The cells of each province go from the process that plans them to the one that
+        # writes their meetings.
+        cells_pipe = multiprocessing.get_context("fork").Pipe(duplex=False)
+        try:
+            cells = _load_from_children(
+                [
+                    partial(
+                        _generate, builder=builder, streams=streams, ids=ids, scores=scores,
+                        rng=rng, provinces=provinces, months=months, part=part,
+                        cells_pipe=cells_pipe,
+                    )
+                    for part in ("structure", "history")
+                ],
+                streams.send,
+                lambda line: progress(f"{line} ({time.perf_counter() - started:.0f} s)"),
+            )  # fmt: skip
+        finally:
+            for end in cells_pipe:
+                end.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
         index_started = time.perf_counter()
@@ -958,17 +1024,15 @@ def _lv_units() -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(path__startswith=province.path)}
 
 
-def _write_units(units: list[Unit], streams: Streams, children: dict[str, int]) -> None:
-    """`units` as COPY lines, with the number of children the tree needs (`children`: those
-    of units whose children are not all in `units`)."""
-    counted: dict[str, int] = {}
-    for unit in units:
+def _write_units(builder: NationalBuilder, streams: Streams) -> None:
+    """Every unit as a COPY line, with the number of children the tree needs."""
+    children: dict[str, int] = {}
+    for unit in builder.plan.units:
         if unit.depth > 1:
             parent = unit.path[: -Unit.steplen]
-            counted[parent] = counted.get(parent, 0) + 1
-    children = {**counted, **children}
+            children[parent] = children.get(parent, 0) + 1
     lines = streams.lines["unit"]
-    for unit in units:
+    for unit in builder.plan.units:
         lines.append(
             f"{unit.pk}\t{unit.path}\t{unit.depth}\t{children.get(unit.path, 0)}\t{unit.code}\t"
             f"{unit.name}\t{unit.cell_type or ''}\t{_t(unit.is_rural)}\t"
@@ -1025,7 +1089,7 @@ def plain_copy(progress: Callable[[str], None] = lambda _: None) -> tuple[float,
             seconds += elapsed
             rows += count
             progress(f"plain COPY of {name}: {elapsed:.1f} s")
-    return round(seconds, 1), rows
+    return round(seconds, 4), rows
 
 
 def check_keys(sample: int = 100_000) -> dict[str, int]:

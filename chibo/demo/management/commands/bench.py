@@ -264,7 +264,7 @@ class Command(BaseCommand):
                 "steps": counts["steps"],
                 "rows": counts["rows"],
                 "provinces": counts["provinces"],
-                "plain_copy_seconds": floor,
+                "plain_copy_seconds": round(floor, 1),
                 "ratio": round(counts["seconds"] / floor, 2) if floor else None,
             }
             record.write(meta)
