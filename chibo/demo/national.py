@@ -206,6 +206,12 @@ class Cell:
     pk: int
     weak: bool
     people: list[Person] = field(default_factory=list)
+    latest_admission: datetime.date | None = None
+
+    def all_admitted_by(self, day: datetime.date) -> bool:
+        if self.latest_admission is None:
+            self.latest_admission = max((p.admitted_on for p in self.people), default=ANCHOR)
+        return self.latest_admission <= day
 
 
 def pack_cells(cells: list[Cell]) -> tuple[bytes, ...]:
@@ -453,7 +459,11 @@ def _history(
                 continue
             day = days[int(random() * 8)]
             hour = (8, 14, 19, 19, 19)[int(random() * 5)]
-            roster = [p for p in cell.people if p.admitted_on <= day]
+            roster = (
+                cell.people
+                if cell.all_admitted_by(day)
+                else [p for p in cell.people if p.admitted_on <= day]
+            )
             if len(roster) < 2:
                 continue
             meeting_id += 1
@@ -527,7 +537,10 @@ def _history(
                 items.append(f"{item_id}\t{meeting_id}\t{order}\t{item_kind}\t{title}\t{NOTES}\n")
                 if item_kind in spoken and present_ids:
                     wanted = 1 + int(random() * 2) if weak else 3 + int(random() * 4)
-                    for speaker in rng.sample(present_ids, min(len(present_ids), wanted)):
+                    # Those present from a random one on, in the roster's order (a sample
+                    # of the list cost more than writing the speeches).
+                    first = int(random() * len(present_ids))
+                    for speaker in (present_ids[first:] + present_ids[:first])[:wanted]:
                         speech_id += 1
                         speeches.append(
                             f"{speech_id}\t{item_id}\t{speaker}\t{_pick(random, SPEECHES)}\n"
