@@ -810,8 +810,8 @@ def _load_from_children(
     A generator is not a thread: a thread shares this process's interpreter lock, and each
     time the socket took more of a batch the sender waited up to 5 ms for the generator to
     let go of it (2 provinces: 20 s to load rows that take 8 s to make). With one generator
-    process the load waited for its Python (4.2 s of a core per province while the server
-    used 3.5); with two, the server and the generators share both cores. A thread of this
+    process the load waited for its Python (4.2 s of a core per province); with two (see
+    `_generate`), the server and the generators share both cores. A thread of this
     process per generator receives its batches as they come, so that no side waits for
     another's batch. The children leave the inherited database connection alone (their
     queries are refused) and end, as multiprocessing's forked children do, with `os._exit`:
@@ -837,6 +837,8 @@ def _load_from_children(
 
     finished = False
     try:
+        # Every child is forked before any thread starts here (a fork copies no thread,
+        # but it copies the locks other threads hold).
         for number, generate in enumerate(generators):
             receiver, sender = context.Pipe(duplex=False)
             producer = context.Process(
@@ -847,6 +849,7 @@ def _load_from_children(
             sender.close()
             producers.append(producer)
             receivers.append(receiver)
+        for number, receiver in enumerate(receivers):
             thread = threading.Thread(
                 target=receive, args=(receiver, number), name=f"national-seed-receiver-{number}",
                 daemon=True,
