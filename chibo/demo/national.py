@@ -670,31 +670,23 @@ def _generate(
     provinces: int,
     months: int,
     hand_over: Callable[[dict[str, list[str]] | str], None],
-    part: str = "all",
-    cells_pipe: tuple[Connection, Connection] | None = None,
+    part: str,
+    cells_pipe: tuple[Connection, Connection],
 ) -> int:
-    """The rows of the national seed, handed over a month of a province at a time (and a
-    line of progress after each province); returns the number of cells planned.
+    """The rows of the national seed that `part` makes, handed over a month of a province
+    at a time (and a line of progress after each province); returns the number of cells
+    planned.
 
-    `part` is "all", or the share of one of two processes: "structure" plans the units and
-    members and writes them (with the members' periods and posts), sending each province's
-    cells with their members down `cells_pipe` (its reading and writing ends) to
-    "history", which writes their meetings and all that hangs on them, from random numbers
-    of its own. So each table's rows come in the order of the provinces, with keys in that
-    order, whichever way they are made."""
-    structure, history = part != "history", part != "structure"
+    Two processes share the work: "structure" plans the units and members and writes them
+    (with the members' periods and posts), sending each province's cells with their
+    members down `cells_pipe` (its reading and writing ends) to "history", which writes
+    their meetings and all that hangs on them, from random numbers of its own. So each
+    table's rows come in the order of the provinces, with keys in that order."""
+    # Drawn by both, so that both plan from the same random numbers.
     history_rng = random.Random(rng.random())
-    reading: Connection | None = None
-    writing: Connection | None = None
-    if part != "all" and cells_pipe is not None:
-        # Each keeps its own end, so that the reading end ends with the writing process.
-        reading, writing = cells_pipe
-        if history:
-            writing.close()
-            writing = None
-        else:
-            reading.close()
-            reading = None
+    reading, writing = cells_pipe
+    # Each keeps its own end, so that the reading end ends with the writing process.
+    (reading if part == "structure" else writing).close()
     size = builder.size
     namespace = builder.namespace
     national = builder.unit(
@@ -706,8 +698,7 @@ def _generate(
         made = dict(ids.last)
         code, name = province_name(index, pool)
         code = f"{namespace}{code}"
-        if not structure:
-            assert reading is not None
+        if part == "history":
             cells = unpack_cells(reading.recv())
             _history(
                 cells, streams, ids, scores, history_rng, months,
@@ -756,19 +747,13 @@ def _generate(
             )
         builder.first_official.clear()
         cells = list(builder.cells.values())
-        if writing is not None:
-            writing.send(pack_cells(cells))
-        else:
-            _history(
-                cells, streams, ids, scores, history_rng, months,
-                lambda: hand_over(streams.take()),
-            )  # fmt: skip
+        writing.send(pack_cells(cells))
         hand_over(streams.take())
         hand_over(
             f"province {index}/{provinces} ({code}): {len(cells)} cells, "
             f"{ids.last['member'] - made['member']} members"
         )
-    if not structure:
+    if part == "history":
         return 0
     _write_units(builder, streams)
     hand_over(streams.take())
