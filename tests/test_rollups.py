@@ -213,6 +213,23 @@ def test_a_change_of_leadership_flag_refreshes_the_figures_of_the_members_meetin
     assert snapshot() == kept
 
 
+def test_a_member_who_speaks_on_two_items_is_one_speaker() -> None:
+    """The figures count who spoke, not how often: the speeches' model ordering must not
+    make each speech a distinct row (it did: 12 "speakers" where 8 members spoke)."""
+    meeting = complete(planned())
+    member = next(m for m, _row in services.attendance_roster(meeting))
+    items = list(meeting.items.order_by("order")[:2])
+    for item in items:
+        services.add_speech(item=item, member=member, gist="<p>Ý kiến.</p>", by=None)
+    figures = MeetingStats.objects.get(meeting=meeting)
+    assert figures.speakers == 1
+    assert figures.leaders_speaking == int(member.holds_leadership_post)
+    assert CellMonth.objects.get(unit=meeting.unit, month=meeting.month).speakers == 1
+    kept = snapshot()
+    rebuild()
+    assert snapshot() == kept
+
+
 def test_rebuild_rollups_command() -> None:
     complete(planned())
     MeetingStats.objects.all().delete()

@@ -111,7 +111,10 @@ def _meeting_figures(meetings: list[Meeting]) -> dict[int, MeetingStats]:
             s.leaders_present += present
             leaders[meeting_id].add(member_id)
     for meeting_id, member_id in (
+        # Without the model's ordering, which DISTINCT would otherwise also compare: one
+        # row per member who spoke, not per speech.
         Speech.objects.filter(item__meeting_id__in=ids)
+        .order_by()
         .values_list("item__meeting_id", "member_id")
         .distinct()
     ):
