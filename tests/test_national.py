@@ -257,3 +257,68 @@ def test_the_generator_process_may_not_use_the_database(
         _seed()
     _nothing_loaded(members)
     _nothing_left_running()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _on_postgresql(), reason="PostgreSQL only (as in CI)")
+@pytest.mark.django_db
+def test_the_province_size_loaded_by_copy_keeps_the_rules_and_the_rollups() -> None:
+    """The province size on PostgreSQL is made as one province of the national size is, then
+    given what the history leaves beside its meetings: what it loads breaks no rule of the
+    rule book, and the rollups it writes as it goes are those the product computes."""
+    import io
+
+    from chibo.demo.seed import seed_province_by_copy
+    from chibo.meetings import stats
+    from chibo.meetings.models import CellMonth, Meeting, MeetingStats
+    from chibo.orgs.models import Unit
+    from chibo.scoring.models import AnnualRating
+    from chibo.supervision.models import Visit
+
+    # Two years of history ending with the planned month: 2025 is a year seen whole.
+    counts = seed_province_by_copy(random_seed=7, months=24, scale=0.03, namespace="N")
+    root = Unit.objects.get(code="NLV")
+    assert root.depth == 1
+    assert root.kind.code == "tinh_uy"
+    below = {"unit__path__startswith": root.path}
+    meetings = Meeting.objects.filter(**below)
+    assert counts["meetings"] == meetings.count() > 0
+    assert set(meetings.values_list("state", flat=True)) == {"approved", "planned"}
+
+    # The rollups written during the load, against the product's own computation.
+    def rollups() -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+        mine = {"meeting__unit__path__startswith": root.path}
+        fields = [f.name for f in MeetingStats._meta.concrete_fields]
+        month_fields = [f.attname for f in CellMonth._meta.concrete_fields if f.name != "id"]
+        return (
+            set(MeetingStats.objects.filter(**mine).values_list(*fields)),
+            set(CellMonth.objects.filter(**below).values_list(*month_fields)),
+        )
+
+    loaded = rollups()
+    assert loaded[0]
+    assert loaded[1]
+    stats.rebuild()
+    assert rollups() == loaded
+
+    # What the history leaves beside the meetings: visits by the committee members whose
+    # plan covers the cell, the classifications of the year seen whole, the seals of the
+    # cell whose pages the benchmark measures.
+    assert (
+        counts["visits"]
+        == Visit.objects.filter(meeting__unit__path__startswith=root.path).count()
+        > 0
+    )
+    years = set(AnnualRating.objects.filter(**below).values_list("year", flat=True))
+    assert years == {2025}
+    assert counts["ratings"] == AnnualRating.objects.filter(**below).count()
+    measured = meetings.filter(unit__code="NLV-X001.01", state="approved")
+    assert measured.exists()
+    assert not measured.filter(minutes_seal="").exists()
+    others = meetings.filter(state="approved").exclude(unit__code="NLV-X001.01")
+    assert not others.exclude(minutes_seal="").exists()
+
+    # The rule book holds for every record loaded (issue 20: the province seed audits clean).
+    out = io.StringIO()
+    call_command("audit_records", unit="NLV", stdout=out)
+    assert "No record breaks the rule book." in out.getvalue()

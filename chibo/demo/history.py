@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from chibo.lib.bulk import insert_rows, reset_sequences
@@ -183,6 +184,17 @@ def _year_ratings(
             claimed, "", self_at, level, "", verified_at, level, "", decided_at, 3,
         )  # fmt: skip
 
+    # A member's evidence is their unexcused absences alone: the rules' answer for each
+    # level and count is asked once (hundreds of thousands of members at province size).
+    answers: dict[tuple[str, int], str] = {}
+
+    def allowed_for_member(level: str, unexcused: int, evidence: Evidence) -> str:
+        key = (level, unexcused)
+        found = answers.get(key)
+        if found is None:
+            found = answers[key] = _allowed(level, evidence, rules)
+        return found
+
     cell_levels: dict[int, str] = {}
     cell_rows: dict[int, list[tuple[object, ...]]] = {}
     cell_evidence: dict[int, Evidence] = {}
@@ -218,7 +230,7 @@ def _year_ratings(
             evidence = Evidence(
                 record=MemberRecord(unexcused=unexcused, months_unexcused=unexcused)
             )
-            levels.append(_allowed(level, evidence, rules))
+            levels.append(allowed_for_member(level, unexcused, evidence))
             records.append(evidence)
         # The quota: "excellent" at most `quota_percent` of those rated well or better.
         well = sum(1 for level in levels if level in ("excellent", "good"))
@@ -243,7 +255,9 @@ def _year_ratings(
         member_rows = []
         for person, level, record in zip(rated, levels, records, strict=True):
             claimed = upgrade[level] if rng.random() < 0.1 else level
-            member_rows.append(row(cell_id, person.pk, level, _allowed(claimed, record, rules)))
+            unexcused = tally.unexcused.get(person.pk, 0)
+            claimed = allowed_for_member(claimed, unexcused, record)
+            member_rows.append(row(cell_id, person.pk, level, claimed))
         cell_rows[cell_id] = member_rows
     # The quota of the cells, among the cells under one commune-level unit.
     groups: dict[str, list[int]] = {}
@@ -527,3 +541,70 @@ def seed_history(
     rebuild_rollups()
     rebuild_tallies()
     return counts
+
+
+def rate_years_from_records(province: Unit, years: list[int], rng: random.Random) -> int:
+    """The decided classifications of every cell and member of `province` for each of
+    `years`, from the meetings and attendance already in the database (a seed that loaded
+    them without gathering a `YearTally` on the way); returns the rows written."""
+    below = {"unit__path__startswith": province.path}
+    by_cell: dict[int, list[Person]] = {}
+    for pk, unit_id, status, admitted_on in (
+        Member.objects.filter(**below)
+        .order_by("unit_id", "pk")
+        .values_list("pk", "unit_id", "status", "admitted_on")
+    ):
+        by_cell.setdefault(unit_id, []).append(
+            Person(pk, status, admitted_on or datetime.date(2000, 1, 1))
+        )
+    written = 0
+    for year in years:
+        tally = YearTally()
+        held = Meeting.objects.filter(
+            **below,
+            state=MeetingState.APPROVED,
+            month__gte=datetime.date(year, 1, 1),
+            month__lte=datetime.date(year, 12, 1),
+        ).order_by()
+        for unit_id, level, month in held.values_list("unit_id", "quality_level", "month"):
+            levels = tally.levels.setdefault(unit_id, {})
+            levels[level] = levels.get(level, 0) + 1
+            tally.regular_months.setdefault(unit_id, set()).add(month.month)
+        tally.unexcused = dict(
+            Attendance.objects.filter(meeting__in=held, status=AttendanceStatus.ABSENT_UNEXCUSED)
+            .order_by()
+            .values("member_id")
+            .annotate(n=Count("pk"))
+            .values_list("member_id", "n")
+        )
+        ratings = _year_ratings(year, by_cell, tally, rng, quota_percent=20)
+        insert_rows(AnnualRating, RATING_FIELDS, ratings)
+        written += len(ratings)
+    return written
+
+
+def visits_from_upper_guests(visitors: dict[int, list[int]], rng: random.Random) -> int:
+    """A visit, with what was seen, by a member of the committee whose plan covers the cell
+    (`visitors`: cell → users) to every approved meeting an upper-level attendee confirmed,
+    as the history records them (for a seed that loaded the meetings and guests first)."""
+    visits: list[tuple[object, ...]] = []
+    for meeting_id, unit_id, started_at, ended_at in (
+        Meeting.objects.filter(
+            unit_id__in=list(visitors),
+            state=MeetingState.APPROVED,
+            guests__is_upper_attendee=True,
+        )
+        .order_by("pk")
+        .values_list("pk", "unit_id", "started_at", "ended_at")
+        .distinct()
+    ):
+        if started_at is None:  # an approved meeting has started (ROLE-1)
+            continue
+        visits.append(
+            (meeting_id, rng.choice(visitors[unit_id]), "plan", "done", rng.choice(OBSERVATIONS),
+             rng.choice(GUIDANCE), _adapt_dt(ended_at),
+             _adapt_dt(started_at - datetime.timedelta(days=20)), 1)
+        )  # fmt: skip
+    insert_rows(Visit, VISIT_FIELDS, visits)
+    insert_rows(Meeting.visitors.through, ["meeting_id", "user_id"], [v[:2] for v in visits])
+    return len(visits)

@@ -43,10 +43,14 @@ from chibo.demo.history import SPEECHES, TASKS, TOPICS
 from chibo.demo.seed import (
     ANCHOR,
     HISTORY_END,
+    MEASURED_CELL,
+    MEASURED_CELL_MEMBERS,
     SIZES,
     TERM_START,
+    VACUUMED,
     ProvinceBuilder,
     Size,
+    analyze,
     create_demo_accounts,
 )
 from chibo.lib import vntext
@@ -285,7 +289,10 @@ class NationalBuilder(ProvinceBuilder):
         recorded_at = self.ids.recorded_at
         people = record.people
         ends = self.probation_ends
-        for _ in range(low + int(random() * (high - low + 1))):
+        members = low + int(random() * (high - low + 1))
+        if self.province_code == 1 and cell.code == self.prefix + MEASURED_CELL:  # Lâm Viên's
+            members = MEASURED_CELL_MEMBERS
+        for _ in range(members):
             female = random() < 0.38
             if highland and random() < 0.5:
                 first = _pick(random, names.HIGHLAND_FEMALE if female else names.HIGHLAND_MALE)
@@ -672,6 +679,7 @@ def _generate(
     hand_over: Callable[[dict[str, list[str]] | str], None],
     part: str,
     cells_pipe: tuple[Connection, Connection],
+    under_national: bool = True,
 ) -> int:
     """The rows of the national seed that `part` makes, handed over a month of a province
     at a time (and a line of progress after each province); returns the number of cells
@@ -681,7 +689,10 @@ def _generate(
     (with the members' periods and posts), sending each province's cells with their
     members down `cells_pipe` (its reading and writing ends) to "history", which writes
     their meetings and all that hangs on them, from random numbers of its own. So each
-    table's rows come in the order of the provinces, with keys in that order."""
+    table's rows come in the order of the provinces, with keys in that order.
+
+    Under a national unit, or (`under_national` false: the province size) one province at
+    the top of its own tree."""
     # Drawn by both, so that both plan from the same random numbers.
     history_rng = random.Random(rng.random())
     reading, writing = cells_pipe
@@ -689,10 +700,12 @@ def _generate(
     (reading if part == "structure" else writing).close()
     size = builder.size
     namespace = builder.namespace
-    national = builder.unit(
-        None, f"{namespace}{NATIONAL_CODE}", "Đảng Cộng sản Việt Nam", "trung_uong"
-    )
-    national.pk = ids.next("unit_planned")
+    national = None
+    if under_national:
+        national = builder.unit(
+            None, f"{namespace}{NATIONAL_CODE}", "Đảng Cộng sản Việt Nam", "trung_uong"
+        )
+        national.pk = ids.next("unit_planned")
     pool = rng.sample(builder.place_pool, len(builder.place_pool))
     for index in range(1, provinces + 1):
         made = dict(ids.last)
@@ -916,18 +929,24 @@ def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
     return list(cursor.fetchall())
 
 
-def seed_national(
+def load_provinces(
     *,
     random_seed: int,
-    months: int = 12,
-    provinces: int = PROVINCES,
-    scale: float = 1.0,
-    namespace: str = "",
-    progress: Callable[[str], None] = lambda _: None,
+    months: int,
+    provinces: int,
+    size: Size,
+    under_national: bool,
+    namespace: str,
+    progress: Callable[[str], None],
+    before_indexes: Callable[[], object] = lambda: None,
 ) -> dict[str, Any]:
-    """Insert the national demo (PostgreSQL only) into an empty database, or beside what it
-    holds with `namespace` before every unit code (and no demo accounts); returns row counts
-    and the seconds of each step."""
+    """Plan and COPY the units, members and `months` of meetings of `provinces` provinces
+    of `size` (under a national unit, or one province at the top of its own tree), in the
+    caller's transaction, with the secondary indexes dropped for the load and built after;
+    returns the cells made, the rows per table and the seconds of each step.
+
+    `before_indexes` runs after the load, as it does, without the foreign keys' checks:
+    what it writes must take its keys from the rows it reads."""
     if connection.vendor != "postgresql":
         raise ValueError("The national size is for PostgreSQL only.")
     started = time.perf_counter()
@@ -935,9 +954,9 @@ def seed_national(
     streams = Streams()
     ids = Ids()
     scores = Scores()
-    builder = NationalBuilder(scaled(NATIONAL, scale), rng, streams, ids)
+    builder = NationalBuilder(size, rng, streams, ids)
     builder.namespace = namespace
-    # The national unit comes after the roots already there.
+    # The new top unit comes after the roots already there.
     builder.plan.children[""] = Unit.objects.filter(depth=1).count()
     seconds: dict[str, float] = {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -963,7 +982,7 @@ def seed_national(
                     partial(
                         _generate, builder=builder, streams=streams, ids=ids, scores=scores,
                         rng=rng, provinces=provinces, months=months, part=part,
-                        cells_pipe=cells_pipe,
+                        cells_pipe=cells_pipe, under_national=under_national,
                     )
                     for part in ("structure", "history")
                 ],
@@ -975,12 +994,37 @@ def seed_national(
                 end.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
+        before_indexes()
         index_started = time.perf_counter()
         for _table, _name, how in indexes:
             cursor.execute(how)
         seconds["indexes"] = round(time.perf_counter() - index_started, 1)
         progress(f"{len(indexes)} indexes built in {seconds['indexes']} s")
         _reset_sequences()
+        # What the caller writes next in the same transaction is checked as usual.
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    return {"cells": cells, "rows": dict(streams.rows), "steps": seconds}
+
+
+def seed_national(
+    *,
+    random_seed: int,
+    months: int = 12,
+    provinces: int = PROVINCES,
+    scale: float = 1.0,
+    namespace: str = "",
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Insert the national demo (PostgreSQL only) into an empty database, or beside what it
+    holds with `namespace` before every unit code (and no demo accounts); returns row counts
+    and the seconds of each step."""
+    started = time.perf_counter()
+    loaded = load_provinces(
+        random_seed=random_seed, months=months, provinces=provinces,
+        size=scaled(NATIONAL, scale), under_national=True, namespace=namespace,
+        progress=progress,
+    )  # fmt: skip
+    seconds = loaded["steps"]
     with transaction.atomic():
         accounts = 0
         if not namespace:
@@ -993,22 +1037,13 @@ def seed_national(
     seconds["national_rollup"] = round(time.perf_counter() - rollup_started, 1)
     progress(f"national rollup built in {seconds['national_rollup']} s")
     analyze_started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # Statistics for every table; a vacuum (the visibility map for index-only scans)
-        # for the small tables the dashboards read, not for the 65 million attendance rows.
-        cursor.execute("ANALYZE")
-        if not connection.in_atomic_block:
-            small = ", ".join(
-                connection.ops.quote_name(TABLES[name][0]._meta.db_table)
-                for name in ("unit", "post", "cellmonth", "stats")
-            )
-            cursor.execute(f"VACUUM {small}")
+    analyze(vacuum_only=VACUUMED)
     seconds["analyze"] = round(time.perf_counter() - analyze_started, 1)
     progress(f"statistics in {seconds['analyze']} s")
-    counts = dict(streams.rows)
+    counts = loaded["rows"]
     return {
         "provinces": provinces,
-        "cells": cells,
+        "cells": loaded["cells"],
         "members": counts["member"],
         "meetings": counts["meeting"],
         "attendance_rows": counts["attendance"],

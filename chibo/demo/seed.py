@@ -9,22 +9,30 @@ from __future__ import annotations
 import datetime
 import io
 import random
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from chibo.content.models import TopicAdoption
 from chibo.demo import names
 from chibo.demo.directives import seed_requests
-from chibo.demo.history import seed_history
+from chibo.demo.history import rate_years_from_records, seed_history, visits_from_upper_guests
 from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
-from chibo.meetings.models import Meeting, MeetingState
+from chibo.meetings.models import (
+    Attendance,
+    CellMonth,
+    Guest,
+    Meeting,
+    MeetingState,
+    MeetingStats,
+)
 from chibo.members import rules
 from chibo.members.models import (
     Change,
@@ -38,6 +46,7 @@ from chibo.members.models import (
 from chibo.orgs.models import CellType, RoleGrant, Unit, UnitKind, VisitRule
 from chibo.orgs.permissions import Role, Scope
 from chibo.scoring import seals as scoring_seals
+from chibo.scoring.classification import rebuild_tallies
 from chibo.scoring.models import AnnualRating, MeetingScore
 from chibo.supervision.models import (
     GroupAssignment,
@@ -71,6 +80,11 @@ ANCHOR = datetime.date(2026, 1, 1)
 TERM_START = datetime.date(2025, 7, 1)
 # Meetings are held and approved in the months before this one; its meeting is planned.
 HISTORY_END = datetime.date(2026, 12, 1)
+# The cell whose pages the benchmark measures (`chibo.demo.bench.targets`), and its members
+# in the seeds made by COPY: as many as the province seed has always given it (its own
+# draw), so that the pages' figures compare across seeds and with those measured before.
+MEASURED_CELL = "X001.01"
+MEASURED_CELL_MEMBERS = 17
 
 
 @dataclass(frozen=True)
@@ -307,6 +321,10 @@ def seed_province(
     """Insert the demo province of `size` (with `months` of meeting history instead of the
     size's own) into an empty database; return row counts."""
     history_months = SIZES[size].history_months if months is None else months
+    if size == "province" and history_months and connection.vendor == "postgresql":
+        return seed_province_by_copy(
+            random_seed=random_seed, months=history_months, progress=progress
+        )
     rng = random.Random(random_seed)
     with transaction.atomic():
         plan = ProvinceBuilder(SIZES[size], rng).build()
@@ -365,25 +383,7 @@ def seed_province(
                 progress=progress,
             )
         if history_months:
-            # Seal what the history made final, as the services do one record at a time.
-            # The province's history is sealed only in the first commune's cells, whose pages
-            # the benchmark measures (the rest: `chibo seals --seal-missing`, minutes).
-            cells = {"unit__code__startswith": "X001."} if size == "province" else {}
-            history["sealed"] = sum(
-                audit.sealed_now
-                for audit in (
-                    meeting_seals.audit_minutes(Meeting.objects.filter(**cells), seal_missing=True),
-                    scoring_seals.audit_scores(
-                        MeetingScore.objects.filter(
-                            **{f"meeting__{k}": v for k, v in cells.items()}
-                        ),
-                        seal_missing=True,
-                    ),
-                    scoring_seals.audit_ratings(
-                        AnnualRating.objects.filter(**cells), seal_missing=True
-                    ),
-                )
-            )
+            history["sealed"] = seal_history(MEASURED_CELL if size == "province" else "")
             progress(f"{history['sealed']} final records sealed")
         accounts = create_demo_accounts(units)
         history["weak_cells"] = seed_weak_cells()
@@ -396,14 +396,7 @@ def seed_province(
             history["member_accounts"] = give_cell_accounts(units["X001.01"])
             requests = seed_requests(units["LV"])
             history.update({f"directives_{key}": n for key, n in requests.items()})
-    # Millions of rows arrived at once: give the query planner their statistics now rather
-    # than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x). On
-    # PostgreSQL a vacuum also marks the pages all-visible, as autovacuum does on a database
-    # in use, so that index-only scans need not visit the rows (it cannot run inside a
-    # transaction, as in the tests: there the statistics alone).
-    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)" if vacuum else "ANALYZE")
+    analyze()
     return {
         "units": len(plan.units),
         "cells": sum(1 for u in plan.units if u.kind.holds_meetings),
@@ -411,6 +404,126 @@ def seed_province(
         **history,
         "accounts": accounts,
     }
+
+
+# The tables a seed loaded by COPY vacuums (`analyze`).
+VACUUMED = (Unit, Post, CellMonth, MeetingStats)
+
+
+def analyze(vacuum_only: Sequence[type[models.Model]] = ()) -> None:
+    """Millions of rows arrived at once: give the query planner their statistics now rather
+    than when autovacuum gets round to it (on PostgreSQL a stale plan costs 30x). On
+    PostgreSQL a vacuum also marks the pages all-visible, as autovacuum does on a database
+    in use, so that index-only scans need not visit the rows (it cannot run inside a
+    transaction, as in the tests: there the statistics alone): of every table, or only of
+    the tables `vacuum_only` names (the seeds loaded by COPY: the small tables the
+    dashboards read, not the millions of attendance rows)."""
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        if not vacuum or not vacuum_only:
+            cursor.execute("VACUUM (ANALYZE)" if vacuum else "ANALYZE")
+            return
+        cursor.execute("ANALYZE")
+        qn = connection.ops.quote_name
+        cursor.execute(f"VACUUM {', '.join(qn(m._meta.db_table) for m in vacuum_only)}")
+
+
+def seed_province_by_copy(
+    *,
+    random_seed: int,
+    months: int,
+    scale: float = 1.0,
+    namespace: str = "",
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
+    """The province size on PostgreSQL: its units, members and `months` of meetings made
+    as COPY text in two processes of their own, as one province of the national size is
+    (`national.load_provinces`), then what the history leaves beside them (the committees'
+    visits, the years' classifications, the seals of the first commune) and the demo's
+    accounts, weak cells and working group; all in one transaction. Beside what the
+    database holds with `namespace` before every unit code (and none of the demo's
+    accounts, weak cells or working group, which name the province's own codes)."""
+    from chibo.demo import national  # it builds on this module
+
+    started = time.perf_counter()
+
+    def step(line: str) -> None:
+        progress(f"{line} ({time.perf_counter() - started:.1f} s)")
+
+    rng = random.Random(random_seed + 1)
+    first = add_months(HISTORY_END, -months)
+    # The years seen whole: January to a December before the planned month.
+    years = [
+        year
+        for year in range(first.year, HISTORY_END.year + 1)
+        if datetime.date(year, 1, 1) >= first and datetime.date(year, 12, 1) < HISTORY_END
+    ]
+    code = f"{namespace}LV"
+    counts: dict[str, int] = {}
+    units: dict[str, Unit] = {}
+
+    def beside_the_meetings() -> None:
+        # Before the indexes are built, as the load: their keys are those just loaded.
+        # The planner needs the loaded tables' statistics to join them without indexes.
+        with connection.cursor() as cursor:
+            tables = (Unit, Member, Meeting, Attendance, Guest)
+            cursor.execute(
+                f"ANALYZE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in tables)}"
+            )
+        province = Unit.objects.get(code=code)
+        units.update((u.code, u) for u in Unit.objects.filter(path__startswith=province.path))
+        visitors = create_committees(units, since=first, province=code)
+        counts["visits"] = visits_from_upper_guests(visitors, rng)
+        step(f"committees and {counts['visits']} of their visits")
+        counts["ratings"] = rate_years_from_records(province, years, rng)
+        rebuild_tallies()
+        step(f"{counts['ratings']} classifications of {len(years)} years")
+
+    with transaction.atomic():
+        loaded = national.load_provinces(
+            random_seed=random_seed, months=months, provinces=1,
+            size=national.scaled(SIZES["province"], scale), under_national=False,
+            namespace=namespace, progress=progress, before_indexes=beside_the_meetings,
+        )  # fmt: skip
+        counts.update(
+            units=len(units),
+            cells=loaded["cells"],
+            members=loaded["rows"]["member"],
+            meetings=loaded["rows"]["meeting"],
+            attendance_rows=loaded["rows"]["attendance"],
+        )
+        counts["sealed"] = seal_history(
+            f"{namespace}LV-{MEASURED_CELL}" if namespace else MEASURED_CELL
+        )
+        step(f"{counts['sealed']} final records sealed")
+        if not namespace:
+            counts["accounts"] = create_demo_accounts(units)
+            counts["weak_cells"] = seed_weak_cells()
+            counts["group_visits"] = seed_group_work()
+            step("accounts, weak cells, working group")
+    step("committed")
+    analyze(vacuum_only=VACUUMED)
+    step("statistics")
+    return counts
+
+
+def seal_history(cells: str) -> int:
+    """Seal what the history made final, as the services do one record at a time, in the
+    cells whose codes start with `cells` (all with ""); returns the records sealed. The
+    province's history is sealed only in the cell whose pages the benchmark measures
+    (the rest: `chibo seals --seal-missing`, minutes)."""
+    where = {"unit__code__startswith": cells} if cells else {}
+    return sum(
+        audit.sealed_now
+        for audit in (
+            meeting_seals.audit_minutes(Meeting.objects.filter(**where), seal_missing=True),
+            scoring_seals.audit_scores(
+                MeetingScore.objects.filter(**{f"meeting__{k}": v for k, v in where.items()}),
+                seal_missing=True,
+            ),
+            scoring_seals.audit_ratings(AnnualRating.objects.filter(**where), seal_missing=True),
+        )
+    )
 
 
 def give_cell_accounts(cell: Unit) -> int:
@@ -759,7 +872,9 @@ COMMITTEE_SIZE = 3  # committee members per commune-level unit who attend cell m
 PROVINCE_COMMITTEE = 3
 
 
-def create_committees(units: dict[str, Unit], since: datetime.date) -> dict[int, list[int]]:
+def create_committees(
+    units: dict[str, Unit], since: datetime.date, province: str = "LV"
+) -> dict[int, list[int]]:
     """Committee members of every commune-level unit and of the province (accounts that
     are not printed), on their committees from `since` (the history's start), who attend
     cell meetings; returns cell → the users of the commune-level committee whose monthly
@@ -767,10 +882,12 @@ def create_committees(units: dict[str, Unit], since: datetime.date) -> dict[int,
     User = get_user_model()
     password = make_password(DEMO_PASSWORD)
     start = since
-    communes = [u for u in Unit.objects.filter(depth=2).order_by("path") if not u.is_cell]
+    top = units[province]
+    below = Unit.objects.filter(path__startswith=top.path)
+    communes = [u for u in below.filter(depth=top.depth + 1).order_by("path") if not u.is_cell]
     people: dict[str, list[int]] = {}
     grants = []
-    for unit in [units["LV"], *communes]:
+    for unit in [top, *communes]:
         n = PROVINCE_COMMITTEE if unit.depth == 1 else COMMITTEE_SIZE
         users = User.objects.bulk_create(
             User(
@@ -791,13 +908,13 @@ def create_committees(units: dict[str, Unit], since: datetime.date) -> dict[int,
     RoleGrant.objects.bulk_create(grants)
     steplen = Unit.steplen
     committees = dict(
-        Unit.objects.filter(kind__holds_meetings=False)
+        below.filter(kind__holds_meetings=False)
         .exclude(kind__visit_rule=VisitRule.NONE)
         .values_list("path", "kind__visit_rule")
     )
     return {
         pk: people[path[: 2 * steplen]]
-        for pk, path in Unit.objects.cells().values_list("pk", "path")
+        for pk, path in below.cells().values_list("pk", "path")
         if path[: 2 * steplen] in people
         and plan_covers(committees[path[: 2 * steplen]], path[: 2 * steplen], path, committees)
     }

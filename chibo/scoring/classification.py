@@ -638,7 +638,9 @@ def _tallies(filters: Q) -> list[RatingTally]:
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        tally = tallies.setdefault((unit_id, year), RatingTally(unit_id=unit_id, year=year))
+        tally = tallies.get((unit_id, year))
+        if tally is None:  # not `setdefault`: that would make a tally for every row
+            tally = tallies[unit_id, year] = RatingTally(unit_id=unit_id, year=year)
         if not current:
             continue
         if member_id is None:
