@@ -68,6 +68,7 @@ from chibo.meetings.models import (
     Task,
 )
 from chibo.meetings.services import DEFAULT_AGENDAS
+from chibo.meetings.votes import counts_for_vote
 from chibo.members import rules
 from chibo.members.models import Member, MembershipPeriod, Post
 from chibo.orgs.models import CellType, RoleGrant, Unit
@@ -267,6 +268,9 @@ class NationalBuilder(ProvinceBuilder):
         self.first_official: dict[int, int] = {}
         # The first day of official membership of each day of admission (a rule's answer).
         self.probation_ends: dict[datetime.date, datetime.date] = {}
+        # Whether a member may hold a cell post on the term's first day, per status and day
+        # of official membership (a rule's answer).
+        self.may_hold_posts: dict[tuple[str, datetime.date | None], bool] = {}
 
     def unit(self, parent: Unit | None, code: str, name: str, kind: str, **flags: object) -> Unit:
         code = self.prefix + code if parent is not None and parent.depth > 1 else code
@@ -289,6 +293,7 @@ class NationalBuilder(ProvinceBuilder):
         recorded_at = self.ids.recorded_at
         people = record.people
         ends = self.probation_ends
+        holders = self.may_hold_posts
         members = low + int(random() * (high - low + 1))
         if self.province_code == 1 and cell.code == self.prefix + MEASURED_CELL:  # Lâm Viên's
             members = MEASURED_CELL_MEMBERS
@@ -346,7 +351,14 @@ class NationalBuilder(ProvinceBuilder):
                 f"{period}\t{pk}\t{cell_pk}\t{status}\t{admitted}\tcreated\t\t\t{recorded_at}\n"
             )
             people.append(Person(pk, not probationary, admitted, leader))
-            if not probationary and official_on is not None and official_on <= TERM_START:
+            # The first member who may hold a post on the term's first day is the secretary
+            # (POST-1: the rule's answer kept per status and day of official membership).
+            may_hold = holders.get((status, official_on))
+            if may_hold is None:
+                may_hold = holders[status, official_on] = not rules.holder_problem(
+                    status=status, official_on=official_on, on=TERM_START
+                )
+            if may_hold:
                 self.first_official.setdefault(cell_pk, pk)
         self.ids.last["member"] = pk
         self.ids.last["period"] = period
@@ -441,6 +453,11 @@ def _history(
     random = rng.random
     agendas = {kind: DEFAULT_AGENDAS[kind] for kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)}
     spoken = (ItemKind.CRITICISM, ItemKind.SITUATION)
+    # Who is in the vote's denominator (QĐ 24 9.3.2): the rule's answer for each member
+    # status and attendance the history writes.
+    written = ("present", "late", "absent_excused", "absent_unexcused")
+    official_counted = {status: counts_for_vote("official", status) for status in written}
+    probationary_counted = {status: counts_for_vote("probationary", status) for status in written}
     last = ids.last
     meeting_id, attendance_id = last.get("meeting", 0), last.get("attendance", 0)
     item_id, speech_id, task_id = last.get("item", 0), last.get("speech", 0), last.get("task", 0)
@@ -515,11 +532,12 @@ def _history(
                     is_present = False
                 expected += 1
                 if person.official:
+                    member_status, counted = "official", official_counted
+                else:
+                    member_status, counted = "probationary", probationary_counted
+                if counted[status]:
                     voters += 1
                     voters_present += is_present
-                    member_status = "official"
-                else:
-                    member_status = "probationary"
                 if person.leader:
                     leaders_expected += 1
                     if is_present:
