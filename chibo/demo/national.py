@@ -294,6 +294,7 @@ class NationalBuilder(ProvinceBuilder):
         people = record.people
         ends = self.probation_ends
         holders = self.may_hold_posts
+        secretaries = self.first_official
         members = low + int(random() * (high - low + 1))
         if self.province_code == 1 and cell.code == self.prefix + MEASURED_CELL:  # Lâm Viên's
             members = MEASURED_CELL_MEMBERS
@@ -353,13 +354,14 @@ class NationalBuilder(ProvinceBuilder):
             people.append(Person(pk, not probationary, admitted, leader))
             # The first member who may hold a post on the term's first day is the secretary
             # (POST-1: the rule's answer kept per status and day of official membership).
-            may_hold = holders.get((status, official_on))
-            if may_hold is None:
-                may_hold = holders[status, official_on] = not rules.holder_problem(
-                    status=status, official_on=official_on, on=TERM_START
-                )
-            if may_hold:
-                self.first_official.setdefault(cell_pk, pk)
+            if cell_pk not in secretaries:
+                may_hold = holders.get((status, official_on))
+                if may_hold is None:
+                    may_hold = holders[status, official_on] = not rules.holder_problem(
+                        status=status, official_on=official_on, on=TERM_START
+                    )
+                if may_hold:
+                    secretaries[cell_pk] = pk
         self.ids.last["member"] = pk
         self.ids.last["period"] = period
 

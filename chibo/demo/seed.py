@@ -439,7 +439,7 @@ def seed_province_by_copy(
     """The province size on PostgreSQL: its units, members and `months` of meetings made
     as COPY text in two processes of their own, as one province of the national size is
     (`national.load_provinces`), then what the history leaves beside them (the committees'
-    visits, the years' classifications, the seals of the first commune) and the demo's
+    visits, the years' classifications, the measured cell's seals) and the demo's
     accounts, weak cells and working group; all in one transaction. Beside what the
     database holds with `namespace` before every unit code (and none of the demo's
     accounts, weak cells or working group, which name the province's own codes)."""
