@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chibo.lib.audit import AuditScope, Violation, covers
+from chibo.lib.batches import batches
 from chibo.meetings import votes
 from chibo.meetings.models import (
     PRESENT_STATUSES,
@@ -54,7 +55,11 @@ def _violations(
     rule: str, found: dict[int, datetime.datetime], message: str
 ) -> Iterator[Violation]:
     """One violation per meeting of `found` (meeting → the earliest moment at fault)."""
-    meetings = Meeting.objects.filter(pk__in=list(found)).select_related("unit").order_by("pk")
+    meetings = (
+        meeting
+        for keys in batches(sorted(found))
+        for meeting in Meeting.objects.filter(pk__in=keys).select_related("unit").order_by("pk")
+    )
     for meeting in meetings:
         moment = date_format(timezone.localtime(found[meeting.pk]), "d/m/Y H:i")
         start = date_format(timezone.localtime(meeting.scheduled_at), "d/m/Y H:i")
@@ -211,7 +216,11 @@ def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
         for pk, (chair, secretary) in roles.items()
     }
     lacking = {pk: what for pk, what in lacking.items() if what}
-    meetings = Meeting.objects.filter(pk__in=list(lacking)).select_related("unit").order_by("pk")
+    meetings = (
+        meeting
+        for keys in batches(sorted(lacking))
+        for meeting in Meeting.objects.filter(pk__in=keys).select_related("unit").order_by("pk")
+    )
     for meeting in meetings:
         yield Violation(
             "ROLE-1",
@@ -248,7 +257,11 @@ def _voted_meetings(scope: AuditScope) -> list[Meeting]:
 def approved_votes(scope: AuditScope) -> Iterator[Violation]:
     """VOTE-2 and VOTE-3: approved minutes whose votes are more than the official members
     present who may vote, or whose figures cannot be (negative, missing beside others)."""
-    meetings = _voted_meetings(scope)
+    for meetings in batches(_voted_meetings(scope)):
+        yield from _votes_of(meetings)
+
+
+def _votes_of(meetings: list[Meeting]) -> Iterator[Violation]:
     rows: dict[int, list[Attendance]] = {m.pk: [] for m in meetings}
     for row in Attendance.objects.filter(
         meeting_id__in=list(rows), attached_from_elsewhere=False

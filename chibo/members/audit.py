@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chibo.lib.audit import AuditScope, Violation, covers
+from chibo.lib.batches import batches
 from chibo.members import rules
 from chibo.members.models import (
     ACTIVE_STATUSES,
@@ -90,10 +91,11 @@ def posts_held_by_non_official_members(scope: AuditScope) -> Iterator[Violation]
         )
     )
     periods: dict[int, list[tuple[datetime.date, datetime.date | None, str]]] = defaultdict(list)
-    for member_id, started, ended, status in MembershipPeriod.objects.filter(
-        member_id__in={row[0] for row in rows}
-    ).values_list("member_id", "started_on", "ended_on", "status"):
-        periods[member_id].append((started, ended, status))
+    for members in batches(sorted({row[0] for row in rows})):
+        for member_id, started, ended, status in MembershipPeriod.objects.filter(
+            member_id__in=members
+        ).values_list("member_id", "started_on", "ended_on", "status"):
+            periods[member_id].append((started, ended, status))
 
     def status_on(member_id: int, day: datetime.date, today_status: str) -> str:
         covering = sorted(
@@ -119,14 +121,17 @@ def cells_with_too_many_posts(scope: AuditScope) -> Iterator[Violation]:
         kinds[unit_id].append(kind)
     if not kinds:
         return
-    officials = dict(
-        Member.objects.filter(unit__in=list(kinds), status=MemberStatus.OFFICIAL)
-        .values("unit_id")
-        .annotate(n=Count("pk"))
-        .values_list("unit_id", "n")
-    )
-    units = Unit.objects.filter(pk__in=list(kinds)).order_by("path")
-    for unit in units:
+    officials: dict[int, int] = {}
+    units: list[Unit] = []
+    for keys in batches(sorted(kinds)):
+        officials.update(
+            Member.objects.filter(unit__in=keys, status=MemberStatus.OFFICIAL)
+            .values("unit_id")
+            .annotate(n=Count("pk"))
+            .values_list("unit_id", "n")
+        )
+        units.extend(Unit.objects.filter(pk__in=keys))
+    for unit in sorted(units, key=lambda u: u.path):
         problems = rules.committee_problems(
             kinds=kinds[unit.pk], official_members=officials.get(unit.pk, 0)
         )

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chibo.lib.audit import AuditScope, Violation, covers
+from chibo.lib.batches import batches
 from chibo.lib.dates import months_ended
 from chibo.meetings.models import Attendance, Meeting
 from chibo.members.models import MemberStatus
@@ -163,18 +164,19 @@ def member_classifications(scope: AuditScope) -> Iterator[Violation]:
     # year's end (read once per province and year).
     unit_of = {r.member_id: r.unit for r in ratings}
     left_out: dict[tuple[str, int], frozenset[str]] = {}
-    for member_id, status, member_status, month in (
-        expected_rows(
+    attendance = (
+        row
+        for members in batches(sorted(pk for pk in unit_of if pk is not None))
+        for row in expected_rows(
             Attendance.objects.filter(
-                member_id__in=[r.member_id for r in ratings],
-                meeting__month__year__in=years,
-                meeting__state__in=HELD,
+                member_id__in=members, meeting__month__year__in=years, meeting__state__in=HELD
             ),
             frozenset(),
         )
         .order_by("member_id", "meeting__scheduled_at")
         .values_list("member_id", "status", "member_status", "meeting__month")
-    ):
+    )
+    for member_id, status, member_status, month in attendance:
         unit = unit_of[member_id]
         key = (unit.path[: unit.steplen], month.year)
         if key not in left_out:
