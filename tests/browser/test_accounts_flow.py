@@ -69,7 +69,7 @@ def login(page: Any, username: str) -> None:
 
 
 def test_a_cell_gets_accounts_and_a_member_signs_in_with_a_passkey(
-    page: Any, story: dict[str, Any], live_server: Any
+    story: dict[str, Any], page: Any, live_server: Any
 ) -> None:
     login(page, "bithu1")
     page.goto(f"/units/{story['cell']}/members/")

@@ -39,8 +39,10 @@ def current_code(device: TOTPDevice) -> str:
 
 
 def test_province_staff_sign_in_with_a_passkey_instead_of_the_code(
-    page: Any, staff: TOTPDevice
+    staff: TOTPDevice, page: Any
 ) -> None:
+    # `staff` before `page`: inside Playwright's sync context the ORM would open a
+    # connection nobody closes (the test database's teardown found it still open).
     code = current_code(staff)  # read before the browser runs (no ORM inside it)
     page.goto("/accounts/login/")
     page.fill("input[name=username]", "bantochuc")
