@@ -51,16 +51,18 @@ def _within(scope: AuditScope, through: str) -> Q:
     return query
 
 
+def _in_key_order(keys: Iterable[int]) -> Iterator[Meeting]:
+    """The meetings of `keys` with their cells, in the order of their keys (a batch of keys
+    a query)."""
+    for batch in batches(sorted(keys)):
+        yield from Meeting.objects.filter(pk__in=batch).select_related("unit").order_by("pk")
+
+
 def _violations(
     rule: str, found: dict[int, datetime.datetime], message: str
 ) -> Iterator[Violation]:
     """One violation per meeting of `found` (meeting → the earliest moment at fault)."""
-    meetings = (
-        meeting
-        for keys in batches(sorted(found))
-        for meeting in Meeting.objects.filter(pk__in=keys).select_related("unit").order_by("pk")
-    )
-    for meeting in meetings:
+    for meeting in _in_key_order(found):
         moment = date_format(timezone.localtime(found[meeting.pk]), "d/m/Y H:i")
         start = date_format(timezone.localtime(meeting.scheduled_at), "d/m/Y H:i")
         yield Violation(
@@ -216,12 +218,7 @@ def approved_with_roles_absent(scope: AuditScope) -> Iterator[Violation]:
         for pk, (chair, secretary) in roles.items()
     }
     lacking = {pk: what for pk, what in lacking.items() if what}
-    meetings = (
-        meeting
-        for keys in batches(sorted(lacking))
-        for meeting in Meeting.objects.filter(pk__in=keys).select_related("unit").order_by("pk")
-    )
-    for meeting in meetings:
+    for meeting in _in_key_order(lacking):
         yield Violation(
             "ROLE-1",
             str(meeting),
