@@ -35,6 +35,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponseBase
 
+from chibo.lib.plans import custom_plans
+
 logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
@@ -60,10 +62,13 @@ def configured() -> bool:
 
 @contextmanager
 def reads_from_replica() -> Iterator[None]:
-    """Reads inside this block (or the decorated view) may come from the replica."""
+    """Reads inside this block (or the decorated view) may come from the replica. They are
+    aggregates over a subtree and a period, so each is also planned for its values, on
+    whichever database it reads (`chibo.lib.plans`)."""
     token = _reading.set(True)
     try:
-        yield
+        with custom_plans():
+            yield
     finally:
         _reading.reset(token)
 

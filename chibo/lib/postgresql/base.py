@@ -8,13 +8,19 @@ idle connection that is fine has nothing to read. So the socket is looked at fir
 only a connection with something to read is checked with `SELECT 1` (which then fails, and
 Django opens a new one). What neither check can see, a peer gone without closing, shows as
 an error on the first query, and Django then closes the connection after the request.
+
+Each cursor it opens also takes the driver's threshold for preparing queries from
+`chibo.lib.plans`: none inside `custom_plans()`, the configured one elsewhere.
 """
 
 from __future__ import annotations
 
 import select
+from typing import Any
 
 from django.db.backends.postgresql import base
+
+from chibo.lib import plans
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -26,6 +32,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except (OSError, ValueError):
             return False
         return bool(super().is_usable()) if pending else True
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        # None: psycopg prepares nothing, and runs what it had prepared unprepared.
+        threshold = (
+            None if plans.wanted() else self.settings_dict["OPTIONS"].get("prepare_threshold")
+        )
+        if self.connection.prepare_threshold != threshold:
+            self.connection.prepare_threshold = threshold
+        return super().create_cursor(name)
 
 
 def _readable(fd: int) -> bool:
