@@ -27,6 +27,8 @@ from chibo.members.roster_io import import_members
 from chibo.orgs.models import Unit
 
 D = datetime.date
+# The header htmx sends with its requests: a page answers them with a fragment.
+HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def cell(code: str = "X001.01") -> Unit:

@@ -320,3 +320,23 @@ def test_panels_come_from_the_apps_above_the_page_they_join() -> None:
             assert rank(app) >= rank(slots[slot]), f"{path} joins {slot} of an app after it"
             assert template_app(panel.template) == app, f"{path}: {panel.template}"
     assert {"meetings.meeting", "members.member.actions", "scoring.rules"} <= set(slots)
+
+
+def test_test_files_import_no_other_test_file() -> None:
+    """Test data comes from tests/factories.py (and the access matrix's cases from
+    tests/access_cases.py), never from another test file: importing one runs its module-level
+    set-up and ties the two files' fates together."""
+    tests = Path(__file__).parent
+    broken = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                if re.match(r"tests(\.[a-z_]+)*\.test_", name):
+                    broken.append(f"{path.relative_to(tests.parent)}:{node.lineno} imports {name}")
+    assert broken == [], "test files importing test files:\n" + "\n".join(broken)

@@ -17,8 +17,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from tests.access_cases import CASES, Case, token_headers
 from tests.conftest import CAST
-from tests.test_access_matrix import CASES, Case, token_headers
 
 GETS = [case for case in CASES if case.method == "get"]
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)

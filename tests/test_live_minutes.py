@@ -14,11 +14,9 @@ from chibo.lib.richtext import rich
 from chibo.meetings import services
 from chibo.meetings.models import Meeting, MeetingState, Speech, Task
 from chibo.members.models import Member
-from tests.factories import D, all_present, grow_cell, planned
+from tests.factories import HX, D, all_present, grow_cell, planned
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def version_in(html: str) -> int:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from chibo.meetings import services
 from chibo.meetings.models import MeetingKind
 from chibo.orgs.models import Unit
-from tests.test_live_minutes import HX
+from tests.factories import HX
 
 pytestmark = pytest.mark.django_db
 

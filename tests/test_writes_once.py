@@ -48,7 +48,7 @@ def test_every_page_and_file_of_a_logged_in_user_is_kept_by_no_cache(client_for)
     from django.test import Client
     from django.urls import reverse
 
-    from tests.test_access_matrix import CASES, token_headers
+    from tests.access_cases import CASES, token_headers
 
     seen = 0
     for case in CASES:

@@ -18,10 +18,19 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test import Client
 from django.test.testcases import LiveServerThread
+from django.utils import timezone
 
+from chibo.meetings import services
+from chibo.meetings.models import MeetingKind
+from chibo.members.models import Member
+from chibo.orgs.models import Unit
 from tests.browser.a11y import Recorder, check_documents
+from tests.conftest import build_cast
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRED = os.environ.get("CHIBO_REQUIRE_BROWSER") == "1"
@@ -123,3 +132,30 @@ def page(live_server: Any, chromium: Any) -> Iterator[Any]:
     browser.new_context = new_context
     problems = check_documents(browser, live_server.url, list(recorder.documents.values()))
     assert not problems, "Pages fail the accessibility checks:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def live_meeting(transactional_db: None) -> dict[str, Any]:
+    """An extraordinary meeting of bithu1's cell today with four agenda items, and
+    bithu1's session (read before Playwright's loop starts)."""
+    if not Unit.objects.exists():  # an earlier transactional test flushed the cast
+        build_cast()
+    cell = Unit.objects.select_related("kind").get(code="X001.01")
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    meeting = services.plan_meeting(
+        unit=cell, kind=MeetingKind.EXTRAORDINARY, scheduled_at=now, place="Nhà văn hóa", by=None
+    )
+    for title in ("Mục hai", "Mục ba", "Mục bốn"):
+        services.add_agenda_item(meeting=meeting, title=title, kind="other", by=None)
+    members = [m for m, _row in services.attendance_roster(meeting)]
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bithu1"))
+    return {
+        "pk": meeting.pk,
+        "items": list(meeting.items.order_by("order").values_list("pk", flat=True)),
+        "members": [(m.pk, m.full_name) for m in members],
+        "absent": members[-1].pk,
+        "owner": Member.objects.get(user__username="dangvien1").full_name,
+        "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "day": now.strftime("%Y-%m-%d"),
+    }

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.browser.test_live_minutes_flow import live_meeting  # noqa: F401 - a fixture
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -48,7 +46,7 @@ def choose_with_arrows(page: Any, name: str, value: str) -> None:
 
 
 def test_attendance_and_live_minutes_with_the_keyboard_only(
-    live_meeting: dict[str, Any],  # noqa: F811
+    live_meeting: dict[str, Any],
     page: Any,
     live_server: Any,
 ) -> None:

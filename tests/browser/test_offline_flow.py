@@ -17,8 +17,6 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.test_live_minutes_flow import live_meeting  # noqa: F401 - a fixture
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -56,7 +54,7 @@ def keep_the_meeting(page: Any, pk: int) -> None:
 
 
 def test_a_secretary_takes_the_minutes_partly_offline(
-    live_meeting: dict[str, Any],  # noqa: F811
+    live_meeting: dict[str, Any],
     page: Any,
     live_server: Any,
 ) -> None:
@@ -150,7 +148,7 @@ def test_a_secretary_takes_the_minutes_partly_offline(
 
 
 def test_a_save_made_offline_after_another_device_saved_is_shown_not_dropped(
-    live_meeting: dict[str, Any],  # noqa: F811
+    live_meeting: dict[str, Any],
     page: Any,
     live_server: Any,
 ) -> None:
@@ -195,7 +193,7 @@ def test_a_save_made_offline_after_another_device_saved_is_shown_not_dropped(
 
 
 def test_logging_out_drops_what_the_phone_kept(
-    live_meeting: dict[str, Any],  # noqa: F811
+    live_meeting: dict[str, Any],
     page: Any,
     live_server: Any,
 ) -> None:
