@@ -20,6 +20,7 @@ from chibo.meetings.services import plan_meeting
 from chibo.members.models import ImportState, Member, RosterImport
 from chibo.orgs.models import Unit
 from tests.conftest import CAST
+from tests.factories import publish
 
 ANON = None
 EVERYONE = frozenset(CAST)
@@ -137,23 +138,7 @@ def material_of(code: str) -> Callable[[], list[object]]:
     """A material published by `code` to every cell below it."""
 
     def make() -> list[object]:
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        from chibo.content.services import publish
-
-        material = publish(
-            unit=Unit.objects.get(code=code),
-            kind="meeting",
-            title="Tài liệu",
-            summary="",
-            month=datetime.date(2026, 3, 1),
-            topic="",
-            file=SimpleUploadedFile("t.pdf", b"%PDF-1.4\n%%EOF\n"),
-            file_type="pdf",
-            cells=[],
-            by=None,
-        )
-        return [material.pk]
+        return [publish(code, month=datetime.date(2026, 3, 1)).pk]
 
     return make
 

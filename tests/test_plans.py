@@ -57,7 +57,7 @@ def test_queries_inside_custom_plans_are_never_prepared() -> None:
     assert len(prepared(outside)) == 1
     run(inside, times=threshold + 1)
     assert len(prepared(inside)) == 1
-    # A query prepared before is run unprepared inside the block, and still counts.
+    # Running a prepared query inside the block leaves it prepared for the work outside.
     with custom_plans():
         run(outside, times=2)
     assert len(prepared(outside)) == 1
