@@ -1,5 +1,6 @@
 """The national size: 34 provinces built like the province size under a national unit, with
-their members and a year of meetings, loaded with COPY (PostgreSQL only).
+their members and a year of meetings, loaded with COPY (PostgreSQL only; the province size
+is loaded the same way, on SQLite too: `chibo.demo.seed.seed_province_by_copy`).
 
 At full size this is about 5.6 million members, 1.7 million meetings and 65 million
 attendance rows, so nothing here makes a model instance per row: every row is a line of
@@ -37,7 +38,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from chibo.demo import names
+from chibo.demo import copy_text, names
 from chibo.demo.floor import copy_table_into_scratch
 from chibo.demo.history import SPEECHES, TASKS, TOPICS
 from chibo.demo.seed import (
@@ -181,6 +182,10 @@ class Streams:
         with connection.cursor() as cursor:
             for name, (data, count) in packed.items():
                 model, columns = TABLES[name]
+                if connection.vendor != "postgresql":
+                    copy_text.insert(cursor, model, columns, data.decode())
+                    self.rows[name] += count
+                    continue
                 statement = (
                     f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
                     " FROM STDIN"
@@ -933,6 +938,14 @@ def _secondary_indexes(cursor: Any) -> list[tuple[str, str, str]]:
     other refers to (a primary key kept during the load doubled the COPY of the
     attendance)."""
     tables = [TABLES[name][0]._meta.db_table for name in REBUILT]
+    if connection.vendor != "postgresql":
+        # SQLite: the indexes made by CREATE INDEX (those of a column's UNIQUE and the
+        # primary keys, the rowid, stay); a foreign key's check needs only its target's key.
+        cursor.execute(
+            "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND sql IS NOT NULL ORDER BY tbl_name, name"
+        )
+        return [row for row in cursor.fetchall() if row[0] in tables]
     cursor.execute(
         """SELECT t.relname, i.relname,
                   COALESCE('ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT '
@@ -963,12 +976,13 @@ def load_provinces(
     """Plan and COPY the units, members and `months` of meetings of `provinces` provinces
     of `size` (under a national unit, or one province at the top of its own tree), in the
     caller's transaction, with the secondary indexes dropped for the load and built after;
-    returns the cells made, the rows per table and the seconds of each step.
+    returns the cells made, the rows per table and the seconds of each step. On SQLite the
+    COPY text is inserted with `executemany` (`chibo.demo.copy_text`).
 
-    `before_indexes` runs after the load, as it does, without the foreign keys' checks:
-    what it writes must take its keys from the rows it reads."""
-    if connection.vendor != "postgresql":
-        raise ValueError("The national size is for PostgreSQL only.")
+    `before_indexes` runs after the load, as it does, without the foreign keys' checks
+    (on SQLite: after the indexes are built, and the checks are the caller's): what it
+    writes must take its keys from the rows it reads."""
+    postgresql = connection.vendor == "postgresql"
     started = time.perf_counter()
     rng = random.Random(random_seed)
     streams = Streams()
@@ -983,12 +997,14 @@ def load_provinces(
         # The keys are made here and are consistent by construction: the foreign keys'
         # checks (deferred triggers, one per row and key, queued until the commit) are not
         # run during the load; `check_keys` looks for orphans after.
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        # On SQLite the caller turns them off where it can (`seed_province_by_copy`).
+        if postgresql:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         indexes = _secondary_indexes(cursor)
         for table, name, _how in indexes:
-            if "ADD CONSTRAINT" in _how:
+            if postgresql and "ADD CONSTRAINT" in _how:
                 cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             else:
                 cursor.execute(f'DROP INDEX "{name}"')
@@ -1014,15 +1030,21 @@ def load_provinces(
                 end.close()
         seconds["load"] = round(time.perf_counter() - started, 1)
         progress(f"rows loaded in {seconds['load']} s")
-        before_indexes()
+        if postgresql:
+            before_indexes()
         index_started = time.perf_counter()
         for _table, _name, how in indexes:
             cursor.execute(how)
         seconds["indexes"] = round(time.perf_counter() - index_started, 1)
         progress(f"{len(indexes)} indexes built in {seconds['indexes']} s")
+        if not postgresql:
+            # SQLite joins by nested loops only: without the indexes, each of what
+            # `before_indexes` reads would scan a loaded table once per row of another.
+            before_indexes()
         _reset_sequences()
-        # What the caller writes next in the same transaction is checked as usual.
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        if postgresql:
+            # What the caller writes next in the same transaction is checked as usual.
+            cursor.execute("SET LOCAL session_replication_role = origin")
     return {"cells": cells, "rows": dict(streams.rows), "steps": seconds}
 
 
@@ -1038,6 +1060,8 @@ def seed_national(
     """Insert the national demo (PostgreSQL only) into an empty database, or beside what it
     holds with `namespace` before every unit code (and no demo accounts); returns row counts
     and the seconds of each step."""
+    if connection.vendor != "postgresql":
+        raise ValueError("The national size is for PostgreSQL only.")
     started = time.perf_counter()
     loaded = load_provinces(
         random_seed=random_seed, months=months, provinces=provinces,
@@ -1101,6 +1125,8 @@ def _reset_sequences() -> None:
     from chibo.lib.bulk import reset_sequences
 
     reset_sequences(*(model for model, _columns in TABLES.values() if model is not MeetingStats))
+    if connection.vendor != "postgresql":
+        return  # SQLite moves an AUTOINCREMENT's counter past any key inserted
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('orgs_unit', 'id'), MAX(id)) FROM orgs_unit"

@@ -6,6 +6,7 @@ Bulk inserts skip the per-row history: the seed is the initial load, not a chang
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import random
@@ -321,7 +322,7 @@ def seed_province(
     """Insert the demo province of `size` (with `months` of meeting history instead of the
     size's own) into an empty database; return row counts."""
     history_months = SIZES[size].history_months if months is None else months
-    if size == "province" and history_months and connection.vendor == "postgresql":
+    if size == "province" and history_months:
         return seed_province_by_copy(
             random_seed=random_seed, months=history_months, progress=progress
         )
@@ -463,13 +464,14 @@ def seed_province_by_copy(
     units: dict[str, Unit] = {}
 
     def beside_the_meetings() -> None:
-        # Before the indexes are built, as the load: their keys are those just loaded.
-        # The planner needs the loaded tables' statistics to join them without indexes.
-        with connection.cursor() as cursor:
-            tables = (Unit, Member, Meeting, Attendance, Guest)
-            cursor.execute(
-                f"ANALYZE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in tables)}"
-            )
+        # On PostgreSQL before the indexes are built, as the load: their keys are those
+        # just loaded. The planner needs the loaded tables' statistics to join them
+        # without indexes.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                tables = (Unit, Member, Meeting, Attendance, Guest)
+                qn = connection.ops.quote_name
+                cursor.execute(f"ANALYZE {', '.join(qn(m._meta.db_table) for m in tables)}")
         province = Unit.objects.get(code=code)
         units.update((u.code, u) for u in Unit.objects.filter(path__startswith=province.path))
         visitors = create_committees(units, since=first, province=code)
@@ -479,7 +481,15 @@ def seed_province_by_copy(
         rebuild_tallies()
         step(f"{counts['ratings']} classifications of {len(years)} years")
 
-    with transaction.atomic():
+    # SQLite checks a foreign key as each row comes (deferred to the commit, but looked up
+    # then); its checks can be turned off only outside a transaction, as in a seed, where
+    # the load's keys are consistent by construction as on PostgreSQL (`check_keys`).
+    checks_off = (
+        connection.constraint_checks_disabled()
+        if connection.vendor == "sqlite" and not connection.in_atomic_block
+        else contextlib.nullcontext()
+    )
+    with checks_off, transaction.atomic():
         loaded = national.load_provinces(
             random_seed=random_seed, months=months, provinces=1,
             size=national.scaled(SIZES["province"], scale), under_national=False,
