@@ -18,7 +18,6 @@ booleans and timestamps.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -82,13 +81,4 @@ def rows(text: str) -> tuple[Iterable[Sequence[Any]], bool]:
 def insert(cursor: Any, model: type[models.Model], columns: Sequence[str], text: str) -> None:
     """Insert the rows of COPY `text` of `columns` into `model`'s table."""
     found, exact = rows(text)
-    # Each row is a list made and dropped at once, millions of them: the cyclic garbage
-    # collector, run every few hundred, found nothing among them and took a sixth of the
-    # seed's load (py-spy, province size).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        cursor.executemany(statement(model, tuple(columns), exact), found)
-    finally:
-        if collecting:
-            gc.enable()
+    cursor.executemany(statement(model, tuple(columns), exact), found)
