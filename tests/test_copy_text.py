@@ -28,19 +28,32 @@ def _send(name: str, lines: list[str]) -> None:
     Streams().send({name: ("".join(f"{line}\n" for line in lines).encode(), len(lines))})
 
 
-def test_rows_are_split_raw_unless_a_backslash_escapes_something() -> None:
-    raw, exact = copy_text.rows("1\t\\N\tt\t\n2\tx\tf\t2025-01-01 08:00:00+07\n")
-    assert not exact
-    assert list(raw) == [["1", "\\N", "t", ""], ["2", "x", "f", "2025-01-01 08:00:00+07"]]
-    parsed, exact = copy_text.rows("1\t\\N\ta\\tb\\\\c\\nd\n2\t\\\\N\t\n")
-    assert exact
-    assert list(parsed) == [["1", None, "a\tb\\c\nd"], ["2", "\\N", ""]]
+def test_fields_are_taken_raw_unless_a_backslash_escapes_something() -> None:
+    raw = copy_text.raw_fields("1\t\\N\tt\t\n2\tx\tf\t2025-01-01 08:00:00+07\n", 4)
+    assert raw == ["1", "\\N", "t", "", "2", "x", "f", "2025-01-01 08:00:00+07"]
+    assert copy_text.raw_fields("", 4) == []
+    escaped = "1\t\\N\ta\\tb\\\\c\\nd\n2\t\\\\N\t\n"
+    assert copy_text.raw_fields(escaped, 3) is None
+    assert copy_text.exact_rows(escaped) == [["1", None, "a\tb\\c\nd"], ["2", "\\N", ""]]
     with pytest.raises(ValueError, match=r"escape not understood: \\x"):
-        list(copy_text.rows("1\t\\x41\n")[0])
+        copy_text.exact_rows("1\t\\x41\n")
+
+
+def test_text_that_is_not_whole_lines_of_the_columns_is_refused() -> None:
+    with pytest.raises(ValueError, match="3 columns expected: 5 fields in 2 lines"):
+        copy_text.raw_fields("1\t2\t3\n4\t5\n", 3)
+    with pytest.raises(ValueError, match="3 columns expected"):
+        copy_text.raw_fields("1\t2\t3\n4\t5\t6", 3)
+    with pytest.raises(ValueError, match="complete line"):
+        copy_text.exact_rows("1\t\\\\\n2")
 
 
 @pytest.mark.django_db
-def test_the_same_copy_text_gives_the_same_rows_on_either_database() -> None:
+def test_the_same_copy_text_gives_the_same_rows_on_either_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two rows per INSERT on SQLite: the batch of three is a full statement and a rest.
+    monkeypatch.setattr(copy_text, "ROWS_PER_STATEMENT", 2)
     meeting = factories.planned()
     member = Member.objects.filter(unit=meeting.unit).order_by("pk").first()
     assert member is not None
@@ -55,12 +68,13 @@ def test_the_same_copy_text_gives_the_same_rows_on_either_database() -> None:
             f"{task}\t{meeting.pk}\tBáo cáo\t\\N\tt\t2026-03-20\topen\t\t\\N",
             f"{task + 1}\t{meeting.pk}\tKiểm tra\t{member.pk}\tf\t2026-03-21\tdone\tXong"
             "\t2026-03-25",
+            f"{task + 2}\t{meeting.pk}\tHọp\t{member.pk}\tf\t2026-03-23\topen\t\t\\N",
         ],
     )
     # Escapes: a tab and a backslash in a title, a backslash in a JSON document.
     _send(
         "task",
-        [f"{task + 2}\t{meeting.pk}\tGhi\\tchú \\\\ xong\t\\N\tt\t2026-03-22\topen\t\t\\N"],
+        [f"{task + 3}\t{meeting.pk}\tGhi\\tchú \\\\ xong\t\\N\tt\t2026-03-22\topen\t\t\\N"],
     )
     points = _json({"a": "x\\y", "b": 4})
     _send(
@@ -71,7 +85,8 @@ def test_the_same_copy_text_gives_the_same_rows_on_either_database() -> None:
         ],
     )
 
-    first, second, third = Task.objects.filter(pk__gte=task).order_by("pk")
+    first, second, fourth, third = Task.objects.filter(pk__gte=task).order_by("pk")
+    assert (fourth.title, fourth.deadline) == ("Họp", datetime.date(2026, 3, 23))
     assert (first.owner_id, first.owned_by_committee, first.progress, first.done_on) == (
         None, True, "", None,
     )  # fmt: skip
@@ -86,4 +101,4 @@ def test_the_same_copy_text_gives_the_same_rows_on_either_database() -> None:
     assert loaded.confirmed_at is None
     assert loaded.cell_total is None
     # The rows reached their meeting through its foreign key: the keys were bound as numbers.
-    assert set(meeting.tasks.values_list("pk", flat=True)) == {task, task + 1, task + 2}
+    assert set(meeting.tasks.values_list("pk", flat=True)) == {task, task + 1, task + 2, task + 3}

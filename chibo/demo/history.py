@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 from chibo.lib.bulk import insert_rows, reset_sequences
@@ -155,20 +154,26 @@ def _commune_of(cell_ids: list[int]) -> dict[int, str]:
     return groups
 
 
-def _year_ratings(
+def year_ratings(
     year: int,
     by_cell: dict[int, list[Person]],
     tally: YearTally,
     rng: random.Random,
     quota_percent: int,
+    *,
+    groups: Mapping[int, object] | None = None,
+    at: Callable[[datetime.datetime], object] | None = None,
 ) -> list[tuple[object, ...]]:
     """Decided classifications of every cell and member for `year`, as the steps would
     have left them: self-assessment, verification, decision (the rules and the quota
-    respected: `classification.check_rating` is asked about every level)."""
+    respected: `classification.check_rating` is asked about every level). The cells'
+    quota groups are `groups` (cell → its commune-level unit) or read from the database;
+    the times are `at`'s (the driver's values by default)."""
     zone = timezone.get_current_timezone()
-    self_at = _adapt_dt(datetime.datetime(year, 12, 10, 9, tzinfo=zone))
-    verified_at = _adapt_dt(datetime.datetime(year, 12, 18, 9, tzinfo=zone))
-    decided_at = _adapt_dt(datetime.datetime(year, 12, 28, 9, tzinfo=zone))
+    stamp = _adapt_dt if at is None else at
+    self_at = stamp(datetime.datetime(year, 12, 10, 9, tzinfo=zone))
+    verified_at = stamp(datetime.datetime(year, 12, 18, 9, tzinfo=zone))
+    decided_at = stamp(datetime.datetime(year, 12, 28, 9, tzinfo=zone))
     rules = ScoringRules(excellent_quota_percent=quota_percent)
     rows: list[tuple[object, ...]] = []
     upgrade = {
@@ -260,10 +265,13 @@ def _year_ratings(
             member_rows.append(row(cell_id, person.pk, level, claimed))
         cell_rows[cell_id] = member_rows
     # The quota of the cells, among the cells under one commune-level unit.
-    groups: dict[str, list[int]] = {}
-    for cell_id, group in _commune_of(list(cell_levels)).items():
-        groups.setdefault(group, []).append(cell_id)
-    for members in groups.values():
+    if groups is None:
+        groups = _commune_of(list(cell_levels))
+    quota_groups: dict[object, list[int]] = {}
+    for cell_id in cell_levels:
+        group = groups[cell_id]
+        quota_groups.setdefault(group, []).append(cell_id)
+    for members in quota_groups.values():
         well = sum(1 for pk in members if cell_levels[pk] in ("excellent", "good"))
         allowed = well * quota_percent // 100
         for pk in sorted(members):
@@ -523,7 +531,7 @@ def seed_history(
         insert_rows(Meeting.visitors.through, ["meeting_id", "user_id"], [v[:2] for v in visits])
         counts["visits"] = counts.get("visits", 0) + len(visits)
         if month.month == 12 and not planned_only and tally is not None:
-            ratings = _year_ratings(month.year, by_cell, tally, rng, quota_percent=20)
+            ratings = year_ratings(month.year, by_cell, tally, rng, quota_percent=20)
             insert_rows(AnnualRating, RATING_FIELDS, ratings)
             counts["ratings"] += len(ratings)
         counts["meetings"] += len(meetings)
@@ -541,46 +549,6 @@ def seed_history(
     rebuild_rollups()
     rebuild_tallies()
     return counts
-
-
-def rate_years_from_records(province: Unit, years: list[int], rng: random.Random) -> int:
-    """The decided classifications of every cell and member of `province` for each of
-    `years`, from the meetings and attendance already in the database (a seed that loaded
-    them without gathering a `YearTally` on the way); returns the rows written."""
-    below = {"unit__path__startswith": province.path}
-    by_cell: dict[int, list[Person]] = {}
-    for pk, unit_id, status, admitted_on in (
-        Member.objects.filter(**below)
-        .order_by("unit_id", "pk")
-        .values_list("pk", "unit_id", "status", "admitted_on")
-    ):
-        by_cell.setdefault(unit_id, []).append(
-            Person(pk, status, admitted_on or datetime.date(2000, 1, 1))
-        )
-    written = 0
-    for year in years:
-        tally = YearTally()
-        held = Meeting.objects.filter(
-            **below,
-            state=MeetingState.APPROVED,
-            month__gte=datetime.date(year, 1, 1),
-            month__lte=datetime.date(year, 12, 1),
-        ).order_by()
-        for unit_id, level, month in held.values_list("unit_id", "quality_level", "month"):
-            levels = tally.levels.setdefault(unit_id, {})
-            levels[level] = levels.get(level, 0) + 1
-            tally.regular_months.setdefault(unit_id, set()).add(month.month)
-        tally.unexcused = dict(
-            Attendance.objects.filter(meeting__in=held, status=AttendanceStatus.ABSENT_UNEXCUSED)
-            .order_by()
-            .values("member_id")
-            .annotate(n=Count("pk"))
-            .values_list("member_id", "n")
-        )
-        ratings = _year_ratings(year, by_cell, tally, rng, quota_percent=20)
-        insert_rows(AnnualRating, RATING_FIELDS, ratings)
-        written += len(ratings)
-    return written
 
 
 def visits_from_upper_guests(visitors: dict[int, list[int]], rng: random.Random) -> int:

@@ -41,7 +41,8 @@ from django.db import connection, transaction
 
 from chibo.demo import copy_text, names
 from chibo.demo.floor import copy_table_into_scratch
-from chibo.demo.history import SPEECHES, TASKS, TOPICS
+from chibo.demo.history import RATING_FIELDS, SPEECHES, TASKS, TOPICS, YearTally, year_ratings
+from chibo.demo.history import Person as RatedPerson
 from chibo.demo.seed import (
     ANCHOR,
     HISTORY_END,
@@ -75,8 +76,9 @@ from chibo.members import rules
 from chibo.members.models import Member, MembershipPeriod, Post
 from chibo.orgs.models import CellType, RoleGrant, Unit
 from chibo.orgs.permissions import Role, Scope
+from chibo.scoring.classification import COMMUNE_LEVEL
 from chibo.scoring.engine import DEFAULT_SETTINGS, MeetingFacts, MemberFact, evaluate
-from chibo.scoring.models import MeetingScore, Rubric
+from chibo.scoring.models import AnnualRating, MeetingScore, Rubric
 
 PROVINCES = 34
 NATIONAL_CODE = "VN"
@@ -140,6 +142,8 @@ TABLES: dict[str, tuple[type[Any], list[str]]] = {
         "leaders_speaking", "upper_attended", "level_tot", "level_kha", "level_trung_binh",
         "level_kem", "unscored",
     ]),
+    # The years' classifications (the province size's years seen whole).
+    "rating": (AnnualRating, ["id", *RATING_FIELDS]),
 }  # fmt: skip
 
 PLACE = "Hội trường chi bộ"
@@ -184,7 +188,7 @@ class Streams:
             for name, (data, count) in packed.items():
                 model, columns = TABLES[name]
                 if connection.vendor != "postgresql":
-                    copy_text.insert(cursor, model, columns, data.decode())
+                    copy_text.insert(model, columns, data.decode())
                     self.rows[name] += count
                     continue
                 statement = (
@@ -217,6 +221,9 @@ class Cell:
     pk: int
     weak: bool
     people: list[Person] = field(default_factory=list)
+    # The key of its commune-level unit: the group of cells in which its classification's
+    # quota is counted.
+    group: int = 0
     latest_admission: datetime.date | None = None
 
     def all_admitted_by(self, day: datetime.date) -> bool:
@@ -236,17 +243,20 @@ def pack_cells(cells: list[Cell]) -> tuple[bytes, ...]:
         array("q", [p.pk for p in people]).tobytes(),
         array("q", [p.admitted_on.toordinal() for p in people]).tobytes(),
         bytes(p.official | p.leader << 1 for p in people),
+        array("q", [c.group for c in cells]).tobytes(),
     )
 
 
 def unpack_cells(packed: tuple[bytes, ...]) -> list[Cell]:
-    pks, weak, sizes, members, admitted, flags = packed
+    pks, weak, sizes, members, admitted, flags, groups = packed
     dates: dict[int, datetime.date] = {}
     member_pks = array("q", members)
     days = array("q", admitted)
     cells = []
     at = 0
-    for pk, is_weak, size in zip(array("q", pks), weak, array("q", sizes), strict=True):
+    for pk, is_weak, size, group in zip(
+        array("q", pks), weak, array("q", sizes), array("q", groups), strict=True
+    ):
         people = []
         for i in range(at, at + size):
             day = days[i]
@@ -254,7 +264,7 @@ def unpack_cells(packed: tuple[bytes, ...]) -> list[Cell]:
             if on is None:
                 on = dates[day] = datetime.date.fromordinal(day)
             people.append(Person(member_pks[i], bool(flags[i] & 1), on, bool(flags[i] & 2)))
-        cells.append(Cell(pk, bool(is_weak), people))
+        cells.append(Cell(pk, bool(is_weak), people, group))
         at += size
     return cells
 
@@ -454,11 +464,14 @@ def _history(
     rng: random.Random,
     months: int,
     batch: Callable[[], None],
-) -> None:
+    rate_years: Sequence[int] = (),
+) -> dict[int, YearTally]:
     """`months` of approved meetings of every cell of one province and the planned meeting
     of `HISTORY_END`, with their attendance, agenda, speeches, tasks, scores, upper-level
-    guests and rollups; `batch` is called after each month."""
+    guests and rollups; `batch` is called after each month. Returns, for each of
+    `rate_years`, what its classifications need of its meetings."""
     random = rng.random
+    tallies = {year: YearTally() for year in rate_years}
     agendas = {kind: DEFAULT_AGENDAS[kind] for kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)}
     spoken = (ItemKind.CRITICISM, ItemKind.SITUATION)
     # Who is in the vote's denominator (QĐ 24 9.3.2): the rule's answer for each member
@@ -485,6 +498,8 @@ def _history(
         thematic = _t(kind == MeetingKind.COMBINED)
         quarter = quarter_of(month)
         days = [datetime.date(month.year, month.month, d) for d in range(3, 11)]
+        tally = None if planned_only else tallies.get(month.year)
+        unexcused_of = None if tally is None else tally.unexcused
         for cell in cells:
             weak = cell.weak
             if not planned_only and weak and random() < 0.15:
@@ -538,6 +553,8 @@ def _history(
                     status, reason = "absent_unexcused", ""
                     unexcused += 1
                     is_present = False
+                    if unexcused_of is not None:
+                        unexcused_of[pk] = unexcused_of.get(pk, 0) + 1
                 expected += 1
                 if person.official:
                     member_status, counted = "official", official_counted
@@ -647,6 +664,10 @@ def _history(
                 f"{leaders_expected}\t{leaders_present}\t{leaders_speaking}\t{_t(upper)}\t"
                 f"{minutes}\n"
             )
+            if tally is not None:
+                held = tally.levels.setdefault(cell.pk, {})
+                held[level] = held.get(level, 0) + 1
+                tally.regular_months.setdefault(cell.pk, set()).add(month.month)
             levels = LEVEL_ROWS[level]
             month_id += 1
             lines["cellmonth"].append(
@@ -659,6 +680,42 @@ def _history(
         meeting=meeting_id, attendance=attendance_id, item=item_id, speech=speech_id,
         task=task_id, score=score_id, guest=guest_id, cellmonth=month_id,
     )  # fmt: skip
+    return tallies
+
+
+# The country's offset, with which the generators write times (no summer time).
+VIETNAM = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return f"{moment.astimezone(VIETNAM):%Y-%m-%d %H:%M:%S}+07"
+
+
+def _field(value: object) -> str:
+    if value is None:
+        return NULL
+    if value is True or value is False:
+        return _t(value)
+    return str(value)
+
+
+def _ratings(
+    year: int, cells: list[Cell], tally: YearTally, streams: Streams, ids: Ids, rng: random.Random
+) -> None:
+    """The decided classifications of `cells` and their members for `year`, as COPY lines:
+    those the province size's history gives (`history.year_ratings`), from the tally of
+    the year's meetings made by `_history`."""
+    by_cell = {
+        cell.pk: [
+            RatedPerson(p.pk, "official" if p.official else "probationary", p.admitted_on)
+            for p in cell.people
+        ]
+        for cell in cells
+    }
+    groups = {cell.pk: cell.group for cell in cells}
+    lines = streams.lines["rating"]
+    for row in year_ratings(year, by_cell, tally, rng, quota_percent=20, groups=groups, at=_stamp):
+        lines.append(f"{ids.next('rating')}\t" + "\t".join(map(_field, row)) + "\n")
 
 
 def _facts(
@@ -706,6 +763,7 @@ def _generate(
     part: str,
     cells_pipe: tuple[Connection, Connection],
     under_national: bool = True,
+    rate_years: Sequence[int] = (),
 ) -> int:
     """The rows of the national seed that `part` makes, handed over a month of a province
     at a time (and a line of progress after each province); returns the number of cells
@@ -718,7 +776,8 @@ def _generate(
     table's rows come in the order of the provinces, with keys in that order.
 
     Under a national unit, or (`under_national` false: the province size) one province at
-    the top of its own tree."""
+    the top of its own tree. History also writes the classifications of `rate_years`
+    from the meetings it made."""
     # Drawn by both, so that both plan from the same random numbers.
     history_rng = random.Random(rng.random())
     reading, writing = cells_pipe
@@ -739,10 +798,13 @@ def _generate(
         code = f"{namespace}{code}"
         if part == "history":
             cells = unpack_cells(reading.recv())
-            _history(
+            tallies = _history(
                 cells, streams, ids, scores, history_rng, months,
-                lambda: hand_over(streams.take()),
+                lambda: hand_over(streams.take()), rate_years,
             )  # fmt: skip
+            for year in rate_years:
+                _ratings(year, cells, tallies[year], streams, ids, history_rng)
+                hand_over(streams.take())
             hand_over(
                 f"province {index}/{provinces} ({code}): {len(cells)} cells, "
                 f"{ids.last['meeting'] - made['meeting']} meetings, "
@@ -785,6 +847,20 @@ def _generate(
                 f"{_t(village)}\tf\t{_t(agency)}\n"
             )
         builder.first_official.clear()
+        # Each cell's quota group: its nearest commune-level unit (as
+        # `history._commune_of` reads it from the database).
+        commune_keys = {
+            u.path: u.pk for u in builder.plan.units[first:] if u.kind.level <= COMMUNE_LEVEL
+        }
+        step = Unit.steplen
+        for unit in builder.plan.units[first:]:
+            record = builder.cells.get(unit.code)
+            if record is not None:
+                path = unit.path
+                above = (path[:e] for e in range(len(path) - step, 0, -step))
+                record.group = next(
+                    (commune_keys[a] for a in above if a in commune_keys), record.pk
+                )
         cells = list(builder.cells.values())
         writing.send(pack_cells(cells))
         hand_over(streams.take())
@@ -946,6 +1022,7 @@ REBUILT = [
     "task",
     "score",
     "cellmonth",
+    "rating",
 ]
 
 
@@ -989,12 +1066,14 @@ def load_provinces(
     namespace: str,
     progress: Callable[[str], None],
     before_indexes: Callable[[], object] = lambda: None,
+    rate_years: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Plan and COPY the units, members and `months` of meetings of `provinces` provinces
     of `size` (under a national unit, or one province at the top of its own tree), in the
     caller's transaction, with the secondary indexes dropped for the load and built after;
     returns the cells made, the rows per table and the seconds of each step. On SQLite the
-    COPY text is inserted with `executemany` (`chibo.demo.copy_text`).
+    COPY text is inserted a thousand rows per INSERT (`chibo.demo.copy_text`). The cells and
+    members are classified for each of `rate_years` from the meetings loaded.
 
     `before_indexes` runs after the load, as it does, without the foreign keys' checks
     (on SQLite: after the indexes are built, and the checks are the caller's): what it
@@ -1037,6 +1116,7 @@ def load_provinces(
                             _generate, builder=builder, streams=streams, ids=ids, scores=scores,
                             rng=rng, provinces=provinces, months=months, part=part,
                             cells_pipe=cells_pipe, under_national=under_national,
+                            rate_years=rate_years,
                         )
                         for part in ("structure", "history")
                     ],
@@ -1202,6 +1282,8 @@ def check_keys(sample: int = 100_000) -> dict[str, int]:
         ("meetings_attendance", "member_id", "members_member"),
         ("meetings_speech", "item_id", "meetings_agendaitem"),
         ("meetings_cellmonth", "unit_id", "orgs_unit"),
+        ("scoring_annualrating", "unit_id", "orgs_unit"),
+        ("scoring_annualrating", "member_id", "members_member"),
         ("scoring_meetingscore", "meeting_id", "meetings_meeting"),
     ]
     missing = {}
@@ -1209,7 +1291,8 @@ def check_keys(sample: int = 100_000) -> dict[str, int]:
         for table, column, target in pairs:
             cursor.execute(
                 f"SELECT COUNT(*) FROM (SELECT {column} FROM {table} LIMIT %s) s"  # noqa: S608
-                f" WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{column})",
+                f" WHERE s.{column} IS NOT NULL"
+                f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{column})",
                 [sample],
             )
             missing[f"{table}.{column}"] = cursor.fetchone()[0]

@@ -23,7 +23,7 @@ from django.utils import timezone
 from chibo.content.models import TopicAdoption
 from chibo.demo import names
 from chibo.demo.directives import seed_requests
-from chibo.demo.history import rate_years_from_records, seed_history, visits_from_upper_guests
+from chibo.demo.history import seed_history, visits_from_upper_guests
 from chibo.lib.dates import add_months, quarter_of
 from chibo.meetings import seals as meeting_seals
 from chibo.meetings.models import (
@@ -437,10 +437,10 @@ def seed_province_by_copy(
     namespace: str = "",
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, int]:
-    """The province size on PostgreSQL: its units, members and `months` of meetings made
-    as COPY text in two processes of their own, as one province of the national size is
-    (`national.load_provinces`), then what the history leaves beside them (the committees'
-    visits, the years' classifications, the measured cell's seals) and the demo's
+    """The province size: its units, members, `months` of meetings and the classifications
+    of the years seen whole made as COPY text in two processes of their own, as one
+    province of the national size is (`national.load_provinces`), then what the history
+    leaves beside them (the committees' visits, the measured cell's seals) and the demo's
     accounts, weak cells and working group; all in one transaction. Beside what the
     database holds with `namespace` before every unit code (and none of the demo's
     accounts, weak cells or working group, which name the province's own codes)."""
@@ -477,9 +477,8 @@ def seed_province_by_copy(
         visitors = create_committees(units, since=first, province=code)
         counts["visits"] = visits_from_upper_guests(visitors, rng)
         step(f"committees and {counts['visits']} of their visits")
-        counts["ratings"] = rate_years_from_records(province, years, rng)
         rebuild_tallies()
-        step(f"{counts['ratings']} classifications of {len(years)} years")
+        step(f"the tallies of the classifications of {len(years)} years")
 
     # SQLite checks a foreign key as each row comes (deferred to the commit, but looked up
     # then); its checks can be turned off only outside a transaction, as in a seed, where
@@ -494,6 +493,7 @@ def seed_province_by_copy(
             random_seed=random_seed, months=months, provinces=1,
             size=national.scaled(SIZES["province"], scale), under_national=False,
             namespace=namespace, progress=progress, before_indexes=beside_the_meetings,
+            rate_years=years,
         )  # fmt: skip
         counts.update(
             units=len(units),
@@ -501,6 +501,7 @@ def seed_province_by_copy(
             members=loaded["rows"]["member"],
             meetings=loaded["rows"]["meeting"],
             attendance_rows=loaded["rows"]["attendance"],
+            ratings=loaded["rows"]["rating"],
         )
         counts["sealed"] = seal_history(
             f"{namespace}LV-{MEASURED_CELL}" if namespace else MEASURED_CELL
