@@ -878,10 +878,10 @@ def _generate(
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused. A load makes and drops tens of millions of
-    containers (a list per row split on SQLite, the generators' lines and people), none
-    in a cycle: the collector, run every few hundred of them, freed nothing and took a
-    sixth of the SQLite load's process (py-spy, province size). The generators' processes
-    forked inside the block inherit the pause."""
+    containers (the generators' people and lines, the batches' fields), none in a cycle:
+    the collector, run every few hundred of them, freed nothing and took a sixth of the
+    SQLite load's process when it split each row into a list (py-spy, province size). The
+    generators' processes forked inside the block inherit the pause."""
     collecting = gc.isenabled()
     gc.disable()
     try:
