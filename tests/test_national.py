@@ -4,7 +4,9 @@ the province size, and the national dashboard read from the provinces' monthly r
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,6 +14,8 @@ from django.db import connection
 from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+
+from tests import factories
 
 
 def _on_postgresql() -> bool:
@@ -328,3 +332,53 @@ def test_the_province_size_loaded_by_copy_keeps_the_rules_and_the_rollups() -> N
     out = io.StringIO()
     call_command("audit_records", unit="NLV", stdout=out)
     assert "No record breaks the rule book." in out.getvalue()
+
+
+# A seed with one key broken while SQLite's checks are off, then the same seed unbroken.
+CHECKED_SEED = """
+from django.db import IntegrityError, connection
+from chibo.demo import seed
+from chibo.orgs.models import Unit
+
+before = Unit.objects.count()
+sealing = seed.seal_history
+
+
+def orphan(cells):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE members_member SET unit_id = 999999999"
+            " WHERE id = (SELECT MAX(id) FROM members_member)"
+        )
+    return sealing(cells)
+
+
+seed.seal_history = orphan
+try:
+    seed.seed_province_by_copy(random_seed=7, months=2, scale=0.01, namespace="A")
+except IntegrityError as error:
+    print("refused:", error)
+print("units:", before, Unit.objects.count())
+seed.seal_history = sealing
+made = seed.seed_province_by_copy(random_seed=7, months=2, scale=0.01, namespace="A")
+print("then:", made["members"], Unit.objects.filter(code__startswith="A").count())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_on_postgresql(), reason="SQLite's checks, off for a seed")
+def test_a_sqlite_seed_checks_every_key_before_it_commits(tmp_path: Path) -> None:
+    """Outside a transaction the SQLite seed turns the foreign keys' checks off (they are
+    looked up row by row); a key broken meanwhile is found before the commit, and the seed
+    leaves nothing."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'seeded.sqlite3'}"}
+    assert factories.run_chibo(env, "migrate", "-v0").returncode == 0
+    done = factories.run_chibo(env, "shell", "-c", CHECKED_SEED)
+    assert done.returncode == 0, done.stderr
+    assert "refused: " in done.stdout
+    assert "999999999" in done.stdout  # the member's broken key, named
+    before, after = done.stdout.split("units: ")[1].split()[:2]
+    assert before == after
+    members, units = done.stdout.split("then: ")[1].split()[:2]
+    assert int(members) > 0
+    assert int(units) > 0

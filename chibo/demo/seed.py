@@ -481,13 +481,11 @@ def seed_province_by_copy(
         step(f"the tallies of the classifications of {len(years)} years")
 
     # SQLite checks a foreign key as each row comes (deferred to the commit, but looked up
-    # then); its checks can be turned off only outside a transaction, as in a seed, where
-    # the load's keys are consistent by construction as on PostgreSQL (`check_keys`).
-    checks_off = (
-        connection.constraint_checks_disabled()
-        if connection.vendor == "sqlite" and not connection.in_atomic_block
-        else contextlib.nullcontext()
-    )
+    # then); its checks can be turned off only outside a transaction, as in a seed, and
+    # then for the whole transaction: every key is checked at once before the commit, as
+    # Django's loaddata does.
+    unchecked = connection.vendor == "sqlite" and not connection.in_atomic_block
+    checks_off = connection.constraint_checks_disabled() if unchecked else contextlib.nullcontext()
     with checks_off, transaction.atomic():
         loaded = national.load_provinces(
             random_seed=random_seed, months=months, provinces=1,
@@ -512,6 +510,9 @@ def seed_province_by_copy(
             counts["weak_cells"] = seed_weak_cells()
             counts["group_visits"] = seed_group_work()
             step("accounts, weak cells, working group")
+        if unchecked:
+            connection.check_constraints()
+            step("every foreign key checked")
     step("committed")
     analyze(vacuum_only=VACUUMED)
     step("statistics")
