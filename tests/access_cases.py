@@ -16,11 +16,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from chibo.meetings.models import AgendaItem, CalendarFeed, Meeting, Task
-from chibo.meetings.services import plan_meeting
 from chibo.members.models import ImportState, Member, RosterImport
 from chibo.orgs.models import Unit
 from tests.conftest import CAST
-from tests.factories import publish
+from tests.factories import planned, publish
 
 ANON = None
 EVERYONE = frozenset(CAST)
@@ -70,13 +69,7 @@ def meeting_of(code: str) -> Callable[[], list[object]]:
     def args() -> list[object]:
         meeting = Meeting.objects.filter(unit__code=code).first()
         if meeting is None:
-            meeting = plan_meeting(
-                unit=Unit.objects.select_related("kind").get(code=code),
-                kind="regular",
-                scheduled_at=timezone.now() + datetime.timedelta(days=3),
-                place="Hội trường thôn",
-                by=None,
-            )
+            meeting = planned(code, day=timezone.localdate() + datetime.timedelta(days=3))
         return [meeting.pk]
 
     return args

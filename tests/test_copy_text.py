@@ -44,6 +44,8 @@ def test_text_that_is_not_whole_lines_of_the_columns_is_refused() -> None:
         copy_text.raw_fields("1\t2\t3\n4\t5\n", 3)
     with pytest.raises(ValueError, match="3 columns expected"):
         copy_text.raw_fields("1\t2\t3\n4\t5\t6", 3)
+    with pytest.raises(ValueError, match="3 columns expected: 3 fields in 0 lines"):
+        copy_text.raw_fields("1\t2\t3", 3)
     with pytest.raises(ValueError, match="complete line"):
         copy_text.exact_rows("1\t\\\\\n2")
 

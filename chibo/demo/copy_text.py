@@ -82,9 +82,9 @@ def raw_fields(text: str, width: int) -> list[str] | None:
     written, or None if a backslash in it escapes anything but a NULL."""
     if "\\" in text.replace(NULL, ""):
         return None
-    lines = text.count("\n")
-    if not lines:
+    if not text:
         return []
+    lines = text.count("\n")
     # One split of the whole text: no list per row.
     fields = text[:-1].replace("\n", "\t").split("\t")
     if not text.endswith("\n") or len(fields) != lines * width:

@@ -183,14 +183,15 @@ class Streams:
         return batch
 
     def send(self, packed: Packed) -> None:
+        if connection.vendor != "postgresql":
+            for name, (data, count) in packed.items():
+                copy_text.insert(*TABLES[name], data.decode())
+                self.rows[name] += count
+            return
         qn = connection.ops.quote_name
         with connection.cursor() as cursor:
             for name, (data, count) in packed.items():
                 model, columns = TABLES[name]
-                if connection.vendor != "postgresql":
-                    copy_text.insert(model, columns, data.decode())
-                    self.rows[name] += count
-                    continue
                 statement = (
                     f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
                     " FROM STDIN"
